@@ -1,0 +1,83 @@
+/**
+ * The shapes of configuration once it is loaded and validated. Everything here is plain data,
+ * structured-clone safe, because it crosses into engine threads.
+ */
+
+/** One entry of a profile's request mix. */
+export interface MixEntry {
+  /** An MCP client->server request method: tools/call, resources/read, ping, ... */
+  method: string;
+  /** Relative weight; the mix picks methods in proportion. */
+  weight: number;
+  /** JSON-RPC params sent with the request (valid MCP params for the method). */
+  params?: Record<string, unknown>;
+}
+
+/** A k6-like stage: over `durationMs`, ramp linearly to `clients` (and `rate` per client if given). */
+export interface Stage {
+  durationMs: number;
+  clients: number;
+  rate?: number;
+}
+
+export interface ReconnectPolicy {
+  /** First backoff; each attempt doubles it, full jitter, capped at maxDelayMs. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** 0 = forever. */
+  maxAttempts: number;
+}
+
+/** A slow reader: every intervalMs the session pauses reading its socket for pauseMs (backpressure). */
+export interface SlowRead {
+  pauseMs: number;
+  intervalMs: number;
+}
+
+/** A validated, normalized profile (times in ms, sizes in bytes). */
+export interface Profile {
+  name: string;
+  description?: string;
+  clients: number;
+  /** Requests per second per client (token bucket rate). */
+  rate: number;
+  /** Token bucket size: how many requests a client may send at once after falling behind. */
+  burst: number;
+  /** Bytes of each request message (JSON plus the frame terminator), padded to this size. */
+  messageSize: number;
+  timeoutMs: number;
+  /** Reconnect after this lifetime; 0 = never. */
+  sessionTtlMs: number;
+  /** Bound on requests in flight per session; a request due beyond it is counted as dropped. */
+  maxInFlight: number;
+  mix: MixEntry[];
+  reconnect: ReconnectPolicy;
+  slowRead?: SlowRead;
+  stages: Stage[];
+}
+
+export type FrameTerminator = 'newline' | 'none';
+
+/** Everything a run needs, validated before any thread starts. */
+export interface RunOptions {
+  profile: Profile;
+  /** ws:// or wss:// URLs; empty means: start the reference target on 127.0.0.1. */
+  urls: string[];
+  /** Source addresses to bind; sessions are spread over them. Empty: let the OS choose. */
+  localAddresses: string[];
+  /** How long the run lasts (after the stages, if the profile has any, this is their sum). */
+  durationMs: number;
+  /** New sessions per second across all engines; 0 = as fast as possible. */
+  connectRate: number;
+  headers: Record<string, string>;
+  protocolVersion: string;
+  /** Engine threads. */
+  workers: number;
+  frameTerminator: FrameTerminator;
+  /** Write the JSON report here. */
+  reportPath?: string;
+  /** Seconds between progress lines. */
+  progressIntervalMs: number;
+  quiet: boolean;
+  logLevel: string;
+}

@@ -1,0 +1,85 @@
+/**
+ * Messages between the main thread (coordinator) and engine threads: a typed discriminated union.
+ * Everything is structured-clone safe plain data.
+ */
+import type { FrameTerminator, Profile } from '../config/types.js';
+
+/** What one engine needs to run its share of the sessions. */
+export interface EngineConfig {
+  engineId: number;
+  engineCount: number;
+  profile: Profile;
+  urls: string[];
+  localAddresses: string[];
+  headers: Record<string, string>;
+  protocolVersion: string;
+  frameTerminator: FrameTerminator;
+  /** New sessions per second for this engine (its share of the global rate); 0 = unlimited. */
+  connectRate: number;
+  /** Run length; the engine stops sending at startAtMs + durationMs. */
+  durationMs: number;
+  /** Wall-clock start shared by all engines (ms since epoch), so stages line up. */
+  startAtMs: number;
+  /** How often to post a snapshot. */
+  snapshotIntervalMs: number;
+  /** How long to wait for in-flight responses after sending stops. */
+  drainMs: number;
+}
+
+/** Per-method counters (deltas since the previous snapshot) and latency histograms (deltas, encoded). */
+export interface MethodDelta {
+  sent: number;
+  ok: number;
+  /** JSON-RPC error responses. */
+  rpcError: number;
+  timeout: number;
+  /** Failed because the connection closed while the request was in flight. */
+  closed: number;
+  /** Due but not sent: the session's in-flight bound was reached. */
+  dropped: number;
+  /** Latency from the intended send time (coordinated-omission corrected), µs, encoded HDR. */
+  latency: string;
+  /** Latency from the actual send time, µs, encoded HDR. */
+  latencyRaw: string;
+}
+
+export interface EngineSnapshot {
+  engineId: number;
+  /** When the snapshot was taken (ms since epoch). */
+  atMs: number;
+  /** True for the last snapshot an engine sends. */
+  final: boolean;
+  // Gauges: values now.
+  sessionsWanted: number;
+  sessionsConnecting: number;
+  sessionsOpen: number;
+  inFlight: number;
+  /** Requests per second this engine is asked to send now (sum over its open sessions' rates). */
+  targetRate: number;
+  // Deltas since the previous snapshot.
+  /** Keyed by method, in the order of the profile's mix. */
+  methods: Record<string, MethodDelta>;
+  /** Indexed like ERROR_TYPES. */
+  errors: number[];
+  /** Sessions that completed the MCP handshake. */
+  sessionsEstablished: number;
+  /** Connection attempts after the first one of a session. */
+  reconnects: number;
+  /** Handshake latency (connect + initialize), µs, encoded HDR. */
+  handshake: string;
+  messagesSent: { request: number; notification: number; response: number };
+  messagesReceived: { response: number; notification: number; request: number };
+  bytesSent: number;
+  bytesReceived: number;
+  /** Engine event-loop busy share over the interval, 0..1 (event loop utilization). */
+  loopUtilization: number;
+}
+
+export type MainToEngine =
+  | { type: 'start'; config: EngineConfig }
+  /** Stop sending now, drain for drainMs at most, then post the final snapshot. */
+  | { type: 'stop'; drainMs: number };
+
+export type EngineToMain =
+  | { type: 'snapshot'; snapshot: EngineSnapshot }
+  | { type: 'fatal'; engineId: number; message: string };
