@@ -1,0 +1,260 @@
+/**
+ * Profiles: load a built-in or a user's YAML/JSON file, validate it against the shipped JSON Schema
+ * plus the checks a schema cannot express, and normalize it (ms, bytes, defaults applied).
+ * Every problem becomes one UsageError line: file, field path, what is wrong, how to fix it.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AjvModule from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { parseDocument } from 'yaml';
+import { UsageError, describe } from '../shared/errors.js';
+import { describeSchemaError, pickError, show } from './profile-messages.js';
+import type { MixEntry, Profile, Stage } from './types.js';
+import { parseDuration, parseSize } from './units.js';
+
+// ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
+const Ajv = AjvModule.default;
+
+/** The package root: this file sits two levels under it, in src/config/ (tests) or dist/config/ (built). */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Absolute path of the built-in profiles directory. */
+export function profilesDir(): string {
+  return join(PACKAGE_ROOT, 'profiles');
+}
+
+/** Absolute path of the shipped JSON Schema for profile files. */
+export function profileSchemaPath(): string {
+  return join(PACKAGE_ROOT, 'schema', 'profile.schema.json');
+}
+
+const BUILTIN_ORDER = ['high-load', 'normal', 'low-load', 'slow-client', 'message-bomber'];
+const PROFILE_FILE = /\.(ya?ml|json)$/i;
+
+/** Built-in profile names, in the order of the spec's table (any others after, sorted). */
+export const BUILTIN_PROFILES: readonly string[] = Object.freeze(
+  readdirSync(profilesDir())
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => basename(f, extname(f)))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)),
+);
+
+function rank(name: string): number {
+  const i = BUILTIN_ORDER.indexOf(name);
+  return i === -1 ? BUILTIN_ORDER.length : i;
+}
+
+/** A built-in name ("normal") or a path to a .yaml/.yml/.json file. */
+export function loadProfile(nameOrPath: string): Profile {
+  const builtin = BUILTIN_PROFILES.includes(nameOrPath);
+  const looksLikePath = /[\\/]/.test(nameOrPath) || PROFILE_FILE.test(nameOrPath) || exists(nameOrPath);
+  if (!builtin && !looksLikePath) {
+    throw new UsageError(
+      `no such profile "${nameOrPath}": built-ins are ${BUILTIN_PROFILES.join(', ')} (or give a path to a .yaml file)`,
+    );
+  }
+  const file = builtin ? join(profilesDir(), `${nameOrPath}.yaml`) : nameOrPath;
+  const source = builtin ? `profiles/${nameOrPath}.yaml` : nameOrPath;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read profile file ${source}: ${fsProblem(err)}`);
+  }
+  return parseProfile(text, source);
+}
+
+function exists(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function fsProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'it is a directory, not a file',
+  };
+  return code ? `${code}${what[code] ? ` (${what[code]})` : ''}` : describe(err);
+}
+
+/** Parse YAML (or JSON, when source ends in .json) and validate it. */
+export function parseProfile(text: string, source: string): Profile {
+  return validateProfile(/\.json$/i.test(source) ? parseJson(text, source) : parseYaml(text, source), source);
+}
+
+function parseYaml(text: string, source: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0].line;
+    const message = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new UsageError(`${source}: not valid YAML${line ? ` at line ${line}` : ''}: ${message}`);
+  }
+  return doc.toJS();
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // V8 quotes the text around the problem, newlines and all: keep it to one line.
+    const message = describe(err).replace(/\s*\n\s*/g, ' ');
+    const position = /at position (\d+)/.exec(message);
+    const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
+    throw new UsageError(`${source}: not valid JSON${line ? ` at line ${line}` : ''}: ${message}`);
+  }
+}
+
+let schemaValidator: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (!schemaValidator) {
+    const schema = JSON.parse(readFileSync(profileSchemaPath(), 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    schemaValidator = ajv.compile(schema);
+  }
+  return schemaValidator;
+}
+
+const MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+
+/** Raw profile as the schema admits it. */
+interface RawProfile {
+  name: string;
+  description?: string;
+  clients: number;
+  rate: number;
+  burst?: number;
+  messageSize?: number | string;
+  timeout?: number | string;
+  sessionTtl?: number | string;
+  maxInFlight?: number;
+  mix: { method: string; weight?: number; params?: Record<string, unknown> }[];
+  reconnect?: { initialDelay?: number | string; maxDelay?: number | string; maxAttempts?: number };
+  slowRead?: { pause: number | string; interval: number | string };
+  stages?: { duration: number | string; clients: number; rate?: number }[];
+}
+
+/** A parsed raw object -> a normalized Profile; throws UsageError naming `source` and the field. */
+export function validateProfile(raw: unknown, source: string): Profile {
+  const validate = validator();
+  if (!validate(raw)) {
+    throw new UsageError(`${source}: ${describeSchemaError(pickError(validate.errors ?? []), raw)}`);
+  }
+  const p = raw as RawProfile;
+  const fail = (field: string, problem: string): never => {
+    throw new UsageError(`${source}: ${field}: ${problem}`);
+  };
+
+  const messageSize = parseSize(p.messageSize ?? 0) as number;
+  if (messageSize > MAX_MESSAGE_SIZE) fail('messageSize', `must be at most 16MiB (got ${show(p.messageSize)})`);
+
+  const reconnect = {
+    initialDelayMs: ms(p.reconnect?.initialDelay ?? '100ms'),
+    maxDelayMs: ms(p.reconnect?.maxDelay ?? '10s'),
+    maxAttempts: p.reconnect?.maxAttempts ?? 0,
+  };
+  if (reconnect.maxDelayMs < reconnect.initialDelayMs) {
+    const given = p.reconnect?.maxDelay === undefined ? 'the default 10s' : show(p.reconnect.maxDelay);
+    fail('reconnect.maxDelay', `must be >= reconnect.initialDelay (${show(p.reconnect?.initialDelay)}) (got ${given})`);
+  }
+
+  let slowRead: Profile['slowRead'];
+  if (p.slowRead) {
+    slowRead = { pauseMs: ms(p.slowRead.pause), intervalMs: ms(p.slowRead.interval) };
+    if (slowRead.pauseMs >= slowRead.intervalMs) {
+      fail('slowRead.pause', `must be shorter than slowRead.interval (${show(p.slowRead.interval)}) (got ${show(p.slowRead.pause)})`);
+    }
+  }
+
+  const mix = p.mix.map((entry, i): MixEntry => {
+    const problem = paramsProblem(entry.method, entry.params);
+    if (problem) fail(`mix[${i}].params${problem.field ? `.${problem.field}` : ''}`, problem.message);
+    const out: MixEntry = { method: entry.method, weight: entry.weight ?? 1 };
+    if (entry.params) out.params = entry.params;
+    return out;
+  });
+
+  const stages = (p.stages ?? []).map((s): Stage => {
+    const stage: Stage = { durationMs: ms(s.duration), clients: s.clients };
+    if (s.rate !== undefined) stage.rate = s.rate;
+    return stage;
+  });
+
+  const profile: Profile = {
+    name: p.name,
+    clients: p.clients,
+    rate: p.rate,
+    burst: p.burst ?? Math.max(1, Math.ceil(p.rate * 0.1)),
+    messageSize,
+    timeoutMs: ms(p.timeout ?? '10s'),
+    sessionTtlMs: ms(p.sessionTtl ?? 0),
+    maxInFlight: p.maxInFlight ?? 64,
+    mix,
+    reconnect,
+    stages,
+  };
+  if (p.description !== undefined) profile.description = p.description;
+  if (slowRead) profile.slowRead = slowRead;
+  return profile;
+}
+
+/** The schema has already checked the format, so this always yields a number. */
+function ms(value: number | string): number {
+  return parseDuration(value) as number;
+}
+
+/**
+ * Params each method needs to be a valid MCP request (per the MCP spec's request schemas).
+ * Field -> expected JSON type.
+ */
+const REQUIRED_PARAMS: Record<string, Record<string, 'string' | 'object'>> = {
+  'tools/call': { name: 'string' },
+  'prompts/get': { name: 'string' },
+  'resources/read': { uri: 'string' },
+  'resources/subscribe': { uri: 'string' },
+  'resources/unsubscribe': { uri: 'string' },
+  'completion/complete': { ref: 'object', argument: 'object' },
+  'logging/setLevel': { level: 'string' },
+};
+const OPTIONAL_OBJECT_PARAMS: Record<string, string> = { 'tools/call': 'arguments', 'prompts/get': 'arguments' };
+const EXAMPLES: Record<string, string> = {
+  'tools/call': '{name: echo, arguments: {text: hi}}',
+  'prompts/get': '{name: greeting}',
+  'resources/read': '{uri: "mcpload://resources/1"}',
+  'resources/subscribe': '{uri: "mcpload://resources/1"}',
+  'resources/unsubscribe': '{uri: "mcpload://resources/1"}',
+  'completion/complete': '{ref: {type: ref/prompt, name: greeting}, argument: {name: name, value: m}}',
+  'logging/setLevel': '{level: info}',
+};
+
+/** What is wrong with a mix entry's params: the field under params ('' for params itself) and the problem. */
+function paramsProblem(
+  method: string,
+  params: Record<string, unknown> | undefined,
+): { field: string; message: string } | undefined {
+  for (const [field, type] of Object.entries(REQUIRED_PARAMS[method] ?? {})) {
+    const value = params?.[field];
+    if (value === undefined) {
+      return { field: '', message: `${method} needs params.${field}, e.g. params: ${EXAMPLES[method]}` };
+    }
+    const ok = type === 'string' ? typeof value === 'string' && value !== '' : isObject(value);
+    if (!ok) return { field, message: `must be ${type === 'string' ? 'a non-empty string' : 'a mapping'} (got ${show(value)})` };
+  }
+  const optional = OPTIONAL_OBJECT_PARAMS[method];
+  if (optional && params?.[optional] !== undefined && !isObject(params[optional])) {
+    return { field: optional, message: `must be a mapping of argument names to values (got ${show(params[optional])})` };
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
