@@ -1,0 +1,127 @@
+/**
+ * One client connection to the target: turns each incoming frame into JSON-RPC messages,
+ * answers requests, counts notifications, and matches replies to the pings the target sent.
+ * Sessions hold no timers; the server drives pings and stalls for all of them at once.
+ */
+import type WebSocket from 'ws';
+import { BAD_JSON, errorFrame, forEachMessage, requestFrame, resultFrame, type JsonRpcId } from './framing.js';
+import { answerRequest, RPC_ERROR } from './handlers.js';
+import type { Responder } from './responder.js';
+import type { TargetCounters } from './stats.js';
+
+/** A client that never answers pings must not grow memory: forget the oldest beyond this. */
+const MAX_PINGS_OUTSTANDING = 32;
+const PING_ID_PREFIX = 'mcpload-target-ping-';
+let pingSeq = 0;
+
+interface JsonRpcShape {
+  jsonrpc?: unknown;
+  id?: unknown;
+  method?: unknown;
+  params?: unknown;
+  result?: unknown;
+  error?: unknown;
+}
+
+export interface SessionSettings {
+  /** Share of requests other than initialize answered with -32603. */
+  errorRate: number;
+}
+
+export class TargetSession {
+  /** Ids of pings sent and not yet answered; created on the first ping. */
+  private pings: Set<string> | undefined;
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly settings: SessionSettings,
+    private readonly counters: TargetCounters,
+    private readonly responder: Responder,
+  ) {}
+
+  /** ws 'message' listener. binaryType is the default 'nodebuffer', so data is one Buffer. */
+  readonly onFrame = (data: WebSocket.RawData, isBinary: boolean): void => {
+    if (isBinary) {
+      this.counters.badMessages++;
+      this.replyError(null, RPC_ERROR.parseError, 'Parse error: binary frames are not JSON-RPC; send text frames');
+      return;
+    }
+    forEachMessage((data as Buffer).toString('utf8'), this.onMessage);
+  };
+
+  sendPing(): void {
+    const id = PING_ID_PREFIX + ++pingSeq;
+    const pings = (this.pings ??= new Set());
+    if (pings.size >= MAX_PINGS_OUTSTANDING) pings.delete(pings.values().next().value!);
+    pings.add(id);
+    this.socket.send(requestFrame(id, 'ping'));
+    this.counters.pingsSent++;
+  }
+
+  private readonly onMessage = (message: unknown): void => {
+    try {
+      this.handle(message);
+    } catch {
+      // Not expected; a client must never be able to crash the target, so answer and go on.
+      this.replyError(null, RPC_ERROR.internalError, 'Internal error');
+    }
+  };
+
+  private handle(message: unknown): void {
+    if (message === BAD_JSON) {
+      this.counters.badMessages++;
+      this.replyError(null, RPC_ERROR.parseError, 'Parse error');
+      return;
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      // JSON-RPC batches were dropped from MCP in 2025-06-18; the target does not take them.
+      this.invalid(null, Array.isArray(message) ? 'Invalid Request: batches are not supported' : 'Invalid Request: not an object');
+      return;
+    }
+    const msg = message as JsonRpcShape;
+    const id = msg.id;
+    const validId = typeof id === 'string' || typeof id === 'number';
+    if (msg.jsonrpc !== '2.0') {
+      this.invalid(validId ? id : null, 'Invalid Request: jsonrpc must be "2.0"');
+      return;
+    }
+    const method = msg.method;
+    if (typeof method !== 'string') {
+      if (validId && ('result' in msg || 'error' in msg)) this.onResponse(id);
+      else this.invalid(validId ? id : null, 'Invalid Request: no method');
+      return;
+    }
+    this.counters.countMethod(method);
+    if (id === undefined) {
+      this.counters.notifications++;
+      return;
+    }
+    if (!validId) {
+      this.invalid(null, 'Invalid Request: id must be a string or a number');
+      return;
+    }
+    this.counters.requests++;
+    const errorRate = this.settings.errorRate;
+    if (errorRate > 0 && method !== 'initialize' && Math.random() < errorRate) {
+      this.replyError(id, RPC_ERROR.internalError, 'Internal error (injected by the target error rate)');
+      return;
+    }
+    const answer = answerRequest(method, msg.params);
+    if (typeof answer === 'string') this.responder.deliver(this, resultFrame(id, answer), false);
+    else this.replyError(id, answer.code, answer.message);
+  }
+
+  private onResponse(id: string | number): void {
+    if (typeof id === 'string' && this.pings?.delete(id)) this.counters.pongsReceived++;
+    else this.counters.unmatchedResponses++;
+  }
+
+  private invalid(id: JsonRpcId, message: string): void {
+    this.counters.badMessages++;
+    this.replyError(id, RPC_ERROR.invalidRequest, message);
+  }
+
+  private replyError(id: JsonRpcId, code: number, message: string): void {
+    this.responder.deliver(this, errorFrame(id, code, message), true);
+  }
+}

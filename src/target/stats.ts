@@ -1,0 +1,91 @@
+/**
+ * The target's own counters: plain numbers bumped on the hot path, copied out only when asked.
+ */
+
+export interface TargetStats {
+  sessionsOpen: number;
+  sessionsTotal: number;
+  /** JSON-RPC requests received (messages with a method and an id). */
+  requests: number;
+  /** JSON-RPC notifications received (a method, no id): never answered. */
+  notifications: number;
+  /** Response frames written to a socket (results and errors; held or delayed ones count when sent). */
+  responses: number;
+  /** Of those, JSON-RPC error responses (injected, unknown method, bad params, bad JSON ...). */
+  errors: number;
+  /** Frames or lines that were not JSON-RPC: bad JSON, binary frames, invalid requests. */
+  badMessages: number;
+  /** Responses from a client whose id matches no ping this target sent. */
+  unmatchedResponses: number;
+  pingsSent: number;
+  pongsReceived: number;
+  /** Sessions that ended with a close frame from the client (not a dropped connection). */
+  closeFramesReceived: number;
+  /** Requests and notifications by method; unknown methods are summed under `(other)`. */
+  byMethod: Record<string, number>;
+}
+
+/**
+ * Methods counted by name. Anything else goes to `(other)`, so a client sending random
+ * method names cannot grow the map without bound.
+ */
+const COUNTED_METHODS = [
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'prompts/list',
+  'prompts/get',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+] as const;
+export const OTHER_METHOD = '(other)';
+
+export class TargetCounters {
+  sessionsTotal = 0;
+  requests = 0;
+  notifications = 0;
+  responses = 0;
+  errors = 0;
+  badMessages = 0;
+  unmatchedResponses = 0;
+  pingsSent = 0;
+  pongsReceived = 0;
+  closeFramesReceived = 0;
+  private readonly byMethod = new Map<string, number>();
+
+  constructor() {
+    for (const method of COUNTED_METHODS) this.byMethod.set(method, 0);
+    this.byMethod.set(OTHER_METHOD, 0);
+  }
+
+  countMethod(method: string): void {
+    const count = this.byMethod.get(method);
+    if (count === undefined) this.byMethod.set(OTHER_METHOD, this.byMethod.get(OTHER_METHOD)! + 1);
+    else this.byMethod.set(method, count + 1);
+  }
+
+  snapshot(sessionsOpen: number): TargetStats {
+    const byMethod: Record<string, number> = {};
+    for (const [method, count] of this.byMethod) if (count > 0) byMethod[method] = count;
+    return {
+      sessionsOpen,
+      sessionsTotal: this.sessionsTotal,
+      requests: this.requests,
+      notifications: this.notifications,
+      responses: this.responses,
+      errors: this.errors,
+      badMessages: this.badMessages,
+      unmatchedResponses: this.unmatchedResponses,
+      pingsSent: this.pingsSent,
+      pongsReceived: this.pongsReceived,
+      closeFramesReceived: this.closeFramesReceived,
+      byMethod,
+    };
+  }
+}
