@@ -71,6 +71,10 @@ export interface EngineSnapshot {
   messagesReceived: { response: number; notification: number; request: number };
   bytesSent: number;
   bytesReceived: number;
+  /** When this engine's first session completed its handshake (ms since epoch; 0 = not yet). */
+  firstEstablishedAtMs: number;
+  /** When this engine stopped sending (ms since epoch; 0 = still sending). */
+  sendingStoppedAtMs: number;
   /** Engine event-loop busy share over the interval, 0..1 (event loop utilization). */
   loopUtilization: number;
 }
@@ -81,5 +85,9 @@ export type MainToEngine =
   | { type: 'stop'; drainMs: number };
 
 export type EngineToMain =
+  /** The thread has loaded and waits for 'start'. */
+  | { type: 'ready' }
   | { type: 'snapshot'; snapshot: EngineSnapshot }
+  /** A connection problem worth a log line (engines rate-limit these). */
+  | { type: 'note'; engineId: number; message: string }
   | { type: 'fatal'; engineId: number; message: string };

@@ -1,0 +1,184 @@
+/**
+ * The command line: yargs turns argv and MCPLOAD_* variables into options; everything with
+ * behaviour lives elsewhere. Bad input is one line on stderr and exit code 2.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
+import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
+import { parseDuration } from './config/units.js';
+import { EXIT, McploadError, UsageError, describe } from './shared/errors.js';
+import { createLogger } from './main/log.js';
+import { Progress } from './main/progress.js';
+import { renderReport } from './main/render.js';
+import { start } from './index.js';
+import { startTarget } from './target/server.js';
+
+function runOptions(y: Argv) {
+  return y
+    .option('profile', { alias: 'p', type: 'string', describe: 'built-in profile name or a profile file (.yaml/.json)', default: 'normal' })
+    .option('clients', { alias: 'c', type: 'number', describe: 'concurrent MCP sessions (overrides the profile)' })
+    .option('rate', { alias: 'r', type: 'number', describe: 'requests per second per client (overrides the profile)' })
+    .option('duration', { alias: 'd', type: 'string', describe: 'run length, e.g. 60s, 5m; 0 = until SIGTERM/SIGINT (default 60s, or the stages)' })
+    .option('url', { alias: 'u', type: 'string', array: true, describe: 'target ws:// or wss:// URL, repeatable; none = start the built-in target' })
+    .option('local-address', { type: 'string', array: true, describe: 'source address to bind, repeatable, ranges like 127.0.0.2-127.0.0.9' })
+    .option('connect-rate', { type: 'number', describe: 'new sessions per second across all engines (0 = no limit)', default: 0 })
+    .option('timeout', { type: 'string', describe: 'request timeout (overrides the profile), e.g. 5s' })
+    .option('header', { alias: 'H', type: 'string', array: true, describe: "extra upgrade header, repeatable: 'Authorization: Bearer TOKEN'" })
+    .option('protocol-version', { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)' })
+    .option('workers', { alias: 'w', type: 'number', describe: 'engine threads (default: cores, or cores-1 with the built-in target)' })
+    .option('frame-terminator', { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline' })
+    .option('report', { type: 'string', describe: 'write the JSON report to this file' })
+    .option('progress-interval', { type: 'string', describe: 'time between progress lines', default: '5s' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress lines', default: false })
+    .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], default: 'info' });
+}
+
+type RunArgs = Awaited<ReturnType<ReturnType<typeof runOptions>['parse']>>;
+
+async function runCommand(args: RunArgs): Promise<number> {
+  const raw: RawRunOptions = {
+    profile: args.profile,
+    clients: args.clients,
+    rate: args.rate,
+    duration: args.duration,
+    url: args.url,
+    localAddress: args['local-address'],
+    connectRate: args['connect-rate'],
+    timeout: args.timeout,
+    header: args.header,
+    protocolVersion: args['protocol-version'],
+    workers: args.workers,
+    frameTerminator: args['frame-terminator'],
+    report: args.report,
+    progressInterval: args['progress-interval'],
+    quiet: args.quiet,
+    logLevel: args['log-level'],
+  };
+  const opts = resolveRunOptions(raw);
+  // With the built-in target in this process, leave it a core.
+  if (args.workers === undefined && opts.urls.length === 0) opts.workers = Math.max(1, availableParallelism() - 1);
+  const log = createLogger(opts.logLevel);
+  const progress = new Progress(process.stderr, opts.progressIntervalMs);
+  const run = start(opts);
+  run.on('target', (url) => process.stderr.write(`mcpload: no --url given, so it started the built-in target at ${url}\n`));
+  run.on('note', (message) => log.warn(message));
+  if (!opts.quiet) run.on('snapshot', (_s, agg) => progress.update(agg));
+  let signals = 0;
+  const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
+    signals++;
+    // The first signal drains; a second one stops at once. Both still write the report.
+    run.stop(signal, signals === 1 ? undefined : 0);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  const { report, exitCode } = await run.result;
+  progress.end();
+  process.stdout.write(renderReport(report));
+  if (opts.reportPath) process.stderr.write(`mcpload: report written to ${opts.reportPath}\n`);
+  return exitCode;
+}
+
+async function serveCommand(args: Record<string, unknown>): Promise<number> {
+  const ms = (name: string) => {
+    const v = args[name];
+    if (v === undefined) return undefined;
+    const parsed = parseDuration(/^\d+(\.\d+)?$/.test(String(v)) ? Number(v) / 1000 : v);
+    if (parsed === undefined) throw new UsageError(`--${name}: "${v}" is not a duration; write it like 5ms or 1s (a bare number is milliseconds here)`);
+    return parsed;
+  };
+  const target = await startTarget({
+    host: args.host as string,
+    port: args.port as number,
+    path: args.path as string,
+    delayMs: ms('delay'),
+    jitterMs: ms('jitter'),
+    errorRate: args['error-rate'] as number,
+    stallEveryMs: ms('stall-every'),
+    stallForMs: ms('stall-for'),
+    pingIntervalMs: ms('ping-interval'),
+  });
+  process.stderr.write(`mcpload serve: listening on ${target.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await target.close();
+  return EXIT.ok;
+}
+
+function profilesCommand(name: string | undefined): number {
+  if (name) {
+    loadProfile(name); // validates, and fails with one line for an unknown name
+    process.stdout.write(readFileSync(join(profilesDir(), `${name}.yaml`), 'utf8'));
+    return EXIT.ok;
+  }
+  for (const n of BUILTIN_PROFILES) {
+    const p = loadProfile(n);
+    process.stdout.write(`${n.padEnd(16)} ${String(p.clients).padStart(4)} clients × ${p.rate}/s, ${p.messageSize} B  ${p.description ?? ''}\n`);
+  }
+  return EXIT.ok;
+}
+
+function validateCommand(file: string): number {
+  const p = loadProfile(file);
+  process.stdout.write(`${file}: ok (profile ${p.name}: ${p.clients} clients × ${p.rate}/s, ${p.mix.length} methods, ${p.stages.length} stages)\n`);
+  return EXIT.ok;
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<number> {
+  applyLegacyEnv(process.env);
+  let result: Promise<number> = Promise.resolve(EXIT.ok);
+  const parser = yargs(argv)
+    .scriptName('mcpload')
+    .env('MCPLOAD')
+    .strict()
+    .command(['run', '$0'], 'run a load test (the main job)', runOptions, (args) => {
+      result = runCommand(args as RunArgs);
+    })
+    .command(
+      'serve',
+      'run the reference MCP target over WebSocket',
+      (y) =>
+        y
+          .option('host', { type: 'string', default: '127.0.0.1' })
+          .option('port', { type: 'number', default: 8080 })
+          .option('path', { type: 'string', default: '/mcp/ws' })
+          .option('delay', { type: 'string', describe: 'added delay per response, e.g. 5ms' })
+          .option('jitter', { type: 'string', describe: 'plus a random 0..jitter' })
+          .option('error-rate', { type: 'number', describe: 'share of requests answered with a JSON-RPC error, 0..1', default: 0 })
+          .option('stall-every', { type: 'string', describe: 'hold all responses periodically, e.g. 10s' })
+          .option('stall-for', { type: 'string', describe: 'for this long, e.g. 1s' })
+          .option('ping-interval', { type: 'string', describe: 'send server->client pings this often' }),
+      (args) => {
+        result = serveCommand(args);
+      },
+    )
+    .command('profiles [name]', 'list the built-in profiles, or print one', (y) => y.positional('name', { type: 'string' }), (args) => {
+      result = Promise.resolve().then(() => profilesCommand(args.name));
+    })
+    .command('validate <file>', 'check a profile file', (y) => y.positional('file', { type: 'string', demandOption: true }), (args) => {
+      result = Promise.resolve().then(() => validateCommand(args.file as string));
+    })
+    .fail((msg, err) => {
+      throw err instanceof McploadError ? err : new UsageError(msg ?? describe(err));
+    })
+    .help()
+    .version('0.1.0')
+    .wrap(Math.min(110, process.stdout.columns || 110));
+  try {
+    await parser.parseAsync();
+    return await result;
+  } catch (err) {
+    if (err instanceof McploadError) {
+      process.stderr.write(`mcpload: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`mcpload: ${describe(err)}\n`);
+    return EXIT.badInput;
+  }
+}

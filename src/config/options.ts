@@ -1,0 +1,170 @@
+/**
+ * Run options: defaults, the old simulator's environment variables, and validation of everything
+ * before any thread starts. Each problem is one UsageError line saying what and how to fix it.
+ */
+import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
+import { UsageError } from '../shared/errors.js';
+import { loadProfile } from './profile.js';
+import { stagesDurationMs } from './stages.js';
+import type { FrameTerminator, Profile, RunOptions } from './types.js';
+import { parseDuration } from './units.js';
+
+export const DEFAULT_PROTOCOL_VERSION = '2025-11-25';
+export const DEFAULT_DURATION = '60s';
+
+/** What the command line (or the environment) gave, before validation. */
+export interface RawRunOptions {
+  profile?: string;
+  clients?: number;
+  rate?: number;
+  duration?: string;
+  url?: string[];
+  localAddress?: string[];
+  connectRate?: number;
+  timeout?: string;
+  header?: string[];
+  protocolVersion?: string;
+  workers?: number;
+  frameTerminator?: string;
+  report?: string;
+  progressInterval?: string;
+  quiet?: boolean;
+  logLevel?: string;
+}
+
+/**
+ * The old Go simulator's variables, for drop-in use in the erlmcp stack. Each maps to mcpload's
+ * own variable and applies only where that one is not set (the command line wins over both).
+ */
+export const LEGACY_ENV: Record<string, { to: string; convert?: (v: string) => string }> = {
+  CLIENT_TYPE: { to: 'MCPLOAD_PROFILE' },
+  TARGET_SERVERS: { to: 'MCPLOAD_URL', convert: legacyTargets },
+  CLIENT_COUNT: { to: 'MCPLOAD_CLIENTS' },
+  MESSAGE_RATE: { to: 'MCPLOAD_RATE' },
+  DURATION_SECONDS: { to: 'MCPLOAD_DURATION' },
+};
+
+/** `host:port,host2:port` → ws URLs on erlmcp's WebSocket path. Full URLs pass through. */
+function legacyTargets(value: string): string {
+  return value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => (/^wss?:\/\//.test(t) ? t : `ws://${t}/mcp/ws`))
+    .join(',');
+}
+
+export function applyLegacyEnv(env: NodeJS.ProcessEnv): void {
+  for (const [name, { to, convert }] of Object.entries(LEGACY_ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '' && env[to] === undefined) env[to] = convert ? convert(value) : value;
+  }
+}
+
+/** Repeatable options also accept comma-separated lists (handy in environment variables). */
+function list(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+function positiveInt(name: string, value: number | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`--${name}: must be a whole number from 1 to ${max.toLocaleString('en-US')} (got ${value})`);
+  }
+  return value;
+}
+
+function duration(name: string, value: string | undefined, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(/^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : value);
+  if (ms === undefined || (!allowZero && ms === 0)) {
+    throw new UsageError(`--${name}: "${value}" is not a duration${allowZero ? '' : ' above zero'}; write it like 500ms, 30s, 5m (a bare number is seconds)`);
+  }
+  return ms;
+}
+
+export function validateUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`--url: "${url}" is not a URL; write it like ws://127.0.0.1:8080/mcp/ws`);
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
+    throw new UsageError(`--url: "${url}" has scheme ${u.protocol.replace(':', '')}; mcpload speaks MCP over WebSocket: use ws:// or wss://`);
+  }
+  return url;
+}
+
+/** `127.0.0.2`, `::1`, or a range `127.0.0.2-127.0.0.9` (IPv4, last octet varies). */
+export function expandLocalAddresses(values: string[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    const range = /^(\d+\.\d+\.\d+\.)(\d+)-(\d+\.\d+\.\d+\.)?(\d+)$/.exec(v);
+    if (range && (!range[3] || range[3] === range[1]) && isIP(range[1] + range[2]) === 4) {
+      const from = Number(range[2]);
+      const to = Number(range[4]);
+      if (to < from || to > 255) throw new UsageError(`--local-address: range "${v}" must go up, within one /24 (last octet ≤ 255)`);
+      for (let i = from; i <= to; i++) out.push(range[1] + i);
+    } else if (isIP(v)) out.push(v);
+    else throw new UsageError(`--local-address: "${v}" is not an IP address or a range like 127.0.0.2-127.0.0.9`);
+  }
+  return out;
+}
+
+function headers(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of values) {
+    const i = h.indexOf(':');
+    const name = h.slice(0, i).trim();
+    if (i <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new UsageError(`--header: "${h.replace(/:.*/, ': …')}" is not a header; write it like 'Authorization: Bearer TOKEN'`);
+    }
+    out[name] = h.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Apply the command line's overrides to a profile. */
+function overrideProfile(profile: Profile, raw: RawRunOptions): Profile {
+  const p = { ...profile };
+  const clients = positiveInt('clients', raw.clients, 1_000_000);
+  if (clients !== undefined) p.clients = clients;
+  if (raw.rate !== undefined) {
+    if (!(raw.rate > 0) || !Number.isFinite(raw.rate)) throw new UsageError(`--rate: requests per second per client must be above 0 (got ${raw.rate})`);
+    p.rate = raw.rate;
+  }
+  const timeout = duration('timeout', raw.timeout, false);
+  if (timeout !== undefined) p.timeoutMs = timeout;
+  return p;
+}
+
+export function resolveRunOptions(raw: RawRunOptions): RunOptions {
+  const profile = overrideProfile(loadProfile(raw.profile ?? 'normal'), raw);
+  const urls = list(raw.url).map(validateUrl);
+  const stageMs = stagesDurationMs(profile);
+  const durationMs = duration('duration', raw.duration, true) ?? (stageMs > 0 ? stageMs : (parseDuration(DEFAULT_DURATION) as number));
+  const connectRate = raw.connectRate ?? 0;
+  if (!(connectRate >= 0) || !Number.isFinite(connectRate)) throw new UsageError(`--connect-rate: new sessions per second must be 0 (no limit) or more (got ${raw.connectRate})`);
+  const terminator = raw.frameTerminator ?? 'newline';
+  if (terminator !== 'newline' && terminator !== 'none') throw new UsageError(`--frame-terminator: must be newline or none (got ${terminator})`);
+  const protocolVersion = raw.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(protocolVersion)) throw new UsageError(`--protocol-version: an MCP revision looks like ${DEFAULT_PROTOCOL_VERSION} (got ${protocolVersion})`);
+  const progress = duration('progress-interval', raw.progressInterval, false) ?? 5000;
+  return {
+    profile,
+    urls,
+    localAddresses: expandLocalAddresses(list(raw.localAddress)),
+    durationMs: durationMs === 0 ? Infinity : durationMs,
+    connectRate,
+    headers: headers(raw.header ?? []),
+    protocolVersion,
+    workers: positiveInt('workers', raw.workers, 256) ?? availableParallelism(),
+    frameTerminator: terminator as FrameTerminator,
+    reportPath: raw.report,
+    progressIntervalMs: progress,
+    quiet: raw.quiet ?? false,
+    logLevel: raw.logLevel ?? 'info',
+  };
+}

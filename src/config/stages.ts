@@ -1,0 +1,38 @@
+/**
+ * Stages, k6-style: each stage ramps linearly from where the previous one ended to its own target;
+ * clients ramp from the profile's clients (k6's startVUs), the rate from its rate. Without stages the
+ * profile's clients and rate hold for the whole run.
+ */
+import type { Profile, Stage } from './types.js';
+
+/** Total planned run length of the stages (0 without stages). */
+export function stagesDurationMs(profile: Profile): number {
+  return profile.stages.reduce((sum, s) => sum + s.durationMs, 0);
+}
+
+/** `target(stage, previous)` is a stage's target given the previous stage's. */
+function interpolate(stages: Stage[], elapsedMs: number, from: number, target: (s: Stage, previous: number) => number): number {
+  let start = 0;
+  let previous = from;
+  for (const stage of stages) {
+    const to = target(stage, previous);
+    if (elapsedMs < start + stage.durationMs) {
+      return previous + ((to - previous) * (elapsedMs - start)) / stage.durationMs;
+    }
+    previous = to;
+    start += stage.durationMs;
+  }
+  return previous;
+}
+
+/** How many clients the run wants `elapsedMs` after its start. */
+export function plannedClients(profile: Profile, elapsedMs: number): number {
+  if (profile.stages.length === 0) return profile.clients;
+  return Math.round(interpolate(profile.stages, elapsedMs, profile.clients, (s) => s.clients));
+}
+
+/** The per-client request rate at `elapsedMs`; a stage without `rate` keeps the previous one. */
+export function plannedRate(profile: Profile, elapsedMs: number): number {
+  if (profile.stages.length === 0) return profile.rate;
+  return interpolate(profile.stages, elapsedMs, profile.rate, (s, previous) => s.rate ?? previous);
+}

@@ -1,0 +1,97 @@
+/**
+ * The programmatic API: `start(opts)` begins a run and returns a handle with events and a result;
+ * `run(opts)` is the same, awaited. The CLI is a thin layer over this.
+ */
+import { EventEmitter } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import type { RunOptions } from './config/types.js';
+import { EXIT, StartError } from './shared/errors.js';
+import type { EngineSnapshot } from './shared/messages.js';
+import type { Aggregate } from './main/aggregate.js';
+import { Coordinator, DEFAULT_DRAIN_MS } from './main/coordinator.js';
+import { buildReport, type RunReport } from './main/report.js';
+import { startTarget, type RunningTarget } from './target/server.js';
+
+export type { RunOptions } from './config/types.js';
+export type { RunReport } from './main/report.js';
+export { resolveRunOptions } from './config/options.js';
+export { startTarget } from './target/server.js';
+
+export interface RunResult {
+  report: RunReport;
+  /** 0 ok; 3 no session could be established; 130/143 interrupted. */
+  exitCode: number;
+}
+
+export interface RunEvents {
+  /** The built-in target was started (no --url given). */
+  target: [url: string];
+  snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
+  note: [message: string];
+}
+
+export class Run extends EventEmitter<RunEvents> {
+  readonly result: Promise<RunResult>;
+  private coordinator: Coordinator | undefined;
+  private interrupted: string | undefined;
+  private stopRequested: number | undefined;
+
+  constructor(private readonly opts: RunOptions) {
+    super();
+    this.result = this.execute();
+    // Errors surface through `result`; keep Node from reporting an unhandled rejection meanwhile.
+    this.result.catch(() => {});
+  }
+
+  /**
+   * Stop early: stop sending, drain in-flight requests for at most `drainMs`, then report.
+   * `signal` marks the report as interrupted and picks the exit code. Safe to call again (a second
+   * call with a shorter drain cuts the drain short).
+   */
+  stop(signal?: 'SIGTERM' | 'SIGINT', drainMs = DEFAULT_DRAIN_MS): void {
+    if (signal && !this.interrupted) this.interrupted = signal;
+    this.stopRequested = Math.min(this.stopRequested ?? Infinity, drainMs);
+    this.coordinator?.stop(drainMs);
+  }
+
+  private async execute(): Promise<RunResult> {
+    const opts = this.opts;
+    let target: RunningTarget | undefined;
+    let urls = opts.urls;
+    if (urls.length === 0) {
+      target = await startTarget({ host: '127.0.0.1', port: 0 });
+      urls = [target.url];
+      this.emit('target', target.url);
+    }
+    try {
+      const coordinator = new Coordinator(opts, urls);
+      this.coordinator = coordinator;
+      coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
+      coordinator.on('note', (m) => this.emit('note', m));
+      if (this.stopRequested !== undefined) coordinator.stop(this.stopRequested);
+      const agg = await coordinator.run();
+      const report = buildReport(agg, opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
+      if (opts.reportPath) await writeFile(opts.reportPath, JSON.stringify(report, null, 2) + '\n');
+      return { report, exitCode: this.exitCode(report) };
+    } finally {
+      await target?.close();
+    }
+  }
+
+  private exitCode(report: RunReport): number {
+    if (this.interrupted === 'SIGINT') return EXIT.sigint;
+    if (this.interrupted === 'SIGTERM') return EXIT.sigterm;
+    if (report.sessions.established === 0 && report.sessions.wanted > 0) return EXIT.cannotStart;
+    return EXIT.ok;
+  }
+}
+
+export function start(opts: RunOptions): Run {
+  return new Run(opts);
+}
+
+export async function run(opts: RunOptions): Promise<RunResult> {
+  return start(opts).result;
+}
+
+export { StartError };

@@ -1,0 +1,169 @@
+/**
+ * The main thread's merged view of a run: cumulative counters and histograms built from every
+ * engine's snapshot deltas, the engines' latest gauges, and a per-second timeline for reports.
+ * Adding encoded deltas keeps it exact: the merged percentiles are those of one histogram that
+ * holds every sample.
+ */
+import { ERROR_TYPES } from '../shared/errors.js';
+import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
+import { addEncoded, newHistogram, summarize, type Histogram } from '../shared/stats.js';
+
+export interface MethodTotals {
+  sent: number;
+  ok: number;
+  rpcError: number;
+  timeout: number;
+  closed: number;
+  dropped: number;
+  latency: Histogram;
+  latencyRaw: Histogram;
+}
+
+export interface Gauges {
+  sessionsWanted: number;
+  sessionsConnecting: number;
+  sessionsOpen: number;
+  inFlight: number;
+  targetRate: number;
+  loopUtilization: number;
+}
+
+/** One second of the run, for progress lines and charts. */
+export interface TimelinePoint {
+  /** Seconds since the run started. */
+  second: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  sessionsOpen: number;
+  p50: number;
+  p99: number;
+}
+
+type Counter = 'sent' | 'ok' | 'rpcError' | 'timeout' | 'closed' | 'dropped';
+const COUNTERS: Counter[] = ['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped'];
+
+export class Aggregate {
+  readonly methods = new Map<string, MethodTotals>();
+  readonly latency = newHistogram();
+  readonly latencyRaw = newHistogram();
+  readonly handshake = newHistogram();
+  readonly errors: number[] = ERROR_TYPES.map(() => 0);
+  sessionsEstablished = 0;
+  reconnects = 0;
+  readonly messagesSent = { request: 0, notification: 0, response: 0 };
+  readonly messagesReceived = { response: 0, notification: 0, request: 0 };
+  bytesSent = 0;
+  bytesReceived = 0;
+  peakSessionsOpen = 0;
+  firstEstablishedAtMs = 0;
+  sendingStoppedAtMs = 0;
+  readonly timeline: TimelinePoint[] = [];
+  private readonly latest = new Map<number, EngineSnapshot>();
+  /** The open seconds of the timeline with their latency histograms (snapshots arrive a little out of order). */
+  private readonly openSeconds = new Map<number, Histogram>();
+
+  constructor(public startedAtMs: number) {}
+
+  add(s: EngineSnapshot): void {
+    this.latest.set(s.engineId, s);
+    const second = Math.max(0, Math.floor((s.atMs - this.startedAtMs) / 1000));
+    const point = this.point(second);
+    let secondHist = this.openSeconds.get(second);
+    if (!secondHist) this.openSeconds.set(second, (secondHist = newHistogram()));
+    for (const [method, d] of Object.entries(s.methods)) {
+      const m = this.method(method);
+      for (const c of COUNTERS) m[c] += d[c];
+      this.addLatency(m, d, secondHist);
+      point.sent += d.sent;
+      point.ok += d.ok;
+      point.failed += d.rpcError + d.timeout + d.closed;
+    }
+    s.errors.forEach((n, i) => (this.errors[i] += n));
+    addEncoded(this.handshake, s.handshake);
+    this.sessionsEstablished += s.sessionsEstablished;
+    this.reconnects += s.reconnects;
+    for (const k of Object.keys(this.messagesSent) as (keyof typeof this.messagesSent)[]) this.messagesSent[k] += s.messagesSent[k];
+    for (const k of Object.keys(this.messagesReceived) as (keyof typeof this.messagesReceived)[]) this.messagesReceived[k] += s.messagesReceived[k];
+    this.bytesSent += s.bytesSent;
+    this.bytesReceived += s.bytesReceived;
+    if (s.firstEstablishedAtMs && (!this.firstEstablishedAtMs || s.firstEstablishedAtMs < this.firstEstablishedAtMs)) {
+      this.firstEstablishedAtMs = s.firstEstablishedAtMs;
+    }
+    if (s.sendingStoppedAtMs) this.sendingStoppedAtMs = Math.max(this.sendingStoppedAtMs, s.sendingStoppedAtMs);
+    const gauges = this.gauges();
+    this.peakSessionsOpen = Math.max(this.peakSessionsOpen, gauges.sessionsOpen);
+    point.sessionsOpen = Math.max(point.sessionsOpen, gauges.sessionsOpen);
+    this.closeOldSeconds(second);
+  }
+
+  private addLatency(m: MethodTotals, d: MethodDelta, secondHist: Histogram): void {
+    if (!d.latency) return;
+    addEncoded(m.latency, d.latency);
+    addEncoded(m.latencyRaw, d.latencyRaw);
+    addEncoded(this.latency, d.latency);
+    addEncoded(this.latencyRaw, d.latencyRaw);
+    addEncoded(secondHist, d.latency);
+  }
+
+  private method(name: string): MethodTotals {
+    let m = this.methods.get(name);
+    if (!m) {
+      m = { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0, latency: newHistogram(), latencyRaw: newHistogram() };
+      this.methods.set(name, m);
+    }
+    return m;
+  }
+
+  private point(second: number): TimelinePoint {
+    while (this.timeline.length <= second) {
+      this.timeline.push({ second: this.timeline.length, sent: 0, ok: 0, failed: 0, sessionsOpen: 0, p50: 0, p99: 0 });
+    }
+    return this.timeline[second];
+  }
+
+  /** Seconds two behind the newest can no longer change: fix their percentiles and free the histogram. */
+  private closeOldSeconds(newest: number): void {
+    for (const [second, h] of this.openSeconds) {
+      if (second <= newest - 2) this.finishSecond(second, h);
+    }
+  }
+
+  private finishSecond(second: number, h: Histogram): void {
+    const sum = summarize(h);
+    this.timeline[second].p50 = sum.p50;
+    this.timeline[second].p99 = sum.p99;
+    this.openSeconds.delete(second);
+  }
+
+  /** At the end of the run: fix every open second. */
+  finish(): void {
+    for (const [second, h] of this.openSeconds) this.finishSecond(second, h);
+  }
+
+  /** Sum of the engines' latest gauges. */
+  gauges(): Gauges {
+    const g: Gauges = { sessionsWanted: 0, sessionsConnecting: 0, sessionsOpen: 0, inFlight: 0, targetRate: 0, loopUtilization: 0 };
+    for (const s of this.latest.values()) {
+      g.sessionsWanted += s.sessionsWanted;
+      g.sessionsConnecting += s.sessionsConnecting;
+      g.sessionsOpen += s.sessionsOpen;
+      g.inFlight += s.inFlight;
+      g.targetRate += s.targetRate;
+      g.loopUtilization = Math.max(g.loopUtilization, s.loopUtilization);
+    }
+    return g;
+  }
+
+  totals(): Omit<MethodTotals, 'latency' | 'latencyRaw'> {
+    const t = { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0 };
+    for (const m of this.methods.values()) for (const c of COUNTERS) t[c] += m[c];
+    return t;
+  }
+
+  /** The latest interval's latency, for the progress line (cumulative until a second closes). */
+  recentPoint(): TimelinePoint | undefined {
+    for (let i = this.timeline.length - 1; i >= 0; i--) if (!this.openSeconds.has(i)) return this.timeline[i];
+    return undefined;
+  }
+}

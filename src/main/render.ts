@@ -1,0 +1,54 @@
+/** The text report, in the old simulator's sections so existing readers find their numbers. */
+import { formatMicros } from '../config/units.js';
+import type { LatencySummary } from '../shared/stats.js';
+import type { RunReport } from './report.js';
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number) => `${(n * 100).toFixed(2)}%`;
+const rate = (n: number) => (n >= 100 ? int(n) : n.toFixed(1));
+
+function latencyLine(label: string, l: LatencySummary): string {
+  const cols = [
+    ['min', l.min],
+    ['p50', l.p50],
+    ['p90', l.p90],
+    ['p95', l.p95],
+    ['p99', l.p99],
+    ['p99.9', l.p999],
+    ['max', l.max],
+    ['mean', l.mean],
+  ] as const;
+  return `  ${label.padEnd(11)}` + cols.map(([k, v]) => `${k} ${formatMicros(v)}`.padEnd(15)).join('');
+}
+
+export function renderReport(r: RunReport): string {
+  const out: string[] = [];
+  const head = `mcpload report: profile ${r.profile}, ${r.config.clients} clients × ${r.config.ratePerClient}/s, ${r.durationSeconds.toFixed(1)}s`;
+  out.push('', head + (r.interrupted ? ` (interrupted by ${r.interrupted})` : ''), '='.repeat(head.length));
+  out.push('', 'REQUEST METRICS');
+  out.push(`  sent        ${int(r.requests.sent)}`);
+  out.push(`  ok          ${int(r.requests.ok)}`);
+  out.push(`  failed      ${int(r.requests.failed)}`);
+  out.push(`  dropped     ${int(r.requests.dropped)}  (due but not sent: in-flight bound or bucket overflow)`);
+  out.push(`  success     ${pct(r.requests.successRate)}`);
+  out.push('', 'LATENCY METRICS (corrected: from the intended send time; raw: from the actual send time)');
+  out.push(latencyLine('corrected', r.latency.corrected));
+  out.push(latencyLine('raw', r.latency.raw));
+  for (const [name, m] of Object.entries(r.methods)) {
+    out.push(`  ${name}: sent ${int(m.sent)}, ok ${int(m.ok)}, p50 ${formatMicros(m.latency.corrected.p50)}, p99 ${formatMicros(m.latency.corrected.p99)}`);
+  }
+  const t = r.throughput;
+  out.push('', 'THROUGHPUT');
+  out.push(`  requests    ${rate(t.requestsPerSecond)} req/s of ${rate(t.targetRequestsPerSecond)} target (${pct(t.achievedRatio)})`);
+  out.push(`  bytes       ${(t.bytesSentPerSecond / 1e6).toFixed(2)} MB/s sent, ${(t.bytesReceivedPerSecond / 1e6).toFixed(2)} MB/s received`);
+  out.push('', 'SESSIONS');
+  out.push(`  peak        ${int(r.sessions.peak)} of ${int(r.sessions.wanted)} wanted`);
+  out.push(`  established ${int(r.sessions.established)}, reconnects ${int(r.sessions.reconnects)}`);
+  out.push(latencyLine('handshake', r.sessions.handshake));
+  out.push('', 'ERROR BREAKDOWN');
+  const errors = Object.entries(r.errors);
+  if (errors.every(([, n]) => n === 0)) out.push('  none');
+  else for (const [type, n] of errors) out.push(`  ${type.padEnd(11)} ${int(n)}`);
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,241 @@
+/**
+ * An engine owns its share of the sessions and drives them from one coarse ticker: every
+ * millisecond it starts sessions the stages want (within the connect rate), wakes the sessions
+ * whose time has come, and expires timed-out requests. Once per interval it posts a snapshot.
+ * It does no rendering and knows nothing of threads: worker.ts wires it to a parentPort.
+ */
+import { performance } from 'node:perf_hooks';
+import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
+import type { Profile } from '../config/types.js';
+import { Recorder, type MethodRecorder } from './recorder.js';
+import { FrameTemplate, mixSequence } from './frames.js';
+import { Session, State, type SessionHost } from './session.js';
+import { connectWebSocket, type Connect } from './transport.js';
+import { TimeoutQueue, Wheel } from './wheel.js';
+import { plannedClients, plannedRate } from '../config/stages.js';
+
+const TICK_MS = 1;
+const VERSION = '0.1.0';
+/** At most this many connection problems are logged per engine per snapshot interval. */
+const NOTES_PER_INTERVAL = 5;
+
+export interface EngineEvents {
+  snapshot(snapshot: EngineSnapshot): void;
+  note(message: string): void;
+}
+
+export class Engine implements SessionHost {
+  readonly profile: Profile;
+  readonly recorder: Recorder;
+  readonly templates: FrameTemplate[];
+  readonly methodOf: MethodRecorder[];
+  readonly mix: Uint16Array;
+  readonly terminator;
+  readonly protocolVersion: string;
+  readonly headers: Record<string, string>;
+  readonly clientVersion = VERSION;
+  readonly maxPayload = 64 * 1024 * 1024;
+
+  private readonly sessions: Session[] = [];
+  /** Sessions [0, wanted) should be connected; the rest are retired. */
+  private wanted = 0;
+  private readonly wheel: Wheel<Session>;
+  private readonly timeouts = new TimeoutQueue();
+  private connectQueue: Session[] = [];
+  private connectHead = 0;
+  private connectTokens = 0;
+  private lastTick: number;
+  /** performance.now() at the shared start time. */
+  private readonly t0: number;
+  private currentRate: number;
+  private ticker: NodeJS.Timeout | undefined;
+  private nextSnapshotAt: number;
+  private elu = performance.eventLoopUtilization();
+  private notesLeft = NOTES_PER_INTERVAL;
+  private sending = true;
+  private sendingStoppedAtMs = 0;
+  private finished: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: EngineConfig,
+    private readonly events: EngineEvents,
+    readonly connect: Connect = connectWebSocket,
+  ) {
+    this.profile = config.profile;
+    this.terminator = config.frameTerminator;
+    this.protocolVersion = config.protocolVersion;
+    this.headers = config.headers;
+    const methods = [...new Set(this.profile.mix.map((e) => e.method))];
+    this.recorder = new Recorder(methods);
+    this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator));
+    this.methodOf = this.profile.mix.map((e) => this.recorder.methods[methods.indexOf(e.method)]);
+    this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
+    const now = performance.now();
+    this.t0 = now + (config.startAtMs - Date.now());
+    this.lastTick = now;
+    this.wheel = new Wheel(now);
+    this.currentRate = this.profile.rate;
+    this.nextSnapshotAt = now + config.snapshotIntervalMs;
+  }
+
+  start(): void {
+    if (this.ticker) return;
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  rate(): number {
+    return this.currentRate;
+  }
+
+  wake(session: Session, atMs: number): void {
+    this.wheel.schedule(session, atMs);
+  }
+
+  trackTimeout(session: Session, id: number, deadline: number): void {
+    this.timeouts.push(session.slot, id, deadline);
+  }
+
+  enqueueConnect(session: Session): void {
+    if (!this.sending || session.slot >= this.wanted) {
+      session.state = State.Idle;
+      return;
+    }
+    this.connectQueue.push(session);
+  }
+
+  note(session: Session, what: string, err?: Error): void {
+    if (this.notesLeft <= 0) return;
+    this.notesLeft--;
+    this.events.note(`${session.url}: ${what}${err ? ': ' + err.message : ''}`);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const elapsed = now - this.t0;
+    if (this.sending) {
+      if (elapsed >= this.config.durationMs) this.stop(this.config.drainMs);
+      else this.plan(elapsed);
+    }
+    if (this.sending) this.startConnections(now);
+    this.wheel.advance(now, (s) => s.wake(now));
+    this.timeouts.expire(now, (slot, id) => this.sessions[slot].timedOut(id));
+    if (now >= this.nextSnapshotAt) {
+      this.nextSnapshotAt += this.config.snapshotIntervalMs;
+      if (this.nextSnapshotAt < now) this.nextSnapshotAt = now + this.config.snapshotIntervalMs;
+      this.events.snapshot(this.snapshot(false));
+    }
+    this.lastTick = now;
+  }
+
+  /** Bring the number of wanted sessions and the rate to what the stages say now. */
+  private plan(elapsed: number): void {
+    const { profile, engineId, engineCount } = this.config;
+    this.currentRate = plannedRate(profile, elapsed);
+    const total = plannedClients(profile, elapsed);
+    // This engine owns the global clients engineId, engineId + engineCount, ...
+    const mine = total > engineId ? Math.floor((total - engineId - 1) / engineCount) + 1 : 0;
+    while (this.wanted < mine) {
+      const slot = this.wanted++;
+      let s = this.sessions[slot];
+      if (!s) {
+        const global = engineId + slot * engineCount;
+        const { urls, localAddresses } = this.config;
+        const url = urls[global % urls.length];
+        const local = localAddresses.length ? localAddresses[Math.floor(global / urls.length) % localAddresses.length] : undefined;
+        s = new Session(this, slot, url, local);
+        this.sessions.push(s);
+      }
+      if (s.state === State.Idle) {
+        s.state = State.Queued;
+        this.connectQueue.push(s);
+      }
+    }
+    while (this.wanted > mine) this.sessions[--this.wanted].retire(false);
+  }
+
+  private startConnections(now: number): void {
+    const queue = this.connectQueue;
+    if (this.connectHead >= queue.length) {
+      this.connectTokens = Math.min(this.connectTokens, 1);
+      return;
+    }
+    const rate = this.config.connectRate;
+    let budget = Infinity;
+    if (rate > 0) {
+      // A token bucket for the connect ramp, burst of one tick's worth.
+      this.connectTokens = Math.min(this.connectTokens + ((now - this.lastTick) * rate) / 1000, Math.max(1, rate / 1000));
+      budget = Math.floor(this.connectTokens);
+    }
+    while (budget > 0 && this.connectHead < queue.length) {
+      const s = queue[this.connectHead++];
+      if (s.state !== State.Queued) continue;
+      if (s.slot >= this.wanted) {
+        s.state = State.Idle;
+        continue;
+      }
+      s.connect(now);
+      budget--;
+      if (rate > 0) this.connectTokens--;
+    }
+    if (this.connectHead >= queue.length) {
+      this.connectQueue = [];
+      this.connectHead = 0;
+    }
+  }
+
+  /**
+   * Stop sending; sessions close as their in-flight requests are answered; after `drainMs`
+   * whatever is left is closed and counted. Resolves after the final snapshot was posted.
+   */
+  stop(drainMs: number): Promise<void> {
+    if (this.finished) return this.finished;
+    this.sending = false;
+    this.sendingStoppedAtMs = Date.now();
+    this.connectQueue = [];
+    this.connectHead = 0;
+    for (const s of this.sessions) s.retire(false);
+    this.finished = new Promise<void>((resolve) => {
+      const deadline = performance.now() + drainMs;
+      const check = setInterval(() => {
+        const busy = this.sessions.some((s) => s.state === State.Retiring || s.state === State.Handshake || s.state === State.Open);
+        if (busy && performance.now() < deadline) return;
+        clearInterval(check);
+        for (const s of this.sessions) s.stop();
+        // One more tick so close frames are queued before the final snapshot counts everything.
+        setTimeout(() => {
+          if (this.ticker) clearInterval(this.ticker);
+          this.ticker = undefined;
+          this.events.snapshot(this.snapshot(true));
+          resolve();
+        }, 20);
+      }, 10);
+    });
+    return this.finished;
+  }
+
+  snapshot(final: boolean): EngineSnapshot {
+    let connecting = 0;
+    let open = 0;
+    let inFlight = 0;
+    for (const s of this.sessions) {
+      if (s.state === State.Connecting || s.state === State.Handshake) connecting++;
+      else if (s.state === State.Open || s.state === State.Retiring) open++;
+      inFlight += s.inFlight;
+    }
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    this.notesLeft = NOTES_PER_INTERVAL;
+    return this.recorder.take({
+      engineId: this.config.engineId,
+      atMs: Date.now(),
+      final,
+      sessionsWanted: this.sending ? this.wanted : 0,
+      sessionsConnecting: connecting,
+      sessionsOpen: open,
+      inFlight,
+      targetRate: this.sending ? open * this.currentRate : 0,
+      loopUtilization: elu.utilization,
+      sendingStoppedAtMs: this.sendingStoppedAtMs,
+    });
+  }
+}

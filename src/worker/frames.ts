@@ -1,0 +1,86 @@
+/**
+ * Request frames are built once per mix entry and only the id is spliced in per request
+ * (autocannon's requestIterator habit). The message is padded so that the JSON text plus the
+ * frame terminator is exactly the profile's messageSize in bytes; the padding lives in
+ * `params._meta["mcpload/pad"]`, which MCP allows on every request and servers ignore.
+ */
+import type { FrameTerminator, MixEntry } from '../config/types.js';
+
+const PAD_KEY = 'mcpload/pad';
+/** Ids are per session and grow by one per request: 15 digits is plenty and stays a safe integer. */
+const MAX_ID_DIGITS = 15;
+
+export class FrameTemplate {
+  readonly method: string;
+  /** `{"jsonrpc":"2.0","id":` */
+  private readonly head: Buffer;
+  /** The rest of the frame after the id, one per id digit count, each padded so the frame hits the size. */
+  private readonly tails: Buffer[];
+  /** The smallest frame this template can produce (no padding), for validation messages. */
+  readonly minimumSize: number;
+
+  constructor(entry: MixEntry, messageSize: number, terminator: FrameTerminator) {
+    this.method = entry.method;
+    this.head = Buffer.from('{"jsonrpc":"2.0","id":');
+    const end = terminator === 'newline' ? '\n' : '';
+    this.tails = [];
+    let minimum = Infinity;
+    for (let digits = 1; digits <= MAX_ID_DIGITS; digits++) {
+      const unpadded = this.tailText(entry, '', end);
+      const fixed = this.head.length + digits + Buffer.byteLength(unpadded);
+      minimum = Math.min(minimum, fixed);
+      const padLength = Math.max(0, messageSize - fixed);
+      this.tails.push(Buffer.from(this.tailText(entry, padLength > 0 ? 'x'.repeat(padLength) : '', end)));
+    }
+    this.minimumSize = minimum;
+  }
+
+  /** A fresh buffer holding the whole frame for request `id` (ws may mask it in place). */
+  frame(id: number): Buffer {
+    const idText = String(id);
+    const tail = this.tails[idText.length - 1];
+    const buf = Buffer.allocUnsafe(this.head.length + idText.length + tail.length);
+    this.head.copy(buf, 0);
+    buf.write(idText, this.head.length, 'latin1');
+    tail.copy(buf, this.head.length + idText.length);
+    return buf;
+  }
+
+  private tailText(entry: MixEntry, pad: string, end: string): string {
+    let params: Record<string, unknown> | undefined = entry.params;
+    if (pad) {
+      const meta = { ...((params?._meta as Record<string, unknown>) ?? {}), [PAD_KEY]: '' };
+      params = { ...(params ?? {}), _meta: meta };
+    }
+    let text = `,"method":${JSON.stringify(entry.method)}`;
+    if (params) text += `,"params":${JSON.stringify(params)}`;
+    text += '}' + end;
+    // The pad string is spliced in after stringify so its length is exact (x never needs escaping).
+    return pad ? text.replace(`"${PAD_KEY}":""`, `"${PAD_KEY}":"${pad}"`) : text;
+  }
+}
+
+/** One-off frames (handshake, notifications, replies to server requests): not on the hot path. */
+export function jsonFrame(message: object, terminator: FrameTerminator): string {
+  return JSON.stringify(message) + (terminator === 'newline' ? '\n' : '');
+}
+
+/**
+ * A deterministic sequence of mix indices with exactly the configured proportions
+ * (smooth weighted round-robin), so the sent mix matches the profile without randomness.
+ */
+export function mixSequence(weights: number[], length = 1000): Uint16Array {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const current = new Float64Array(weights.length);
+  const out = new Uint16Array(length);
+  for (let i = 0; i < length; i++) {
+    let best = 0;
+    for (let k = 0; k < weights.length; k++) {
+      current[k] += weights[k];
+      if (current[k] > current[best]) best = k;
+    }
+    current[best] -= total;
+    out[i] = best;
+  }
+  return out;
+}

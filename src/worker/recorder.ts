@@ -1,0 +1,99 @@
+/**
+ * What an engine counts between two snapshots. The hot path only bumps numbers and records into
+ * histograms here; `take()` turns it into a snapshot (encoded histogram deltas) once per interval
+ * and starts over, so nothing grows with the request rate.
+ */
+import { ERROR_TYPES, ErrorIndex, type ErrorType } from '../shared/errors.js';
+import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
+import { encodeHistogram, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
+
+export class MethodRecorder {
+  sent = 0;
+  ok = 0;
+  rpcError = 0;
+  timeout = 0;
+  closed = 0;
+  dropped = 0;
+  readonly latency: Histogram = newHistogram();
+  readonly latencyRaw: Histogram = newHistogram();
+
+  constructor(readonly method: string) {}
+
+  take(): MethodDelta {
+    const delta: MethodDelta = {
+      sent: this.sent,
+      ok: this.ok,
+      rpcError: this.rpcError,
+      timeout: this.timeout,
+      closed: this.closed,
+      dropped: this.dropped,
+      latency: encodeHistogram(this.latency),
+      latencyRaw: encodeHistogram(this.latencyRaw),
+    };
+    this.sent = this.ok = this.rpcError = this.timeout = this.closed = this.dropped = 0;
+    this.latency.reset();
+    this.latencyRaw.reset();
+    return delta;
+  }
+}
+
+export class Recorder {
+  /** One per distinct method of the mix, in mix order. */
+  readonly methods: MethodRecorder[];
+  readonly errors = new Float64Array(ERROR_TYPES.length);
+  readonly handshake: Histogram = newHistogram();
+  sessionsEstablished = 0;
+  /** Wall clock of the first completed handshake; kept across snapshots. */
+  firstEstablishedAtMs = 0;
+  reconnects = 0;
+  sent = { request: 0, notification: 0, response: 0 };
+  received = { response: 0, notification: 0, request: 0 };
+  bytesSent = 0;
+  bytesReceived = 0;
+
+  constructor(methods: string[]) {
+    this.methods = methods.map((m) => new MethodRecorder(m));
+  }
+
+  error(type: ErrorType, n = 1): void {
+    this.errors[ErrorIndex[type]] += n;
+  }
+
+  /** A response arrived for a request of method `m`; times in ms on the performance clock. */
+  response(m: MethodRecorder, ok: boolean, intended: number, sentAt: number, now: number): void {
+    if (ok) m.ok++;
+    else m.rpcError++;
+    recordMicros(m.latency, (now - intended) * 1000);
+    recordMicros(m.latencyRaw, (now - sentAt) * 1000);
+  }
+
+  handshakeDone(startedAt: number, now: number): void {
+    this.sessionsEstablished++;
+    if (this.firstEstablishedAtMs === 0) this.firstEstablishedAtMs = Date.now();
+    recordMicros(this.handshake, (now - startedAt) * 1000);
+  }
+
+  take(gauges: Pick<EngineSnapshot, 'engineId' | 'atMs' | 'final' | 'sessionsWanted' | 'sessionsConnecting' | 'sessionsOpen' | 'inFlight' | 'targetRate' | 'loopUtilization' | 'sendingStoppedAtMs'>): EngineSnapshot {
+    const methods: Record<string, MethodDelta> = {};
+    for (const m of this.methods) methods[m.method] = m.take();
+    const snapshot: EngineSnapshot = {
+      ...gauges,
+      methods,
+      errors: Array.from(this.errors),
+      sessionsEstablished: this.sessionsEstablished,
+      reconnects: this.reconnects,
+      handshake: encodeHistogram(this.handshake),
+      messagesSent: this.sent,
+      messagesReceived: this.received,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      firstEstablishedAtMs: this.firstEstablishedAtMs,
+    };
+    this.errors.fill(0);
+    this.handshake.reset();
+    this.sessionsEstablished = this.reconnects = this.bytesSent = this.bytesReceived = 0;
+    this.sent = { request: 0, notification: 0, response: 0 };
+    this.received = { response: 0, notification: 0, request: 0 };
+    return snapshot;
+  }
+}

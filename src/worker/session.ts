@@ -1,0 +1,445 @@
+/**
+ * One MCP session: connect, `initialize` + `notifications/initialized`, then the request loop
+ * driven by its token bucket, responses matched by id (in any order), server requests answered,
+ * reconnects with backoff. A plain object woken by its engine's ticker: no timers of its own.
+ */
+import type { Profile } from '../config/types.js';
+import type { Recorder, MethodRecorder } from './recorder.js';
+import type { Connect, Transport, TransportEvents } from './transport.js';
+import { TokenBucket } from './rate-limiter.js';
+import { FrameTemplate, jsonFrame } from './frames.js';
+import type { FrameTerminator } from '../config/types.js';
+
+export const enum State {
+  Idle,
+  Queued,
+  Connecting,
+  Handshake,
+  Open,
+  /** No more requests; closes once in-flight ones are answered (ramp-down, TTL, stop). */
+  Retiring,
+  Backoff,
+  Failed,
+  Stopped,
+}
+
+/** What a session needs from the engine that owns it. */
+export interface SessionHost {
+  readonly profile: Profile;
+  readonly recorder: Recorder;
+  readonly templates: FrameTemplate[];
+  /** The method recorder of each mix entry. */
+  readonly methodOf: MethodRecorder[];
+  readonly mix: Uint16Array;
+  readonly terminator: FrameTerminator;
+  readonly protocolVersion: string;
+  readonly connect: Connect;
+  readonly clientVersion: string;
+  readonly headers: Record<string, string>;
+  readonly maxPayload: number;
+  /** Wake the session at `atMs` (performance clock). */
+  wake(session: Session, atMs: number): void;
+  /** Fail request `id` of the session as timed out if it is still pending at `deadline`. */
+  trackTimeout(session: Session, id: number, deadline: number): void;
+  /** Ask for a connection slot (the connect ramp hands them out). */
+  enqueueConnect(session: Session): void;
+  /** Request rate for this session now (stages may change it). */
+  rate(): number;
+  /** Report a connection problem for the log (rate-limited by the engine). */
+  note(session: Session, what: string, err?: Error): void;
+}
+
+const HANDSHAKE = -1;
+/** Above this many queued bytes a session stops sending: the server is not reading. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+interface Pending {
+  /** Mix entry index, or HANDSHAKE. */
+  entry: number;
+  intended: number;
+  sentAt: number;
+}
+
+/** Routes one connection's events to its session, and drops events of a connection it no longer owns. */
+class Link implements TransportEvents {
+  constructor(
+    private readonly session: Session,
+    private readonly generation: number,
+  ) {}
+  private get live(): boolean {
+    return this.session.generation === this.generation;
+  }
+  onopen(): void {
+    if (this.live) this.session.opened();
+  }
+  onmessage(data: Buffer, isBinary: boolean): void {
+    if (this.live) this.session.received(data, isBinary);
+  }
+  onclose(code: number): void {
+    if (this.live) this.session.closed(code);
+  }
+  onerror(err: Error): void {
+    if (this.live) this.session.host.note(this.session, 'connection error', err);
+  }
+}
+
+export class Session {
+  state: State = State.Idle;
+  /** Bumped per connection; events of older connections are ignored. */
+  generation = 0;
+  /** Where the engine's wheel expects to wake this session (-1: not scheduled). */
+  wakeSlot = -1;
+  private transport: Transport | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private bucket: TokenBucket | undefined;
+  private mixCursor: number;
+  private connectStartedAt = 0;
+  private openedAt = 0;
+  private ttlAt = Infinity;
+  private attempts = 0;
+  private everConnected = false;
+  private reconnectAfterRetire = false;
+  private paused = false;
+  private nextReadToggle = Infinity;
+  private reconnectAt = 0;
+
+  constructor(
+    readonly host: SessionHost,
+    /** Index within the engine (used by the timeout queue). */
+    readonly slot: number,
+    readonly url: string,
+    readonly localAddress: string | undefined,
+  ) {
+    // Start sessions at different points of the mix so short runs still see every method.
+    this.mixCursor = (slot * 7919) % host.mix.length;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** The engine handed out a connection slot. */
+  connect(now: number): void {
+    if (this.everConnected || this.attempts > 0) this.host.recorder.reconnects++;
+    this.state = State.Connecting;
+    this.connectStartedAt = now;
+    const link = new Link(this, ++this.generation);
+    this.transport = this.host.connect(
+      {
+        url: this.url,
+        headers: this.host.headers,
+        localAddress: this.localAddress,
+        handshakeTimeoutMs: this.host.profile.timeoutMs,
+        maxPayload: this.host.maxPayload,
+      },
+      link,
+    );
+  }
+
+  opened(): void {
+    this.state = State.Handshake;
+    const id = this.nextId++;
+    const now = performance.now();
+    const frame = jsonFrame(
+      {
+        jsonrpc: '2.0',
+        id,
+        method: 'initialize',
+        params: {
+          protocolVersion: this.host.protocolVersion,
+          capabilities: {},
+          clientInfo: { name: 'mcpload', version: this.host.clientVersion },
+        },
+      },
+      this.host.terminator,
+    );
+    this.pending.set(id, { entry: HANDSHAKE, intended: now, sentAt: now });
+    this.write(frame, 'request');
+    this.host.trackTimeout(this, id, now + this.host.profile.timeoutMs);
+  }
+
+  received(data: Buffer, isBinary: boolean): void {
+    const rec = this.host.recorder;
+    rec.bytesReceived += data.length;
+    if (isBinary) {
+      rec.error('protocol');
+      return;
+    }
+    const text = data.toString('utf8');
+    let start = 0;
+    // Newline-delimited: a frame may hold one message, several, or one without a terminator.
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      if (end > start) this.message(text.slice(start, end));
+      start = end + 1;
+    }
+  }
+
+  private message(line: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      if (line.trim() !== '') this.host.recorder.error('protocol');
+      return;
+    }
+    if (Array.isArray(msg)) for (const m of msg) this.dispatch(m);
+    else this.dispatch(msg);
+  }
+
+  private dispatch(msg: unknown): void {
+    const rec = this.host.recorder;
+    if (msg === null || typeof msg !== 'object') {
+      rec.error('protocol');
+      return;
+    }
+    const m = msg as { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
+    if (typeof m.method === 'string') {
+      if (m.id === undefined) {
+        rec.received.notification++;
+        return;
+      }
+      rec.received.request++;
+      this.answerServerRequest(m.id, m.method);
+      return;
+    }
+    if (m.id === undefined || (m.result === undefined && m.error === undefined)) {
+      rec.error('protocol');
+      return;
+    }
+    rec.received.response++;
+    const id = m.id;
+    const p = typeof id === 'number' ? this.pending.get(id) : undefined;
+    if (p === undefined) {
+      // An id we issued whose request already ended (timed out, or answered twice) is late, not
+      // unknown; anything else is a protocol error.
+      if (!(typeof id === 'number' && Number.isInteger(id) && id > 0 && id < this.nextId)) rec.error('protocol');
+      return;
+    }
+    this.pending.delete(id as number);
+    const now = performance.now();
+    if (p.entry === HANDSHAKE) this.handshakeAnswered(m, now);
+    else {
+      const ok = m.error === undefined;
+      rec.response(this.host.methodOf[p.entry], ok, p.intended, p.sentAt, now);
+      if (!ok) rec.error('rpc');
+    }
+    if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
+  }
+
+  private handshakeAnswered(m: { result?: unknown; error?: unknown }, now: number): void {
+    if (this.state !== State.Handshake) {
+      // Retired or stopped while initializing: the session is not wanted any more.
+      this.transport?.close(1000);
+      return;
+    }
+    const result = m.result as { protocolVersion?: unknown } | undefined;
+    if (m.error !== undefined || typeof result?.protocolVersion !== 'string') {
+      this.host.recorder.error('handshake');
+      this.host.note(this, 'initialize failed: ' + JSON.stringify(m.error ?? m.result).slice(0, 200));
+      this.state = State.Backoff; // closed() sees a failed handshake already counted
+      this.transport?.close(1002, 'initialize failed');
+      return;
+    }
+    this.write(jsonFrame({ jsonrpc: '2.0', method: 'notifications/initialized' }, this.host.terminator), 'notification');
+    this.host.recorder.handshakeDone(this.connectStartedAt, now);
+    this.state = State.Open;
+    this.everConnected = true;
+    this.attempts = 0;
+    this.openedAt = now;
+    const ttl = this.host.profile.sessionTtlMs;
+    this.ttlAt = ttl > 0 ? now + ttl : Infinity;
+    const rate = this.host.rate();
+    // A random phase spreads sessions over the interval instead of all sending in the same tick.
+    const start = now + Math.random() * (1000 / rate);
+    if (this.bucket) {
+      this.bucket.setRate(rate);
+      this.bucket.restart(start);
+    } else this.bucket = new TokenBucket(rate, this.host.profile.burst, start);
+    const slow = this.host.profile.slowRead;
+    this.nextReadToggle = slow ? now : Infinity;
+    this.host.wake(this, Math.min(start, this.nextReadToggle));
+  }
+
+  private answerServerRequest(id: unknown, method: string): void {
+    const reply =
+      method === 'ping'
+        ? { jsonrpc: '2.0', id, result: {} }
+        : { jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${method}` } };
+    this.write(jsonFrame(reply, this.host.terminator), 'response');
+  }
+
+  private write(frame: Buffer | string, kind: 'request' | 'notification' | 'response'): boolean {
+    if (!this.transport?.send(frame)) return false;
+    const rec = this.host.recorder;
+    rec.sent[kind]++;
+    rec.bytesSent += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    return true;
+  }
+
+  /** The engine's ticker reached this session's wake time. */
+  wake(now: number): void {
+    switch (this.state) {
+      case State.Open:
+        return this.pump(now);
+      case State.Backoff:
+        if (now >= this.reconnectAt) {
+          this.state = State.Queued;
+          this.host.enqueueConnect(this);
+        } else this.host.wake(this, this.reconnectAt);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private pump(now: number): void {
+    if (now >= this.ttlAt) {
+      this.retire(true);
+      return;
+    }
+    const bucket = this.bucket!;
+    const host = this.host;
+    const lost = bucket.overflow(now);
+    for (let i = 0; i < lost; i++) host.methodOf[host.mix[this.nextEntry()]].dropped++;
+    const maxInFlight = host.profile.maxInFlight;
+    const timeoutMs = host.profile.timeoutMs;
+    while (bucket.ready(now)) {
+      const intended = bucket.take();
+      const entry = host.mix[this.nextEntry()];
+      const method = host.methodOf[entry];
+      if (this.pending.size >= maxInFlight || this.transport!.bufferedAmount > MAX_BUFFERED_BYTES) {
+        method.dropped++;
+        continue;
+      }
+      const id = this.nextId++;
+      if (!this.write(host.templates[entry].frame(id), 'request')) break;
+      method.sent++;
+      this.pending.set(id, { entry, intended, sentAt: now });
+      host.trackTimeout(this, id, now + timeoutMs);
+    }
+    let next = bucket.due;
+    if (this.nextReadToggle !== Infinity) next = Math.min(next, this.toggleReading(now));
+    host.wake(this, Math.min(next, this.ttlAt));
+  }
+
+  private nextEntry(): number {
+    const i = this.mixCursor;
+    this.mixCursor = i + 1 === this.host.mix.length ? 0 : i + 1;
+    return i;
+  }
+
+  /** Slow reader: pause the socket for `pause` of every `interval`; returns when to toggle next. */
+  private toggleReading(now: number): number {
+    if (now < this.nextReadToggle) return this.nextReadToggle;
+    const { pauseMs, intervalMs } = this.host.profile.slowRead!;
+    const phase = (now - this.openedAt) % intervalMs;
+    const shouldPause = phase < pauseMs;
+    if (shouldPause !== this.paused) {
+      this.paused = shouldPause;
+      if (shouldPause) this.transport!.pause();
+      else this.transport!.resume();
+    }
+    this.nextReadToggle = now + (shouldPause ? pauseMs - phase : intervalMs - phase);
+    return this.nextReadToggle;
+  }
+
+  /** Request `id` passed its deadline. */
+  timedOut(id: number): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.pending.delete(id);
+    const rec = this.host.recorder;
+    if (p.entry === HANDSHAKE) {
+      rec.error('handshake');
+      this.host.note(this, 'initialize timed out');
+      this.state = State.Backoff;
+      this.transport?.close(1000, 'initialize timed out');
+      return;
+    }
+    rec.error('timeout');
+    this.host.methodOf[p.entry].timeout++;
+    if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
+  }
+
+  /** Stop sending; close when in-flight requests are answered. `reconnect`: open a new session then (TTL). */
+  retire(reconnect: boolean): void {
+    if (this.state === State.Open || this.state === State.Handshake) {
+      this.state = State.Retiring;
+      this.reconnectAfterRetire = reconnect;
+      if (this.pending.size === 0) this.transport?.close(1000);
+    } else if (!reconnect && this.state !== State.Retiring) {
+      // Not connected: just leave (queued or backing off sessions are dropped by the engine).
+      this.transport?.close(1000);
+      this.generation++;
+      this.state = State.Idle;
+    }
+  }
+
+  /** The run is over: close now, whatever is in flight (counted as closed by the drain). */
+  stop(): void {
+    const wasConnected = this.state === State.Open || this.state === State.Retiring || this.state === State.Handshake;
+    this.failPending();
+    this.state = State.Stopped;
+    if (wasConnected) this.transport?.close(1000, 'run finished');
+    else this.transport?.close(1000);
+  }
+
+  closed(code: number): void {
+    const was = this.state;
+    this.failPending();
+    this.paused = false;
+    this.transport = undefined;
+    const rec = this.host.recorder;
+    switch (was) {
+      case State.Stopped:
+      case State.Idle:
+        return;
+      case State.Retiring:
+        if (this.reconnectAfterRetire) {
+          this.state = State.Queued;
+          this.host.enqueueConnect(this);
+        } else this.state = State.Idle;
+        return;
+      case State.Connecting:
+        rec.error('connect');
+        this.host.note(this, `connect failed (close code ${code})`);
+        break;
+      case State.Handshake:
+        rec.error('handshake');
+        this.host.note(this, `closed during initialize (close code ${code})`);
+        break;
+      case State.Open:
+        rec.error('closed');
+        this.host.note(this, `closed by server (close code ${code})`);
+        break;
+      case State.Backoff:
+        break; // a failed handshake, already counted
+      default:
+        return;
+    }
+    this.backoff();
+  }
+
+  private failPending(): void {
+    for (const p of this.pending.values()) if (p.entry !== HANDSHAKE) this.host.methodOf[p.entry].closed++;
+    this.pending.clear();
+  }
+
+  private backoff(): void {
+    const policy = this.host.profile.reconnect;
+    this.attempts++;
+    if (policy.maxAttempts > 0 && this.attempts > policy.maxAttempts) {
+      this.state = State.Failed;
+      return;
+    }
+    // Exponential backoff with full jitter (AWS architecture blog): spreads reconnect storms.
+    const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(this.attempts - 1, 30));
+    const now = performance.now();
+    this.reconnectAt = now + Math.random() * cap;
+    this.state = State.Backoff;
+    this.host.wake(this, this.reconnectAt);
+  }
+}
