@@ -35,9 +35,11 @@ export class TokenBucket {
    * `burst` slots are due.
    */
   overflow(now: number): number {
-    const earliest = now - (this.burst - 1) * this.intervalMs;
-    if (this.due >= earliest) return 0;
-    const lost = Math.ceil((earliest - this.due) / this.intervalMs);
+    if (this.due > now) return 0;
+    // Tokens accrued by now: the one at `due` plus one per whole interval since.
+    const available = Math.floor((now - this.due) / this.intervalMs) + 1;
+    if (available <= this.burst) return 0;
+    const lost = available - this.burst;
     this.due += lost * this.intervalMs;
     return lost;
   }
