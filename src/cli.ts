@@ -165,7 +165,8 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
       result = Promise.resolve().then(() => validateCommand(args.file as string));
     })
     .fail((msg, err) => {
-      throw err instanceof McploadError ? err : new UsageError(msg ?? describe(err));
+      // yargs' own messages can span lines ("Invalid values:\n  Argument: …"): keep them to one.
+      throw err instanceof McploadError ? err : new UsageError((msg ?? describe(err)).replace(/\s*\n\s*/g, ' ') + ' (see mcpload --help)');
     })
     .help()
     .version('0.1.0')

@@ -53,19 +53,23 @@ export interface LatencySummary {
   max: number;
 }
 
-/** The percentiles a report shows, in µs. All zero for an empty histogram. */
+/**
+ * The percentiles a report shows, in µs. All zero for an empty histogram. Min and max are read at
+ * the histogram's resolution (like every percentile) so a live histogram and one decoded from a
+ * report give the same figures.
+ */
 export function summarize(h: Histogram): LatencySummary {
   const count = h.totalCount;
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
   return {
     count,
-    min: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue,
+    min: h.getValueAtPercentile(0),
     mean: h.mean,
     p50: h.getValueAtPercentile(50),
     p90: h.getValueAtPercentile(90),
     p95: h.getValueAtPercentile(95),
     p99: h.getValueAtPercentile(99),
     p999: h.getValueAtPercentile(99.9),
-    max: h.maxValue,
+    max: h.getValueAtPercentile(100),
   };
 }
