@@ -8,5 +8,6 @@ export default defineConfig({
     // Tests start real servers and real engine threads; on a 2-core machine running
     // files one at a time keeps their loads from skewing each other.
     fileParallelism: false,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -22,7 +22,9 @@ export class Wheel<T extends Wakeable> {
 
   /** Wake `item` at `atMs` (or at the next tick if that is already past). Earlier wins over later. */
   schedule(item: T, atMs: number): void {
-    const ms = Math.max(Math.ceil(atMs), this.cursor + 1);
+    // The slot of the millisecond it falls in: visited at the first tick at or after that millisecond
+    // begins; an item not yet due then is simply rescheduled for the next tick.
+    const ms = Math.max(Math.floor(atMs), this.cursor + 1);
     if (item.wakeSlot !== -1 && item.wakeSlot <= ms) return;
     item.wakeSlot = ms;
     this.slots[ms & MASK].push(item);
