@@ -25,12 +25,21 @@ export class FrameTemplate {
     const end = terminator === 'newline' ? '\n' : '';
     this.tails = [];
     let minimum = Infinity;
+    const bare = this.tailText(entry, undefined, end);
+    const wrapped = this.tailText(entry, '', end);
     for (let digits = 1; digits <= MAX_ID_DIGITS; digits++) {
-      const unpadded = this.tailText(entry, '', end);
-      const fixed = this.head.length + digits + Buffer.byteLength(unpadded);
-      minimum = Math.min(minimum, fixed);
-      const padLength = Math.max(0, messageSize - fixed);
-      this.tails.push(Buffer.from(this.tailText(entry, padLength > 0 ? 'x'.repeat(padLength) : '', end)));
+      const fixed = this.head.length + digits;
+      minimum = Math.min(minimum, fixed + Buffer.byteLength(bare));
+      const room = messageSize - fixed - Buffer.byteLength(wrapped);
+      let tail: string;
+      if (room >= 0) tail = this.tailText(entry, 'x'.repeat(room), end);
+      else {
+        // Too small for the _meta wrapper: make up the difference with JSON whitespace before the
+        // closing brace, so the size is still exact whenever the bare message fits.
+        const spaces = Math.max(0, messageSize - fixed - Buffer.byteLength(bare));
+        tail = bare.slice(0, bare.lastIndexOf('}')) + ' '.repeat(spaces) + bare.slice(bare.lastIndexOf('}'));
+      }
+      this.tails.push(Buffer.from(tail));
     }
     this.minimumSize = minimum;
   }
@@ -46,9 +55,10 @@ export class FrameTemplate {
     return buf;
   }
 
-  private tailText(entry: MixEntry, pad: string, end: string): string {
+  /** The frame after the id; `pad` undefined: no padding field at all. */
+  private tailText(entry: MixEntry, pad: string | undefined, end: string): string {
     let params: Record<string, unknown> | undefined = entry.params;
-    if (pad) {
+    if (pad !== undefined) {
       const meta = { ...((params?._meta as Record<string, unknown>) ?? {}), [PAD_KEY]: '' };
       params = { ...(params ?? {}), _meta: meta };
     }

@@ -315,7 +315,10 @@ export class Session {
         continue;
       }
       const id = this.nextId++;
-      if (!this.write(host.templates[entry].frame(id), 'request')) break;
+      if (!this.write(host.templates[entry].frame(id), 'request')) {
+        method.dropped++; // the connection is closing: its close event follows
+        break;
+      }
       method.sent++;
       this.pending.set(id, { entry, intended, sentAt: now });
       host.trackTimeout(this, id, now + timeoutMs);
@@ -366,6 +369,7 @@ export class Session {
 
   /** Stop sending; close when in-flight requests are answered. `reconnect`: open a new session then (TTL). */
   retire(reconnect: boolean): void {
+    this.readAgain();
     if (this.state === State.Open || this.state === State.Handshake) {
       this.state = State.Retiring;
       this.reconnectAfterRetire = reconnect;
@@ -375,6 +379,15 @@ export class Session {
       this.transport?.close(1000);
       this.generation++;
       this.state = State.Idle;
+    }
+  }
+
+  /** A slow reader that stops sending reads again, so the answers to its last requests arrive. */
+  private readAgain(): void {
+    this.nextReadToggle = Infinity;
+    if (this.paused) {
+      this.paused = false;
+      this.transport?.resume();
     }
   }
 

@@ -1,0 +1,195 @@
+/**
+ * The engine's timing wheel and timeout queue, driven with explicit `now` values (no real time).
+ */
+import { describe, expect, it } from 'vitest';
+import { TimeoutQueue, Wheel } from '../src/worker/wheel.js';
+
+interface Item {
+  name: string;
+  wakeSlot: number;
+}
+const item = (name: string): Item => ({ name, wakeSlot: -1 });
+
+/** Advances the wheel one millisecond at a time from `from` to `to`, recording [name, now] per visit. */
+function step(wheel: Wheel<Item>, from: number, to: number, onVisit?: (it: Item, now: number) => void): [string, number][] {
+  const visits: [string, number][] = [];
+  for (let now = from; now <= to; now++) {
+    wheel.advance(now, (it) => {
+      visits.push([it.name, now]);
+      onVisit?.(it, now);
+    });
+  }
+  return visits;
+}
+
+describe('Wheel', () => {
+  it('visits each scheduled item once, at the tick of its time', () => {
+    const wheel = new Wheel<Item>(1000);
+    const a = item('a');
+    const b = item('b');
+    const c = item('c');
+    wheel.schedule(a, 1005);
+    wheel.schedule(b, 1003);
+    wheel.schedule(c, 1200);
+    expect(step(wheel, 1001, 1300)).toEqual([
+      ['b', 1003],
+      ['a', 1005],
+      ['c', 1200],
+    ]);
+    expect(a.wakeSlot).toBe(-1);
+  });
+
+  it('visits in time order when one advance covers many milliseconds', () => {
+    const wheel = new Wheel<Item>(0);
+    const names = ['x', 'y', 'z'];
+    const times = [30, 10, 20];
+    names.forEach((n, i) => wheel.schedule(item(n), times[i]));
+    const seen: string[] = [];
+    wheel.advance(100, (it) => seen.push(it.name));
+    expect(seen).toEqual(['y', 'z', 'x']);
+    wheel.advance(200, (it) => seen.push(it.name));
+    expect(seen).toHaveLength(3);
+  });
+
+  it('never visits before the millisecond of the item and always by the tick at or after its time', () => {
+    const wheel = new Wheel<Item>(1000);
+    const a = item('a');
+    wheel.schedule(a, 1010.4);
+    const seen: number[] = [];
+    for (const now of [1005.5, 1009.99]) wheel.advance(now, () => seen.push(now));
+    expect(seen).toEqual([]);
+    for (const now of [1010.2, 1011.1, 1012]) wheel.advance(now, () => seen.push(now));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeGreaterThanOrEqual(1010);
+    expect(seen[0]).toBeLessThanOrEqual(1011.1);
+  });
+
+  it('wakes an item scheduled in the past at the next tick', () => {
+    const wheel = new Wheel<Item>(1000);
+    wheel.advance(1050, () => {});
+    const late = item('late');
+    wheel.schedule(late, 900);
+    expect(step(wheel, 1050, 1060)).toEqual([['late', 1051]]);
+  });
+
+  it('lets the earlier of two schedules win, and visits once', () => {
+    const wheel = new Wheel<Item>(0);
+    const a = item('a');
+    const b = item('b');
+    wheel.schedule(a, 50);
+    wheel.schedule(a, 20); // earlier: wins
+    wheel.schedule(b, 20);
+    wheel.schedule(b, 50); // later: ignored
+    expect(step(wheel, 1, 100)).toEqual([
+      ['a', 20],
+      ['b', 20],
+    ]);
+  });
+
+  it('does not visit twice when a visit reschedules onto a slot that still holds a stale entry', () => {
+    const wheel = new Wheel<Item>(0);
+    const a = item('a');
+    wheel.schedule(a, 50);
+    wheel.schedule(a, 20); // leaves a stale entry at 50
+    let rescheduled = false;
+    const visits = step(wheel, 1, 100, (it) => {
+      if (!rescheduled) {
+        rescheduled = true;
+        wheel.schedule(it, 50); // same slot as the stale entry
+      }
+    });
+    expect(visits).toEqual([
+      ['a', 20],
+      ['a', 50],
+    ]);
+  });
+
+  it('visits items more than 1024 ms ahead at their time, not one round early', () => {
+    const wheel = new Wheel<Item>(0);
+    const far = item('far');
+    const farther = item('farther');
+    wheel.schedule(far, 1500);
+    wheel.schedule(farther, 1500 + 2 * 1024);
+    // 1500 - 1024 = 476 shares the slot: the item must stay for the next round.
+    expect(step(wheel, 1, 4000)).toEqual([
+      ['far', 1500],
+      ['farther', 3548],
+    ]);
+  });
+
+  it('visits far items at their time when one advance jumps past several rounds', () => {
+    const wheel = new Wheel<Item>(0);
+    const far = item('far');
+    wheel.schedule(far, 3000);
+    const seen: string[] = [];
+    wheel.advance(2999, (it) => seen.push(it.name));
+    expect(seen).toEqual([]);
+    wheel.advance(5000, (it) => seen.push(it.name));
+    expect(seen).toEqual(['far']);
+  });
+
+  it('lets a visit reschedule the item for a later round', () => {
+    const wheel = new Wheel<Item>(0);
+    const a = item('a');
+    wheel.schedule(a, 10);
+    const visits = step(wheel, 1, 3000, (it, now) => {
+      if (now < 2000) wheel.schedule(it, now + 1024); // the same slot index, one round later
+    });
+    expect(visits).toEqual([
+      ['a', 10],
+      ['a', 1034],
+      ['a', 2058],
+    ]);
+  });
+});
+
+describe('TimeoutQueue', () => {
+  it('expires entries whose deadline has passed, in order, and keeps the rest', () => {
+    const q = new TimeoutQueue();
+    q.push(0, 1, 100);
+    q.push(1, 7, 150);
+    q.push(0, 2, 150);
+    q.push(2, 3, 300);
+    const fired: [number, number][] = [];
+    q.expire(99, (slot, id) => fired.push([slot, id]));
+    expect(fired).toEqual([]);
+    q.expire(150, (slot, id) => fired.push([slot, id]));
+    expect(fired).toEqual([
+      [0, 1],
+      [1, 7],
+      [0, 2],
+    ]);
+    expect(q.length).toBe(1);
+    q.expire(1000, (slot, id) => fired.push([slot, id]));
+    expect(fired.at(-1)).toEqual([2, 3]);
+    expect(q.length).toBe(0);
+  });
+
+  it('grows past its initial capacity while wrapped around, losing nothing and keeping order', () => {
+    const q = new TimeoutQueue();
+    let nextId = 1;
+    const push = (n: number) => {
+      for (let i = 0; i < n; i++, nextId++) q.push(nextId % 97, nextId, nextId);
+    };
+    push(1000);
+    const fired: number[] = [];
+    q.expire(600, (_slot, id) => fired.push(id)); // head moves to 600: the next pushes wrap
+    expect(fired).toHaveLength(600);
+    push(3000); // 3400 entries: beyond 1024 and beyond 2048
+    expect(q.length).toBe(3400);
+    q.expire(Infinity, (slot, id) => {
+      expect(slot).toBe(id % 97);
+      fired.push(id);
+    });
+    expect(fired).toEqual(Array.from({ length: 4000 }, (_, i) => i + 1));
+    expect(q.length).toBe(0);
+  });
+
+  it('takes ids beyond 32 bits intact', () => {
+    const q = new TimeoutQueue();
+    q.push(5, 2 ** 40 + 3, 10);
+    const fired: number[] = [];
+    q.expire(10, (_slot, id) => fired.push(id));
+    expect(fired).toEqual([2 ** 40 + 3]);
+  });
+});
