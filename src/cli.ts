@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
 import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
 import { parseDuration } from './config/units.js';
 import { EXIT, McploadError, UsageError, describe } from './shared/errors.js';
@@ -19,6 +19,9 @@ import { startTarget } from './target/server.js';
 
 function runOptions(y: Argv) {
   return y
+    // MCPLOAD_* variables are run options: read them for `run` only, so that a container that sets
+    // them can still run `mcpload profiles` or `mcpload validate` under strict parsing.
+    .env('MCPLOAD')
     .option('profile', { alias: 'p', type: 'string', describe: 'built-in profile name or a profile file (.yaml/.json)', default: 'normal' })
     .option('clients', { alias: 'c', type: 'number', describe: 'concurrent MCP sessions (overrides the profile)' })
     .option('rate', { alias: 'r', type: 'number', describe: 'requests per second per client (overrides the profile)' })
@@ -32,6 +35,8 @@ function runOptions(y: Argv) {
     .option('workers', { alias: 'w', type: 'number', describe: 'engine threads (default: cores, or cores-1 with the built-in target)' })
     .option('frame-terminator', { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline' })
     .option('report', { type: 'string', describe: 'write the JSON report to this file' })
+    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and /healthz on this port (0 = off)', default: DEFAULT_METRICS_PORT })
+    .option('metrics-host', { type: 'string', describe: 'address the metrics endpoint listens on', default: DEFAULT_METRICS_HOST })
     .option('progress-interval', { type: 'string', describe: 'time between progress lines', default: '5s' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress lines', default: false })
     .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], default: 'info' });
@@ -57,6 +62,8 @@ async function runCommand(args: RunArgs): Promise<number> {
     progressInterval: args['progress-interval'],
     quiet: args.quiet,
     logLevel: args['log-level'],
+    metricsPort: args['metrics-port'],
+    metricsHost: args['metrics-host'],
   };
   const opts = resolveRunOptions(raw);
   // With the built-in target in this process, leave it a core.
@@ -65,6 +72,7 @@ async function runCommand(args: RunArgs): Promise<number> {
   const progress = new Progress(process.stderr, opts.progressIntervalMs);
   const run = start(opts);
   run.on('target', (url) => process.stderr.write(`mcpload: no --url given, so it started the built-in target at ${url}\n`));
+  run.on('metrics', (url) => process.stderr.write(`mcpload: metrics on ${url}\n`));
   run.on('note', (message) => log.warn(message));
   if (!opts.quiet) run.on('snapshot', (_s, agg) => progress.update(agg));
   let signals = 0;
@@ -135,7 +143,6 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
   let result: Promise<number> = Promise.resolve(EXIT.ok);
   const parser = yargs(argv)
     .scriptName('mcpload')
-    .env('MCPLOAD')
     .strict()
     .command(['run', '$0'], 'run a load test (the main job)', runOptions, (args) => {
       result = runCommand(args as RunArgs);

@@ -5,16 +5,19 @@
 import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import type { RunOptions } from './config/types.js';
+import { DEFAULT_METRICS_HOST } from './config/options.js';
 import { EXIT, StartError } from './shared/errors.js';
 import type { EngineSnapshot } from './shared/messages.js';
 import type { Aggregate } from './main/aggregate.js';
 import { Coordinator, DEFAULT_DRAIN_MS } from './main/coordinator.js';
+import { MetricsServer } from './main/metrics.js';
 import { buildReport, type RunReport } from './main/report.js';
 import { startTarget, type RunningTarget } from './target/server.js';
 
 export type { RunOptions } from './config/types.js';
 export type { RunReport } from './main/report.js';
 export { resolveRunOptions } from './config/options.js';
+export { MetricsServer, RunMetrics, type MetricsSource } from './main/metrics.js';
 export { startTarget } from './target/server.js';
 
 export interface RunResult {
@@ -26,6 +29,8 @@ export interface RunResult {
 export interface RunEvents {
   /** The built-in target was started (no --url given). */
   target: [url: string];
+  /** The metrics endpoint is listening (before the engines start). */
+  metrics: [url: string];
   snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
   note: [message: string];
 }
@@ -58,12 +63,13 @@ export class Run extends EventEmitter<RunEvents> {
     const opts = this.opts;
     let target: RunningTarget | undefined;
     let urls = opts.urls;
-    if (urls.length === 0) {
-      target = await startTarget({ host: '127.0.0.1', port: 0 });
-      urls = [target.url];
-      this.emit('target', target.url);
-    }
+    const metrics = opts.metricsPort ? await this.startMetrics(opts.metricsPort) : undefined;
     try {
+      if (urls.length === 0) {
+        target = await startTarget({ host: '127.0.0.1', port: 0 });
+        urls = [target.url];
+        this.emit('target', target.url);
+      }
       const coordinator = new Coordinator(opts, urls);
       this.coordinator = coordinator;
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
@@ -75,7 +81,20 @@ export class Run extends EventEmitter<RunEvents> {
       return { report, exitCode: this.exitCode(report) };
     } finally {
       await target?.close();
+      await metrics?.close();
     }
+  }
+
+  /** Up before the engines start and until the report is written, so the drain can be scraped. */
+  private async startMetrics(port: number): Promise<MetricsServer> {
+    const { profile } = this.opts;
+    const server = await MetricsServer.start({
+      host: this.opts.metricsHost ?? DEFAULT_METRICS_HOST,
+      port,
+      source: { clientType: profile.name, methods: [...new Set(profile.mix.map((e) => e.method))], aggregate: () => this.coordinator?.aggregate },
+    });
+    this.emit('metrics', server.url);
+    return server;
   }
 
   private exitCode(report: RunReport): number {

@@ -66,4 +66,20 @@ describe('a run with stages', () => {
     expect(json.durationSeconds).toBeLessThan(3); // not the default 60 s
     expect(json.requests.ok).toBe(json.requests.sent);
   });
+
+  it('raises the rate of sessions that are already open when a stage ramps it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpload-stages-'));
+    const file = join(dir, 'rate.yaml');
+    writeFileSync(
+      file,
+      ['name: rate-ramp', 'clients: 4', 'rate: 10', 'timeout: 2s', 'mix:', '  - method: ping', 'stages:', '  - { duration: 1s, clients: 4 }', '  - { duration: 1s, clients: 4, rate: 100 }', ''].join('\n'),
+    );
+    const report = join(dir, 'rate.json');
+    const r = await runCli(['--profile', file, '--report', report, '--quiet', '--workers', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    // 4 clients × (1 s at 10/s + 1 s ramping 10 → 100/s, 55/s on average) ≈ 260; at a fixed 10/s it would be 80.
+    expect(json.requests.sent).toBeGreaterThan(180);
+    expect(json.requests.sent).toBeLessThan(300);
+  });
 });

@@ -51,7 +51,7 @@ describe('HDR merge', () => {
           recordMicros(h, v);
           recordMicros(all, v);
         }
-        agg.add(snapshot(engineId, start + tick * 1000, encodeHistogram(h)));
+        agg.add(snapshot(engineId, tick, encodeHistogram(h)));
       }
     }
     agg.finish();
@@ -62,11 +62,13 @@ describe('HDR merge', () => {
   });
 });
 
-function snapshot(engineId: number, atMs: number, latency: string): EngineSnapshot {
+function snapshot(engineId: number, interval: number, latency: string): EngineSnapshot {
   return {
     engineId,
-    atMs,
+    // Arrival jitter must not move a snapshot to another second: filed by its interval.
+    atMs: Date.now() + interval * 1000 + (engineId === 1 ? 990 : 5),
     final: false,
+    interval,
     sessionsWanted: 7,
     sessionsConnecting: 0,
     sessionsOpen: 7,

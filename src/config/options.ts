@@ -12,6 +12,10 @@ import { parseDuration } from './units.js';
 
 export const DEFAULT_PROTOCOL_VERSION = '2025-11-25';
 export const DEFAULT_DURATION = '60s';
+/** The command line's metrics endpoint (resolveRunOptions alone leaves it off: a library opens no port unasked). */
+export const DEFAULT_METRICS_PORT = 9464;
+/** All interfaces, like Prometheus exporters: Prometheus scrapes Swarm replicas from another container. */
+export const DEFAULT_METRICS_HOST = '0.0.0.0';
 
 /** What the command line (or the environment) gave, before validation. */
 export interface RawRunOptions {
@@ -31,18 +35,23 @@ export interface RawRunOptions {
   progressInterval?: string;
   quiet?: boolean;
   logLevel?: string;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 /**
  * The old Go simulator's variables, for drop-in use in the erlmcp stack. Each maps to mcpload's
  * own variable and applies only where that one is not set (the command line wins over both).
  */
-export const LEGACY_ENV: Record<string, { to: string; convert?: (v: string) => string }> = {
+export const LEGACY_ENV: Record<string, { to: string; convert?: (v: string) => string | undefined }> = {
   CLIENT_TYPE: { to: 'MCPLOAD_PROFILE' },
   TARGET_SERVERS: { to: 'MCPLOAD_URL', convert: legacyTargets },
   CLIENT_COUNT: { to: 'MCPLOAD_CLIENTS' },
   MESSAGE_RATE: { to: 'MCPLOAD_RATE' },
   DURATION_SECONDS: { to: 'MCPLOAD_DURATION' },
+  // Before METRICS_PORT: a disabled endpoint wins over a port.
+  METRICS_ENABLED: { to: 'MCPLOAD_METRICS_PORT', convert: (v) => (/^(false|0|no|off)$/i.test(v.trim()) ? '0' : undefined) },
+  METRICS_PORT: { to: 'MCPLOAD_METRICS_PORT' },
 };
 
 /** `host:port,host2:port` → ws URLs on erlmcp's WebSocket path. Full URLs pass through. */
@@ -58,7 +67,9 @@ function legacyTargets(value: string): string {
 export function applyLegacyEnv(env: NodeJS.ProcessEnv): void {
   for (const [name, { to, convert }] of Object.entries(LEGACY_ENV)) {
     const value = env[name];
-    if (value !== undefined && value !== '' && env[to] === undefined) env[to] = convert ? convert(value) : value;
+    if (value === undefined || value === '' || env[to] !== undefined) continue;
+    const converted = convert ? convert(value) : value;
+    if (converted !== undefined) env[to] = converted;
   }
 }
 
@@ -152,6 +163,14 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   const protocolVersion = raw.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(protocolVersion)) throw new UsageError(`--protocol-version: an MCP revision looks like ${DEFAULT_PROTOCOL_VERSION} (got ${protocolVersion})`);
   const progress = duration('progress-interval', raw.progressInterval, false) ?? 5000;
+  const metricsPort = raw.metricsPort ?? 0;
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
+    throw new UsageError(`--metrics-port: must be a port number from 1 to 65535, or 0 to turn the metrics endpoint off (got ${raw.metricsPort})`);
+  }
+  const metricsHost = raw.metricsHost ?? DEFAULT_METRICS_HOST;
+  if (!isIP(metricsHost) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(metricsHost)) {
+    throw new UsageError(`--metrics-host: "${metricsHost}" is not an address or host name; write it like 0.0.0.0 (all interfaces) or 127.0.0.1`);
+  }
   return {
     profile,
     urls,
@@ -166,5 +185,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     progressIntervalMs: progress,
     quiet: raw.quiet ?? false,
     logLevel: raw.logLevel ?? 'info',
+    metricsPort,
+    metricsHost,
   };
 }

@@ -80,4 +80,8 @@ export interface RunOptions {
   progressIntervalMs: number;
   quiet: boolean;
   logLevel: string;
+  /** Serve /metrics and /healthz on this port; 0 or absent = no endpoint. */
+  metricsPort?: number;
+  /** The address the metrics endpoint listens on (default 0.0.0.0). */
+  metricsHost?: string;
 }

@@ -63,11 +63,16 @@ export class Aggregate {
   /** The open seconds of the timeline with their latency histograms (snapshots arrive a little out of order). */
   private readonly openSeconds = new Map<number, Histogram>();
 
-  constructor(public startedAtMs: number) {}
+  constructor(
+    public startedAtMs: number,
+    /** The engines' snapshot interval. */
+    private readonly intervalMs = 1000,
+  ) {}
 
   add(s: EngineSnapshot): void {
     this.latest.set(s.engineId, s);
-    const second = Math.max(0, Math.floor((s.atMs - this.startedAtMs) / 1000));
+    // Filed by the interval the engine says the deltas belong to, not by arrival time.
+    const second = Math.max(0, Math.floor((s.interval * this.intervalMs) / 1000));
     const point = this.point(second);
     let secondHist = this.openSeconds.get(second);
     if (!secondHist) this.openSeconds.set(second, (secondHist = newHistogram()));
@@ -153,6 +158,11 @@ export class Aggregate {
       g.loopUtilization = Math.max(g.loopUtilization, s.loopUtilization);
     }
     return g;
+  }
+
+  /** Each engine's latest snapshot, for per-engine gauges (the metrics' event-loop utilization). */
+  engines(): IterableIterator<EngineSnapshot> {
+    return this.latest.values();
   }
 
   totals(): Omit<MethodTotals, 'latency' | 'latencyRaw'> {

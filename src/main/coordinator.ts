@@ -42,7 +42,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     private readonly urls: string[],
   ) {
     super();
-    this.aggregate = new Aggregate(Date.now());
+    this.aggregate = new Aggregate(Date.now(), SNAPSHOT_INTERVAL_MS);
   }
 
   /** Start the engines and resolve with the merged result once every engine posted its final snapshot. */

@@ -49,6 +49,12 @@ export interface EngineSnapshot {
   atMs: number;
   /** True for the last snapshot an engine sends. */
   final: boolean;
+  /**
+   * Which interval of the run the deltas belong to: interval k covers [k, k+1) × snapshotIntervalMs
+   * from the shared start. Engines post on those boundaries, so every engine files its k-th
+   * snapshot under the same k whatever the delivery jitter.
+   */
+  interval: number;
   // Gauges: values now.
   sessionsWanted: number;
   sessionsConnecting: number;

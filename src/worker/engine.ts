@@ -75,7 +75,7 @@ export class Engine implements SessionHost {
     this.lastTick = now;
     this.wheel = new Wheel(now);
     this.currentRate = this.profile.rate;
-    this.nextSnapshotAt = now + config.snapshotIntervalMs;
+    this.nextSnapshotAt = this.t0 + config.snapshotIntervalMs;
   }
 
   start(): void {
@@ -120,9 +120,11 @@ export class Engine implements SessionHost {
     this.wheel.advance(now, (s) => s.wake(now));
     this.timeouts.expire(now, (slot, id) => this.sessions[slot].timedOut(id));
     if (now >= this.nextSnapshotAt) {
-      this.nextSnapshotAt += this.config.snapshotIntervalMs;
-      if (this.nextSnapshotAt < now) this.nextSnapshotAt = now + this.config.snapshotIntervalMs;
-      this.events.snapshot(this.snapshot(false));
+      // Snapshots close the intervals of the shared clock (t0 + k × interval), skipping any missed.
+      const interval = this.config.snapshotIntervalMs;
+      const closed = Math.floor((this.nextSnapshotAt - this.t0) / interval) - 1;
+      this.nextSnapshotAt = this.t0 + (Math.floor((now - this.t0) / interval) + 1) * interval;
+      this.events.snapshot(this.snapshot(false, closed));
     }
     this.lastTick = now;
   }
@@ -213,7 +215,8 @@ export class Engine implements SessionHost {
     return this.finished;
   }
 
-  snapshot(final: boolean): EngineSnapshot {
+  /** `interval`: the interval the deltas belong to (default: the one under way now). */
+  snapshot(final: boolean, interval = Math.max(0, Math.floor((performance.now() - this.t0) / this.config.snapshotIntervalMs))): EngineSnapshot {
     let connecting = 0;
     let open = 0;
     let inFlight = 0;
@@ -229,6 +232,7 @@ export class Engine implements SessionHost {
       engineId: this.config.engineId,
       atMs: Date.now(),
       final,
+      interval,
       sessionsWanted: this.sending ? this.wanted : 0,
       sessionsConnecting: connecting,
       sessionsOpen: open,

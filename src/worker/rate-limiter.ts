@@ -13,10 +13,12 @@ export class TokenBucket {
   /** Intended time (ms, performance.now() clock) of the next request. */
   due: number;
   private intervalMs: number;
+  private perSecond: number;
   private burst: number;
 
   constructor(rate: number, burst: number, now: number) {
     this.intervalMs = 1000 / rate;
+    this.perSecond = rate;
     this.burst = Math.max(1, burst);
     this.due = now;
   }
@@ -24,10 +26,11 @@ export class TokenBucket {
   /** Change the rate (stages); the next slot keeps its place. */
   setRate(rate: number): void {
     this.intervalMs = 1000 / rate;
+    this.perSecond = rate;
   }
 
   get rate(): number {
-    return 1000 / this.intervalMs;
+    return this.perSecond;
   }
 
   /**

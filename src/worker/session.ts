@@ -302,6 +302,8 @@ export class Session {
     }
     const bucket = this.bucket!;
     const host = this.host;
+    const rate = host.rate();
+    if (bucket.rate !== rate) bucket.setRate(rate); // stages ramp the rate of open sessions too
     const lost = bucket.overflow(now);
     for (let i = 0; i < lost; i++) host.methodOf[host.mix[this.nextEntry()]].dropped++;
     const maxInFlight = host.profile.maxInFlight;

@@ -1,0 +1,185 @@
+/**
+ * The run's Prometheus metrics, in the project's own Registry. Nothing is observed on the hot path:
+ * every value is read at scrape time from the latest merged Aggregate (counters, gauges, and
+ * histogram buckets from the cumulative HDR histograms), so a scrape costs the same at any request
+ * rate. One `scrape()` reads the Aggregate once, synchronously, so every figure of one scrape comes
+ * from the same set of snapshots.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_TYPES } from '../shared/errors.js';
+import { Aggregate, type Gauges, type MethodTotals } from './aggregate.js';
+import { LATENCY_BUCKETS_MS, bucketCounts, emptyBuckets, type BucketCounts } from './metrics-buckets.js';
+
+export interface MetricsSource {
+  /** The profile's name: the `client_type` label. */
+  clientType: string;
+  /** The methods of the profile's mix, so their series exist (at zero) from the first scrape. */
+  methods: readonly string[];
+  /** The run's merged view; undefined before the engines start. */
+  aggregate(): Aggregate | undefined;
+}
+
+/** Outcomes of a request, as the `status` label spells them. */
+const STATUSES = [
+  ['ok', 'ok'],
+  ['rpc_error', 'rpcError'],
+  ['timeout', 'timeout'],
+  ['closed', 'closed'],
+  ['dropped', 'dropped'],
+] as const;
+
+/** Everything one scrape reports, read from the Aggregate in one go. */
+interface View {
+  agg: Aggregate;
+  gauges: Gauges;
+  methods: { method: string; totals: MethodTotals | undefined; latency: BucketCounts; latencyRaw: BucketCounts }[];
+  handshake: BucketCounts;
+  loopUtilization: { engine: string; value: number }[];
+  lastScrapeSeconds: number;
+}
+
+type Emit = (labels: Record<string, string>, value: number) => void;
+
+export class RunMetrics {
+  readonly registry = new Registry();
+  private readonly empty = new Aggregate(0);
+  private view: View;
+  private lastScrapeSeconds = 0;
+
+  constructor(private readonly source: MetricsSource) {
+    this.view = this.read();
+    this.define();
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The text exposition, every value read now from the latest snapshot. */
+  async scrape(): Promise<string> {
+    const started = performance.now();
+    this.view = this.read();
+    const text = await this.registry.metrics();
+    this.lastScrapeSeconds = (performance.now() - started) / 1000;
+    return text;
+  }
+
+  private read(): View {
+    const agg = this.source.aggregate() ?? this.empty;
+    return {
+      agg,
+      gauges: agg.gauges(),
+      methods: this.source.methods.map((method) => {
+        const totals = agg.methods.get(method);
+        return {
+          method,
+          totals,
+          latency: totals ? bucketCounts(totals.latency, LATENCY_BUCKETS_MS) : emptyBuckets(LATENCY_BUCKETS_MS),
+          latencyRaw: totals ? bucketCounts(totals.latencyRaw, LATENCY_BUCKETS_MS) : emptyBuckets(LATENCY_BUCKETS_MS),
+        };
+      }),
+      handshake: bucketCounts(agg.handshake, LATENCY_BUCKETS_MS),
+      loopUtilization: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopUtilization })),
+      lastScrapeSeconds: this.lastScrapeSeconds,
+    };
+  }
+
+  private define(): void {
+    const ct = { client_type: this.source.clientType };
+    const view = () => this.view;
+    const counter = (name: string, help: string, labelNames: string[], fill: (v: View, emit: Emit) => void) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['client_type', ...labelNames],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          fill(view(), (labels, value) => this.inc(labels, value));
+        },
+      });
+    const gauge = (name: string, help: string, labelNames: string[], fill: (v: View, emit: Emit) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['client_type', ...labelNames],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          fill(view(), (labels, value) => this.set(labels, value));
+        },
+      });
+    const histogram = (name: string, help: string, labelNames: string[], fill: (v: View) => { labels: Record<string, string>; counts: BucketCounts }[]) =>
+      new HdrHistogramMetric(this.registry, name, help, ['client_type', ...labelNames], () => fill(this.view));
+
+    // The old simulator's names and labels (SPEC §4), so existing dashboards keep working.
+    counter('mcp_client_requests_total', 'Requests by outcome: ok, rpc_error (JSON-RPC error response), timeout, closed (connection lost in flight), dropped (not sent: in-flight bound reached)', ['method', 'status'], (v, emit) => {
+      for (const m of v.methods) for (const [status, key] of STATUSES) emit({ ...ct, method: m.method, status }, m.totals?.[key] ?? 0);
+    });
+    histogram('mcp_client_request_duration_ms', 'Request latency in ms from the intended send time (corrected for coordinated omission); responses only (ok and rpc_error)', ['method'], (v) =>
+      v.methods.map((m) => ({ labels: { ...ct, method: m.method }, counts: m.latency })),
+    );
+    gauge('mcp_client_connections_active', 'Open MCP sessions (handshake done)', [], (v, emit) => emit(ct, v.gauges.sessionsOpen));
+    counter('mcp_client_messages_sent_total', 'JSON-RPC messages sent, by type: request (initialize included), notification, response (to server requests)', ['message_type'], (v, emit) => {
+      for (const [type, n] of Object.entries(v.agg.messagesSent)) emit({ ...ct, message_type: type }, n);
+    });
+    counter('mcp_client_messages_errors_total', 'Errors by type: connect, handshake, timeout, protocol, rpc, closed', ['error_type'], (v, emit) => {
+      ERROR_TYPES.forEach((type, i) => emit({ ...ct, error_type: type }, v.agg.errors[i]));
+    });
+
+    // Beyond the drop-in names.
+    histogram('mcp_client_request_raw_duration_ms', 'Request latency in ms from the actual send time (not corrected); responses only', ['method'], (v) =>
+      v.methods.map((m) => ({ labels: { ...ct, method: m.method }, counts: m.latencyRaw })),
+    );
+    counter('mcp_client_requests_sent_total', 'Requests sent (the profile mix; initialize is not included)', ['method'], (v, emit) => {
+      for (const m of v.methods) emit({ ...ct, method: m.method }, m.totals?.sent ?? 0);
+    });
+    gauge('mcp_client_requests_in_flight', 'Requests sent and not yet answered, timed out or failed', [], (v, emit) => emit(ct, v.gauges.inFlight));
+    gauge('mcp_client_target_requests_per_second', 'Requests per second the profile asks for now (open sessions × rate per client)', [], (v, emit) => emit(ct, v.gauges.targetRate));
+    counter('mcp_client_messages_received_total', 'JSON-RPC messages received, by type: response, notification, request (from the server)', ['message_type'], (v, emit) => {
+      for (const [type, n] of Object.entries(v.agg.messagesReceived)) emit({ ...ct, message_type: type }, n);
+    });
+    counter('mcp_client_bytes_sent_total', 'Bytes of messages sent (WebSocket payloads)', [], (v, emit) => emit(ct, v.agg.bytesSent));
+    counter('mcp_client_bytes_received_total', 'Bytes of messages received (WebSocket payloads)', [], (v, emit) => emit(ct, v.agg.bytesReceived));
+    gauge('mcp_client_sessions_wanted', 'Sessions the profile (or its current stage) wants open', [], (v, emit) => emit(ct, v.gauges.sessionsWanted));
+    gauge('mcp_client_sessions_connecting', 'Sessions connecting or in the initialize handshake', [], (v, emit) => emit(ct, v.gauges.sessionsConnecting));
+    gauge('mcp_client_sessions_open', 'Open MCP sessions (the same as mcp_client_connections_active)', [], (v, emit) => emit(ct, v.gauges.sessionsOpen));
+    counter('mcp_client_sessions_established_total', 'Sessions that completed the initialize handshake', [], (v, emit) => emit(ct, v.agg.sessionsEstablished));
+    counter('mcp_client_reconnects_total', 'Connection attempts after the first one of a session', [], (v, emit) => emit(ct, v.agg.reconnects));
+    histogram('mcp_client_handshake_duration_ms', 'Session setup in ms: connect, WebSocket upgrade and initialize', [], (v) => [{ labels: ct, counts: v.handshake }]);
+    gauge('mcp_client_engine_event_loop_utilization', "Share of time an engine thread's event loop was busy over the last snapshot interval, 0..1 (near 1: the generator is the bottleneck)", ['engine'], (v, emit) => {
+      for (const e of v.loopUtilization) emit({ ...ct, engine: e.engine }, e.value);
+    });
+    gauge('mcp_client_metrics_scrape_duration_seconds', 'Time the previous /metrics scrape took to compute on the main thread', [], (v, emit) => emit(ct, v.lastScrapeSeconds));
+  }
+}
+
+/**
+ * A Prometheus histogram whose buckets, count and sum come from HDR counts at scrape time,
+ * instead of prom-client observing every value.
+ */
+class HdrHistogramMetric extends Histogram {
+  constructor(
+    registry: Registry,
+    private readonly metricName: string,
+    private readonly metricHelp: string,
+    labelNames: string[],
+    private readonly series: () => { labels: Record<string, string>; counts: BucketCounts }[],
+  ) {
+    super({ name: metricName, help: metricHelp, labelNames, buckets: [...LATENCY_BUCKETS_MS], registers: [registry] });
+  }
+
+  override async get() {
+    const name = this.metricName;
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const { labels, counts } of this.series()) {
+      LATENCY_BUCKETS_MS.forEach((le, i) => values.push({ labels: { ...labels, le }, value: counts.cumulative[i], metricName: `${name}_bucket` }));
+      values.push({ labels: { ...labels, le: '+Inf' }, value: counts.count, metricName: `${name}_bucket` });
+      values.push({ labels, value: counts.sumMs, metricName: `${name}_sum` });
+      values.push({ labels, value: counts.count, metricName: `${name}_count` });
+    }
+    return { name, help: this.metricHelp, type: 'histogram', aggregator: 'sum', values } as unknown as Awaited<ReturnType<Histogram['get']>>;
+  }
+
+  /** The Registry prefers this to get() for the text format. */
+  async getForPromString() {
+    return this.get();
+  }
+}
