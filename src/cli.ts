@@ -3,6 +3,7 @@
  * behaviour lives elsewhere. Bad input is one line on stderr and exit code 2.
  */
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
@@ -14,6 +15,9 @@ import { EXIT, McploadError, UsageError, describe } from './shared/errors.js';
 import { createLogger } from './main/log.js';
 import { Progress } from './main/progress.js';
 import { renderReport } from './main/render.js';
+import { mergeReportFiles } from './main/merge.js';
+import { renderHtml } from './main/html.js';
+import { evaluateThresholds, parseThresholds, renderThresholds } from './main/thresholds.js';
 import { start } from './index.js';
 import { startTarget } from './target/server.js';
 
@@ -35,6 +39,9 @@ function runOptions(y: Argv) {
     .option('workers', { alias: 'w', type: 'number', describe: 'engine threads (default: cores, or cores-1 with the built-in target)' })
     .option('frame-terminator', { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline' })
     .option('report', { type: 'string', describe: 'write the JSON report to this file' })
+    .option('html', { type: 'string', describe: 'write a self-contained HTML report with charts to this file' })
+    .option('threshold', { type: 'string', array: true, describe: "pass/fail criterion, repeatable: 'p99<500ms', 'errors<1%', 'rate>=0.99*target', 'sessions>=100%'; any failure exits 1" })
+    .option('abort-on-fail', { type: 'boolean', default: false, describe: 'stop the run once a threshold has failed for good' })
     .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and /healthz on this port (0 = off)', default: DEFAULT_METRICS_PORT })
     .option('metrics-host', { type: 'string', describe: 'address the metrics endpoint listens on', default: DEFAULT_METRICS_HOST })
     .option('progress-interval', { type: 'string', describe: 'time between progress lines', default: '5s' })
@@ -62,6 +69,9 @@ async function runCommand(args: RunArgs): Promise<number> {
     progressInterval: args['progress-interval'],
     quiet: args.quiet,
     logLevel: args['log-level'],
+    html: args.html,
+    threshold: args.threshold,
+    abortOnFail: args['abort-on-fail'],
     metricsPort: args['metrics-port'],
     metricsHost: args['metrics-host'],
   };
@@ -85,8 +95,9 @@ async function runCommand(args: RunArgs): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   const { report, exitCode } = await run.result;
   progress.end();
-  process.stdout.write(renderReport(report));
+  process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
   if (opts.reportPath) process.stderr.write(`mcpload: report written to ${opts.reportPath}\n`);
+  if (opts.htmlPath) process.stderr.write(`mcpload: HTML report written to ${opts.htmlPath}\n`);
   return exitCode;
 }
 
@@ -117,6 +128,16 @@ async function serveCommand(args: Record<string, unknown>): Promise<number> {
   });
   await target.close();
   return EXIT.ok;
+}
+
+async function mergeCommand(files: string[], args: { report?: string; html?: string; threshold?: string[] }): Promise<number> {
+  const thresholds = parseThresholds(args.threshold);
+  const report = mergeReportFiles(files);
+  if (thresholds.length) report.thresholds = evaluateThresholds(thresholds, report);
+  if (args.report) await writeFile(args.report, JSON.stringify(report, null, 2) + '\n');
+  if (args.html) await writeFile(args.html, renderHtml(report));
+  process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
+  return report.thresholds?.some((t) => !t.passed) ? EXIT.thresholdFailed : EXIT.ok;
 }
 
 function profilesCommand(name: string | undefined): number {
@@ -163,6 +184,19 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
           .option('ping-interval', { type: 'string', describe: 'send server->client pings this often' }),
       (args) => {
         result = serveCommand(args);
+      },
+    )
+    .command(
+      'merge <reports..>',
+      'merge replica reports into one (percentiles exact)',
+      (y) =>
+        y
+          .positional('reports', { type: 'string', array: true, demandOption: true })
+          .option('report', { type: 'string', describe: 'write the merged JSON report here' })
+          .option('html', { type: 'string', describe: 'write the merged HTML report here' })
+          .option('threshold', { type: 'string', array: true, describe: 'evaluate on the merged report; any failure exits 1' }),
+      (args) => {
+        result = mergeCommand(args.reports as string[], args as { report?: string; html?: string; threshold?: string[] });
       },
     )
     .command('profiles [name]', 'list the built-in profiles, or print one', (y) => y.positional('name', { type: 'string' }), (args) => {

@@ -12,6 +12,8 @@ import type { Aggregate } from './main/aggregate.js';
 import { Coordinator, DEFAULT_DRAIN_MS } from './main/coordinator.js';
 import { MetricsServer } from './main/metrics.js';
 import { buildReport, type RunReport } from './main/report.js';
+import { renderHtml } from './main/html.js';
+import { evaluateThresholds, finalFailure, requestBound } from './main/thresholds.js';
 import { startTarget, type RunningTarget } from './target/server.js';
 
 export type { RunOptions } from './config/types.js';
@@ -74,15 +76,36 @@ export class Run extends EventEmitter<RunEvents> {
       this.coordinator = coordinator;
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
       coordinator.on('note', (m) => this.emit('note', m));
+      if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator, urls);
       if (this.stopRequested !== undefined) coordinator.stop(this.stopRequested);
       const agg = await coordinator.run();
       const report = buildReport(agg, opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
+      if (opts.thresholds?.length) report.thresholds = evaluateThresholds(opts.thresholds, report);
       if (opts.reportPath) await writeFile(opts.reportPath, JSON.stringify(report, null, 2) + '\n');
+      if (opts.htmlPath) await writeFile(opts.htmlPath, renderHtml(report));
       return { report, exitCode: this.exitCode(report) };
     } finally {
       await target?.close();
       await metrics?.close();
     }
+  }
+
+  /** --abort-on-fail: at most once a second, stop the run when a threshold can no longer pass. */
+  private watchThresholds(coordinator: Coordinator, urls: string[]): void {
+    const opts = this.opts;
+    const bound = requestBound(opts);
+    let checkedAt = 0;
+    let aborted = false;
+    coordinator.on('snapshot', (_s, agg) => {
+      if (aborted || Date.now() - checkedAt < 1000) return;
+      checkedAt = Date.now();
+      const partial = buildReport(agg, opts, urls, { endedAtMs: checkedAt, workers: coordinator.engineCount });
+      const failed = opts.thresholds!.find((t) => finalFailure(t, partial, bound));
+      if (!failed) return;
+      aborted = true;
+      this.emit('note', `threshold ${failed.expr} has failed for good: stopping the run (--abort-on-fail)`);
+      this.stop();
+    });
   }
 
   /** Up before the engines start and until the report is written, so the drain can be scraped. */
@@ -101,6 +124,7 @@ export class Run extends EventEmitter<RunEvents> {
     if (this.interrupted === 'SIGINT') return EXIT.sigint;
     if (this.interrupted === 'SIGTERM') return EXIT.sigterm;
     if (report.sessions.established === 0 && report.sessions.wanted > 0) return EXIT.cannotStart;
+    if (report.thresholds?.some((t) => !t.passed)) return EXIT.thresholdFailed;
     return EXIT.ok;
   }
 }

@@ -69,6 +69,38 @@ describe('mcpload run', () => {
   });
 });
 
+describe('thresholds, HTML and merge through the CLI', () => {
+  it('exits 1 when a threshold fails, shows each result, and writes the HTML page', async () => {
+    const html = join(dir, 'gate.html');
+    const report = join(dir, 'gate.json');
+    const r = await runCli(['--clients', '3', '--duration', '1s', '--quiet', '--report', report, '--html', html, '--threshold', 'p99<1us', '--threshold', 'errors<1%']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/THRESHOLDS[\s\S]*✗ p99<1us[\s\S]*✓ errors<1%/);
+    expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.thresholds.map((t: { passed: boolean }) => t.passed)).toEqual([false, true]);
+  });
+
+  it('exits 0 when every threshold holds', async () => {
+    const r = await runCli(['--clients', '3', '--duration', '1s', '--quiet', '--threshold', 'success>=99%', '--threshold', 'sessions>=100%']);
+    expect(r.code).toBe(0);
+  });
+
+  it('merge adds replica reports and gates on the merged numbers', async () => {
+    const parts = [join(dir, 'm1.json'), join(dir, 'm2.json')];
+    for (const p of parts) expect((await runCli(['--clients', '2', '--duration', '1s', '--quiet', '--report', p])).code).toBe(0);
+    const merged = join(dir, 'merged.json');
+    const r = await runCli(['merge', ...parts, '--report', merged, '--threshold', 'success>=99%']);
+    expect(r.code).toBe(0);
+    const [a, b, m] = [...parts, merged].map((f) => JSON.parse(readFileSync(f, 'utf8')));
+    expect(m.requests.sent).toBe(a.requests.sent + b.requests.sent);
+    expect(m.merged).toEqual({ replicas: 2 });
+    const bad = await runCli(['merge', parts[0], 'package.json']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('bad input: one line, exit code 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown profile', ['--profile', 'hihg-load'], /no such profile "hihg-load"/],
@@ -83,6 +115,8 @@ describe('bad input: one line, exit code 2', () => {
     ['bad frame terminator', ['--frame-terminator', 'crlf'], /Invalid values/],
     ['bad protocol version', ['--protocol-version', 'latest'], /--protocol-version/],
     ['missing profile file', ['--profile', './nope.yaml'], /cannot read profile file/],
+    ['bad threshold', ['--threshold', 'p99<fast'], /--threshold/],
+    ['abort-on-fail without thresholds', ['--abort-on-fail'], /--abort-on-fail: give at least one --threshold/],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {

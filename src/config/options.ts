@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { UsageError } from '../shared/errors.js';
+import { parseThresholds } from '../main/thresholds.js';
 import { loadProfile } from './profile.js';
 import { stagesDurationMs } from './stages.js';
 import type { FrameTerminator, Profile, RunOptions } from './types.js';
@@ -37,6 +38,9 @@ export interface RawRunOptions {
   logLevel?: string;
   metricsPort?: number;
   metricsHost?: string;
+  threshold?: string[];
+  abortOnFail?: boolean;
+  html?: string;
 }
 
 /**
@@ -171,6 +175,8 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   if (!isIP(metricsHost) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(metricsHost)) {
     throw new UsageError(`--metrics-host: "${metricsHost}" is not an address or host name; write it like 0.0.0.0 (all interfaces) or 127.0.0.1`);
   }
+  const thresholds = parseThresholds(raw.threshold);
+  if (raw.abortOnFail && thresholds.length === 0) throw new UsageError('--abort-on-fail: give at least one --threshold to abort on');
   return {
     profile,
     urls,
@@ -187,5 +193,8 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     logLevel: raw.logLevel ?? 'info',
     metricsPort,
     metricsHost,
+    thresholds,
+    abortOnFail: raw.abortOnFail ?? false,
+    htmlPath: raw.html,
   };
 }

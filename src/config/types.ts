@@ -56,6 +56,8 @@ export interface Profile {
   stages: Stage[];
 }
 
+import type { Threshold } from '../main/thresholds.js';
+
 export type FrameTerminator = 'newline' | 'none';
 
 /** Everything a run needs, validated before any thread starts. */
@@ -84,4 +86,10 @@ export interface RunOptions {
   metricsPort?: number;
   /** The address the metrics endpoint listens on (default 0.0.0.0). */
   metricsHost?: string;
+  /** --threshold, parsed; any failure makes the exit code 1. */
+  thresholds?: Threshold[];
+  /** Stop the run once a threshold has failed for good. */
+  abortOnFail?: boolean;
+  /** Write the self-contained HTML report here. */
+  htmlPath?: string;
 }

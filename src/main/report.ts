@@ -7,6 +7,7 @@ import { plannedClients, plannedRate } from '../config/stages.js';
 import { ERROR_TYPES, type ErrorType } from '../shared/errors.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
 import type { Aggregate, TimelinePoint } from './aggregate.js';
+import type { ThresholdResult } from './thresholds.js';
 
 export const REPORT_VERSION = 1;
 
@@ -29,6 +30,8 @@ export interface RunReport {
   /** Seconds from the first established session to the end of sending: the window rates are measured over. */
   durationSeconds: number;
   interrupted?: string;
+  /** Set by `mcpload merge`: how many replica reports this one adds up. */
+  merged?: { replicas: number };
   config: {
     clients: number;
     ratePerClient: number;
@@ -54,6 +57,8 @@ export interface RunReport {
   messages: { sent: Record<string, number>; received: Record<string, number> };
   methods: Record<string, MethodReport>;
   timeline: TimelinePoint[];
+  /** The --threshold results, when any were given (schema/report.schema.json documents every field). */
+  thresholds?: ThresholdResult[];
   /** Encoded HdrHistograms (µs), for exact merging across replicas. */
   histograms: { latency: string; latencyRaw: string; handshake: string; methods: Record<string, { latency: string; latencyRaw: string }> };
 }

@@ -1,0 +1,170 @@
+/**
+ * `--html FILE`: one self-contained page (uPlot and the data inlined, no network needed to open it) with the
+ * run's summary and charts. Everything from the report that is text (profile names, URLs, method names,
+ * thresholds) is escaped; the chart numbers travel as a JSON block the page script parses, never as markup.
+ */
+import { formatMicros } from '../config/units.js';
+import type { LatencySummary } from '../shared/stats.js';
+import { chartAssets } from './html-assets.js';
+import { CLIENT_SCRIPT } from './html-client.js';
+import { chartData } from './html-data.js';
+import { PAGE_CSS } from './html-style.js';
+import type { RunReport } from './report.js';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text for HTML content and quoted attribute values. */
+export function esc(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/** JSON that can sit inside <script type="application/json"> whatever strings it holds. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number) => `${(n * 100).toFixed(2)}%`;
+const rate = (n: number) => (n >= 100 ? int(n) : n.toFixed(1));
+const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB/s`;
+
+function table(head: readonly string[], rows: readonly (readonly string[])[], cls = ''): string {
+  const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`).join('\n');
+  return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const LATENCY_HEAD = ['', 'count', 'min', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean'];
+function latencyRow(label: string, l: LatencySummary): string[] {
+  return [esc(label), int(l.count), ...[l.min, l.p50, l.p90, l.p95, l.p99, l.p999, l.max, l.mean].map((v) => (l.count ? esc(formatMicros(v)) : '-'))];
+}
+
+function card(label: string, value: string, note = '', cls = ''): string {
+  return `<div class="card ${cls}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="note">${esc(note)}</div></div>`;
+}
+
+function cards(r: RunReport): string {
+  const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+  return [
+    card('requests sent', int(r.requests.sent), `${int(r.requests.ok)} ok, ${int(r.requests.failed)} failed, ${int(r.requests.dropped)} dropped`),
+    card('success', pct(r.requests.successRate), 'ok / (ok + failed)', r.requests.successRate < 1 && r.requests.failed > 0 ? 'warn' : ''),
+    card('throughput', `${rate(r.throughput.requestsPerSecond)} req/s`, `${pct(r.throughput.achievedRatio)} of ${rate(r.throughput.targetRequestsPerSecond)} target`),
+    card('latency p50', r.latency.corrected.count ? formatMicros(r.latency.corrected.p50) : '-', `raw ${r.latency.raw.count ? formatMicros(r.latency.raw.p50) : '-'}`),
+    card('latency p99', r.latency.corrected.count ? formatMicros(r.latency.corrected.p99) : '-', `raw ${r.latency.raw.count ? formatMicros(r.latency.raw.p99) : '-'}`),
+    card('sessions', `${int(r.sessions.peak)} / ${int(r.sessions.wanted)}`, `peak of wanted; ${int(r.sessions.reconnects)} reconnects`),
+    card('errors', int(errors), errors ? 'see the breakdown below' : 'none', errors ? 'bad' : ''),
+  ].join('\n');
+}
+
+function thresholds(r: RunReport): string {
+  if (!r.thresholds?.length) return '';
+  const rows = r.thresholds.map((t) => [
+    `<code>${esc(t.expr)}</code>`,
+    esc(t.pretty),
+    esc(`${t.op} ${t.prettyLimit}`),
+    t.passed ? '<span class="pass">✓ passed</span>' : '<span class="fail">✗ failed</span>',
+  ]);
+  return `<section><h2>Thresholds</h2>${table(['threshold', 'actual', 'limit', 'result'], rows, 'thresholds')}</section>`;
+}
+
+function chartBox(id: string, title: string, note: string, wide = false): string {
+  return `<figure class="chart-box${wide ? ' wide' : ''}"><figcaption><h3>${esc(title)}</h3><p>${esc(note)}</p></figcaption><div class="chart" id="${id}"></div></figure>`;
+}
+
+function charts(): string {
+  return `<section><h2>Charts</h2><div class="charts">
+${chartBox('chart-latency', 'Latency by percentile', 'HdrHistogram percentile spectrum. Corrected: from the intended send time (coordinated omission corrected); raw: from the actual send time.', true)}
+${chartBox('chart-throughput', 'Requests per second', 'Requests sent and answered ok in each second.')}
+${chartBox('chart-errors', 'Failed requests per second', 'RPC errors, timeouts and requests lost to closed connections.')}
+${chartBox('chart-latency-time', 'Latency over time', 'Corrected p50 and p99 of the responses in each second.', true)}
+${chartBox('chart-sessions', 'Open sessions', 'Peak open MCP sessions in each second, against the number wanted.')}
+${chartBox('chart-handshake', 'Handshake latency by percentile', 'Connect + initialize, per session (reconnects included).')}
+</div></section>`;
+}
+
+function details(r: RunReport): string {
+  const latency = table(LATENCY_HEAD, [latencyRow('corrected', r.latency.corrected), latencyRow('raw', r.latency.raw), latencyRow('handshake', r.sessions.handshake)], 'num');
+  const methodRows = Object.entries(r.methods).map(([name, m]) => [
+    `<code>${esc(name)}</code>`,
+    int(m.sent),
+    int(m.ok),
+    int(m.rpcError),
+    int(m.timeout),
+    int(m.closed),
+    int(m.dropped),
+    m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p50)) : '-',
+    m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p99)) : '-',
+    m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.max)) : '-',
+  ]);
+  const methods = methodRows.length ? table(['method', 'sent', 'ok', 'rpc error', 'timeout', 'closed', 'dropped', 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
+  const errors = table(['type', 'count'], Object.entries(r.errors).map(([type, n]) => [esc(type), int(n)]), 'num narrow');
+  const c = r.config;
+  const config = table(['setting', 'value'], [
+    ['profile', esc(r.profile)],
+    ['clients', `${int(c.clients)} × ${esc(c.ratePerClient)}/s`],
+    ['message size', `${int(c.messageSize)} B`],
+    ['target', c.urls.map((u) => `<code>${esc(u)}</code>`).join('<br>')],
+    ['protocol version', esc(c.protocolVersion)],
+    ['engine threads', int(c.workers)],
+    ['connect rate', c.connectRate ? `${esc(c.connectRate)}/s` : 'unlimited'],
+    ['bytes', `${mb(r.throughput.bytesSentPerSecond)} sent, ${mb(r.throughput.bytesReceivedPerSecond)} received`],
+    ['sessions', `${int(r.sessions.established)} established, ${int(r.sessions.reconnects)} reconnects`],
+    ['started', esc(r.startedAt)],
+    ['ended', esc(r.endedAt)],
+  ], 'narrow');
+  return `<section><h2>Latency</h2>${latency}</section>
+<section><h2>Methods</h2>${methods}</section>
+<section class="two"><div><h2>Errors by type</h2>${errors}</div><div><h2>Run</h2>${config}</div></section>`;
+}
+
+function verdict(r: RunReport): string {
+  if (!r.thresholds?.length) return '';
+  const failed = r.thresholds.filter((t) => !t.passed).length;
+  return failed ? `<span class="badge fail">${failed} of ${r.thresholds.length} thresholds failed</span>` : `<span class="badge pass">all ${r.thresholds.length} thresholds passed</span>`;
+}
+
+/** The whole page for one report (a run's or a merge's). */
+export function renderHtml(r: RunReport): string {
+  const assets = chartAssets();
+  const title = `mcpload report: ${r.profile}`;
+  const sub = [
+    `${int(r.config.clients)} clients × ${r.config.ratePerClient}/s`,
+    `${r.durationSeconds.toFixed(1)} s`,
+    `started ${r.startedAt}`,
+    ...(r.merged ? [`merged from ${r.merged.replicas} replicas`] : []),
+  ].join(' · ');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(title)}</title>
+<style>${assets.css}</style>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<header>
+<h1>mcpload report <span class="profile">${esc(r.profile)}</span> ${verdict(r)}</h1>
+<p class="sub">${esc(sub)}</p>
+${r.interrupted ? `<p class="banner">Interrupted by ${esc(r.interrupted)}: the numbers cover the run until then.</p>` : ''}
+</header>
+<main>
+<section class="cards">${cards(r)}</section>
+${thresholds(r)}
+${charts()}
+${details(r)}
+</main>
+<footer>Written by ${esc(r.tool.name)} ${esc(r.tool.version)} (report version ${esc(r.reportVersion)}). Charts by uPlot ${esc(assets.version)} (${esc(assets.license)} license), inlined.</footer>
+<script type="application/json" id="mcpload-data">${scriptJson(chartData(r))}</script>
+<script>${assets.js}</script>
+<script>${CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,234 @@
+/**
+ * `mcpload merge`: add the reports of replicas that ran at the same time into one report.
+ *
+ * Exact: counters add up, and every latency figure is recomputed from the sum of the replicas' encoded
+ * HdrHistograms, so the merged percentiles are those of one histogram holding every sample.
+ * Combined by definition (replicas run concurrently):
+ * - rates (requests/s, target, bytes/s) add up; achievedRatio is recomputed from the sums;
+ * - durationSeconds is the longest replica's window; startedAt the earliest start, endedAt the latest end;
+ * - config: clients, workers and connect rates add up; ratePerClient and messageSize are client-weighted means;
+ *   URLs are the union; protocolVersion and profile the distinct values joined by '+';
+ * - sessions: wanted, peak, established and reconnects add up (the peak is then the sum of each replica's peak:
+ *   the concurrent peak when replicas held their sessions at the same time, as in steady state);
+ * - timeline: points are aligned on the wall clock (second N of the merged timeline is N seconds after the earliest
+ *   startedAt, each replica's seconds shifted by its start offset, rounded to the second); counts and open sessions
+ *   add up; the per-second p50/p99 are the worst replica's (an upper bound: per-second histograms are not kept).
+ * Thresholds evaluated on the replicas are dropped: evaluate them again on the merged report.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { fieldPath } from '../config/profile-messages.js';
+import { UsageError, describe } from '../shared/errors.js';
+import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
+import type { TimelinePoint } from './aggregate.js';
+import { REPORT_VERSION, type MethodReport, type RunReport } from './report.js';
+
+// ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
+const Ajv = AjvModule.default;
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Absolute path of the shipped JSON Schema for reports. */
+export function reportSchemaPath(): string {
+  return join(PACKAGE_ROOT, 'schema', 'report.schema.json');
+}
+
+let validator: ValidateFunction | undefined;
+function schemaValidator(): ValidateFunction {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(reportSchemaPath(), 'utf8')) as object;
+    validator = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, validateFormats: false }).compile(schema);
+  }
+  return validator;
+}
+
+function schemaProblem(e: ErrorObject): string {
+  const at = fieldPath(e.instancePath) || 'the report';
+  if (e.keyword === 'required') return `${at}: missing field "${String((e.params as { missingProperty: string }).missingProperty)}"`;
+  if (e.keyword === 'pattern' && e.instancePath.startsWith('/histograms')) return `${at}: not an encoded HdrHistogram`;
+  return `${at}: ${e.message ?? 'is not valid'}`;
+}
+
+/** Check that a parsed JSON document is a version-1 mcpload report; one-line UsageError naming `source` if not. */
+export function validateReport(raw: unknown, source: string): RunReport {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${source}: not an mcpload report (not a JSON object)`);
+  const version = (raw as { reportVersion?: unknown }).reportVersion;
+  if (version === undefined) throw new UsageError(`${source}: not an mcpload report (reportVersion missing)`);
+  if (version !== REPORT_VERSION) {
+    throw new UsageError(`${source}: reportVersion ${JSON.stringify(version)} is not supported (this mcpload reads version ${REPORT_VERSION}); merge with the mcpload that wrote it`);
+  }
+  const validate = schemaValidator();
+  if (!validate(raw)) throw new UsageError(`${source}: not a valid mcpload report (${schemaProblem(validate.errors![0])})`);
+  const report = raw as RunReport;
+  for (const field of ['startedAt', 'endedAt'] as const) {
+    if (Number.isNaN(Date.parse(report[field]))) throw new UsageError(`${source}: not a valid mcpload report (${field}: not a date and time)`);
+  }
+  const encoded: [string, string][] = [
+    ['histograms.latency', report.histograms.latency],
+    ['histograms.latencyRaw', report.histograms.latencyRaw],
+    ['histograms.handshake', report.histograms.handshake],
+    ...Object.entries(report.histograms.methods).flatMap(([m, h]): [string, string][] => [[`histograms.methods.${m}.latency`, h.latency], [`histograms.methods.${m}.latencyRaw`, h.latencyRaw]]),
+  ];
+  for (const [field, value] of encoded) {
+    if (!value) continue;
+    try {
+      decodeHistogram(value);
+    } catch {
+      throw new UsageError(`${source}: not a valid mcpload report (${field}: not an encoded HdrHistogram)`);
+    }
+  }
+  return report;
+}
+
+/** Read and validate a report file; every problem is one line naming the file. */
+export function loadReport(path: string): RunReport {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a report file' : describe(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${path}: not an mcpload report (not JSON: ${describe(err).replace(/\s*\n\s*/g, ' ')})`);
+  }
+  return validateReport(raw, path);
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const distinct = (xs: readonly string[]) => [...new Set(xs)];
+
+function mergeEncoded(encoded: readonly string[]): Histogram {
+  const h = newHistogram();
+  for (const e of encoded) addEncoded(h, e);
+  return h;
+}
+
+function addCounts(records: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, n] of Object.entries(r)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+
+function mergeMethods(reports: readonly RunReport[]): { methods: Record<string, MethodReport>; hists: RunReport['histograms']['methods'] } {
+  const methods: Record<string, MethodReport> = {};
+  const hists: RunReport['histograms']['methods'] = {};
+  for (const name of distinct(reports.flatMap((r) => Object.keys(r.methods)))) {
+    const parts = reports.filter((r) => r.methods[name]);
+    const counts = (k: 'sent' | 'ok' | 'rpcError' | 'timeout' | 'closed' | 'dropped') => sum(parts.map((r) => r.methods[name][k]));
+    const latency = mergeEncoded(parts.map((r) => r.histograms.methods[name]?.latency ?? ''));
+    const latencyRaw = mergeEncoded(parts.map((r) => r.histograms.methods[name]?.latencyRaw ?? ''));
+    methods[name] = {
+      sent: counts('sent'),
+      ok: counts('ok'),
+      rpcError: counts('rpcError'),
+      timeout: counts('timeout'),
+      closed: counts('closed'),
+      dropped: counts('dropped'),
+      latency: { corrected: summarize(latency), raw: summarize(latencyRaw) },
+    };
+    hists[name] = { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw) };
+  }
+  return { methods, hists };
+}
+
+/** Timelines aligned on the wall clock: see the module comment. */
+function mergeTimelines(reports: readonly RunReport[], startMs: number): TimelinePoint[] {
+  const out: TimelinePoint[] = [];
+  for (const r of reports) {
+    const offset = Math.max(0, Math.round((Date.parse(r.startedAt) - startMs) / 1000));
+    for (const p of r.timeline) {
+      const second = p.second + offset;
+      while (out.length <= second) out.push({ second: out.length, sent: 0, ok: 0, failed: 0, sessionsOpen: 0, p50: 0, p99: 0 });
+      const q = out[second];
+      q.sent += p.sent;
+      q.ok += p.ok;
+      q.failed += p.failed;
+      q.sessionsOpen += p.sessionsOpen;
+      q.p50 = Math.max(q.p50, p.p50);
+      q.p99 = Math.max(q.p99, p.p99);
+    }
+  }
+  return out;
+}
+
+/**
+ * Merge replica reports into one (see the module comment for what adds up and how). Validates each
+ * report first; `sources` names them in messages (file paths), else "report 1", "report 2", ...
+ */
+export function mergeReports(reports: readonly unknown[], sources?: readonly string[]): RunReport {
+  if (reports.length === 0) throw new UsageError('merge: give at least one report file (mcpload merge A.json B.json ...)');
+  const rs = reports.map((r, i) => validateReport(r, sources?.[i] ?? `report ${i + 1}`));
+  const latency = mergeEncoded(rs.map((r) => r.histograms.latency));
+  const latencyRaw = mergeEncoded(rs.map((r) => r.histograms.latencyRaw));
+  const handshake = mergeEncoded(rs.map((r) => r.histograms.handshake));
+  const { methods, hists } = mergeMethods(rs);
+  const startMs = Math.min(...rs.map((r) => Date.parse(r.startedAt)));
+  const endMs = Math.max(...rs.map((r) => Date.parse(r.endedAt)));
+  const total = (pick: (r: RunReport) => number) => sum(rs.map(pick));
+  const clients = total((r) => r.config.clients);
+  const weighted = (pick: (r: RunReport) => number) => (clients > 0 ? total((r) => pick(r) * r.config.clients) / clients : pick(rs[0]));
+  const ok = total((r) => r.requests.ok);
+  const failed = total((r) => r.requests.failed);
+  const rps = total((r) => r.throughput.requestsPerSecond);
+  const target = total((r) => r.throughput.targetRequestsPerSecond);
+  const interrupted = distinct(rs.flatMap((r) => (r.interrupted ? [r.interrupted] : [])));
+  const errorTypes = distinct(rs.flatMap((r) => Object.keys(r.errors)));
+  return {
+    reportVersion: REPORT_VERSION,
+    tool: rs[0].tool,
+    profile: distinct(rs.map((r) => r.profile)).join('+'),
+    startedAt: new Date(startMs).toISOString(),
+    endedAt: new Date(endMs).toISOString(),
+    durationSeconds: Math.max(...rs.map((r) => r.durationSeconds)),
+    ...(interrupted.length ? { interrupted: interrupted.join('+') } : {}),
+    merged: { replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0) },
+    config: {
+      clients,
+      ratePerClient: weighted((r) => r.config.ratePerClient),
+      messageSize: Math.round(weighted((r) => r.config.messageSize)),
+      urls: distinct(rs.flatMap((r) => r.config.urls)),
+      workers: total((r) => r.config.workers),
+      protocolVersion: distinct(rs.map((r) => r.config.protocolVersion)).join('+'),
+      connectRate: total((r) => r.config.connectRate),
+    },
+    requests: {
+      sent: total((r) => r.requests.sent),
+      ok,
+      failed,
+      dropped: total((r) => r.requests.dropped),
+      successRate: ok + failed > 0 ? ok / (ok + failed) : 0,
+    },
+    latency: { unit: 'us', corrected: summarize(latency), raw: summarize(latencyRaw) },
+    throughput: {
+      requestsPerSecond: rps,
+      targetRequestsPerSecond: target,
+      achievedRatio: target > 0 ? rps / target : 0,
+      bytesSentPerSecond: total((r) => r.throughput.bytesSentPerSecond),
+      bytesReceivedPerSecond: total((r) => r.throughput.bytesReceivedPerSecond),
+    },
+    sessions: {
+      wanted: total((r) => r.sessions.wanted),
+      peak: total((r) => r.sessions.peak),
+      established: total((r) => r.sessions.established),
+      reconnects: total((r) => r.sessions.reconnects),
+      handshake: summarize(handshake),
+    },
+    errors: Object.fromEntries(errorTypes.map((e) => [e, total((r) => (r.errors as Record<string, number>)[e] ?? 0)])) as RunReport['errors'],
+    messages: { sent: addCounts(rs.map((r) => r.messages.sent)), received: addCounts(rs.map((r) => r.messages.received)) },
+    methods,
+    timeline: mergeTimelines(rs, startMs),
+    histograms: { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw), handshake: encodeHistogram(handshake), methods: hists },
+  };
+}
+
+/** Load and merge report files: what `mcpload merge A.json B.json ...` does before rendering. */
+export function mergeReportFiles(paths: readonly string[]): RunReport {
+  if (paths.length === 0) throw new UsageError('merge: give at least one report file (mcpload merge A.json B.json ...)');
+  return mergeReports(paths.map(loadReport), paths);
+}
