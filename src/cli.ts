@@ -11,7 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
 import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
 import { parseDuration } from './config/units.js';
-import { EXIT, McploadError, UsageError, describe } from './shared/errors.js';
+import { EXIT, McploadError, UsageError, describe, redactSecrets } from './shared/errors.js';
 import { createLogger } from './main/log.js';
 import { Progress } from './main/progress.js';
 import { renderReport } from './main/render.js';
@@ -19,7 +19,8 @@ import { mergeReportFiles } from './main/merge.js';
 import { renderHtml } from './main/html.js';
 import { evaluateThresholds, parseThresholds, renderThresholds } from './main/thresholds.js';
 import { start } from './index.js';
-import { startTarget } from './target/server.js';
+import { resolveTargetOptions, startTarget } from './target/server.js';
+import { startTargetCluster } from './target/cluster.js';
 
 function runOptions(y: Argv) {
   return y
@@ -36,7 +37,9 @@ function runOptions(y: Argv) {
     .option('timeout', { type: 'string', describe: 'request timeout (overrides the profile), e.g. 5s' })
     .option('header', { alias: 'H', type: 'string', array: true, describe: "extra upgrade header, repeatable: 'Authorization: Bearer TOKEN'" })
     .option('protocol-version', { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)' })
-    .option('workers', { alias: 'w', type: 'number', describe: 'engine threads (default: cores, or cores-1 with the built-in target)' })
+    .option('workers', { alias: 'w', type: 'number', describe: 'engine threads per process (default: cores / processes, or cores-1 with the built-in target)' })
+    .option('processes', { type: 'number', describe: 'engine processes, when one process cannot hold the sessions (open-files limit)' })
+    .option('local-ports', { type: 'string', describe: 'source ports to bind from on each --local-address (default 10000-65535)' })
     .option('frame-terminator', { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline' })
     .option('report', { type: 'string', describe: 'write the JSON report to this file' })
     .option('html', { type: 'string', describe: 'write a self-contained HTML report with charts to this file' })
@@ -46,7 +49,10 @@ function runOptions(y: Argv) {
     .option('metrics-host', { type: 'string', describe: 'address the metrics endpoint listens on', default: DEFAULT_METRICS_HOST })
     .option('progress-interval', { type: 'string', describe: 'time between progress lines', default: '5s' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress lines', default: false })
-    .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], default: 'info' });
+    .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], default: 'info' })
+    .option('drain-timeout', { type: 'string', describe: 'on stop (end of run, SIGTERM/SIGINT), wait this long at most for in-flight responses; a second signal stops at once', default: '5s' })
+    .option('ca', { type: 'string', describe: 'PEM file of the CA to verify wss:// servers against (instead of the system CAs)' })
+    .option('insecure', { type: 'boolean', describe: 'do not verify wss:// certificates (test setups only)', default: false });
 }
 
 type RunArgs = Awaited<ReturnType<ReturnType<typeof runOptions>['parse']>>;
@@ -64,6 +70,8 @@ async function runCommand(args: RunArgs): Promise<number> {
     header: args.header,
     protocolVersion: args['protocol-version'],
     workers: args.workers,
+    processes: args.processes,
+    localPorts: args['local-ports'],
     frameTerminator: args['frame-terminator'],
     report: args.report,
     progressInterval: args['progress-interval'],
@@ -74,16 +82,21 @@ async function runCommand(args: RunArgs): Promise<number> {
     abortOnFail: args['abort-on-fail'],
     metricsPort: args['metrics-port'],
     metricsHost: args['metrics-host'],
+    drainTimeout: args['drain-timeout'],
+    ca: args.ca,
+    insecure: args.insecure,
   };
   const opts = resolveRunOptions(raw);
   // With the built-in target in this process, leave it a core.
-  if (args.workers === undefined && opts.urls.length === 0) opts.workers = Math.max(1, availableParallelism() - 1);
+  if (args.workers === undefined && opts.urls.length === 0 && (opts.processes ?? 1) === 1) opts.workers = Math.max(1, availableParallelism() - 1);
   const log = createLogger(opts.logLevel);
   const progress = new Progress(process.stderr, opts.progressIntervalMs);
   const run = start(opts);
   run.on('target', (url) => process.stderr.write(`mcpload: no --url given, so it started the built-in target at ${url}\n`));
   run.on('metrics', (url) => process.stderr.write(`mcpload: metrics on ${url}\n`));
-  run.on('note', (message) => log.warn(message));
+  // Header values (Authorization: Bearer …) and URL credentials never reach the log.
+  const secrets = Object.values(opts.headers).flatMap((v) => [v, ...v.split(/\s+/).slice(1)]);
+  run.on('note', (message) => log.warn(redactSecrets(message, secrets)));
   if (!opts.quiet) run.on('snapshot', (_s, agg) => progress.update(agg));
   let signals = 0;
   const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
@@ -109,8 +122,7 @@ async function serveCommand(args: Record<string, unknown>): Promise<number> {
     if (parsed === undefined) throw new UsageError(`--${name}: "${v}" is not a duration; write it like 5ms or 1s (a bare number is milliseconds here)`);
     return parsed;
   };
-  const target = await startTarget({
-    host: args.host as string,
+  const opts = {
     port: args.port as number,
     path: args.path as string,
     delayMs: ms('delay'),
@@ -119,14 +131,27 @@ async function serveCommand(args: Record<string, unknown>): Promise<number> {
     stallEveryMs: ms('stall-every'),
     stallForMs: ms('stall-for'),
     pingIntervalMs: ms('ping-interval'),
-  });
-  process.stderr.write(`mcpload serve: listening on ${target.url}\n`);
+  };
+  const hosts = (args.host as string[]).flatMap((h) => h.split(',')).filter(Boolean);
+  const processes = (args.processes as number | undefined) ?? 1;
+  if (!Number.isInteger(processes) || processes < 1 || processes > 64) throw new UsageError(`--processes: must be a whole number from 1 to 64 (got ${processes})`);
+  resolveTargetOptions({ ...opts, host: hosts[0] }); // one line for bad knobs, before any process starts
+  let close: () => Promise<void>;
+  let urls: string[];
+  if (processes === 1 && hosts.length === 1) {
+    const target = await startTarget({ ...opts, host: hosts[0] });
+    ({ close } = target);
+    urls = [target.url];
+  } else {
+    ({ urls, close } = await startTargetCluster(opts, hosts, processes));
+  }
+  process.stderr.write(`mcpload serve: listening on ${urls.join(', ')}${processes > 1 ? ` (${processes} processes)` : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  await target.close();
+  await close();
   return EXIT.ok;
 }
 
@@ -173,7 +198,8 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
       'run the reference MCP target over WebSocket',
       (y) =>
         y
-          .option('host', { type: 'string', default: '127.0.0.1' })
+          .option('host', { type: 'string', array: true, default: ['127.0.0.1'], describe: 'listen address, repeatable' })
+          .option('processes', { type: 'number', describe: 'target processes sharing the port (each has its own open-files limit)', default: 1 })
           .option('port', { type: 'number', default: 8080 })
           .option('path', { type: 'string', default: '/mcp/ws' })
           .option('delay', { type: 'string', describe: 'added delay per response, e.g. 5ms' })

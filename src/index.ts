@@ -51,11 +51,12 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   /**
-   * Stop early: stop sending, drain in-flight requests for at most `drainMs`, then report.
+   * Stop early: stop sending, drain in-flight requests for at most `drainMs` (default: the run's
+   * --drain-timeout), then report.
    * `signal` marks the report as interrupted and picks the exit code. Safe to call again (a second
    * call with a shorter drain cuts the drain short).
    */
-  stop(signal?: 'SIGTERM' | 'SIGINT', drainMs = DEFAULT_DRAIN_MS): void {
+  stop(signal?: 'SIGTERM' | 'SIGINT', drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_MS): void {
     if (signal && !this.interrupted) this.interrupted = signal;
     this.stopRequested = Math.min(this.stopRequested ?? Infinity, drainMs);
     this.coordinator?.stop(drainMs);

@@ -33,11 +33,11 @@ describe('reading the limits', () => {
 
 describe('checkCapacity', () => {
   const limit = { soft: 20_000, hard: 20_000 };
-  const plan = { sessions: 10_000, processes: 1, socketsPerSession: 1, addressPairs: 1 };
+  const plan = { sessions: 10_000, processes: 1, targetInProcess: false, urls: 1, localAddresses: 0, localPorts: 55_536 };
 
   it('accepts a run that fits', () => {
     expect(() => checkCapacity(plan, limit, 28_232)).not.toThrow();
-    expect(() => checkCapacity({ ...plan, sessions: 100_000, processes: 6, addressPairs: 4 }, limit, 28_232)).not.toThrow();
+    expect(() => checkCapacity({ ...plan, sessions: 100_000, processes: 6, localAddresses: 4 }, limit, 28_232)).not.toThrow();
   });
 
   it('refuses more sessions than the open-files limit allows, saying how many processes would do', () => {
@@ -54,15 +54,24 @@ describe('checkCapacity', () => {
   });
 
   it('counts both ends when the built-in target shares the process', () => {
-    expect(() => checkCapacity({ ...plan, sessions: 9_900, socketsPerSession: 2 }, limit, 28_232)).not.toThrow();
-    const err = capture(() => checkCapacity({ ...plan, sessions: 10_000, socketsPerSession: 2 }, limit, 28_232));
+    expect(() => checkCapacity({ ...plan, sessions: 9_900, targetInProcess: true }, limit, 28_232)).not.toThrow();
+    const err = capture(() => checkCapacity({ ...plan, sessions: 10_000, targetInProcess: true }, limit, 28_232));
     expect(err.message).toMatch(/mcpload serve/);
+    const alone = capture(() => checkCapacity({ ...plan, sessions: 30_000, processes: 2, targetInProcess: true, localAddresses: 2 }, limit, 28_232));
+    expect(alone.message).toMatch(/the built-in target holds all 30,000 sessions in one process .*\(mcpload serve --processes 2\)/);
   });
 
-  it('refuses more sessions per address pair than there are ephemeral ports', () => {
+  it('refuses more sessions per address pair than there are ephemeral ports when the kernel picks ports', () => {
     const err = capture(() => checkCapacity({ ...plan, sessions: 60_000, processes: 4 }, limit, 28_232));
     expect(err.message).toMatch(/need more than the 28,232 ephemeral ports/);
     expect(err.message).toMatch(/127\.0\.0\.2-127\.0\.0\.4/);
+    expect(() => checkCapacity({ ...plan, sessions: 50_000, processes: 4, urls: 2 }, limit, 28_232)).not.toThrow();
+  });
+
+  it('with source addresses, budgets the source port range per address', () => {
+    expect(() => checkCapacity({ ...plan, sessions: 100_000, processes: 6, localAddresses: 2 }, limit, 28_232)).not.toThrow();
+    const err = capture(() => checkCapacity({ ...plan, sessions: 100_000, processes: 6, localAddresses: 1 }, limit, 28_232));
+    expect(err.message).toMatch(/need 100,000 ports each but the source port range has 55,536: give at least 2 --local-address/);
   });
 });
 

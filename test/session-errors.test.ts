@@ -49,7 +49,7 @@ describe('connect errors', () => {
 
   it('gives up after reconnect.maxAttempts failed attempts', async () => {
     const dead = await use(deadPort());
-    const { total } = await runEngine({
+    const { total, snapshots } = await runEngine({
       url: dead.url,
       clients: 1,
       profile: { reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxAttempts: 2 } },
@@ -60,6 +60,10 @@ describe('connect errors', () => {
     // The first attempt plus two retries, then the session is failed for good.
     expect(total.errors.connect).toBe(3);
     expect(total.reconnects).toBe(2);
+    // ...and shows as failed (not as wanted-but-missing) while the run still wants it.
+    const beforeStop = snapshots.filter((s) => s.sessionsWanted === 1).at(-1)!;
+    expect(beforeStop.sessionsFailed).toBe(1);
+    expect(beforeStop.sessionsOpen + beforeStop.sessionsConnecting).toBe(0);
   });
 });
 

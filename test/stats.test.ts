@@ -72,6 +72,7 @@ function snapshot(engineId: number, interval: number, latency: string): EngineSn
     sessionsWanted: 7,
     sessionsConnecting: 0,
     sessionsOpen: 7,
+    sessionsFailed: 0,
     inFlight: 0,
     targetRate: 0,
     methods: { ping: { sent: 1000, ok: 1000, rpcError: 0, timeout: 0, closed: 0, dropped: 0, latency, latencyRaw: latency } },
@@ -86,5 +87,6 @@ function snapshot(engineId: number, interval: number, latency: string): EngineSn
     firstEstablishedAtMs: 0,
     sendingStoppedAtMs: 0,
     loopUtilization: 0,
+    loopLagMs: 0,
   };
 }

@@ -44,35 +44,57 @@ export interface CapacityPlan {
   sessions: number;
   /** Processes the sessions are spread over. */
   processes: number;
-  /** Sockets per session in this process: 2 when the built-in target runs in-process (both ends). */
-  socketsPerSession: number;
-  /** Distinct (source address, target URL) pairs the sessions are spread over. */
-  addressPairs: number;
+  /** The built-in target runs in this (the coordinator's) process and holds one socket per session. */
+  targetInProcess: boolean;
+  /** Target URLs the sessions are spread over. */
+  urls: number;
+  /** Source addresses given with --local-address (0: the kernel picks address and port). */
+  localAddresses: number;
+  /** Size of the source port range mcpload binds from when source addresses are given. */
+  localPorts: number;
 }
 
 /**
  * Refuse a run this machine cannot hold, saying which wall, what the run needs, and how to get past it.
  * Returns quietly when it fits (or when the limits cannot be read).
  */
-export function checkCapacity(plan: CapacityPlan, limit = openFilesLimit(), ports = ephemeralPorts()): void {
-  const perProcess = Math.ceil(plan.sessions / plan.processes) * plan.socketsPerSession + FD_RESERVE;
+export function checkCapacity(plan: CapacityPlan, limit = openFilesLimit(), ephemeral = ephemeralPorts()): void {
+  // With the built-in target and engines in one process, each session holds both ends.
+  const socketsPerSession = plan.targetInProcess && plan.processes === 1 ? 2 : 1;
+  const perProcess = Math.ceil(plan.sessions / plan.processes) * socketsPerSession + FD_RESERVE;
+  if (limit && plan.targetInProcess && plan.processes > 1 && plan.sessions + FD_RESERVE > limit.soft) {
+    throw new UsageError(
+      `the built-in target holds all ${plan.sessions.toLocaleString('en-US')} sessions in one process but the open-files limit is ${limit.soft.toLocaleString('en-US')}: ` +
+        `run the target on its own (mcpload serve --processes ${Math.ceil(plan.sessions / (limit.soft - FD_RESERVE))}) and give its address with --url`,
+    );
+  }
   if (limit && perProcess > limit.soft) {
     const raise =
       limit.hard > limit.soft
         ? `raise it with \`ulimit -n ${Math.min(limit.hard, perProcess)}\` (hard limit ${limit.hard})${perProcess > limit.hard ? ' and ' : ' or '}`
         : '';
-    const perProcessFit = Math.max(1, Math.floor((Math.max(limit.soft, limit.hard) - FD_RESERVE) / plan.socketsPerSession));
+    const perProcessFit = Math.max(1, Math.floor((Math.max(limit.soft, limit.hard) - FD_RESERVE) / socketsPerSession));
     const needProcesses = Math.ceil(plan.sessions / perProcessFit);
     throw new UsageError(
       `${plan.sessions.toLocaleString('en-US')} sessions need about ${perProcess.toLocaleString('en-US')} open files per process but the limit is ${limit.soft.toLocaleString('en-US')}: ` +
-        `${raise}spread the run over more processes (--processes ${needProcesses}${plan.socketsPerSession > 1 ? ', with the target in its own processes: mcpload serve' : ''})`,
+        `${raise}spread the run over more processes (--processes ${needProcesses}${socketsPerSession > 1 ? ', with the target in its own processes: mcpload serve' : ''})`,
     );
   }
-  if (ports && Math.ceil(plan.sessions / plan.addressPairs) > ports) {
-    const needPairs = Math.ceil(plan.sessions / ports);
+  if (plan.localAddresses > 0) {
+    // mcpload names the source port: each source address has the configured range, whatever the target.
+    const perAddress = Math.ceil(plan.sessions / plan.localAddresses);
+    if (perAddress > plan.localPorts) {
+      const need = Math.ceil(plan.sessions / plan.localPorts);
+      throw new UsageError(
+        `${plan.sessions.toLocaleString('en-US')} sessions over ${plan.localAddresses} source address(es) need ${perAddress.toLocaleString('en-US')} ports each but the source port range has ${plan.localPorts.toLocaleString('en-US')}: ` +
+          `give at least ${need} --local-address (e.g. --local-address 127.0.0.2-127.0.0.${1 + need})`,
+      );
+    }
+  } else if (ephemeral && Math.ceil(plan.sessions / plan.urls) > ephemeral) {
+    const need = Math.ceil(plan.sessions / ephemeral);
     throw new UsageError(
-      `${plan.sessions.toLocaleString('en-US')} sessions over ${plan.addressPairs} source/target address pair(s) need more than the ${ports.toLocaleString('en-US')} ephemeral ports one pair has: ` +
-        `spread them over at least ${needPairs} pairs with more --local-address (e.g. --local-address 127.0.0.2-127.0.0.${1 + needPairs}) or more --url`,
+      `${plan.sessions.toLocaleString('en-US')} sessions over ${plan.urls} target URL(s) need more than the ${ephemeral.toLocaleString('en-US')} ephemeral ports one address pair has: ` +
+        `spread them over source addresses (e.g. --local-address 127.0.0.2-127.0.0.${1 + need}) or more --url`,
     );
   }
 }

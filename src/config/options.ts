@@ -4,12 +4,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
-import { UsageError } from '../shared/errors.js';
+import { X509Certificate } from 'node:crypto';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError, describe } from '../shared/errors.js';
 import { parseThresholds } from '../main/thresholds.js';
 import { loadProfile } from './profile.js';
 import { stagesDurationMs } from './stages.js';
-import type { FrameTerminator, Profile, RunOptions } from './types.js';
+import type { FrameTerminator, Profile, RunOptions, TlsOptions } from './types.js';
 import { parseDuration } from './units.js';
+import { checkCapacity } from './limits.js';
+import { DEFAULT_LOCAL_PORTS, type PortRange } from '../worker/ports.js';
 
 export const DEFAULT_PROTOCOL_VERSION = '2025-11-25';
 export const DEFAULT_DURATION = '60s';
@@ -17,9 +22,15 @@ export const DEFAULT_DURATION = '60s';
 export const DEFAULT_METRICS_PORT = 9464;
 /** All interfaces, like Prometheus exporters: Prometheus scrapes Swarm replicas from another container. */
 export const DEFAULT_METRICS_HOST = '0.0.0.0';
+/** How long a stop waits for in-flight responses (Swarm's default stop grace period is 10 s). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+const MAX_DRAIN_TIMEOUT_MS = 600_000;
+const MAX_RATE_PER_CLIENT = 1_000_000;
 
 /** What the command line (or the environment) gave, before validation. */
 export interface RawRunOptions {
+  processes?: number;
+  localPorts?: string;
   profile?: string;
   clients?: number;
   rate?: number;
@@ -41,6 +52,9 @@ export interface RawRunOptions {
   threshold?: string[];
   abortOnFail?: boolean;
   html?: string;
+  drainTimeout?: string;
+  ca?: string;
+  insecure?: boolean;
 }
 
 /**
@@ -112,6 +126,18 @@ export function validateUrl(url: string): string {
   return url;
 }
 
+/** `--local-ports 10000-65535`: the source ports mcpload binds from on each --local-address. */
+function portRange(value: string | undefined): PortRange {
+  if (value === undefined) return DEFAULT_LOCAL_PORTS;
+  const m = /^(\d+)-(\d+)$/.exec(value.trim());
+  const from = m ? Number(m[1]) : NaN;
+  const to = m ? Number(m[2]) : NaN;
+  if (!(from >= 1 && to <= 65535 && from <= to)) {
+    throw new UsageError(`--local-ports: "${value}" is not a port range; write it like 10000-65535`);
+  }
+  return { from, to };
+}
+
 /** `127.0.0.2`, `::1`, or a range `127.0.0.2-127.0.0.9` (IPv4, last octet varies). */
 export function expandLocalAddresses(values: string[]): string[] {
   const out: string[] = [];
@@ -148,6 +174,8 @@ function overrideProfile(profile: Profile, raw: RawRunOptions): Profile {
   if (clients !== undefined) p.clients = clients;
   if (raw.rate !== undefined) {
     if (!(raw.rate > 0) || !Number.isFinite(raw.rate)) throw new UsageError(`--rate: requests per second per client must be above 0 (got ${raw.rate})`);
+    // One session cannot send more than this through one socket; beyond it the number is a typo.
+    if (raw.rate > MAX_RATE_PER_CLIENT) throw new UsageError(`--rate: at most ${MAX_RATE_PER_CLIENT.toLocaleString('en-US')} requests per second per client (got ${raw.rate}); for more load, add --clients`);
     p.rate = raw.rate;
   }
   const timeout = duration('timeout', raw.timeout, false);
@@ -175,17 +203,35 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   if (!isIP(metricsHost) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(metricsHost)) {
     throw new UsageError(`--metrics-host: "${metricsHost}" is not an address or host name; write it like 0.0.0.0 (all interfaces) or 127.0.0.1`);
   }
+  const processes = positiveInt('processes', raw.processes, 64) ?? 1;
+  const localPorts = portRange(raw.localPorts);
+  const localAddresses = expandLocalAddresses(list(raw.localAddress));
+  checkCapacity({
+    sessions: Math.max(profile.clients, ...profile.stages.map((s) => s.clients)),
+    processes,
+    targetInProcess: urls.length === 0,
+    urls: Math.max(1, urls.length),
+    localAddresses: localAddresses.length,
+    localPorts: localPorts.to - localPorts.from + 1,
+  });
   const thresholds = parseThresholds(raw.threshold);
   if (raw.abortOnFail && thresholds.length === 0) throw new UsageError('--abort-on-fail: give at least one --threshold to abort on');
+  const drainMs = duration('drain-timeout', raw.drainTimeout, true) ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  if (drainMs > MAX_DRAIN_TIMEOUT_MS) throw new UsageError(`--drain-timeout: at most 10m (got ${raw.drainTimeout}); keep it under the stop grace period of your orchestrator`);
+  const tls = tlsOptions(raw);
+  if (raw.report !== undefined) outputFile('report', raw.report);
+  if (raw.html !== undefined) outputFile('html', raw.html);
   return {
     profile,
     urls,
-    localAddresses: expandLocalAddresses(list(raw.localAddress)),
+    localAddresses,
     durationMs: durationMs === 0 ? Infinity : durationMs,
     connectRate,
     headers: headers(raw.header ?? []),
     protocolVersion,
-    workers: positiveInt('workers', raw.workers, 256) ?? availableParallelism(),
+    workers: positiveInt('workers', raw.workers, 256) ?? Math.max(1, Math.floor(availableParallelism() / processes)),
+    processes,
+    localPorts,
     frameTerminator: terminator as FrameTerminator,
     reportPath: raw.report,
     progressIntervalMs: progress,
@@ -196,5 +242,48 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     thresholds,
     abortOnFail: raw.abortOnFail ?? false,
     htmlPath: raw.html,
+    drainMs,
+    ...(tls ? { tls } : {}),
   };
+}
+
+/** --ca FILE (PEM, read now so a bad file is bad input) and --insecure; undefined: verify against the system CAs. */
+function tlsOptions(raw: RawRunOptions): TlsOptions | undefined {
+  if (raw.ca !== undefined && raw.insecure) {
+    throw new UsageError('--ca and --insecure contradict each other: --ca verifies the server against FILE, --insecure turns verification off; give one');
+  }
+  if (raw.insecure) return { insecure: true };
+  if (raw.ca === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(raw.ca, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : describe(err);
+    throw new UsageError(`--ca: cannot read ${raw.ca} (${why}); give the PEM file of the CA that signed the server's certificate`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new UsageError(`--ca: ${raw.ca} holds no PEM certificate; give a file with a -----BEGIN CERTIFICATE----- block`);
+  }
+  return { ca: pem };
+}
+
+/** A report file must be writable where asked, checked before the run rather than lost after it. */
+function outputFile(name: string, path: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // Does not exist yet: its directory must.
+  }
+  if (isDir) throw new UsageError(`--${name}: ${path} is a directory; give a file name, like ${join(path, `mcpload.${name === 'html' ? 'html' : 'json'}`)}`);
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--${name}: cannot write ${path}: directory ${dir} does not exist or is not writable; create it or pick another path`);
+  }
 }

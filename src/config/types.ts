@@ -73,8 +73,12 @@ export interface RunOptions {
   connectRate: number;
   headers: Record<string, string>;
   protocolVersion: string;
-  /** Engine threads. */
+  /** Engine threads per process. */
   workers: number;
+  /** Processes the engines run in (1: this one); more when one process's open-files limit is not enough. */
+  processes?: number;
+  /** Source ports mcpload binds from on each --local-address (default 10000-65535). */
+  localPorts?: { from: number; to: number };
   frameTerminator: FrameTerminator;
   /** Write the JSON report here. */
   reportPath?: string;
@@ -92,4 +96,16 @@ export interface RunOptions {
   abortOnFail?: boolean;
   /** Write the self-contained HTML report here. */
   htmlPath?: string;
+  /** How long a stop (end of run or signal) waits for in-flight responses; default 5 s. */
+  drainMs?: number;
+  /** wss:// verification: absent = against the system CAs. */
+  tls?: TlsOptions;
+}
+
+/** TLS settings for wss:// targets. Plain data: it crosses into engine threads. */
+export interface TlsOptions {
+  /** PEM text of the CA(s) to trust instead of the system ones (--ca FILE, read at start). */
+  ca?: string;
+  /** Do not verify the server's certificate at all (--insecure). */
+  insecure?: boolean;
 }

@@ -23,9 +23,12 @@ export interface Gauges {
   sessionsWanted: number;
   sessionsConnecting: number;
   sessionsOpen: number;
+  sessionsFailed: number;
   inFlight: number;
   targetRate: number;
   loopUtilization: number;
+  /** The worst engine's event-loop lag over the last interval, ms. */
+  loopLagMs: number;
 }
 
 /** One second of the run, for progress lines and charts. */
@@ -148,14 +151,16 @@ export class Aggregate {
 
   /** Sum of the engines' latest gauges. */
   gauges(): Gauges {
-    const g: Gauges = { sessionsWanted: 0, sessionsConnecting: 0, sessionsOpen: 0, inFlight: 0, targetRate: 0, loopUtilization: 0 };
+    const g: Gauges = { sessionsWanted: 0, sessionsConnecting: 0, sessionsOpen: 0, sessionsFailed: 0, inFlight: 0, targetRate: 0, loopUtilization: 0, loopLagMs: 0 };
     for (const s of this.latest.values()) {
       g.sessionsWanted += s.sessionsWanted;
       g.sessionsConnecting += s.sessionsConnecting;
       g.sessionsOpen += s.sessionsOpen;
+      g.sessionsFailed += s.sessionsFailed;
       g.inFlight += s.inFlight;
       g.targetRate += s.targetRate;
       g.loopUtilization = Math.max(g.loopUtilization, s.loopUtilization);
+      g.loopLagMs = Math.max(g.loopLagMs, s.loopLagMs);
     }
     return g;
   }

@@ -1,39 +1,36 @@
 /**
- * The coordinator runs on the main thread: it starts the engine threads, hands each its share of
- * the sessions, merges their snapshots into one Aggregate, and stops them. It renders nothing;
- * progress, metrics and reports subscribe to its events.
+ * The coordinator runs on the main thread: it starts the engines (threads here, or threads of child
+ * processes), hands each its share of the sessions, merges their snapshots into one Aggregate, and
+ * stops them. It renders nothing; progress, metrics and reports subscribe to its events.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { RunOptions } from '../config/types.js';
-import type { EngineConfig, EngineSnapshot, EngineToMain, MainToEngine } from '../shared/messages.js';
+import type { EngineConfig, EngineSnapshot, EngineToMain } from '../shared/messages.js';
+import { DEFAULT_LOCAL_PORTS, portSlice } from '../worker/ports.js';
 import { Aggregate } from './aggregate.js';
+import { startEngines, type EngineHandle } from './engines.js';
 
 export const SNAPSHOT_INTERVAL_MS = 1000;
 export const DEFAULT_DRAIN_MS = 5000;
+/**
+ * Connection attempts (connect + upgrade + initialize) in progress across all engines at most.
+ * Without a bound, 20K sessions wanted at once would all send SYNs in one tick and overflow the
+ * target's accept backlog (dropped SYNs are retried a second later); 1,000 is what a bare ws
+ * client ramp keeps in flight in bench/scale.mjs.
+ */
+export const MAX_CONNECTING = 1000;
 
 export interface CoordinatorEvents {
   snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
   note: [message: string];
 }
 
-/**
- * The engine thread's file. Built code runs dist/worker/worker.js next to this file; under the
- * test runner this module is TypeScript in src/, and the thread runs the build in dist/.
- */
-function workerFile(): URL {
-  const own = new URL('../worker/worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(own))) return own;
-  return new URL('../../dist/worker/worker.js', import.meta.url);
-}
-
 export class Coordinator extends EventEmitter<CoordinatorEvents> {
   readonly aggregate: Aggregate;
-  private readonly workers: Worker[] = [];
+  private engines: EngineHandle[] = [];
   private readonly finished = new Set<number>();
   private stopping = false;
+  private drainMs = Infinity;
   private done: Promise<Aggregate> | undefined;
 
   constructor(
@@ -52,54 +49,53 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return this.done;
   }
 
-  /** Engine threads: no more than the sessions to share out. */
+  /** Processes the engines run in (1: this one). */
+  get processCount(): number {
+    return Math.max(1, Math.min(this.opts.processes ?? 1, this.peakClients));
+  }
+
+  /** Engines: `workers` threads in each process, and no more than the sessions to share out. */
   get engineCount(): number {
-    const { workers, profile } = this.opts;
-    const peak = Math.max(profile.clients, ...profile.stages.map((s) => s.clients));
-    return Math.max(1, Math.min(workers, peak));
+    return Math.max(1, Math.min(this.opts.workers * this.processCount, this.peakClients));
+  }
+
+  private get peakClients(): number {
+    const { profile } = this.opts;
+    return Math.max(profile.clients, ...profile.stages.map((s) => s.clients));
   }
 
   private async start(): Promise<Aggregate> {
     const count = this.engineCount;
-    const file = workerFile();
-    const ready: Promise<void>[] = [];
     let allFinal!: () => void;
     const finished = new Promise<void>((resolve) => (allFinal = resolve));
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(file, { name: `mcpload-engine-${i}` });
-      this.workers.push(worker);
-      ready.push(
-        new Promise((resolve) =>
-          worker.on('message', (msg: EngineToMain) => {
+    this.engines = startEngines(count, this.processCount);
+    const ready = this.engines.map(
+      (engine) =>
+        new Promise<void>((resolve) =>
+          engine.onMessage((msg) => {
             if (msg.type === 'ready') resolve();
             else this.onMessage(msg, count, allFinal);
+            // An engine that dies before it is ready must not hold the run up.
+            if (msg.type === 'fatal') resolve();
           }),
         ),
-      );
-      // A crashed engine must not take the run down: count it as finished and say why.
-      worker.on('error', (err) => {
-        this.emit('note', `engine ${i} failed: ${err.message}`);
-        this.engineFinished(i, count, allFinal);
-      });
-    }
+    );
     await Promise.all(ready);
     const startAtMs = Date.now() + 10;
     this.aggregate.startedAtMs = startAtMs;
-    this.workers.forEach((w, engineId) => this.post(w, { type: 'start', config: this.engineConfig(engineId, count, startAtMs) }));
-    if (this.stopping) this.workers.forEach((w) => this.post(w, { type: 'stop', drainMs: this.drainMs }));
+    this.engines.forEach((e, engineId) => e.post({ type: 'start', config: this.engineConfig(engineId, count, startAtMs) }));
+    if (this.stopping) this.engines.forEach((e) => e.post({ type: 'stop', drainMs: this.drainMs }));
     await finished;
     this.aggregate.finish();
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.engines.map((e) => e.terminate()));
     return this.aggregate;
   }
 
-  private drainMs = DEFAULT_DRAIN_MS;
-
   /** Stop early (a signal): engines stop sending, drain for `drainMs`, post their final snapshots. Idempotent. */
-  stop(drainMs = DEFAULT_DRAIN_MS): void {
+  stop(drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_MS): void {
     this.drainMs = Math.min(this.drainMs, drainMs);
     this.stopping = true;
-    for (const w of this.workers) this.post(w, { type: 'stop', drainMs: this.drainMs });
+    for (const e of this.engines) e.post({ type: 'stop', drainMs: this.drainMs });
   }
 
   private engineConfig(engineId: number, engineCount: number, startAtMs: number): EngineConfig {
@@ -110,20 +106,24 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       profile: o.profile,
       urls: this.urls,
       localAddresses: o.localAddresses,
+      localPorts: portSlice(o.localPorts ?? DEFAULT_LOCAL_PORTS, engineId, engineCount),
       headers: o.headers,
       protocolVersion: o.protocolVersion,
       frameTerminator: o.frameTerminator,
       connectRate: o.connectRate / engineCount,
+      maxConnecting: Math.ceil(MAX_CONNECTING / engineCount),
       durationMs: o.durationMs,
       startAtMs,
       snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
-      drainMs: DEFAULT_DRAIN_MS,
+      drainMs: this.opts.drainMs ?? DEFAULT_DRAIN_MS,
+      tls: this.opts.tls,
     };
   }
 
   private onMessage(msg: EngineToMain, count: number, allFinal: () => void): void {
     switch (msg.type) {
       case 'snapshot':
+        if (this.finished.has(msg.snapshot.engineId)) return;
         this.aggregate.add(msg.snapshot);
         this.emit('snapshot', msg.snapshot, this.aggregate);
         if (msg.snapshot.final) this.engineFinished(msg.snapshot.engineId, count, allFinal);
@@ -132,8 +132,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         this.emit('note', msg.message);
         return;
       case 'fatal':
+        if (this.finished.has(msg.engineId)) return;
         this.emit('note', `engine ${msg.engineId} failed: ${msg.message}`);
         this.engineFinished(msg.engineId, count, allFinal);
+        return;
+      case 'ready':
         return;
     }
   }
@@ -141,9 +144,5 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private engineFinished(engineId: number, count: number, allFinal: () => void): void {
     this.finished.add(engineId);
     if (this.finished.size >= count) allFinal();
-  }
-
-  private post(w: Worker, msg: MainToEngine): void {
-    w.postMessage(msg);
   }
 }

@@ -35,6 +35,7 @@ interface View {
   methods: { method: string; totals: MethodTotals | undefined; latency: BucketCounts; latencyRaw: BucketCounts }[];
   handshake: BucketCounts;
   loopUtilization: { engine: string; value: number }[];
+  loopLag: { engine: string; value: number }[];
   lastScrapeSeconds: number;
 }
 
@@ -77,6 +78,7 @@ export class RunMetrics {
       }),
       handshake: bucketCounts(agg.handshake, LATENCY_BUCKETS_MS),
       loopUtilization: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopUtilization })),
+      loopLag: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopLagMs / 1000 })),
       lastScrapeSeconds: this.lastScrapeSeconds,
     };
   }
@@ -140,12 +142,16 @@ export class RunMetrics {
     counter('mcp_client_bytes_received_total', 'Bytes of messages received (WebSocket payloads)', [], (v, emit) => emit(ct, v.agg.bytesReceived));
     gauge('mcp_client_sessions_wanted', 'Sessions the profile (or its current stage) wants open', [], (v, emit) => emit(ct, v.gauges.sessionsWanted));
     gauge('mcp_client_sessions_connecting', 'Sessions connecting or in the initialize handshake', [], (v, emit) => emit(ct, v.gauges.sessionsConnecting));
+    gauge('mcp_client_sessions_failed', 'Sessions that gave up after their reconnect attempts ran out (reconnect.maxAttempts)', [], (v, emit) => emit(ct, v.gauges.sessionsFailed));
     gauge('mcp_client_sessions_open', 'Open MCP sessions (the same as mcp_client_connections_active)', [], (v, emit) => emit(ct, v.gauges.sessionsOpen));
     counter('mcp_client_sessions_established_total', 'Sessions that completed the initialize handshake', [], (v, emit) => emit(ct, v.agg.sessionsEstablished));
     counter('mcp_client_reconnects_total', 'Connection attempts after the first one of a session', [], (v, emit) => emit(ct, v.agg.reconnects));
     histogram('mcp_client_handshake_duration_ms', 'Session setup in ms: connect, WebSocket upgrade and initialize', [], (v) => [{ labels: ct, counts: v.handshake }]);
     gauge('mcp_client_engine_event_loop_utilization', "Share of time an engine thread's event loop was busy over the last snapshot interval, 0..1 (near 1: the generator is the bottleneck)", ['engine'], (v, emit) => {
       for (const e of v.loopUtilization) emit({ ...ct, engine: e.engine }, e.value);
+    });
+    gauge('mcp_client_engine_event_loop_lag_seconds', "Worst lateness of an engine thread's 1 ms ticker over the last snapshot interval, seconds (its event-loop lag)", ['engine'], (v, emit) => {
+      for (const e of v.loopLag) emit({ ...ct, engine: e.engine }, e.value);
     });
     gauge('mcp_client_metrics_scrape_duration_seconds', 'Time the previous /metrics scrape took to compute on the main thread', [], (v, emit) => emit(ct, v.lastScrapeSeconds));
   }

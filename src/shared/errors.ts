@@ -60,6 +60,17 @@ export const ErrorIndex: { readonly [K in ErrorType]: number } = {
   closed: 5,
 };
 
+/**
+ * Text bound for logs with secrets taken out: credentials in URLs (ws://user:pass@host) and the
+ * given values (header values such as `Authorization: Bearer …`). Logs are rare (rate-limited
+ * notes), so this is not on the hot path.
+ */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text.replace(/\b(wss?|https?):\/\/[^/\s@]*@/gi, '$1://redacted@');
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
+  return out;
+}
+
 /** A short message for any thrown value, for one-line output. */
 export function describe(err: unknown): string {
   if (err instanceof Error) return err.message;

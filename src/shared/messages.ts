@@ -2,7 +2,7 @@
  * Messages between the main thread (coordinator) and engine threads: a typed discriminated union.
  * Everything is structured-clone safe plain data.
  */
-import type { FrameTerminator, Profile } from '../config/types.js';
+import type { FrameTerminator, Profile, TlsOptions } from '../config/types.js';
 
 /** What one engine needs to run its share of the sessions. */
 export interface EngineConfig {
@@ -11,11 +11,15 @@ export interface EngineConfig {
   profile: Profile;
   urls: string[];
   localAddresses: string[];
+  /** This engine's slice of the source port range (used with localAddresses). */
+  localPorts: { from: number; to: number };
   headers: Record<string, string>;
   protocolVersion: string;
   frameTerminator: FrameTerminator;
   /** New sessions per second for this engine (its share of the global rate); 0 = unlimited. */
   connectRate: number;
+  /** Connection attempts this engine keeps in progress at most (its share of the global bound). */
+  maxConnecting: number;
   /** Run length; the engine stops sending at startAtMs + durationMs. */
   durationMs: number;
   /** Wall-clock start shared by all engines (ms since epoch), so stages line up. */
@@ -24,6 +28,8 @@ export interface EngineConfig {
   snapshotIntervalMs: number;
   /** How long to wait for in-flight responses after sending stops. */
   drainMs: number;
+  /** wss:// verification (--ca, --insecure); absent = against the system CAs. */
+  tls?: TlsOptions;
 }
 
 /** Per-method counters (deltas since the previous snapshot) and latency histograms (deltas, encoded). */
@@ -59,6 +65,8 @@ export interface EngineSnapshot {
   sessionsWanted: number;
   sessionsConnecting: number;
   sessionsOpen: number;
+  /** Sessions that gave up: their reconnect attempts ran out (profile reconnect.maxAttempts). */
+  sessionsFailed: number;
   inFlight: number;
   /** Requests per second this engine is asked to send now (sum over its open sessions' rates). */
   targetRate: number;
@@ -81,6 +89,8 @@ export interface EngineSnapshot {
   firstEstablishedAtMs: number;
   /** When this engine stopped sending (ms since epoch; 0 = still sending). */
   sendingStoppedAtMs: number;
+  /** The worst lateness of the engine's 1 ms ticker over the interval, ms: its event-loop lag. */
+  loopLagMs: number;
   /** Engine event-loop busy share over the interval, 0..1 (event loop utilization). */
   loopUtilization: number;
 }

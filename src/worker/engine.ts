@@ -6,12 +6,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
-import type { Profile } from '../config/types.js';
+import type { Profile, TlsOptions } from '../config/types.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
 import { FrameTemplate, mixSequence } from './frames.js';
 import { Session, State, type SessionHost } from './session.js';
 import { connectWebSocket, type Connect } from './transport.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
+import { LocalPorts } from './ports.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
 
 const TICK_MS = 1;
@@ -35,6 +36,8 @@ export class Engine implements SessionHost {
   readonly headers: Record<string, string>;
   readonly clientVersion = VERSION;
   readonly maxPayload = 64 * 1024 * 1024;
+  readonly tls: TlsOptions | undefined;
+  readonly ports: LocalPorts;
 
   private readonly sessions: Session[] = [];
   /** Sessions [0, wanted) should be connected; the rest are retired. */
@@ -44,6 +47,7 @@ export class Engine implements SessionHost {
   private connectQueue: Session[] = [];
   private connectHead = 0;
   private connectTokens = 0;
+  private connecting = 0;
   private lastTick: number;
   /** performance.now() at the shared start time. */
   private readonly t0: number;
@@ -52,9 +56,13 @@ export class Engine implements SessionHost {
   private nextSnapshotAt: number;
   private elu = performance.eventLoopUtilization();
   private notesLeft = NOTES_PER_INTERVAL;
+  /** Worst ticker lateness this interval (ms). */
+  private loopLagMs = 0;
   private sending = true;
   private sendingStoppedAtMs = 0;
   private finished: Promise<void> | undefined;
+  /** When the drain gives up (performance clock); a later stop may bring it forward, never back. */
+  private drainDeadline = Infinity;
 
   constructor(
     private readonly config: EngineConfig,
@@ -65,6 +73,8 @@ export class Engine implements SessionHost {
     this.terminator = config.frameTerminator;
     this.protocolVersion = config.protocolVersion;
     this.headers = config.headers;
+    this.tls = config.tls;
+    this.ports = new LocalPorts(config.localPorts);
     const methods = [...new Set(this.profile.mix.map((e) => e.method))];
     this.recorder = new Recorder(methods);
     this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator));
@@ -95,6 +105,10 @@ export class Engine implements SessionHost {
     this.timeouts.push(session.slot, id, deadline);
   }
 
+  connectSettled(): void {
+    this.connecting--;
+  }
+
   enqueueConnect(session: Session): void {
     if (!this.sending || session.slot >= this.wanted) {
       session.state = State.Idle;
@@ -111,6 +125,8 @@ export class Engine implements SessionHost {
 
   private tick(): void {
     const now = performance.now();
+    const late = now - this.lastTick - TICK_MS;
+    if (late > this.loopLagMs) this.loopLagMs = late;
     const elapsed = now - this.t0;
     if (this.sending) {
       if (elapsed >= this.config.durationMs) this.stop(this.config.drainMs);
@@ -140,10 +156,12 @@ export class Engine implements SessionHost {
       const slot = this.wanted++;
       let s = this.sessions[slot];
       if (!s) {
-        const global = engineId + slot * engineCount;
+        // Each engine spreads its own sessions over every URL × source address, so every engine
+        // uses its port slice on every address evenly (and the run as a whole is even too).
         const { urls, localAddresses } = this.config;
-        const url = urls[global % urls.length];
-        const local = localAddresses.length ? localAddresses[Math.floor(global / urls.length) % localAddresses.length] : undefined;
+        const combo = slot % (urls.length * Math.max(1, localAddresses.length));
+        const url = urls[combo % urls.length];
+        const local = localAddresses.length ? localAddresses[Math.floor(combo / urls.length)] : undefined;
         s = new Session(this, slot, url, local);
         this.sessions.push(s);
       }
@@ -162,11 +180,11 @@ export class Engine implements SessionHost {
       return;
     }
     const rate = this.config.connectRate;
-    let budget = Infinity;
+    let budget = this.config.maxConnecting - this.connecting;
     if (rate > 0) {
       // A token bucket for the connect ramp, burst of one tick's worth.
       this.connectTokens = Math.min(this.connectTokens + ((now - this.lastTick) * rate) / 1000, Math.max(1, rate / 1000));
-      budget = Math.floor(this.connectTokens);
+      budget = Math.min(budget, Math.floor(this.connectTokens));
     }
     while (budget > 0 && this.connectHead < queue.length) {
       const s = queue[this.connectHead++];
@@ -175,6 +193,7 @@ export class Engine implements SessionHost {
         s.state = State.Idle;
         continue;
       }
+      this.connecting++;
       s.connect(now);
       budget--;
       if (rate > 0) this.connectTokens--;
@@ -190,6 +209,8 @@ export class Engine implements SessionHost {
    * whatever is left is closed and counted. Resolves after the final snapshot was posted.
    */
   stop(drainMs: number): Promise<void> {
+    // A second stop (a second signal) may cut the drain short.
+    this.drainDeadline = Math.min(this.drainDeadline, performance.now() + drainMs);
     if (this.finished) return this.finished;
     this.sending = false;
     this.sendingStoppedAtMs = Date.now();
@@ -197,10 +218,9 @@ export class Engine implements SessionHost {
     this.connectHead = 0;
     for (const s of this.sessions) s.retire(false);
     this.finished = new Promise<void>((resolve) => {
-      const deadline = performance.now() + drainMs;
       const check = setInterval(() => {
         const busy = this.sessions.some((s) => s.state === State.Retiring || s.state === State.Handshake || s.state === State.Open);
-        if (busy && performance.now() < deadline) return;
+        if (busy && performance.now() < this.drainDeadline) return;
         clearInterval(check);
         for (const s of this.sessions) s.stop();
         // One more tick so close frames are queued before the final snapshot counts everything.
@@ -219,16 +239,21 @@ export class Engine implements SessionHost {
   snapshot(final: boolean, interval = Math.max(0, Math.floor((performance.now() - this.t0) / this.config.snapshotIntervalMs))): EngineSnapshot {
     let connecting = 0;
     let open = 0;
+    let failed = 0;
     let inFlight = 0;
     for (const s of this.sessions) {
       if (s.state === State.Connecting || s.state === State.Handshake) connecting++;
       else if (s.state === State.Open || s.state === State.Retiring) open++;
+      else if (s.state === State.Failed) failed++;
       inFlight += s.inFlight;
     }
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();
     this.notesLeft = NOTES_PER_INTERVAL;
+    const loopLagMs = this.loopLagMs;
+    this.loopLagMs = 0;
     return this.recorder.take({
+      loopLagMs,
       engineId: this.config.engineId,
       atMs: Date.now(),
       final,
@@ -236,6 +261,7 @@ export class Engine implements SessionHost {
       sessionsWanted: this.sending ? this.wanted : 0,
       sessionsConnecting: connecting,
       sessionsOpen: open,
+      sessionsFailed: failed,
       inFlight,
       targetRate: this.sending ? open * this.currentRate : 0,
       loopUtilization: elu.utilization,

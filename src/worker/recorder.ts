@@ -73,7 +73,7 @@ export class Recorder {
     recordMicros(this.handshake, (now - startedAt) * 1000);
   }
 
-  take(gauges: Pick<EngineSnapshot, 'engineId' | 'atMs' | 'final' | 'interval' | 'sessionsWanted' | 'sessionsConnecting' | 'sessionsOpen' | 'inFlight' | 'targetRate' | 'loopUtilization' | 'sendingStoppedAtMs'>): EngineSnapshot {
+  take(gauges: Pick<EngineSnapshot, 'engineId' | 'atMs' | 'final' | 'interval' | 'sessionsWanted' | 'sessionsConnecting' | 'sessionsOpen' | 'sessionsFailed' | 'inFlight' | 'targetRate' | 'loopUtilization' | 'loopLagMs' | 'sendingStoppedAtMs'>): EngineSnapshot {
     const methods: Record<string, MethodDelta> = {};
     for (const m of this.methods) methods[m.method] = m.take();
     const snapshot: EngineSnapshot = {

@@ -8,7 +8,8 @@ import type { Recorder, MethodRecorder } from './recorder.js';
 import type { Connect, Transport, TransportEvents } from './transport.js';
 import { TokenBucket } from './rate-limiter.js';
 import { FrameTemplate, jsonFrame } from './frames.js';
-import type { FrameTerminator } from '../config/types.js';
+import type { FrameTerminator, TlsOptions } from '../config/types.js';
+import type { LocalPorts } from './ports.js';
 
 export const enum State {
   Idle,
@@ -37,10 +38,16 @@ export interface SessionHost {
   readonly clientVersion: string;
   readonly headers: Record<string, string>;
   readonly maxPayload: number;
+  /** wss:// verification (--ca, --insecure); absent = against the system CAs. */
+  readonly tls?: TlsOptions;
+  /** Source ports for sessions bound to a local address. */
+  readonly ports: LocalPorts;
   /** Wake the session at `atMs` (performance clock). */
   wake(session: Session, atMs: number): void;
   /** Fail request `id` of the session as timed out if it is still pending at `deadline`. */
   trackTimeout(session: Session, id: number, deadline: number): void;
+  /** A connection attempt ended (open or failed): one fewer in progress. */
+  connectSettled(): void;
   /** Ask for a connection slot (the connect ramp hands them out). */
   enqueueConnect(session: Session): void;
   /** Request rate for this session now (stages may change it). */
@@ -52,6 +59,16 @@ export interface SessionHost {
 const HANDSHAKE = -1;
 /** Above this many queued bytes a session stops sending: the server is not reading. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Answers to server requests stop at a lower mark: they are tiny frames, and each queued frame
+ * costs far more memory than its bytes (a flood of 40-byte pongs to a server that does not read).
+ */
+const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
+/**
+ * A session remembers which of its last LATE_WINDOW ids timed out (a 128-byte bitmap, made on the
+ * first timeout of a connection), to tell a late answer (not an error again) from a duplicate one.
+ */
+const LATE_WINDOW = 1024;
 
 interface Pending {
   /** Mix entry index, or HANDSHAKE. */
@@ -79,7 +96,7 @@ class Link implements TransportEvents {
     if (this.live) this.session.closed(code);
   }
   onerror(err: Error): void {
-    if (this.live) this.session.host.note(this.session, 'connection error', err);
+    if (this.live) this.session.failed(err);
   }
 }
 
@@ -103,6 +120,12 @@ export class Session {
   private paused = false;
   private nextReadToggle = Infinity;
   private reconnectAt = 0;
+  /** Between connect() and the end of the attempt (open or failed): counted against the engine's bound. */
+  private settling = false;
+  /** Bit (id % LATE_WINDOW): that id of this connection timed out and has not been answered since. */
+  private lateBits: Uint32Array | undefined;
+  /** This connection's end was already counted (as a protocol error): closed() does not count it again. */
+  private endCounted = false;
 
   constructor(
     readonly host: SessionHost,
@@ -123,18 +146,25 @@ export class Session {
   connect(now: number): void {
     if (this.everConnected || this.attempts > 0) this.host.recorder.reconnects++;
     this.state = State.Connecting;
+    this.settling = true;
     this.connectStartedAt = now;
     const link = new Link(this, ++this.generation);
+    this.lateBits = undefined;
+    this.endCounted = false;
     this.transport = this.host.connect(
       {
         url: this.url,
         headers: this.host.headers,
         localAddress: this.localAddress,
-        handshakeTimeoutMs: this.host.profile.timeoutMs,
+        localPort: this.localAddress ? this.host.ports.take(this.localAddress) : undefined,
         maxPayload: this.host.maxPayload,
+        ca: this.host.tls?.ca,
+        rejectUnauthorized: !this.host.tls?.insecure,
       },
       link,
     );
+    // The connect + upgrade deadline rides the engine's timeout queue (a negative id: the connection).
+    this.host.trackTimeout(this, -this.generation, now + this.host.profile.timeoutMs);
   }
 
   opened(): void {
@@ -213,12 +243,14 @@ export class Session {
     const id = m.id;
     const p = typeof id === 'number' ? this.pending.get(id) : undefined;
     if (p === undefined) {
-      // An id we issued whose request already ended (timed out, or answered twice) is late, not
-      // unknown; anything else is a protocol error.
-      if (!(typeof id === 'number' && Number.isInteger(id) && id > 0 && id < this.nextId)) rec.error('protocol');
+      // A late answer to a request that timed out was counted once already, as the timeout. Anything
+      // else (an id answered before, never issued, or not a number) is a protocol error.
+      if (typeof id === 'number' && this.late(id)) return;
+      rec.error('protocol');
       return;
     }
     this.pending.delete(id as number);
+    if (this.lateBits) this.markTimedOut(id as number, false);
     const now = performance.now();
     if (p.entry === HANDSHAKE) this.handshakeAnswered(m, now);
     else {
@@ -246,6 +278,7 @@ export class Session {
     this.write(jsonFrame({ jsonrpc: '2.0', method: 'notifications/initialized' }, this.host.terminator), 'notification');
     this.host.recorder.handshakeDone(this.connectStartedAt, now);
     this.state = State.Open;
+    this.settle();
     this.everConnected = true;
     this.attempts = 0;
     this.openedAt = now;
@@ -264,6 +297,8 @@ export class Session {
   }
 
   private answerServerRequest(id: unknown, method: string): void {
+    // A server that sends requests but does not read the answers must not grow our send buffer.
+    if ((this.transport?.bufferedAmount ?? 0) > MAX_BUFFERED_REPLY_BYTES) return;
     const reply =
       method === 'ping'
         ? { jsonrpc: '2.0', id, result: {} }
@@ -353,6 +388,14 @@ export class Session {
 
   /** Request `id` passed its deadline. */
   timedOut(id: number): void {
+    if (id < 0) {
+      // The connect deadline of connection -id: still connecting means the upgrade never came.
+      if (-id === this.generation && this.state === State.Connecting) {
+        this.host.note(this, 'connect timed out');
+        this.transport?.close();
+      }
+      return;
+    }
     const p = this.pending.get(id);
     if (p === undefined) return;
     this.pending.delete(id);
@@ -366,7 +409,24 @@ export class Session {
     }
     rec.error('timeout');
     this.host.methodOf[p.entry].timeout++;
+    this.markTimedOut(id, true);
     if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
+  }
+
+  private markTimedOut(id: number, on: boolean): void {
+    const bits = (this.lateBits ??= new Uint32Array(LATE_WINDOW / 32));
+    const slot = id % LATE_WINDOW;
+    if (on) bits[slot >>> 5] |= 1 << (slot & 31);
+    else bits[slot >>> 5] &= ~(1 << (slot & 31));
+  }
+
+  /** `id` timed out recently and this is its first answer since (which it forgets). */
+  private late(id: number): boolean {
+    if (!this.lateBits || !Number.isInteger(id) || id >= this.nextId || id < this.nextId - LATE_WINDOW) return false;
+    const slot = id % LATE_WINDOW;
+    if ((this.lateBits[slot >>> 5] & (1 << (slot & 31))) === 0) return false;
+    this.markTimedOut(id, false);
+    return true;
   }
 
   /** Stop sending; close when in-flight requests are answered. `reconnect`: open a new session then (TTL). */
@@ -380,8 +440,16 @@ export class Session {
       // Not connected: just leave (queued or backing off sessions are dropped by the engine).
       this.transport?.close(1000);
       this.generation++;
+      this.settle();
       this.state = State.Idle;
     }
+  }
+
+  /** The connection attempt is over (open, failed, or abandoned): its slot goes back to the engine. */
+  private settle(): void {
+    if (!this.settling) return;
+    this.settling = false;
+    this.host.connectSettled();
   }
 
   /** A slow reader that stops sending reads again, so the answers to its last requests arrive. */
@@ -395,6 +463,7 @@ export class Session {
 
   /** The run is over: close now, whatever is in flight (counted as closed by the drain). */
   stop(): void {
+    this.settle();
     const wasConnected = this.state === State.Open || this.state === State.Retiring || this.state === State.Handshake;
     this.failPending();
     this.state = State.Stopped;
@@ -403,10 +472,12 @@ export class Session {
   }
 
   closed(code: number): void {
+    this.settle();
     const was = this.state;
     this.failPending();
     this.paused = false;
     this.transport = undefined;
+    this.lateBits = undefined;
     const rec = this.host.recorder;
     switch (was) {
       case State.Stopped:
@@ -423,11 +494,11 @@ export class Session {
         this.host.note(this, `connect failed (close code ${code})`);
         break;
       case State.Handshake:
-        rec.error('handshake');
+        if (!this.endCounted) rec.error('handshake');
         this.host.note(this, `closed during initialize (close code ${code})`);
         break;
       case State.Open:
-        rec.error('closed');
+        if (!this.endCounted) rec.error('closed');
         this.host.note(this, `closed by server (close code ${code})`);
         break;
       case State.Backoff:
@@ -436,6 +507,22 @@ export class Session {
         return;
     }
     this.backoff();
+  }
+
+  /**
+   * The connection failed. A frame that breaks the WebSocket protocol (bad opcode, invalid UTF-8,
+   * longer than the max payload: ws codes WS_ERR_*) is the server's protocol error; ws then closes
+   * the connection (1002/1007/1009) and that close is not counted again. Resets and refusals are
+   * counted by closed() as closed/connect.
+   */
+  failed(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    const connected = this.state === State.Open || this.state === State.Handshake || this.state === State.Retiring;
+    if (connected && !this.endCounted && typeof code === 'string' && code.startsWith('WS_ERR_')) {
+      this.host.recorder.error('protocol');
+      this.endCounted = true;
+    }
+    this.host.note(this, 'connection error', err);
   }
 
   private failPending(): void {

@@ -31,44 +31,89 @@ export interface ConnectOptions {
   url: string;
   headers: Record<string, string>;
   localAddress?: string;
-  handshakeTimeoutMs: number;
+  /** Named source port (see ports.ts: the kernel's own search is slow with a bound address). */
+  localPort?: number;
   maxPayload: number;
+  /** wss://: PEM of the CA(s) to trust instead of the system ones. */
+  ca?: string;
+  /** wss://: false turns certificate verification off (--insecure). Default true. */
+  rejectUnauthorized?: boolean;
 }
 
 export type Connect = (opts: ConnectOptions, events: TransportEvents) => Transport;
 
-/** The WebSocket transport: subprotocol `mcp`, no compression, custom headers, optional source address. */
+const EVENTS = Symbol('mcpload.events');
+type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents };
+
+// One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
+// connection costs no closures of its own: at 100K sessions that is memory that counts.
+function onOpen(this: WebSocket): void {
+  (this as TaggedSocket)[EVENTS].onopen();
+}
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as TaggedSocket)[EVENTS].onmessage(data, isBinary);
+}
+function onError(this: WebSocket, err: Error): void {
+  (this as TaggedSocket)[EVENTS].onerror(err);
+}
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as TaggedSocket)[EVENTS].onclose(code, reason.toString());
+}
+
+/** A ws connection behind the Transport interface; methods on the prototype, nothing per instance. */
+class WebSocketTransport implements Transport {
+  constructor(private readonly ws: TaggedSocket) {}
+
+  send(frame: Buffer | string): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(frame, { binary: false });
+    return true;
+  }
+
+  close(code = 1000, reason = ''): void {
+    const ws = this.ws;
+    if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else ws.close(code, reason);
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+/**
+ * The WebSocket transport: subprotocol `mcp`, no compression, custom headers, optional source
+ * address and port. The connect deadline is the session's (the engine's timeout queue), not a
+ * ws handshake timer per connection. An upgrade answered with anything but 101 makes ws emit
+ * 'error' and then 'close'.
+ */
 export const connectWebSocket: Connect = (opts, events) => {
   const ws = new WebSocket(opts.url, ['mcp'], {
     headers: opts.headers,
     localAddress: opts.localAddress,
-    handshakeTimeout: opts.handshakeTimeoutMs,
+    localPort: opts.localPort,
     maxPayload: opts.maxPayload,
     perMessageDeflate: false,
     followRedirects: false,
-  });
-  ws.on('open', () => events.onopen());
-  ws.on('message', (data: Buffer, isBinary: boolean) => events.onmessage(data, isBinary));
-  ws.on('error', (err: Error) => events.onerror(err));
-  ws.on('close', (code: number, reason: Buffer) => events.onclose(code, reason.toString()));
-  // The upgrade was answered with something other than 101: ws emits 'error' and then 'close' for us.
-  return {
-    send(frame) {
-      if (ws.readyState !== WebSocket.OPEN) return false;
-      ws.send(frame, { binary: false });
-      return true;
-    },
-    close(code = 1000, reason = '') {
-      if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
-      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      else ws.close(code, reason);
-    },
-    pause: () => ws.pause(),
-    resume: () => ws.resume(),
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-  };
+    // TLS is verified unless the user turned it off explicitly (--insecure).
+    rejectUnauthorized: opts.rejectUnauthorized ?? true,
+    ...(opts.ca ? { ca: opts.ca } : {}),
+  }) as TaggedSocket;
+  ws[EVENTS] = events;
+  ws.on('open', onOpen);
+  ws.on('message', onMessage);
+  ws.on('error', onError);
+  ws.on('close', onClose);
+  return new WebSocketTransport(ws);
 };
 
 /**

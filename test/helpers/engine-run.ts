@@ -84,6 +84,8 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
     profile,
     urls: Array.isArray(opts.url) ? opts.url : [opts.url],
     localAddresses: [],
+    localPorts: { from: 10_000, to: 65_535 },
+    maxConnecting: 1000,
     headers: {},
     protocolVersion: opts.protocolVersion ?? '2025-11-25',
     frameTerminator: opts.frameTerminator ?? 'newline',

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/**
+ * Soak: the normal profile for 10 minutes against `mcpload serve`, sampling the mcpload process's
+ * RSS (VmRSS of the whole process: main thread plus engine threads) every 10 s. Reports RSS after
+ * warm-up (at 60 s) and at the end, and the growth between them.
+ *
+ *   npm run build && node bench/soak.mjs [--minutes 10] [--warmup 60] [--every 10] [--profile normal]
+ *
+ * Both children (target and mcpload) are ended by PID; traffic stays on 127.0.0.1.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '60' },
+    every: { type: 'string', default: '10' },
+    profile: { type: 'string', default: 'normal' },
+  },
+});
+const SECONDS = Number(args.minutes) * 60;
+const WARMUP_S = Number(args.warmup);
+const EVERY_S = Number(args.every);
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+const tmp = mkdtempSync(join(tmpdir(), 'mcpload-soak-'));
+const reportPath = join(tmp, 'report.json');
+
+let target;
+let load;
+function cleanup() {
+  if (load && load.exitCode === null) load.kill('SIGKILL');
+  if (target && target.exitCode === null) target.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+
+/** user+sys CPU seconds of `pid` (0 once it is gone). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU seconds of the whole machine, from /proc/stat. */
+function machineBusySeconds() {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+}
+
+/** VmRSS of `pid` in MB, or undefined once the process is gone. */
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function startTarget() {
+  return new Promise((resolve, reject) => {
+    target = spawn(process.execPath, ['dist/bin.js', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const timer = setTimeout(() => reject(new Error('target did not start in 10 s:\n' + err)), 10_000);
+    target.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (ws:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    target.once('exit', (code) => reject(new Error(`target exited (${code}):\n${err}`)));
+  });
+}
+
+const url = await startTarget();
+const argv = ['dist/bin.js', '--profile', args.profile, '--url', url, '--duration', `${SECONDS}s`, '--quiet', '--metrics-port', '0', '--report', reportPath];
+const t0 = performance.now();
+const busy0 = machineBusySeconds();
+load = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+let stdout = '';
+let stderr = '';
+load.stdout.on('data', (d) => (stdout += d));
+load.stderr.on('data', (d) => (stderr += d));
+const killer = setTimeout(() => load.kill('SIGKILL'), (SECONDS + 60) * 1000);
+
+const samples = [];
+const sampler = setInterval(() => {
+  const mb = rssMb(load.pid);
+  if (mb === undefined) return;
+  const at = Math.round((performance.now() - t0) / 1000);
+  samples.push({ at, mb, cpu: cpuSeconds(load.pid) + cpuSeconds(target.pid) });
+  process.stderr.write(`[${String(at).padStart(4)}s] mcpload RSS ${mb.toFixed(1)} MB\n`);
+}, EVERY_S * 1000);
+
+const code = await new Promise((resolve) => load.once('close', resolve));
+const wall = (performance.now() - t0) / 1000;
+const ownCpu = samples.at(-1)?.cpu ?? 0;
+// What the rest of the machine ran meanwhile (other jobs): contention that makes a generator fall behind and grow its heap.
+const otherCpuShare = Math.max(0, machineBusySeconds() - busy0 - ownCpu) / wall;
+clearTimeout(killer);
+clearInterval(sampler);
+target.kill('SIGTERM');
+await new Promise((resolve) => (target.exitCode === null ? target.once('close', resolve) : resolve()));
+
+const start = samples.find((s) => s.at >= WARMUP_S);
+// The end is the last sample while sending (after it come the drain and the report).
+const end = samples.filter((s) => s.at < SECONDS).at(-1);
+const median = (xs) => xs.map((s) => s.mb).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const firstMinute = samples.filter((s) => s.at >= WARMUP_S && s.at < WARMUP_S + 60);
+const lastMinute = samples.filter((s) => s.at >= SECONDS - 60 && s.at < SECONDS);
+const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+const result = {
+  command: 'node ' + argv.join(' ').replace(url, 'ws://127.0.0.1:PORT/mcp/ws').replace(reportPath, 'REPORT'),
+  exitCode: code,
+  samples: samples.length,
+  rssStartMb: start && Number(start.mb.toFixed(1)),
+  rssStartAtS: start?.at,
+  rssEndMb: end && Number(end.mb.toFixed(1)),
+  rssEndAtS: end?.at,
+  rssPeakMb: Number(Math.max(...samples.map((s) => s.mb)).toFixed(1)),
+  growthPct: start && end ? Number((((end.mb - start.mb) / start.mb) * 100).toFixed(2)) : undefined,
+  medianGrowthPct: firstMinute.length && lastMinute.length ? Number((((median(lastMinute) - median(firstMinute)) / median(firstMinute)) * 100).toFixed(2)) : undefined,
+  otherCpuShare: Number(otherCpuShare.toFixed(2)),
+  requests: report.requests,
+  errors: report.errors,
+  p99us: report.latency.corrected.p99,
+};
+rmSync(tmp, { recursive: true, force: true });
+process.stdout.write(JSON.stringify(result) + '\n');
+if (code !== 0) process.stderr.write(`mcpload exited ${code}:\n${stderr.slice(-2000)}\n`);

@@ -1,0 +1,105 @@
+/**
+ * Where engines run: as worker threads of this process, or as worker threads of child processes
+ * (`--processes N`) when one process's open-files limit cannot hold the sessions. Both speak the
+ * same messages (src/shared/messages.ts); the coordinator sees only EngineHandles.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EngineToMain, MainToEngine } from '../shared/messages.js';
+
+export interface EngineHandle {
+  post(msg: MainToEngine): void;
+  /** Every message the engine posts, and a crash as `fatal`. */
+  onMessage(listener: (msg: EngineToMain) => void): void;
+  terminate(): Promise<void>;
+}
+
+/**
+ * A file of the build. Built code runs dist/ files next to this module; under the test runner this
+ * module is TypeScript in src/, and threads and child processes run the build in dist/.
+ */
+function built(relative: string): URL {
+  const own = new URL(relative, import.meta.url);
+  if (existsSync(fileURLToPath(own))) return own;
+  return new URL(relative.replace(/^\.\.\//, '../../dist/'), import.meta.url);
+}
+
+export const workerFile = () => built('../worker/worker.js');
+const hostFile = () => built('./engine-host.js');
+
+/** Messages between the coordinator and an engine host process, tagged with the engine. */
+export type HostMessage = { engineId: number; msg: MainToEngine };
+export type HostReply = { engineId: number; msg: EngineToMain };
+
+class ThreadEngine implements EngineHandle {
+  private readonly worker: Worker;
+
+  constructor(engineId: number) {
+    this.worker = new Worker(workerFile(), { name: `mcpload-engine-${engineId}` });
+    this.engineId = engineId;
+  }
+
+  private readonly engineId: number;
+
+  post(msg: MainToEngine): void {
+    this.worker.postMessage(msg);
+  }
+
+  onMessage(listener: (msg: EngineToMain) => void): void {
+    this.worker.on('message', listener);
+    // A crashed engine must not take the run down: it reports as a fatal message.
+    this.worker.on('error', (err) => listener({ type: 'fatal', engineId: this.engineId, message: err.message }));
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+class HostedEngine implements EngineHandle {
+  private ending = false;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly engineId: number,
+  ) {}
+
+  post(msg: MainToEngine): void {
+    if (this.child.connected) this.child.send({ engineId: this.engineId, msg } satisfies HostMessage);
+  }
+
+  onMessage(listener: (msg: EngineToMain) => void): void {
+    this.child.on('message', (reply: HostReply) => {
+      if (reply.engineId === this.engineId) listener(reply.msg);
+    });
+    this.child.on('exit', (code, signal) => {
+      if (!this.ending) listener({ type: 'fatal', engineId: this.engineId, message: `engine process exited (${signal ?? code})` });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.ending = true;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+/**
+ * `count` engines over `processes` processes: 1 means threads of this process; more means child
+ * processes, each hosting an even share of the engines as its own threads.
+ */
+export function startEngines(count: number, processes: number): EngineHandle[] {
+  if (processes <= 1) return Array.from({ length: count }, (_, i) => new ThreadEngine(i));
+  // Engine i lives in process i % processes; each host learns its engines from its arguments.
+  const children = Array.from({ length: processes }, (_, p) => {
+    const ids = Array.from({ length: count }, (_, i) => i).filter((i) => i % processes === p);
+    // 'advanced' serialization is structured clone, like postMessage (Infinity survives, unlike JSON).
+    return fork(fileURLToPath(hostFile()), [ids.join(',')], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  });
+  return Array.from({ length: count }, (_, i) => new HostedEngine(children[i % processes], i));
+}
