@@ -3,58 +3,13 @@
  * driven by its token bucket, responses matched by id (in any order), server requests answered,
  * reconnects with backoff. A plain object woken by its engine's ticker: no timers of its own.
  */
-import type { Profile } from '../config/types.js';
-import type { Recorder, MethodRecorder } from './recorder.js';
-import type { Connect, Transport, TransportEvents } from './transport.js';
+import type { Transport } from './transport.js';
 import { TokenBucket } from './rate-limiter.js';
-import { FrameTemplate, jsonFrame } from './frames.js';
-import type { FrameTerminator, TlsOptions } from '../config/types.js';
-import type { LocalPorts } from './ports.js';
+import { jsonFrame } from './frames.js';
+import { LateIds } from './late-ids.js';
+import { Link, State, type SessionHost } from './session-host.js';
 
-export const enum State {
-  Idle,
-  Queued,
-  Connecting,
-  Handshake,
-  Open,
-  /** No more requests; closes once in-flight ones are answered (ramp-down, TTL, stop). */
-  Retiring,
-  Backoff,
-  Failed,
-  Stopped,
-}
-
-/** What a session needs from the engine that owns it. */
-export interface SessionHost {
-  readonly profile: Profile;
-  readonly recorder: Recorder;
-  readonly templates: FrameTemplate[];
-  /** The method recorder of each mix entry. */
-  readonly methodOf: MethodRecorder[];
-  readonly mix: Uint16Array;
-  readonly terminator: FrameTerminator;
-  readonly protocolVersion: string;
-  readonly connect: Connect;
-  readonly clientVersion: string;
-  readonly headers: Record<string, string>;
-  readonly maxPayload: number;
-  /** wss:// verification (--ca, --insecure); absent = against the system CAs. */
-  readonly tls?: TlsOptions;
-  /** Source ports for sessions bound to a local address. */
-  readonly ports: LocalPorts;
-  /** Wake the session at `atMs` (performance clock). */
-  wake(session: Session, atMs: number): void;
-  /** Fail request `id` of the session as timed out if it is still pending at `deadline`. */
-  trackTimeout(session: Session, id: number, deadline: number): void;
-  /** A connection attempt ended (open or failed): one fewer in progress. */
-  connectSettled(): void;
-  /** Ask for a connection slot (the connect ramp hands them out). */
-  enqueueConnect(session: Session): void;
-  /** Request rate for this session now (stages may change it). */
-  rate(): number;
-  /** Report a connection problem for the log (rate-limited by the engine). */
-  note(session: Session, what: string, err?: Error): void;
-}
+export { State, type SessionHost } from './session-host.js';
 
 const HANDSHAKE = -1;
 /** Above this many queued bytes a session stops sending: the server is not reading. */
@@ -64,40 +19,11 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * costs far more memory than its bytes (a flood of 40-byte pongs to a server that does not read).
  */
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
-/**
- * A session remembers which of its last LATE_WINDOW ids timed out (a 128-byte bitmap, made on the
- * first timeout of a connection), to tell a late answer (not an error again) from a duplicate one.
- */
-const LATE_WINDOW = 1024;
-
 interface Pending {
   /** Mix entry index, or HANDSHAKE. */
   entry: number;
   intended: number;
   sentAt: number;
-}
-
-/** Routes one connection's events to its session, and drops events of a connection it no longer owns. */
-class Link implements TransportEvents {
-  constructor(
-    private readonly session: Session,
-    private readonly generation: number,
-  ) {}
-  private get live(): boolean {
-    return this.session.generation === this.generation;
-  }
-  onopen(): void {
-    if (this.live) this.session.opened();
-  }
-  onmessage(data: Buffer, isBinary: boolean): void {
-    if (this.live) this.session.received(data, isBinary);
-  }
-  onclose(code: number): void {
-    if (this.live) this.session.closed(code);
-  }
-  onerror(err: Error): void {
-    if (this.live) this.session.failed(err);
-  }
 }
 
 export class Session {
@@ -122,8 +48,8 @@ export class Session {
   private reconnectAt = 0;
   /** Between connect() and the end of the attempt (open or failed): counted against the engine's bound. */
   private settling = false;
-  /** Bit (id % LATE_WINDOW): that id of this connection timed out and has not been answered since. */
-  private lateBits: Uint32Array | undefined;
+  /** Ids of this connection that timed out recently (made on its first timeout). */
+  private lateIds: LateIds | undefined;
   /** This connection's end was already counted (as a protocol error): closed() does not count it again. */
   private endCounted = false;
 
@@ -149,7 +75,7 @@ export class Session {
     this.settling = true;
     this.connectStartedAt = now;
     const link = new Link(this, ++this.generation);
-    this.lateBits = undefined;
+    this.lateIds = undefined;
     this.endCounted = false;
     this.transport = this.host.connect(
       {
@@ -245,12 +171,12 @@ export class Session {
     if (p === undefined) {
       // A late answer to a request that timed out was counted once already, as the timeout. Anything
       // else (an id answered before, never issued, or not a number) is a protocol error.
-      if (typeof id === 'number' && this.late(id)) return;
+      if (typeof id === 'number' && this.lateIds?.take(id, this.nextId)) return;
       rec.error('protocol');
       return;
     }
     this.pending.delete(id as number);
-    if (this.lateBits) this.markTimedOut(id as number, false);
+    this.lateIds?.mark(id as number, false);
     const now = performance.now();
     if (p.entry === HANDSHAKE) this.handshakeAnswered(m, now);
     else {
@@ -409,24 +335,8 @@ export class Session {
     }
     rec.error('timeout');
     this.host.methodOf[p.entry].timeout++;
-    this.markTimedOut(id, true);
+    (this.lateIds ??= new LateIds()).mark(id, true);
     if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
-  }
-
-  private markTimedOut(id: number, on: boolean): void {
-    const bits = (this.lateBits ??= new Uint32Array(LATE_WINDOW / 32));
-    const slot = id % LATE_WINDOW;
-    if (on) bits[slot >>> 5] |= 1 << (slot & 31);
-    else bits[slot >>> 5] &= ~(1 << (slot & 31));
-  }
-
-  /** `id` timed out recently and this is its first answer since (which it forgets). */
-  private late(id: number): boolean {
-    if (!this.lateBits || !Number.isInteger(id) || id >= this.nextId || id < this.nextId - LATE_WINDOW) return false;
-    const slot = id % LATE_WINDOW;
-    if ((this.lateBits[slot >>> 5] & (1 << (slot & 31))) === 0) return false;
-    this.markTimedOut(id, false);
-    return true;
   }
 
   /** Stop sending; close when in-flight requests are answered. `reconnect`: open a new session then (TTL). */
@@ -477,7 +387,7 @@ export class Session {
     this.failPending();
     this.paused = false;
     this.transport = undefined;
-    this.lateBits = undefined;
+    this.lateIds = undefined;
     const rec = this.host.recorder;
     switch (was) {
       case State.Stopped:
