@@ -5,12 +5,11 @@
  * a Prometheus started from a config object), each stopped by PID and bounded in time.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { prometheusBinary, waitFor, type RunningPrometheus } from './prometheus.js';
+import { startPrometheusWithConfig, type RunningPrometheus } from './prometheus.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const at = (p: string) => join(ROOT, p);
@@ -265,48 +264,6 @@ export function rehearsalPrometheusConfig(opts: { promAddress: string; targets: 
 }
 
 /** A real Prometheus (the Debian binary) on loopback with this config; stop() by PID, SIGKILL after 5 s. */
-export async function startPrometheusWith(config: Doc, port: number): Promise<RunningPrometheus & { get(path: string): Promise<Doc> }> {
-  const bin = prometheusBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'mcpload-deploy-prom-'));
-  const file = join(dir, 'prometheus.yml');
-  writeFileSync(file, stringifyYaml(config));
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, [`--config.file=${file}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        process.kill(child.pid as number, 'SIGTERM');
-        const killer = setTimeout(() => child.exitCode === null && process.kill(child.pid as number, 'SIGKILL'), 5000);
-        await exited;
-        clearTimeout(killer);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    })());
-  const get = async (path: string) => {
-    const body = (await (await fetch(`${url}${path}`)).json()) as Doc;
-    if (body.status !== 'success') throw new Error(`${path}: ${body.error}`);
-    return body.data;
-  };
-  try {
-    await waitFor('Prometheus to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${stderr}`);
-      return (await fetch(`${url}/-/ready`)).ok ? true : undefined;
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    url,
-    pid: child.pid as number,
-    stop,
-    get,
-    query: async (expr, time) => (await get(`/api/v1/query?${new URLSearchParams({ query: expr, time: String(time) })}`)).result,
-  };
+export function startPrometheusWith(config: Doc, port: number): Promise<RunningPrometheus> {
+  return startPrometheusWithConfig(stringifyYaml(config), port);
 }

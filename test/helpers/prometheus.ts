@@ -85,33 +85,39 @@ export interface RunningPrometheus {
   pid: number;
   /** An instant query; `time` in seconds since the epoch. Returns the result vector. */
   query(expr: string, time: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** GET an API path (e.g. /api/v1/rules); returns `data`, throws unless status is success. */
+  get(path: string): Promise<any>;
   /** SIGTERM by PID, SIGKILL after 5 s; removes the storage. Idempotent. */
   stop(): Promise<void>;
 }
 
+/** Prometheus scraping `targets` as one job, every `scrapeIntervalS`. */
 export async function startPrometheus(opts: { port: number; targets: string[]; scrapeIntervalS: number }): Promise<RunningPrometheus> {
+  const s = `${opts.scrapeIntervalS}s`;
+  const config = [
+    'global:',
+    `  scrape_interval: ${s}`,
+    `  scrape_timeout: ${s}`,
+    `  evaluation_interval: ${s}`,
+    'scrape_configs:',
+    '  - job_name: mcpload',
+    '    static_configs:',
+    `      - targets: [${opts.targets.map((t) => `'${t}'`).join(', ')}]`,
+    '',
+  ].join('\n');
+  return startPrometheusWithConfig(config, opts.port);
+}
+
+/** Prometheus on 127.0.0.1:`port` with this configuration file text, in its own temporary storage. */
+export async function startPrometheusWithConfig(configText: string, port: number): Promise<RunningPrometheus> {
   const bin = prometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'mcpload-prom-'));
   const config = join(dir, 'prometheus.yml');
-  const s = `${opts.scrapeIntervalS}s`;
-  writeFileSync(
-    config,
-    [
-      'global:',
-      `  scrape_interval: ${s}`,
-      `  scrape_timeout: ${s}`,
-      `  evaluation_interval: ${s}`,
-      'scrape_configs:',
-      '  - job_name: mcpload',
-      '    static_configs:',
-      `      - targets: [${opts.targets.map((t) => `'${t}'`).join(', ')}]`,
-      '',
-    ].join('\n'),
-  );
-  const url = `http://127.0.0.1:${opts.port}`;
+  writeFileSync(config, configText);
+  const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     bin,
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${opts.port}`, '--log.level=warn'],
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -128,11 +134,15 @@ export async function startPrometheus(opts: { port: number; targets: string[]; s
       }
       rmSync(dir, { recursive: true, force: true });
     })());
+  const get = async (path: string) => {
+    const body = (await (await fetch(`${url}${path}`)).json()) as { status: string; error?: string; data: any };
+    if (body.status !== 'success') throw new Error(`${path}: ${body.error}`);
+    return body.data;
+  };
   try {
     await waitFor('Prometheus to be ready', async () => {
       if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${stderr}`);
-      const r = await fetch(`${url}/-/ready`);
-      return r.ok ? true : undefined;
+      return (await fetch(`${url}/-/ready`)).ok ? true : undefined;
     });
   } catch (err) {
     await stop();
@@ -142,11 +152,7 @@ export async function startPrometheus(opts: { port: number; targets: string[]; s
     url,
     pid: child.pid as number,
     stop,
-    async query(expr, time) {
-      const r = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr, time: String(time) })}`);
-      const body = (await r.json()) as { status: string; error?: string; data: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } };
-      if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
-      return body.data.result;
-    },
+    get,
+    query: async (expr, time) => (await get(`/api/v1/query?${new URLSearchParams({ query: expr, time: String(time) })}`)).result,
   };
 }
