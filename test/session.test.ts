@@ -10,6 +10,8 @@ import {
   outOfOrderServer,
   pingingServer,
   silentServer,
+  result,
+  startRawServer,
   type RawServer,
 } from './helpers/raw-servers.js';
 import { startTarget } from '../src/target/server.js';
@@ -119,6 +121,42 @@ describe('the in-flight bound', () => {
     // Requests the server actually got: initialize + 4 per session.
     const requests = server.frames.filter((f) => !f.binary && /"id":/.test(f.text));
     expect(requests).toHaveLength(2 + 8);
+  });
+});
+
+describe('tokens held by the in-flight bound', () => {
+  it('wait in the bucket (up to its burst) and go out as soon as an answer frees the slot', async () => {
+    // The first request of each connection is answered after 300 ms, every later one at once. With one
+    // request in flight allowed, the tokens due meanwhile (30 at 100/s, under the burst of 50) must wait,
+    // not be dropped, and then go out back to back, each answer releasing the next.
+    const server = await use(
+      startRawServer({
+        connection: (conn) => {
+          let first = true;
+          return {
+            onRequest(msg) {
+              if (!first) return conn.send(result(msg.id));
+              first = false;
+              setTimeout(() => conn.send(result(msg.id)), 300);
+            },
+          };
+        },
+      }),
+    );
+    const { total } = await runEngine({
+      url: server.url,
+      clients: 1,
+      profile: { rate: 100, burst: 50, maxInFlight: 1, timeoutMs: 10_000 },
+      durationMs: 800,
+      drainMs: 500,
+    });
+
+    expect(total.errors).toEqual(NO_ERRORS);
+    expect(total.dropped).toBe(0);
+    // About 80 due over 800 ms; the ones held behind the first answer were sent, not lost.
+    expect(total.sent).toBeGreaterThanOrEqual(60);
+    expect(total.ok).toBe(total.sent);
+    expect(total.maxInFlight).toBeLessThanOrEqual(1);
   });
 });
 

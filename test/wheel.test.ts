@@ -193,3 +193,27 @@ describe('TimeoutQueue', () => {
     expect(fired).toEqual([2 ** 40 + 3]);
   });
 });
+
+describe('Wheel with sub-millisecond slots', () => {
+  it('visits an item in the slot of its time, not at the next whole millisecond', () => {
+    const wheel = new Wheel<Item>(1000, 16);
+    const a = item('a');
+    wheel.schedule(a, 1000.3); // slot [1000.25, 1000.3125)
+    const seen: number[] = [];
+    for (const now of [1000.1, 1000.2, 1000.24]) wheel.advance(now, () => seen.push(now));
+    expect(seen).toEqual([]);
+    expect(wheel.reached(1000.24)).toBe(false);
+    expect(wheel.reached(1000.26)).toBe(true);
+    wheel.advance(1000.26, () => seen.push(1000.26));
+    expect(seen).toEqual([1000.26]);
+  });
+
+  it('still spans 1,024 ms: far items wait a round', () => {
+    const wheel = new Wheel<Item>(0, 16);
+    const far = item('far');
+    wheel.schedule(far, 1500.5);
+    const seen: number[] = [];
+    for (let now = 0; now <= 2000; now += 0.25) wheel.advance(now, () => seen.push(now));
+    expect(seen).toEqual([1500.5]);
+  });
+});

@@ -40,6 +40,8 @@ export interface SessionHost {
   readonly tls?: TlsOptions;
   /** Source ports for sessions bound to a local address. */
   readonly ports: LocalPorts;
+  /** Wake the sessions whose time has come (called on socket events, between ticks). */
+  poll(): void;
   /** Wake the session at `atMs` (performance clock). */
   wake(session: Session, atMs: number): void;
   /** Fail request `id` of the session as timed out if it is still pending at `deadline`. */
@@ -67,7 +69,9 @@ export class Link implements TransportEvents {
     if (this.live) this.session.opened();
   }
   onmessage(data: Buffer, isBinary: boolean): void {
-    if (this.live) this.session.received(data, isBinary);
+    if (!this.live) return;
+    this.session.received(data, isBinary);
+    this.session.host.poll();
   }
   onclose(code: number): void {
     if (this.live) this.session.closed(code);

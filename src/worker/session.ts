@@ -7,6 +7,7 @@ import type { Transport } from './transport.js';
 import { TokenBucket } from './rate-limiter.js';
 import { jsonFrame } from './frames.js';
 import { LateIds } from './late-ids.js';
+import { resultId } from './fast-response.js';
 import { Link, State, type SessionHost } from './session-host.js';
 
 export { State, type SessionHost } from './session-host.js';
@@ -122,6 +123,16 @@ export class Session {
       rec.error('protocol');
       return;
     }
+    // The common case, a success response alone in its frame, skips JSON.parse (fast-response.ts).
+    const id = resultId(data);
+    if (id >= 0) {
+      const p = this.pending.get(id);
+      if (p !== undefined && p.entry !== HANDSHAKE) {
+        rec.received.response++;
+        this.answered(id, p, true);
+        return;
+      }
+    }
     const text = data.toString('utf8');
     let start = 0;
     // Newline-delimited: a frame may hold one message, several, or one without a terminator.
@@ -175,16 +186,26 @@ export class Session {
       rec.error('protocol');
       return;
     }
-    this.pending.delete(id as number);
-    this.lateIds?.mark(id as number, false);
-    const now = performance.now();
-    if (p.entry === HANDSHAKE) this.handshakeAnswered(m, now);
-    else {
-      const ok = m.error === undefined;
-      rec.response(this.host.methodOf[p.entry], ok, p.intended, p.sentAt, now);
-      if (!ok) rec.error('rpc');
+    if (p.entry === HANDSHAKE) {
+      this.pending.delete(id as number);
+      this.handshakeAnswered(m, performance.now());
+      return;
     }
-    if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
+    this.answered(id as number, p, m.error === undefined);
+  }
+
+  /** Request `id` was answered (`ok`: a result, not a JSON-RPC error). */
+  private answered(id: number, p: Pending, ok: boolean): void {
+    this.pending.delete(id);
+    this.lateIds?.mark(id, false);
+    const now = performance.now();
+    const rec = this.host.recorder;
+    rec.response(this.host.methodOf[p.entry], ok, p.intended, p.sentAt, now);
+    if (!ok) rec.error('rpc');
+    if (this.state === State.Open) {
+      // Tokens that waited for this in-flight slot go out now, not at the next tick.
+      if (this.bucket!.due <= now) this.sendDue(now);
+    } else if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
   }
 
   private handshakeAnswered(m: { result?: unknown; error?: unknown }, now: number): void {
@@ -262,33 +283,41 @@ export class Session {
       return;
     }
     const bucket = this.bucket!;
-    const host = this.host;
-    const rate = host.rate();
+    const rate = this.host.rate();
     if (bucket.rate !== rate) bucket.setRate(rate); // stages ramp the rate of open sessions too
+    this.sendDue(now);
+    // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket,
+    // up to its burst, and this wakes again next tick to count what overflowed.
+    let next = bucket.due;
+    if (this.nextReadToggle !== Infinity) next = Math.min(next, this.toggleReading(now));
+    this.host.wake(this, Math.min(next, this.ttlAt));
+  }
+
+  /**
+   * Send the requests that are due, while the in-flight bound and the send buffer allow. Slots that
+   * overflowed the bucket's burst meanwhile are counted as dropped (and walk the mix like sent ones).
+   */
+  private sendDue(now: number): void {
+    const bucket = this.bucket!;
+    const host = this.host;
     const lost = bucket.overflow(now);
     for (let i = 0; i < lost; i++) host.methodOf[host.mix[this.nextEntry()]].dropped++;
     const maxInFlight = host.profile.maxInFlight;
     const timeoutMs = host.profile.timeoutMs;
-    while (bucket.ready(now)) {
+    const transport = this.transport!;
+    while (bucket.ready(now) && this.pending.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
       const intended = bucket.take();
       const entry = host.mix[this.nextEntry()];
       const method = host.methodOf[entry];
-      if (this.pending.size >= maxInFlight || this.transport!.bufferedAmount > MAX_BUFFERED_BYTES) {
-        method.dropped++;
-        continue;
-      }
       const id = this.nextId++;
       if (!this.write(host.templates[entry].frame(id), 'request')) {
         method.dropped++; // the connection is closing: its close event follows
-        break;
+        return;
       }
       method.sent++;
       this.pending.set(id, { entry, intended, sentAt: now });
       host.trackTimeout(this, id, now + timeoutMs);
     }
-    let next = bucket.due;
-    if (this.nextReadToggle !== Infinity) next = Math.min(next, this.toggleReading(now));
-    host.wake(this, Math.min(next, this.ttlAt));
   }
 
   private nextEntry(): number {

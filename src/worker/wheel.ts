@@ -1,51 +1,66 @@
 /**
- * A hashed timing wheel with 1 ms slots: the engine's one coarse ticker wakes only the sessions
- * whose time has come, so 100K idle sessions cost nothing per tick. A session is in at most one
+ * A hashed timing wheel: the engine's one coarse ticker (and its socket events) wake only the
+ * sessions whose time has come, so 100K idle sessions cost nothing per tick. A session is in at most one
  * slot at a time (its `wakeSlot` says which); entries left behind by rescheduling are skipped.
  */
 export interface Wakeable {
   wakeSlot: number;
 }
 
-const SIZE = 1024;
-const MASK = SIZE - 1;
-
+/**
+ * `slotsPerMs` sets the resolution (a power of two): 1 gives 1 ms slots; the engine uses finer ones
+ * and also advances the wheel between ticks (on socket events), so sends leave within a fraction of
+ * a millisecond of their time. The wheel always spans 1,024 ms; later items wait a round.
+ */
 export class Wheel<T extends Wakeable> {
-  private slots: T[][] = Array.from({ length: SIZE }, () => []);
+  private slots: T[][];
   private spare: T[] = [];
-  /** The last whole millisecond processed. */
+  private readonly mask: number;
+  /** The last whole slot processed. */
   private cursor: number;
 
-  constructor(now: number) {
-    this.cursor = Math.floor(now);
+  constructor(
+    now: number,
+    private readonly slotsPerMs = 1,
+  ) {
+    const size = 1024 * slotsPerMs;
+    this.slots = Array.from({ length: size }, () => []);
+    this.mask = size - 1;
+    this.cursor = Math.floor(now * slotsPerMs);
   }
 
-  /** Wake `item` at `atMs` (or at the next tick if that is already past). Earlier wins over later. */
+  /** Wake `item` at `atMs` (or at the next slot if that is already past). Earlier wins over later. */
   schedule(item: T, atMs: number): void {
-    // The slot of the millisecond it falls in: visited at the first tick at or after that millisecond
-    // begins; an item not yet due then is simply rescheduled for the next tick.
-    const ms = Math.max(Math.floor(atMs), this.cursor + 1);
-    if (item.wakeSlot !== -1 && item.wakeSlot <= ms) return;
-    item.wakeSlot = ms;
-    this.slots[ms & MASK].push(item);
+    // The slot its time falls in: visited at the first advance at or after that slot begins; an item
+    // not yet due then is simply rescheduled for the next slot.
+    const at = Math.max(Math.floor(atMs * this.slotsPerMs), this.cursor + 1);
+    if (item.wakeSlot !== -1 && item.wakeSlot <= at) return;
+    item.wakeSlot = at;
+    this.slots[at & this.mask].push(item);
+  }
+
+  /** True when advance(now) would visit at least one slot (cheap: callers poll it per socket event). */
+  reached(now: number): boolean {
+    return Math.floor(now * this.slotsPerMs) > this.cursor;
   }
 
   /** Visit everything due up to `now`, in time order. */
   advance(now: number, visit: (item: T) => void): void {
-    const until = Math.floor(now);
-    for (let ms = this.cursor + 1; ms <= until; ms++) {
-      const index = ms & MASK;
+    const until = Math.floor(now * this.slotsPerMs);
+    const mask = this.mask;
+    for (let at = this.cursor + 1; at <= until; at++) {
+      const index = at & mask;
       const slot = this.slots[index];
       if (slot.length === 0) continue;
       // Swap in an empty array: visits may schedule into this same slot (for a later round).
       this.slots[index] = this.spare;
-      this.cursor = ms;
+      this.cursor = at;
       for (let i = 0; i < slot.length; i++) {
         const item = slot[i];
-        if (item.wakeSlot === ms) {
+        if (item.wakeSlot === at) {
           item.wakeSlot = -1;
           visit(item);
-        } else if (item.wakeSlot > ms && (item.wakeSlot & MASK) === index) {
+        } else if (item.wakeSlot > at && (item.wakeSlot & mask) === index) {
           this.slots[index].push(item); // a later round of the wheel
         }
         // Otherwise it was rescheduled elsewhere: a stale entry, dropped.
@@ -53,7 +68,7 @@ export class Wheel<T extends Wakeable> {
       slot.length = 0;
       this.spare = slot;
     }
-    this.cursor = until;
+    if (until > this.cursor) this.cursor = until;
   }
 }
 

@@ -1,0 +1,64 @@
+/**
+ * The id of a successful response, found without parsing the JSON when the frame has one of the two
+ * shapes servers actually write: `{"jsonrpc":"2.0","id":N,"result":…}` (mcpload serve, most
+ * hand-written servers) and `{"result":…,"jsonrpc":"2.0","id":N}` (the MCP TypeScript SDK), one
+ * message per frame with at most a trailing newline. Anything else — errors, notifications, server
+ * requests, batches, string ids, several messages in a frame, other key orders — returns -1 and
+ * takes the full `JSON.parse` path.
+ *
+ * What is not checked on this path: that the result itself is well-formed JSON. A load generator
+ * records the round trip; it does not validate result payloads (the SDK's clients do, per message,
+ * at a cost that would dominate here).
+ */
+
+const HEAD = Buffer.from('{"jsonrpc":"2.0","id":');
+const RESULT_AFTER_ID = Buffer.from(',"result":');
+const RESULT_FIRST = Buffer.from('{"result":');
+const TAIL = Buffer.from(',"jsonrpc":"2.0","id":');
+const NEWLINE = 0x0a;
+const CLOSE = 0x7d; // }
+const ZERO = 0x30;
+const NINE = 0x39;
+/** Ids mcpload issues stay below 2^53: 15 digits. */
+const MAX_DIGITS = 15;
+
+function startsWith(buf: Buffer, prefix: Buffer, at: number): boolean {
+  if (buf.length - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+export function resultId(buf: Buffer): number {
+  let end = buf.length;
+  if (end > 0 && buf[end - 1] === NEWLINE) end--;
+  if (end < 2 || buf[end - 1] !== CLOSE) return -1;
+  // One message only: a newline inside the frame means several messages (JSON text has no raw newlines
+  // inside strings, but may have them as whitespace: either way, the full path handles it).
+  const nl = buf.indexOf(NEWLINE);
+  if (nl !== -1 && nl < end) return -1;
+  if (startsWith(buf, HEAD, 0)) {
+    let i = HEAD.length;
+    let id = 0;
+    const first = i;
+    while (i < end && buf[i] >= ZERO && buf[i] <= NINE) id = id * 10 + (buf[i++] - ZERO);
+    const digits = i - first;
+    if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && buf[first] === ZERO)) return -1;
+    return startsWith(buf, RESULT_AFTER_ID, i) ? id : -1;
+  }
+  if (startsWith(buf, RESULT_FIRST, 0)) {
+    // Walk back over the digits before the closing brace, then expect the jsonrpc/id tail.
+    let i = end - 1;
+    let id = 0;
+    let scale = 1;
+    while (i > 0 && buf[i - 1] >= ZERO && buf[i - 1] <= NINE) {
+      i--;
+      id += (buf[i] - ZERO) * scale;
+      scale *= 10;
+    }
+    const digits = end - 1 - i;
+    if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && buf[i] === ZERO)) return -1;
+    const tailAt = i - TAIL.length;
+    return tailAt > RESULT_FIRST.length && startsWith(buf, TAIL, tailAt) ? id : -1;
+  }
+  return -1;
+}
