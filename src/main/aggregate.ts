@@ -6,7 +6,7 @@
  */
 import { ERROR_TYPES } from '../shared/errors.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
-import { addEncoded, newHistogram, summarize, type Histogram } from '../shared/stats.js';
+import { addEncoded, decodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 
 export interface MethodTotals {
   sent: number;
@@ -29,6 +29,39 @@ export interface Gauges {
   loopUtilization: number;
   /** The worst engine's event-loop lag over the last interval, ms. */
   loopLagMs: number;
+  /** Some engine limited the rate over its last interval (see generatorLimited). */
+  generatorLimited: boolean;
+}
+
+/** Event-loop utilization at or above which an engine counts as saturated. */
+export const SATURATED_LOOP_UTILIZATION = 0.9;
+/** Mean send lateness (ms) that, on a saturated engine, says it is falling behind its schedule. */
+const LIMITING_SEND_LAG_MS = 1;
+
+/**
+ * The engine, not the target, held the rate back over this interval: its event loop was saturated
+ * and its requests left late (or overflowed the bucket). A slow target shows as late sends too (the
+ * in-flight bound holds tokens back) but with an idle event loop, so it is not counted here.
+ */
+export function generatorLimited(s: EngineSnapshot): boolean {
+  if (s.loopUtilization < SATURATED_LOOP_UTILIZATION) return false;
+  let sent = 0;
+  let dropped = 0;
+  for (const d of Object.values(s.methods)) {
+    sent += d.sent;
+    dropped += d.dropped;
+  }
+  return s.sendLagMs >= LIMITING_SEND_LAG_MS || dropped > 0.01 * (sent + dropped);
+}
+
+/** How the generator itself did: CPU per engine and the intervals in which it was the bottleneck. */
+export interface GeneratorTotals {
+  /** CPU seconds of each engine thread (index = engine id); empty where the OS does not tell. */
+  engineCpuSeconds: number[];
+  /** Snapshot intervals in which at least one engine limited the rate. */
+  limitedIntervals: number;
+  maxLoopUtilization: number;
+  maxLoopLagMs: number;
 }
 
 /** One second of the run, for progress lines and charts. */
@@ -62,6 +95,8 @@ export class Aggregate {
   firstEstablishedAtMs = 0;
   sendingStoppedAtMs = 0;
   readonly timeline: TimelinePoint[] = [];
+  readonly generator: GeneratorTotals = { engineCpuSeconds: [], limitedIntervals: 0, maxLoopUtilization: 0, maxLoopLagMs: 0 };
+  private readonly limited = new Set<number>();
   private readonly latest = new Map<number, EngineSnapshot>();
   /** The open seconds of the timeline with their latency histograms (snapshots arrive a little out of order). */
   private readonly openSeconds = new Map<number, Histogram>();
@@ -74,6 +109,7 @@ export class Aggregate {
 
   add(s: EngineSnapshot): void {
     this.latest.set(s.engineId, s);
+    this.watchGenerator(s);
     // Filed by the interval the engine says the deltas belong to, not by arrival time.
     const second = Math.max(0, Math.floor((s.interval * this.intervalMs) / 1000));
     const point = this.point(second);
@@ -105,13 +141,33 @@ export class Aggregate {
     this.closeOldSeconds(second);
   }
 
+  private watchGenerator(s: EngineSnapshot): void {
+    const g = this.generator;
+    if (s.cpuSeconds >= 0) g.engineCpuSeconds[s.engineId] = (g.engineCpuSeconds[s.engineId] ?? 0) + s.cpuSeconds;
+    // The final snapshot covers a partial interval and the drain: not a measure of keeping up.
+    if (s.final) return;
+    g.maxLoopUtilization = Math.max(g.maxLoopUtilization, s.loopUtilization);
+    g.maxLoopLagMs = Math.max(g.maxLoopLagMs, s.loopLagMs);
+    if (generatorLimited(s) && !this.limited.has(s.interval)) {
+      this.limited.add(s.interval);
+      g.limitedIntervals++;
+    }
+  }
+
   private addLatency(m: MethodTotals, d: MethodDelta, secondHist: Histogram): void {
-    if (!d.latency) return;
-    addEncoded(m.latency, d.latency);
-    addEncoded(m.latencyRaw, d.latencyRaw);
-    addEncoded(this.latency, d.latency);
-    addEncoded(this.latencyRaw, d.latencyRaw);
-    addEncoded(secondHist, d.latency);
+    // Each delta is decoded once and added where it belongs: a decoded histogram is a ~100 KB array,
+    // and decoding it five times per method per engine per second was most of the main thread's garbage.
+    if (d.latency) {
+      const latency = decodeHistogram(d.latency);
+      m.latency.add(latency);
+      this.latency.add(latency);
+      secondHist.add(latency);
+    }
+    if (d.latencyRaw) {
+      const raw = decodeHistogram(d.latencyRaw);
+      m.latencyRaw.add(raw);
+      this.latencyRaw.add(raw);
+    }
   }
 
   private method(name: string): MethodTotals {
@@ -151,7 +207,7 @@ export class Aggregate {
 
   /** Sum of the engines' latest gauges. */
   gauges(): Gauges {
-    const g: Gauges = { sessionsWanted: 0, sessionsConnecting: 0, sessionsOpen: 0, sessionsFailed: 0, inFlight: 0, targetRate: 0, loopUtilization: 0, loopLagMs: 0 };
+    const g: Gauges = { sessionsWanted: 0, sessionsConnecting: 0, sessionsOpen: 0, sessionsFailed: 0, inFlight: 0, targetRate: 0, loopUtilization: 0, loopLagMs: 0, generatorLimited: false };
     for (const s of this.latest.values()) {
       g.sessionsWanted += s.sessionsWanted;
       g.sessionsConnecting += s.sessionsConnecting;
@@ -161,6 +217,7 @@ export class Aggregate {
       g.targetRate += s.targetRate;
       g.loopUtilization = Math.max(g.loopUtilization, s.loopUtilization);
       g.loopLagMs = Math.max(g.loopLagMs, s.loopLagMs);
+      if (!s.final && generatorLimited(s)) g.generatorLimited = true;
     }
     return g;
   }

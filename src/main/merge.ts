@@ -24,7 +24,7 @@ import { fieldPath } from '../config/profile-messages.js';
 import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 import type { TimelinePoint } from './aggregate.js';
-import { REPORT_VERSION, type MethodReport, type RunReport } from './report.js';
+import { REPORT_VERSION, generatorWarning, type GeneratorReport, type MethodReport, type RunReport } from './report.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -223,7 +223,29 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     messages: { sent: addCounts(rs.map((r) => r.messages.sent)), received: addCounts(rs.map((r) => r.messages.received)) },
     methods,
     timeline: mergeTimelines(rs, startMs),
+    ...mergeGenerators(rs),
     histograms: { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw), handshake: encodeHistogram(handshake), methods: hists },
+  };
+}
+
+/** Generator figures add up (CPU, limited seconds per replica) or take the worst (loop busy, lag). */
+function mergeGenerators(rs: RunReport[]): { generator?: GeneratorReport } {
+  const gs = rs.flatMap((r) => (r.generator ? [r.generator] : []));
+  if (gs.length === 0) return {};
+  const sent = sum(rs.map((r) => r.requests.sent));
+  const cpuSeconds = sum(gs.map((g) => g.cpuSeconds));
+  const limitedSeconds = sum(gs.map((g) => g.limitedSeconds));
+  const warning = generatorWarning(limitedSeconds, sum(rs.map((r) => r.durationSeconds)));
+  return {
+    generator: {
+      limitedSeconds,
+      cpuSeconds,
+      engineCpuSeconds: gs.flatMap((g) => g.engineCpuSeconds),
+      cpuPerRequestUs: sent > 0 ? (cpuSeconds / sent) * 1e6 : 0,
+      maxLoopUtilization: Math.max(...gs.map((g) => g.maxLoopUtilization)),
+      maxLoopLagMs: Math.max(...gs.map((g) => g.maxLoopLagMs)),
+      ...(warning ? { warning } : {}),
+    },
   };
 }
 

@@ -36,6 +36,7 @@ interface View {
   handshake: BucketCounts;
   loopUtilization: { engine: string; value: number }[];
   loopLag: { engine: string; value: number }[];
+  cpu: { engine: string; value: number }[];
   lastScrapeSeconds: number;
 }
 
@@ -79,6 +80,7 @@ export class RunMetrics {
       handshake: bucketCounts(agg.handshake, LATENCY_BUCKETS_MS),
       loopUtilization: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopUtilization })),
       loopLag: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopLagMs / 1000 })),
+      cpu: agg.generator.engineCpuSeconds.flatMap((value, engine) => (value === undefined ? [] : [{ engine: String(engine), value }])),
       lastScrapeSeconds: this.lastScrapeSeconds,
     };
   }
@@ -153,6 +155,11 @@ export class RunMetrics {
     gauge('mcp_client_engine_event_loop_lag_seconds', "Worst lateness of an engine thread's 1 ms ticker over the last snapshot interval, seconds (its event-loop lag)", ['engine'], (v, emit) => {
       for (const e of v.loopLag) emit({ ...ct, engine: e.engine }, e.value);
     });
+    counter('mcp_client_engine_cpu_seconds_total', "CPU time of each engine thread (user + system, from /proc/thread-self; absent where the OS does not tell)", ['engine'], (v, emit) => {
+      for (const e of v.cpu) emit({ ...ct, engine: e.engine }, e.value);
+    });
+    gauge('mcp_client_generator_limited', 'Whether an engine, not the target, limited the rate over its last interval: saturated event loop and late sends (1) or not (0)', [], (v, emit) => emit(ct, v.gauges.generatorLimited ? 1 : 0));
+    counter('mcp_client_generator_limited_seconds_total', 'Seconds in which an engine limited the rate (see mcp_client_generator_limited)', [], (v, emit) => emit(ct, v.agg.generator.limitedIntervals));
     gauge('mcp_client_metrics_scrape_duration_seconds', 'Time the previous /metrics scrape took to compute on the main thread', [], (v, emit) => emit(ct, v.lastScrapeSeconds));
   }
 }

@@ -16,7 +16,8 @@ export function progressLine(agg: Aggregate, nowMs: number): string {
   const rate = recent ? int(recent.sent) : '0';
   const lat = recent && recent.ok ? ` | p50 ${formatMicros(recent.p50)} p99 ${formatMicros(recent.p99)}` : '';
   const more = [g.sessionsConnecting ? `${int(g.sessionsConnecting)} connecting` : '', g.sessionsFailed ? `${int(g.sessionsFailed)} failed` : ''].filter(Boolean).join(', ');
-  return `[${String(elapsed).padStart(3)}s] sessions ${int(g.sessionsOpen)}/${int(g.sessionsWanted)}${more ? ` (${more})` : ''} | sent ${int(t.sent)} | ok ${int(t.ok)} | err ${int(failed)} | ${rate} req/s${lat}`;
+  const limited = g.generatorLimited ? ` | WARNING: generator-limited (engine busy ${Math.round(g.loopUtilization * 100)}%)` : '';
+  return `[${String(elapsed).padStart(3)}s] sessions ${int(g.sessionsOpen)}/${int(g.sessionsWanted)}${more ? ` (${more})` : ''} | sent ${int(t.sent)} | ok ${int(t.ok)} | err ${int(failed)} | ${rate} req/s${lat}${limited}`;
 }
 
 export class Progress {

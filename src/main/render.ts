@@ -41,6 +41,12 @@ export function renderReport(r: RunReport): string {
   out.push('', 'THROUGHPUT');
   out.push(`  requests    ${rate(t.requestsPerSecond)} req/s of ${rate(t.targetRequestsPerSecond)} target (${pct(t.achievedRatio)})`);
   out.push(`  bytes       ${(t.bytesSentPerSecond / 1e6).toFixed(2)} MB/s sent, ${(t.bytesReceivedPerSecond / 1e6).toFixed(2)} MB/s received`);
+  const g = r.generator;
+  if (g) {
+    const cpu = g.engineCpuSeconds.length ? `engine CPU ${g.cpuSeconds.toFixed(1)} s (${g.cpuPerRequestUs.toFixed(1)} µs/request), ` : '';
+    out.push(`  generator   ${cpu}event loop busy ≤ ${Math.round(g.maxLoopUtilization * 100)}%, lag ≤ ${formatMicros(g.maxLoopLagMs * 1000)}`);
+    if (g.warning) out.push(`  WARNING     ${g.warning}`);
+  }
   out.push('', 'SESSIONS');
   out.push(`  peak        ${int(r.sessions.peak)} of ${int(r.sessions.wanted)} wanted`);
   out.push(`  established ${int(r.sessions.established)}, reconnects ${int(r.sessions.reconnects)}`);

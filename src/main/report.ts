@@ -8,6 +8,7 @@ import { ERROR_TYPES, type ErrorType } from '../shared/errors.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
 import type { Aggregate, TimelinePoint } from './aggregate.js';
 import type { ThresholdResult } from './thresholds.js';
+import { SNAPSHOT_INTERVAL_MS } from './coordinator.js';
 
 export const REPORT_VERSION = 1;
 
@@ -57,10 +58,35 @@ export interface RunReport {
   messages: { sent: Record<string, number>; received: Record<string, number> };
   methods: Record<string, MethodReport>;
   timeline: TimelinePoint[];
+  /** How the generator itself did (absent in reports of older versions). */
+  generator?: GeneratorReport;
   /** The --threshold results, when any were given (schema/report.schema.json documents every field). */
   thresholds?: ThresholdResult[];
   /** Encoded HdrHistograms (µs), for exact merging across replicas. */
   histograms: { latency: string; latencyRaw: string; handshake: string; methods: Record<string, { latency: string; latencyRaw: string }> };
+}
+
+export interface GeneratorReport {
+  /** Seconds in which an engine, not the target, limited the rate (saturated event loop, late sends). */
+  limitedSeconds: number;
+  /** CPU seconds of the engine threads, all together and each (Linux; 0 and [] elsewhere). */
+  cpuSeconds: number;
+  engineCpuSeconds: number[];
+  /** Engine CPU per request sent, µs (0 when nothing was sent or CPU is unknown). */
+  cpuPerRequestUs: number;
+  maxLoopUtilization: number;
+  maxLoopLagMs: number;
+  /** Set when limitedSeconds > 0: the achieved rate says more about mcpload than about the target. */
+  warning?: string;
+}
+
+/** The warning a report (and the progress line) gives when the generator limited the rate. */
+export function generatorWarning(limitedSeconds: number, durationSeconds: number): string | undefined {
+  if (limitedSeconds <= 0) return undefined;
+  return (
+    `the generator limited the rate for ${limitedSeconds} of ${Math.max(1, Math.round(durationSeconds))} s (an engine's event loop was saturated and sent late): ` +
+    'add --workers or --processes, or spread the clients over more replicas'
+  );
 }
 
 /** Requests/s the profile asks for, averaged over the run (stages included). */
@@ -88,6 +114,23 @@ function redactUrl(url: string): string {
   } catch {
     return url;
   }
+}
+
+function generatorReport(agg: Aggregate, sent: number, seconds: number): GeneratorReport {
+  const g = agg.generator;
+  const engineCpuSeconds = Array.from(g.engineCpuSeconds, (c) => c ?? 0);
+  const cpuSeconds = engineCpuSeconds.reduce((a, b) => a + b, 0);
+  const limitedSeconds = Math.round((g.limitedIntervals * SNAPSHOT_INTERVAL_MS) / 1000);
+  const warning = generatorWarning(limitedSeconds, seconds);
+  return {
+    limitedSeconds,
+    cpuSeconds,
+    engineCpuSeconds,
+    cpuPerRequestUs: sent > 0 ? (cpuSeconds / sent) * 1e6 : 0,
+    maxLoopUtilization: g.maxLoopUtilization,
+    maxLoopLagMs: g.maxLoopLagMs,
+    ...(warning ? { warning } : {}),
+  };
 }
 
 export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], meta: { endedAtMs: number; workers: number; interrupted?: string }): RunReport {
@@ -143,6 +186,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
     methods,
     timeline: agg.timeline,
+    generator: generatorReport(agg, t.sent, seconds),
     histograms: { latency: encodeHistogram(agg.latency), latencyRaw: encodeHistogram(agg.latencyRaw), handshake: encodeHistogram(agg.handshake), methods: methodHists },
   };
 }

@@ -43,9 +43,9 @@ export interface MethodDelta {
   closed: number;
   /** Due but not sent: the session's in-flight bound was reached. */
   dropped: number;
-  /** Latency from the intended send time (coordinated-omission corrected), µs, encoded HDR. */
+  /** Latency from the intended send time (coordinated-omission corrected), µs, encoded HDR ('' when empty). */
   latency: string;
-  /** Latency from the actual send time, µs, encoded HDR. */
+  /** Latency from the actual send time, µs, encoded HDR ('' when empty). */
   latencyRaw: string;
 }
 
@@ -79,7 +79,7 @@ export interface EngineSnapshot {
   sessionsEstablished: number;
   /** Connection attempts after the first one of a session. */
   reconnects: number;
-  /** Handshake latency (connect + initialize), µs, encoded HDR. */
+  /** Handshake latency (connect + initialize), µs, encoded HDR ('' when empty). */
   handshake: string;
   messagesSent: { request: number; notification: number; response: number };
   messagesReceived: { response: number; notification: number; request: number };
@@ -93,6 +93,13 @@ export interface EngineSnapshot {
   loopLagMs: number;
   /** Engine event-loop busy share over the interval, 0..1 (event loop utilization). */
   loopUtilization: number;
+  /** CPU time of the engine's thread over the interval, seconds (-1 where the OS does not tell: not Linux). */
+  cpuSeconds: number;
+  /**
+   * Mean lateness of the requests sent over the interval, ms: actual send minus intended time. Near
+   * zero when the engine keeps up; grows when it (or the in-flight bound) holds requests back.
+   */
+  sendLagMs: number;
 }
 
 export type MainToEngine =

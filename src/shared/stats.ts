@@ -31,6 +31,11 @@ export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
+/** A snapshot's delta: '' when empty, so idle methods cost nothing to encode, send or add. */
+export function encodeDelta(h: Histogram): string {
+  return h.totalCount === 0 ? '' : hdr.encodeIntoCompressedBase64(h);
+}
+
 export function decodeHistogram(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded, 32, false);
 }

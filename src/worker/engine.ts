@@ -14,6 +14,7 @@ import { connectWebSocket, type Connect } from './transport.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './ports.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
+import { threadCpuSeconds } from './thread-cpu.js';
 
 const TICK_MS = 1;
 /**
@@ -64,6 +65,7 @@ export class Engine implements SessionHost {
   private ticker: NodeJS.Timeout | undefined;
   private nextSnapshotAt: number;
   private elu = performance.eventLoopUtilization();
+  private cpuAt = threadCpuSeconds();
   private notesLeft = NOTES_PER_INTERVAL;
   /** Worst ticker lateness this interval (ms). */
   private loopLagMs = 0;
@@ -269,6 +271,9 @@ export class Engine implements SessionHost {
     this.notesLeft = NOTES_PER_INTERVAL;
     const loopLagMs = this.loopLagMs;
     this.loopLagMs = 0;
+    const cpu = threadCpuSeconds();
+    const cpuSeconds = cpu < 0 || this.cpuAt < 0 ? -1 : cpu - this.cpuAt;
+    this.cpuAt = cpu;
     return this.recorder.take({
       loopLagMs,
       engineId: this.config.engineId,
@@ -282,6 +287,7 @@ export class Engine implements SessionHost {
       inFlight,
       targetRate: this.sending ? open * this.currentRate : 0,
       loopUtilization: elu.utilization,
+      cpuSeconds,
       sendingStoppedAtMs: this.sendingStoppedAtMs,
     });
   }

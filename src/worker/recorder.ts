@@ -5,7 +5,7 @@
  */
 import { ERROR_TYPES, ErrorIndex, type ErrorType } from '../shared/errors.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
-import { encodeHistogram, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
+import { encodeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
 
 export class MethodRecorder {
   sent = 0;
@@ -27,8 +27,8 @@ export class MethodRecorder {
       timeout: this.timeout,
       closed: this.closed,
       dropped: this.dropped,
-      latency: encodeHistogram(this.latency),
-      latencyRaw: encodeHistogram(this.latencyRaw),
+      latency: encodeDelta(this.latency),
+      latencyRaw: encodeDelta(this.latencyRaw),
     };
     this.sent = this.ok = this.rpcError = this.timeout = this.closed = this.dropped = 0;
     this.latency.reset();
@@ -50,6 +50,8 @@ export class Recorder {
   received = { response: 0, notification: 0, request: 0 };
   bytesSent = 0;
   bytesReceived = 0;
+  /** Sum over the requests sent this interval of (actual send - intended time), ms. */
+  sendLagSumMs = 0;
 
   constructor(methods: string[]) {
     this.methods = methods.map((m) => new MethodRecorder(m));
@@ -73,7 +75,9 @@ export class Recorder {
     recordMicros(this.handshake, (now - startedAt) * 1000);
   }
 
-  take(gauges: Pick<EngineSnapshot, 'engineId' | 'atMs' | 'final' | 'interval' | 'sessionsWanted' | 'sessionsConnecting' | 'sessionsOpen' | 'sessionsFailed' | 'inFlight' | 'targetRate' | 'loopUtilization' | 'loopLagMs' | 'sendingStoppedAtMs'>): EngineSnapshot {
+  take(gauges: Pick<EngineSnapshot, 'engineId' | 'atMs' | 'final' | 'interval' | 'sessionsWanted' | 'sessionsConnecting' | 'sessionsOpen' | 'sessionsFailed' | 'inFlight' | 'targetRate' | 'loopUtilization' | 'loopLagMs' | 'sendingStoppedAtMs' | 'cpuSeconds'>): EngineSnapshot {
+    let sent = 0;
+    for (const m of this.methods) sent += m.sent;
     const methods: Record<string, MethodDelta> = {};
     for (const m of this.methods) methods[m.method] = m.take();
     const snapshot: EngineSnapshot = {
@@ -82,13 +86,15 @@ export class Recorder {
       errors: Array.from(this.errors),
       sessionsEstablished: this.sessionsEstablished,
       reconnects: this.reconnects,
-      handshake: encodeHistogram(this.handshake),
+      handshake: encodeDelta(this.handshake),
       messagesSent: this.sent,
       messagesReceived: this.received,
       bytesSent: this.bytesSent,
       bytesReceived: this.bytesReceived,
       firstEstablishedAtMs: this.firstEstablishedAtMs,
+      sendLagMs: sent > 0 ? this.sendLagSumMs / sent : 0,
     };
+    this.sendLagSumMs = 0;
     this.errors.fill(0);
     this.handshake.reset();
     this.sessionsEstablished = this.reconnects = this.bytesSent = this.bytesReceived = 0;

@@ -315,6 +315,7 @@ export class Session {
         return;
       }
       method.sent++;
+      host.recorder.sendLagSumMs += now - intended;
       this.pending.set(id, { entry, intended, sentAt: now });
       host.trackTimeout(this, id, now + timeoutMs);
     }

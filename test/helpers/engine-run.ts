@@ -145,8 +145,8 @@ export function sum(snapshots: EngineSnapshot[]): EngineTotals {
         m[key] += d[key];
         total[key] += d[key];
       }
-      const latency = decodeHistogram(d.latency).totalCount;
-      const latencyRaw = decodeHistogram(d.latencyRaw).totalCount;
+      const latency = d.latency ? decodeHistogram(d.latency).totalCount : 0;
+      const latencyRaw = d.latencyRaw ? decodeHistogram(d.latencyRaw).totalCount : 0;
       m.latencyCount += latency;
       m.latencyRawCount += latencyRaw;
       total.latencyCount += latency;
@@ -155,7 +155,7 @@ export function sum(snapshots: EngineSnapshot[]): EngineTotals {
     ERROR_TYPES.forEach((type, i) => (total.errors[type] += s.errors[i]));
     total.sessionsEstablished += s.sessionsEstablished;
     total.reconnects += s.reconnects;
-    total.handshakes += decodeHistogram(s.handshake).totalCount;
+    if (s.handshake) total.handshakes += decodeHistogram(s.handshake).totalCount;
     for (const k of ['request', 'notification', 'response'] as const) {
       total.messagesSent[k] += s.messagesSent[k];
       total.messagesReceived[k] += s.messagesReceived[k];

@@ -1,0 +1,79 @@
+/**
+ * The generator watches itself: engine CPU per thread, and "generator-limited" when an engine, not
+ * the target, holds the rate back. Real engines against the real reference target; the saturated
+ * case shares one event loop between target and engine (runEngine runs in-process), so the engine
+ * cannot keep up whatever the machine.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runEngine } from './helpers/engine-run.js';
+import { runCli } from './helpers/cli.js';
+import { startTarget, type RunningTarget } from '../src/target/server.js';
+import { generatorLimited } from '../src/main/aggregate.js';
+
+const targets: RunningTarget[] = [];
+afterEach(async () => {
+  await Promise.all(targets.splice(0).map((t) => t.close()));
+});
+
+describe('generator-limited', () => {
+  it('is flagged when the engine cannot keep up with its schedule', async () => {
+    const target = await startTarget({ port: 0 });
+    targets.push(target);
+    // 20 sessions asking 20,000 req/s each from one event loop that also runs the target.
+    const { snapshots, total } = await runEngine({
+      url: target.url,
+      clients: 20,
+      profile: { rate: 20_000, burst: 1000, maxInFlight: 4096 },
+      durationMs: 1500,
+      drainMs: 500,
+    });
+    const intervals = snapshots.filter((s) => !s.final && s.sessionsOpen > 0);
+    const limited = intervals.filter(generatorLimited);
+    console.log(
+      `saturated: ${total.sent} sent of ${20 * 20_000 * 1.5} asked; limited in ${limited.length} of ${intervals.length} intervals; ` +
+        `loop busy ${intervals.map((s) => s.loopUtilization.toFixed(2)).join(' ')}; send lag ms ${intervals.map((s) => s.sendLagMs.toFixed(1)).join(' ')}`,
+    );
+    expect(limited.length).toBeGreaterThan(0);
+  });
+
+  it('is not flagged when a slow target holds requests back while the engine idles', async () => {
+    const target = await startTarget({ port: 0, delayMs: 200 });
+    targets.push(target);
+    // Two in flight per session and a 200 ms answer: tokens wait and overflow, but the loop is idle.
+    const { snapshots, total } = await runEngine({
+      url: target.url,
+      clients: 4,
+      profile: { rate: 100, burst: 5, maxInFlight: 2 },
+      durationMs: 1500,
+      drainMs: 500,
+    });
+    const intervals = snapshots.filter((s) => !s.final && s.sessionsOpen > 0);
+    expect(total.dropped).toBeGreaterThan(0); // the target really did hold the rate back
+    expect(intervals.some((s) => s.sendLagMs > 1)).toBe(true);
+    expect(intervals.filter(generatorLimited)).toEqual([]);
+  });
+});
+
+describe('engine CPU', () => {
+  it('is read per engine thread and reported, with the generator section of the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpload-generator-'));
+    try {
+      const report = join(dir, 'r.json');
+      const r = await runCli(['--clients', '20', '--rate', '200', '--workers', '2', '--duration', '2s', '--quiet', '--report', report]);
+      expect(r.code).toBe(0);
+      const g = JSON.parse(readFileSync(report, 'utf8')).generator;
+      expect(g.engineCpuSeconds).toHaveLength(2);
+      for (const cpu of g.engineCpuSeconds) expect(cpu).toBeGreaterThan(0);
+      expect(g.cpuSeconds).toBeCloseTo(g.engineCpuSeconds[0] + g.engineCpuSeconds[1], 6);
+      expect(g.cpuPerRequestUs).toBeGreaterThan(0);
+      expect(g.maxLoopUtilization).toBeGreaterThan(0);
+      expect(g.maxLoopUtilization).toBeLessThanOrEqual(1);
+      expect(r.stdout).toMatch(/generator {3}engine CPU [\d.]+ s/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
