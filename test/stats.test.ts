@@ -1,6 +1,6 @@
 /** Histograms merged from encoded deltas are exactly the histogram of all samples. */
 import { describe, expect, it } from 'vitest';
-import { addEncoded, encodeHistogram, newHistogram, recordMicros, summarize, MAX_TRACKABLE_US } from '../src/shared/stats.js';
+import { addDelta, addEncoded, deltaCount, encodeHistogram, newHistogram, recordMicros, summarize, takeDelta, MAX_TRACKABLE_US, type HistogramDelta } from '../src/shared/stats.js';
 import { Aggregate } from '../src/main/aggregate.js';
 import type { EngineSnapshot } from '../src/shared/messages.js';
 
@@ -32,6 +32,25 @@ describe('HDR merge', () => {
     expect(merged.totalCount).toBe(100_000);
   });
 
+  it('adding thread deltas is exact too: every bucket of the sum equals one histogram of every sample', () => {
+    const all = newHistogram();
+    const merged = newHistogram();
+    for (let part = 0; part < 5; part++) {
+      const h = newHistogram();
+      // The extremes too: 0 µs, the largest trackable value, and one value far from the rest.
+      for (const v of [...samples(part + 11, 20_000), 0, MAX_TRACKABLE_US, 7_000_000]) {
+        recordMicros(h, v);
+        recordMicros(all, v);
+      }
+      const delta = takeDelta(h);
+      expect(deltaCount(delta)).toBe(20_003);
+      addDelta(merged, delta);
+    }
+    expect(summarize(merged)).toEqual(summarize(all));
+    expect(encodeHistogram(merged)).toBe(encodeHistogram(all));
+    expect(takeDelta(newHistogram())).toHaveLength(0);
+  });
+
   it('clamps out-of-range values instead of throwing', () => {
     const h = newHistogram();
     recordMicros(h, -5);
@@ -51,7 +70,7 @@ describe('HDR merge', () => {
           recordMicros(h, v);
           recordMicros(all, v);
         }
-        agg.add(snapshot(engineId, tick, encodeHistogram(h)));
+        agg.add(snapshot(engineId, tick, takeDelta(h)));
       }
     }
     agg.finish();
@@ -62,7 +81,7 @@ describe('HDR merge', () => {
   });
 });
 
-function snapshot(engineId: number, interval: number, latency: string): EngineSnapshot {
+function snapshot(engineId: number, interval: number, latency: HistogramDelta): EngineSnapshot {
   return {
     engineId,
     // Arrival jitter must not move a snapshot to another second: filed by its interval.
@@ -79,7 +98,7 @@ function snapshot(engineId: number, interval: number, latency: string): EngineSn
     errors: [0, 0, 0, 0, 0, 0],
     sessionsEstablished: 0,
     reconnects: 0,
-    handshake: '',
+    handshake: new Float64Array(0),
     messagesSent: { request: 1000, notification: 0, response: 0 },
     messagesReceived: { response: 1000, notification: 0, request: 0 },
     bytesSent: 0,
@@ -88,5 +107,7 @@ function snapshot(engineId: number, interval: number, latency: string): EngineSn
     sendingStoppedAtMs: 0,
     loopUtilization: 0,
     loopLagMs: 0,
+    cpuSeconds: 0,
+    sendLagMs: 0,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { ERROR_TYPES } from '../shared/errors.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
-import { addEncoded, decodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
+import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 
 export interface MethodTotals {
   sent: number;
@@ -124,7 +124,7 @@ export class Aggregate {
       point.failed += d.rpcError + d.timeout + d.closed;
     }
     s.errors.forEach((n, i) => (this.errors[i] += n));
-    addEncoded(this.handshake, s.handshake);
+    addDelta(this.handshake, s.handshake);
     this.sessionsEstablished += s.sessionsEstablished;
     this.reconnects += s.reconnects;
     for (const k of Object.keys(this.messagesSent) as (keyof typeof this.messagesSent)[]) this.messagesSent[k] += s.messagesSent[k];
@@ -155,19 +155,11 @@ export class Aggregate {
   }
 
   private addLatency(m: MethodTotals, d: MethodDelta, secondHist: Histogram): void {
-    // Each delta is decoded once and added where it belongs: a decoded histogram is a ~100 KB array,
-    // and decoding it five times per method per engine per second was most of the main thread's garbage.
-    if (d.latency) {
-      const latency = decodeHistogram(d.latency);
-      m.latency.add(latency);
-      this.latency.add(latency);
-      secondHist.add(latency);
-    }
-    if (d.latencyRaw) {
-      const raw = decodeHistogram(d.latencyRaw);
-      m.latencyRaw.add(raw);
-      this.latencyRaw.add(raw);
-    }
+    addDelta(m.latency, d.latency);
+    addDelta(this.latency, d.latency);
+    addDelta(secondHist, d.latency);
+    addDelta(m.latencyRaw, d.latencyRaw);
+    addDelta(this.latencyRaw, d.latencyRaw);
   }
 
   private method(name: string): MethodTotals {

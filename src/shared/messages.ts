@@ -2,6 +2,7 @@
  * Messages between the main thread (coordinator) and engine threads: a typed discriminated union.
  * Everything is structured-clone safe plain data.
  */
+import type { HistogramDelta } from './stats.js';
 import type { FrameTerminator, Profile, TlsOptions } from '../config/types.js';
 
 /** What one engine needs to run its share of the sessions. */
@@ -43,10 +44,10 @@ export interface MethodDelta {
   closed: number;
   /** Due but not sent: the session's in-flight bound was reached. */
   dropped: number;
-  /** Latency from the intended send time (coordinated-omission corrected), µs, encoded HDR ('' when empty). */
-  latency: string;
-  /** Latency from the actual send time, µs, encoded HDR ('' when empty). */
-  latencyRaw: string;
+  /** Latency from the intended send time (coordinated-omission corrected), µs, as an HDR delta. */
+  latency: HistogramDelta;
+  /** Latency from the actual send time, µs, as an HDR delta. */
+  latencyRaw: HistogramDelta;
 }
 
 export interface EngineSnapshot {
@@ -79,8 +80,8 @@ export interface EngineSnapshot {
   sessionsEstablished: number;
   /** Connection attempts after the first one of a session. */
   reconnects: number;
-  /** Handshake latency (connect + initialize), µs, encoded HDR ('' when empty). */
-  handshake: string;
+  /** Handshake latency (connect + initialize), µs, as an HDR delta. */
+  handshake: HistogramDelta;
   messagesSent: { request: number; notification: number; response: number };
   messagesReceived: { response: number; notification: number; request: number };
   bytesSent: number;

@@ -4,7 +4,7 @@
  * reports from many replicas (or other HdrHistogram tools) add up exactly.
  */
 import hdr from 'hdr-histogram-js';
-import type { Histogram } from 'hdr-histogram-js';
+import type { Histogram, JsHistogram } from 'hdr-histogram-js';
 
 export type { Histogram };
 
@@ -31,9 +31,47 @@ export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
-/** A snapshot's delta: '' when empty, so idle methods cost nothing to encode, send or add. */
-export function encodeDelta(h: Histogram): string {
-  return h.totalCount === 0 ? '' : hdr.encodeIntoCompressedBase64(h);
+/**
+ * A snapshot's histogram delta between threads: the non-empty buckets as [index, count, index,
+ * count, …]. No compression and no base64: the compressed form (pako deflate/inflate) allocated
+ * about a megabyte of short-lived typed arrays per histogram, several per engine per second, which
+ * kept the heaps and RSS of long runs growing. Every histogram here has the same layout
+ * (newHistogram), so a bucket index means the same range on both sides and adding is exact.
+ */
+export type HistogramDelta = Float64Array;
+
+const EMPTY_DELTA: HistogramDelta = new Float64Array(0);
+
+/** The delta holding what `h` recorded (the caller resets `h` for the next interval). */
+export function takeDelta(h: Histogram): HistogramDelta {
+  const js = h as JsHistogram;
+  if (js.totalCount === 0) return EMPTY_DELTA;
+  // minNonZeroValue skips zeros, which live at index 0.
+  const from = js.getCountAtIndex(0) !== 0 ? 0 : js.countsArrayIndex(js.minNonZeroValue);
+  const to = Math.min(js.countsArrayIndex(js.maxValue), js.countsArrayLength - 1);
+  let buckets = 0;
+  for (let i = from; i <= to; i++) if (js.getCountAtIndex(i) !== 0) buckets++;
+  const delta = new Float64Array(buckets * 2);
+  let k = 0;
+  for (let i = from; i <= to; i++) {
+    const count = js.getCountAtIndex(i);
+    if (count === 0) continue;
+    delta[k++] = i;
+    delta[k++] = count;
+  }
+  return delta;
+}
+
+export function addDelta(into: Histogram, delta: HistogramDelta): void {
+  const js = into as JsHistogram;
+  for (let k = 0; k < delta.length; k += 2) js.recordValueWithCount(js.valueFromIndex(delta[k]), delta[k + 1]);
+}
+
+/** How many values a delta holds. */
+export function deltaCount(delta: HistogramDelta): number {
+  let n = 0;
+  for (let k = 1; k < delta.length; k += 2) n += delta[k];
+  return n;
 }
 
 export function decodeHistogram(encoded: string): Histogram {

@@ -1,11 +1,11 @@
 /**
  * What an engine counts between two snapshots. The hot path only bumps numbers and records into
- * histograms here; `take()` turns it into a snapshot (encoded histogram deltas) once per interval
+ * histograms here; `take()` turns it into a snapshot (histogram deltas) once per interval
  * and starts over, so nothing grows with the request rate.
  */
 import { ERROR_TYPES, ErrorIndex, type ErrorType } from '../shared/errors.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
-import { encodeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
+import { takeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
 
 export class MethodRecorder {
   sent = 0;
@@ -27,8 +27,8 @@ export class MethodRecorder {
       timeout: this.timeout,
       closed: this.closed,
       dropped: this.dropped,
-      latency: encodeDelta(this.latency),
-      latencyRaw: encodeDelta(this.latencyRaw),
+      latency: takeDelta(this.latency),
+      latencyRaw: takeDelta(this.latencyRaw),
     };
     this.sent = this.ok = this.rpcError = this.timeout = this.closed = this.dropped = 0;
     this.latency.reset();
@@ -86,7 +86,7 @@ export class Recorder {
       errors: Array.from(this.errors),
       sessionsEstablished: this.sessionsEstablished,
       reconnects: this.reconnects,
-      handshake: encodeDelta(this.handshake),
+      handshake: takeDelta(this.handshake),
       messagesSent: this.sent,
       messagesReceived: this.received,
       bytesSent: this.bytesSent,

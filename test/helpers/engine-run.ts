@@ -7,7 +7,7 @@ import type { FrameTerminator, Profile } from '../../src/config/types.js';
 import { loadProfile } from '../../src/config/profile.js';
 import { ERROR_TYPES, type ErrorType } from '../../src/shared/errors.js';
 import type { EngineConfig, EngineSnapshot } from '../../src/shared/messages.js';
-import { decodeHistogram } from '../../src/shared/stats.js';
+import { deltaCount } from '../../src/shared/stats.js';
 import { Engine } from '../../src/worker/engine.js';
 
 export interface EngineRunOptions {
@@ -145,8 +145,8 @@ export function sum(snapshots: EngineSnapshot[]): EngineTotals {
         m[key] += d[key];
         total[key] += d[key];
       }
-      const latency = d.latency ? decodeHistogram(d.latency).totalCount : 0;
-      const latencyRaw = d.latencyRaw ? decodeHistogram(d.latencyRaw).totalCount : 0;
+      const latency = deltaCount(d.latency);
+      const latencyRaw = deltaCount(d.latencyRaw);
       m.latencyCount += latency;
       m.latencyRawCount += latencyRaw;
       total.latencyCount += latency;
@@ -155,7 +155,7 @@ export function sum(snapshots: EngineSnapshot[]): EngineTotals {
     ERROR_TYPES.forEach((type, i) => (total.errors[type] += s.errors[i]));
     total.sessionsEstablished += s.sessionsEstablished;
     total.reconnects += s.reconnects;
-    if (s.handshake) total.handshakes += decodeHistogram(s.handshake).totalCount;
+    total.handshakes += deltaCount(s.handshake);
     for (const k of ['request', 'notification', 'response'] as const) {
       total.messagesSent[k] += s.messagesSent[k];
       total.messagesReceived[k] += s.messagesReceived[k];
