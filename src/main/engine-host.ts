@@ -3,15 +3,15 @@
  * it only relays messages. Signals are the coordinator's to handle: a Ctrl-C reaches the whole
  * process group, and the coordinator stops the engines through their messages.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EngineToMain } from '../shared/messages.js';
-import { workerFile, type HostMessage, type HostReply } from './engines.js';
+import { newEngineWorker, type HostMessage, type HostReply } from './engines.js';
 
 const workers = new Map<number, Worker>();
 
 process.on('SIGINT', () => {});
 for (const engineId of (process.argv[2] ?? '').split(',').filter(Boolean).map(Number)) {
-  const worker = new Worker(workerFile(), { name: `mcpload-engine-${engineId}` });
+  const worker = newEngineWorker(engineId);
   workers.set(engineId, worker);
   const reply = (msg: EngineToMain) => process.send?.({ engineId, msg } satisfies HostReply);
   worker.on('message', reply);

@@ -29,6 +29,23 @@ function built(relative: string): URL {
 export const workerFile = () => built('../worker/worker.js');
 const hostFile = () => built('./engine-host.js');
 
+/**
+ * Engine threads get a small young generation. With V8's default (16 MB semi-spaces) a long run's
+ * RSS kept growing for minutes as garbage got promoted and the old generation sized itself up
+ * (bench/soak.mjs: +15.9% over 10 minutes); engines allocate little that outlives a request, so
+ * a small nursery costs a few more, cheaper scavenges. Figures in bench/RESULTS.md ("soak").
+ * BENCH_ENGINE_YOUNG_MB overrides it for measurements (0 = V8's default; not MCPLOAD_*: yargs reads those as options).
+ */
+const ENGINE_YOUNG_GENERATION_MB = Number(process.env.BENCH_ENGINE_YOUNG_MB ?? 6);
+
+export function newEngineWorker(engineId: number): Worker {
+  const young = ENGINE_YOUNG_GENERATION_MB;
+  return new Worker(workerFile(), {
+    name: `mcpload-engine-${engineId}`,
+    ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
+  });
+}
+
 /** Messages between the coordinator and an engine host process, tagged with the engine. */
 export type HostMessage = { engineId: number; msg: MainToEngine };
 export type HostReply = { engineId: number; msg: EngineToMain };
@@ -37,7 +54,7 @@ class ThreadEngine implements EngineHandle {
   private readonly worker: Worker;
 
   constructor(engineId: number) {
-    this.worker = new Worker(workerFile(), { name: `mcpload-engine-${engineId}` });
+    this.worker = newEngineWorker(engineId);
     this.engineId = engineId;
   }
 
