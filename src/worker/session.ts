@@ -20,6 +20,8 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * costs far more memory than its bytes (a flood of 40-byte pongs to a server that does not read).
  */
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
+/** How often a session held back by its in-flight bound or send buffer looks again (ms). */
+const BLOCKED_RECHECK_MS = 5;
 interface Pending {
   /** Mix entry index, or HANDSHAKE. */
   entry: number;
@@ -286,9 +288,11 @@ export class Session {
     const rate = this.host.rate();
     if (bucket.rate !== rate) bucket.setRate(rate); // stages ramp the rate of open sessions too
     this.sendDue(now);
-    // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket,
-    // up to its burst, and this wakes again next tick to count what overflowed.
+    // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket, up
+    // to its burst, and an answer sends them (answered()). Waking every wheel slot meanwhile would
+    // spin; a recheck now and then counts what overflowed and notices a drained send buffer.
     let next = bucket.due;
+    if (next <= now) next = now + BLOCKED_RECHECK_MS;
     if (this.nextReadToggle !== Infinity) next = Math.min(next, this.toggleReading(now));
     this.host.wake(this, Math.min(next, this.ttlAt));
   }
