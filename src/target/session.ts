@@ -3,6 +3,7 @@
  * answers requests, counts notifications, and matches replies to the pings the target sent.
  * Sessions hold no timers; the server drives pings and stalls for all of them at once.
  */
+import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { BAD_JSON, errorFrame, forEachMessage, requestFrame, resultFrame, type JsonRpcId } from './framing.js';
 import { answerRequest, RPC_ERROR } from './handlers.js';
@@ -13,6 +14,11 @@ import type { TargetCounters } from './stats.js';
 const MAX_PINGS_OUTSTANDING = 32;
 const PING_ID_PREFIX = 'mcpload-target-ping-';
 let pingSeq = 0;
+
+function uncork(session: TargetSession, tcp: Socket): void {
+  session.corked = false;
+  tcp.uncork();
+}
 
 interface JsonRpcShape {
   jsonrpc?: unknown;
@@ -41,6 +47,7 @@ export class TargetSession {
 
   /** ws 'message' listener. binaryType is the default 'nodebuffer', so data is one Buffer. */
   readonly onFrame = (data: WebSocket.RawData, isBinary: boolean): void => {
+    this.cork();
     if (isBinary) {
       this.counters.badMessages++;
       this.replyError(null, RPC_ERROR.parseError, 'Parse error: binary frames are not JSON-RPC; send text frames');
@@ -48,6 +55,23 @@ export class TargetSession {
     }
     forEachMessage((data as Buffer).toString('utf8'), this.onMessage);
   };
+
+  /**
+   * Hold this connection's writes until the end of the event-loop turn: ws hands every frame of one
+   * TCP read to us in one synchronous loop, and their answers then leave in one writev instead of
+   * one syscall each (--cpu-prof: writev was most of the target's time at 80K answers/s).
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const tcp = (this.socket as unknown as { _socket?: Socket | null })._socket;
+    if (!tcp) return;
+    this.corked = true;
+    tcp.cork();
+    process.nextTick(uncork, this, tcp);
+  }
+
+  /** @internal for uncork() */
+  corked = false;
 
   sendPing(): void {
     const id = PING_ID_PREFIX + ++pingSeq;
