@@ -31,11 +31,12 @@ function runOptions(y: Argv) {
     .option('clients', { alias: 'c', type: 'number', describe: 'concurrent MCP sessions (overrides the profile)' })
     .option('rate', { alias: 'r', type: 'number', describe: 'requests per second per client (overrides the profile)' })
     .option('duration', { alias: 'd', type: 'string', describe: 'run length, e.g. 60s, 5m; 0 = until SIGTERM/SIGINT (default 60s, or the stages)' })
-    .option('url', { alias: 'u', type: 'string', array: true, describe: 'target ws:// or wss:// URL, repeatable; none = start the built-in target' })
+    .option('url', { alias: 'u', type: 'string', array: true, describe: 'target ws(s):// or http(s):// (Streamable HTTP) URL, repeatable; none = start the built-in target' })
+    .option('transport', { type: 'string', choices: ['ws', 'http'], describe: 'WebSocket or MCP Streamable HTTP (default: from the --url scheme, else ws)' })
     .option('local-address', { type: 'string', array: true, describe: 'source address to bind, repeatable, ranges like 127.0.0.2-127.0.0.9' })
     .option('connect-rate', { type: 'number', describe: 'new sessions per second across all engines (0 = no limit)', default: 0 })
     .option('timeout', { type: 'string', describe: 'request timeout (overrides the profile), e.g. 5s' })
-    .option('header', { alias: 'H', type: 'string', array: true, describe: "extra upgrade header, repeatable: 'Authorization: Bearer TOKEN'" })
+    .option('header', { alias: 'H', type: 'string', array: true, describe: "extra header (WebSocket upgrade, or every HTTP request), repeatable: 'Authorization: Bearer TOKEN'" })
     .option('protocol-version', { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)' })
     .option('workers', { alias: 'w', type: 'number', describe: 'engine threads per process (default: cores / processes, or cores-1 with the built-in target)' })
     .option('processes', { type: 'number', describe: 'engine processes, when one process cannot hold the sessions (open-files limit)' })
@@ -69,6 +70,7 @@ async function runCommand(args: RunArgs): Promise<number> {
     timeout: args.timeout,
     header: args.header,
     protocolVersion: args['protocol-version'],
+    transport: args.transport,
     workers: args.workers,
     processes: args.processes,
     localPorts: args['local-ports'],
@@ -125,6 +127,8 @@ async function serveCommand(args: Record<string, unknown>): Promise<number> {
   const opts = {
     port: args.port as number,
     path: args.path as string,
+    httpPath: args['http-path'] as string,
+    httpSse: args.sse as boolean,
     delayMs: ms('delay'),
     jitterMs: ms('jitter'),
     errorRate: args['error-rate'] as number,
@@ -138,14 +142,20 @@ async function serveCommand(args: Record<string, unknown>): Promise<number> {
   resolveTargetOptions({ ...opts, host: hosts[0] }); // one line for bad knobs, before any process starts
   let close: () => Promise<void>;
   let urls: string[];
+  let httpUrls: string[] | undefined;
   if (processes === 1 && hosts.length === 1) {
     const target = await startTarget({ ...opts, host: hosts[0] });
     ({ close } = target);
     urls = [target.url];
+    httpUrls = [target.httpUrl];
   } else {
     ({ urls, close } = await startTargetCluster(opts, hosts, processes));
   }
-  process.stderr.write(`mcpload serve: listening on ${urls.join(', ')}${processes > 1 ? ` (${processes} processes)` : ''}\n`);
+  // Each process also serves Streamable HTTP on the same port, at --http-path.
+  httpUrls ??= urls.map((u) => u.replace(/^ws/, 'http').replace(/\/[^:]*$/, opts.httpPath ?? '/mcp'));
+  process.stderr.write(
+    `mcpload serve: listening on ${urls.join(', ')}${processes > 1 ? ` (${processes} processes)` : ''} (Streamable HTTP: ${httpUrls.join(', ')})\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
@@ -195,13 +205,15 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     })
     .command(
       'serve',
-      'run the reference MCP target over WebSocket',
+      'run the reference MCP target over WebSocket and Streamable HTTP',
       (y) =>
         y
           .option('host', { type: 'string', array: true, default: ['127.0.0.1'], describe: 'listen address, repeatable' })
           .option('processes', { type: 'number', describe: 'target processes sharing the port (each has its own open-files limit)', default: 1 })
           .option('port', { type: 'number', default: 8080 })
-          .option('path', { type: 'string', default: '/mcp/ws' })
+          .option('path', { type: 'string', default: '/mcp/ws', describe: 'WebSocket endpoint' })
+          .option('http-path', { type: 'string', default: '/mcp', describe: 'MCP Streamable HTTP endpoint' })
+          .option('sse', { type: 'boolean', default: false, describe: 'answer Streamable HTTP requests as SSE streams instead of JSON' })
           .option('delay', { type: 'string', describe: 'added delay per response, e.g. 5ms' })
           .option('jitter', { type: 'string', describe: 'plus a random 0..jitter' })
           .option('error-rate', { type: 'number', describe: 'share of requests answered with a JSON-RPC error, 0..1', default: 0 })

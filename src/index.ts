@@ -70,8 +70,8 @@ export class Run extends EventEmitter<RunEvents> {
     try {
       if (urls.length === 0) {
         target = await startTarget({ host: '127.0.0.1', port: 0 });
-        urls = [target.url];
-        this.emit('target', target.url);
+        urls = [opts.transport === 'http' ? target.httpUrl : target.url];
+        this.emit('target', urls[0]);
       }
       const coordinator = new Coordinator(opts, urls);
       this.coordinator = coordinator;

@@ -77,6 +77,8 @@ const cases: Case[] = [
   { name: 'URL without a host', args: () => ['--url', 'ws://'], says: /--url: "ws:\/\/" is not a URL; write it like ws:\/\// },
   { name: 'URL port out of range', args: () => ['--url', 'ws://127.0.0.1:99999/mcp/ws'], says: /--url: .* is not a URL/ },
   { name: 'URL with an ftp scheme', args: () => ['--url', 'ftp://127.0.0.1/x'], says: /has scheme ftp; .*use ws:\/\/ or wss:\/\// },
+  { name: 'transport that contradicts the URL', args: () => ['--transport', 'ws', '--url', 'http://127.0.0.1:1/mcp'], says: /--transport ws does not match --url http:\/\/127\.0\.0\.1:1\/mcp: give ws:\/\/ or wss:\/\/ URLs/ },
+  { name: 'ws and http URLs mixed', args: () => ['--url', 'ws://127.0.0.1:1/mcp/ws', '--url', 'http://127.0.0.1:1/mcp'], says: /a run speaks one transport; give only ws\(s\):\/\/ URLs or only http\(s\):\/\/ URLs/ },
   { name: 'backwards local address range', args: () => ['--local-address', '127.0.0.9-127.0.0.2'], says: /--local-address: range .* must go up/ },
   // Ports and files
   { name: 'metrics port out of range', args: () => ['--metrics-port', '70000'], says: /--metrics-port: must be a port number from 1 to 65535, or 0/ },

@@ -107,7 +107,7 @@ describe('bad input: one line, exit code 2', () => {
     ['negative clients', ['--clients', '-5'], /--clients: must be a whole number/],
     ['zero rate', ['--rate', '0'], /--rate: .* above 0/],
     ['bad duration', ['--duration', 'soon'], /--duration: "soon" is not a duration/],
-    ['bad URL scheme', ['--url', 'http://127.0.0.1:1/mcp'], /use ws:\/\/ or wss:\/\//],
+    ['bad URL scheme', ['--url', 'gopher://127.0.0.1:1/mcp'], /use ws:\/\/ or wss:\/\/\) or Streamable HTTP \(use http:\/\/ or https:\/\/\)/],
     ['not a URL', ['--url', 'nope'], /"nope" is not a URL/],
     ['bad local address', ['--local-address', '300.1.1.1'], /not an IP address/],
     ['bad header', ['--header', 'no colon here'], /--header: .* is not a header/],

@@ -11,7 +11,7 @@ import { UsageError, describe } from '../shared/errors.js';
 import { parseThresholds } from '../main/thresholds.js';
 import { loadProfile } from './profile.js';
 import { stagesDurationMs } from './stages.js';
-import type { FrameTerminator, Profile, RunOptions, TlsOptions } from './types.js';
+import type { FrameTerminator, Profile, RunOptions, TlsOptions, TransportKind } from './types.js';
 import { parseDuration } from './units.js';
 import { checkCapacity } from './limits.js';
 import { DEFAULT_LOCAL_PORTS, type PortRange } from '../worker/ports.js';
@@ -41,6 +41,7 @@ export interface RawRunOptions {
   timeout?: string;
   header?: string[];
   protocolVersion?: string;
+  transport?: string;
   workers?: number;
   frameTerminator?: string;
   report?: string;
@@ -78,7 +79,7 @@ function legacyTargets(value: string): string {
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean)
-    .map((t) => (/^wss?:\/\//.test(t) ? t : `ws://${t}/mcp/ws`))
+    .map((t) => (/^(wss?|https?):\/\//.test(t) ? t : `ws://${t}/mcp/ws`))
     .join(',');
 }
 
@@ -120,10 +121,26 @@ export function validateUrl(url: string): string {
   } catch {
     throw new UsageError(`--url: "${url}" is not a URL; write it like ws://127.0.0.1:8080/mcp/ws`);
   }
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw new UsageError(`--url: "${url}" has scheme ${u.protocol.replace(':', '')}; mcpload speaks MCP over WebSocket: use ws:// or wss://`);
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(u.protocol)) {
+    throw new UsageError(
+      `--url: "${url}" has scheme ${u.protocol.replace(':', '')}; mcpload speaks MCP over WebSocket (use ws:// or wss://) or Streamable HTTP (use http:// or https://)`,
+    );
   }
   return url;
+}
+
+/** --transport, or the URLs' scheme: http(s):// is Streamable HTTP, ws(s):// WebSocket; one per run. */
+function resolveTransport(raw: string | undefined, urls: string[]): TransportKind {
+  if (raw !== undefined && raw !== 'ws' && raw !== 'http') throw new UsageError(`--transport: must be ws or http (got ${raw})`);
+  const schemes = new Set(urls.map((u) => (/^https?:/.test(u) ? 'http' : 'ws')));
+  if (schemes.size > 1) throw new UsageError('--url: a run speaks one transport; give only ws(s):// URLs or only http(s):// URLs');
+  const fromUrls = [...schemes][0] as TransportKind | undefined;
+  const transport = (raw as TransportKind | undefined) ?? fromUrls ?? 'ws';
+  if (fromUrls !== undefined && fromUrls !== transport) {
+    const want = transport === 'http' ? 'http:// or https://' : 'ws:// or wss://';
+    throw new UsageError(`--transport ${transport} does not match --url ${urls[0]}: give ${want} URLs, or drop --transport (it follows the URL)`);
+  }
+  return transport;
 }
 
 /** `--local-ports 10000-65535`: the source ports mcpload binds from on each --local-address. */
@@ -186,6 +203,7 @@ function overrideProfile(profile: Profile, raw: RawRunOptions): Profile {
 export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   const profile = overrideProfile(loadProfile(raw.profile ?? 'normal'), raw);
   const urls = list(raw.url).map(validateUrl);
+  const transport = resolveTransport(raw.transport, urls);
   const stageMs = stagesDurationMs(profile);
   const durationMs = duration('duration', raw.duration, true) ?? (stageMs > 0 ? stageMs : (parseDuration(DEFAULT_DURATION) as number));
   const connectRate = raw.connectRate ?? 0;
@@ -224,6 +242,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   return {
     profile,
     urls,
+    transport,
     localAddresses,
     durationMs: durationMs === 0 ? Infinity : durationMs,
     connectRate,

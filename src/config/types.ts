@@ -59,12 +59,16 @@ export interface Profile {
 import type { Threshold } from '../main/thresholds.js';
 
 export type FrameTerminator = 'newline' | 'none';
+/** WebSocket, or MCP Streamable HTTP. */
+export type TransportKind = 'ws' | 'http';
 
 /** Everything a run needs, validated before any thread starts. */
 export interface RunOptions {
   profile: Profile;
-  /** ws:// or wss:// URLs; empty means: start the reference target on 127.0.0.1. */
+  /** ws(s):// or, with transport http, http(s):// URLs; empty means: start the reference target on 127.0.0.1. */
   urls: string[];
+  /** ws (default) or http (Streamable HTTP); follows the URLs' scheme unless given. */
+  transport?: TransportKind;
   /** Source addresses to bind; sessions are spread over them. Empty: let the OS choose. */
   localAddresses: string[];
   /** How long the run lasts (after the stages, if the profile has any, this is their sum). */

@@ -109,6 +109,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       localPorts: portSlice(o.localPorts ?? DEFAULT_LOCAL_PORTS, engineId, engineCount),
       headers: o.headers,
       protocolVersion: o.protocolVersion,
+      transport: o.transport ?? 'ws',
       frameTerminator: o.frameTerminator,
       connectRate: o.connectRate / engineCount,
       maxConnecting: Math.ceil(MAX_CONNECTING / engineCount),

@@ -3,7 +3,7 @@
  * Everything is structured-clone safe plain data.
  */
 import type { HistogramDelta } from './stats.js';
-import type { FrameTerminator, Profile, TlsOptions } from '../config/types.js';
+import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../config/types.js';
 
 /** What one engine needs to run its share of the sessions. */
 export interface EngineConfig {
@@ -16,6 +16,8 @@ export interface EngineConfig {
   localPorts: { from: number; to: number };
   headers: Record<string, string>;
   protocolVersion: string;
+  /** How sessions talk to the target; absent: from the URLs' scheme (http(s):// is Streamable HTTP). */
+  transport?: TransportKind;
   frameTerminator: FrameTerminator;
   /** New sessions per second for this engine (its share of the global rate); 0 = unlimited. */
   connectRate: number;

@@ -6,9 +6,9 @@
 import WebSocket from 'ws';
 import type { TargetCounters } from './stats.js';
 
-/** The part of a session the responder writes to. */
+/** The part of a session the responder writes to: a ws socket, or one Streamable HTTP answer (http.ts). */
 export interface ResponseSink {
-  readonly socket: WebSocket;
+  readonly socket: { readonly readyState: number; send(frame: string): void };
 }
 
 interface HeldResponse {

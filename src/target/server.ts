@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UsageError } from '../shared/errors.js';
 import { Responder } from './responder.js';
+import { HttpEndpoint } from './http.js';
 import { TargetSession } from './session.js';
 import { TargetCounters, type TargetStats } from './stats.js';
 
@@ -21,6 +22,10 @@ export interface TargetOptions {
   port: number;
   /** The WebSocket endpoint; other paths get 404. */
   path: string;
+  /** The MCP Streamable HTTP endpoint (POST, DELETE). */
+  httpPath: string;
+  /** Answer Streamable HTTP requests with an SSE stream instead of a JSON body. */
+  httpSse: boolean;
   /** Added before every response. */
   delayMs: number;
   /** Plus a uniform random 0..jitterMs. */
@@ -40,6 +45,8 @@ export const DEFAULT_TARGET_OPTIONS: TargetOptions = {
   host: '127.0.0.1',
   port: 8080,
   path: '/mcp/ws',
+  httpPath: '/mcp',
+  httpSse: false,
   delayMs: 0,
   jitterMs: 0,
   errorRate: 0,
@@ -52,8 +59,12 @@ export const DEFAULT_TARGET_OPTIONS: TargetOptions = {
 export interface RunningTarget {
   /** ws://host:port/path with the real bound port. */
   url: string;
+  /** http://host:port/httpPath: the Streamable HTTP endpoint. */
+  httpUrl: string;
   port: number;
   stats(): TargetStats;
+  /** Drop every Streamable HTTP session, as a restarted server would (their next request gets 404). */
+  forgetHttpSessions(): void;
   /** Idempotent: terminates every session and stops listening. */
   close(): Promise<void>;
 }
@@ -72,6 +83,9 @@ export function resolveTargetOptions(partial: Partial<TargetOptions> = {}): Targ
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new UsageError(`target port must be an integer 0..65535, got ${opts.port}`);
   if (!(opts.errorRate >= 0 && opts.errorRate <= 1)) throw new UsageError(`target error rate must be between 0 and 1, got ${opts.errorRate}`);
   if (!opts.path.startsWith('/')) throw new UsageError(`target path must start with "/", got "${opts.path}"`);
+  if (!opts.httpPath.startsWith('/') || opts.httpPath === opts.path) {
+    throw new UsageError(`target HTTP path must start with "/" and differ from the WebSocket path, got "${opts.httpPath}"`);
+  }
   if (!Number.isInteger(opts.maxPayload) || opts.maxPayload <= 0) throw new UsageError(`target maxPayload must be a positive integer, got ${opts.maxPayload}`);
   if (opts.stallEveryMs > 0 && opts.stallForMs <= 0) throw new UsageError('target stallForMs must be > 0 when stallEveryMs is set');
   return opts;
@@ -103,7 +117,9 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
   const settings = { errorRate: opts.errorRate };
   let closing: Promise<void> | undefined;
 
+  const endpoint = new HttpEndpoint(opts.httpPath, opts.httpSse, opts.maxPayload, settings, counters, responder);
   const http = createServer((req, res) => {
+    if (pathOf(req.url) === opts.httpPath) return endpoint.handle(req, res);
     // Plain HTTP on the endpoint is a client that forgot to upgrade: say so.
     const onEndpoint = pathOf(req.url) === opts.path;
     res.writeHead(onEndpoint ? 426 : 404, { 'content-type': 'text/plain', connection: 'close' });
@@ -191,8 +207,10 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
 
   return {
     url: `ws://${dialHost(opts.host)}:${port}${opts.path}`,
+    httpUrl: `http://${dialHost(opts.host)}:${port}${opts.httpPath}`,
     port,
-    stats: () => counters.snapshot(sessions.size),
+    stats: () => counters.snapshot(sessions.size + endpoint.sessionCount),
+    forgetHttpSessions: () => endpoint.forgetSessions(),
     close,
   };
 }

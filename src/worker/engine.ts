@@ -11,6 +11,9 @@ import { Recorder, type MethodRecorder } from './recorder.js';
 import { FrameTemplate, mixSequence } from './frames.js';
 import { Session, State, type SessionHost } from './session.js';
 import { connectWebSocket, type Connect } from './transport.js';
+import { isHttpUrl } from './http-transport.js';
+import { HttpClients, connectionsFor } from './http-pool.js';
+import { FD_RESERVE, openFilesLimit } from '../config/limits.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './ports.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
@@ -40,6 +43,9 @@ export class Engine implements SessionHost {
   readonly mix: Uint16Array;
   readonly terminator;
   readonly protocolVersion: string;
+  readonly stateless: boolean;
+  readonly requestMeta: Record<string, unknown>;
+  readonly connect: Connect;
   readonly headers: Record<string, string>;
   readonly clientVersion = VERSION;
   readonly maxPayload = 64 * 1024 * 1024;
@@ -72,23 +78,46 @@ export class Engine implements SessionHost {
   private sending = true;
   private sendingStoppedAtMs = 0;
   private finished: Promise<void> | undefined;
+  /** Streamable HTTP targets: the engine's undici pools. */
+  private readonly http: HttpClients | undefined;
   /** When the drain gives up (performance clock); a later stop may bring it forward, never back. */
   private drainDeadline = Infinity;
 
   constructor(
     private readonly config: EngineConfig,
     private readonly events: EngineEvents,
-    readonly connect: Connect = connectWebSocket,
+    connect?: Connect,
   ) {
     this.profile = config.profile;
     this.terminator = config.frameTerminator;
     this.protocolVersion = config.protocolVersion;
+    this.stateless = isStatelessRevision(config.protocolVersion);
+    this.requestMeta = {
+      'io.modelcontextprotocol/protocolVersion': config.protocolVersion,
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'mcpload', version: VERSION },
+    };
+    if (!connect && (config.transport === 'http' || config.urls.some(isHttpUrl))) {
+      // One undici pool per origin for the engine, sized from the sessions it holds at most.
+      const peak = Math.max(this.profile.clients, ...this.profile.stages.map((s) => s.clients));
+      const sessions = Math.ceil(peak / config.engineCount);
+      this.http = new HttpClients({
+        sessions,
+        connections: connectionsFor(sessions, config.engineCount, openFilesLimit()?.soft ?? Infinity, FD_RESERVE),
+        timeoutMs: this.profile.timeoutMs,
+        stateless: this.stateless,
+        protocolVersion: config.protocolVersion,
+        maxPayload: this.maxPayload,
+      });
+    }
+    this.connect = connect ?? this.http?.connect ?? connectWebSocket;
     this.headers = config.headers;
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);
     const methods = [...new Set(this.profile.mix.map((e) => e.method))];
     this.recorder = new Recorder(methods);
-    this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator));
+    const meta = this.stateless ? this.requestMeta : undefined;
+    this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator, meta));
     this.methodOf = this.profile.mix.map((e) => this.recorder.methods[methods.indexOf(e.method)]);
     this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
     const now = performance.now();
@@ -243,7 +272,9 @@ export class Engine implements SessionHost {
         clearInterval(check);
         for (const s of this.sessions) s.stop();
         // One more tick so close frames are queued before the final snapshot counts everything.
-        setTimeout(() => {
+        setTimeout(async () => {
+          // HTTP sessions' DELETEs get a moment to reach the server before the thread may end.
+          await this.http?.close(1000);
           if (this.ticker) clearInterval(this.ticker);
           this.ticker = undefined;
           this.events.snapshot(this.snapshot(true));
@@ -291,4 +322,9 @@ export class Engine implements SessionHost {
       sendingStoppedAtMs: this.sendingStoppedAtMs,
     });
   }
+}
+
+/** MCP 2026-07-28 dropped initialize and sessions: each request carries its version in `_meta`. */
+export function isStatelessRevision(protocolVersion: string): boolean {
+  return protocolVersion >= '2026-07-28';
 }

@@ -19,7 +19,16 @@ export class FrameTemplate {
   /** The smallest frame this template can produce (no padding), for validation messages. */
   readonly minimumSize: number;
 
-  constructor(entry: MixEntry, messageSize: number, terminator: FrameTerminator) {
+  /**
+   * `meta`: keys every request carries in `params._meta` (the stateless revision's protocol version,
+   * capabilities and client info); the padding still makes the frame exactly `messageSize`.
+   */
+  constructor(
+    entry: MixEntry,
+    messageSize: number,
+    terminator: FrameTerminator,
+    private readonly meta?: Record<string, unknown>,
+  ) {
     this.method = entry.method;
     this.head = Buffer.from('{"jsonrpc":"2.0","id":');
     const end = terminator === 'newline' ? '\n' : '';
@@ -58,6 +67,12 @@ export class FrameTemplate {
   /** The frame after the id; `pad` undefined: no padding field at all. */
   private tailText(entry: MixEntry, pad: string | undefined, end: string): string {
     let params: Record<string, unknown> | undefined = entry.params;
+    if (this.meta) {
+      // name/uri first, so Streamable HTTP can read its Mcp-Name header off the frame (http-headers.ts).
+      const { name, uri, ...rest } = params ?? {};
+      params = { ...(name !== undefined ? { name } : {}), ...(uri !== undefined ? { uri } : {}), ...rest };
+      params._meta = { ...((params._meta as Record<string, unknown>) ?? {}), ...this.meta };
+    }
     if (pad !== undefined) {
       const meta = { ...((params?._meta as Record<string, unknown>) ?? {}), [PAD_KEY]: '' };
       params = { ...(params ?? {}), _meta: meta };

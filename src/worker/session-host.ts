@@ -32,6 +32,10 @@ export interface SessionHost {
   readonly mix: Uint16Array;
   readonly terminator: FrameTerminator;
   readonly protocolVersion: string;
+  /** The revision has no initialize or session (2026-07-28 and later): server/discover, `_meta` per request. */
+  readonly stateless: boolean;
+  /** `params._meta` of every request in a stateless revision (version, capabilities, client info). */
+  readonly requestMeta: Record<string, unknown>;
   readonly connect: Connect;
   readonly clientVersion: string;
   readonly headers: Record<string, string>;

@@ -9,6 +9,7 @@ import { jsonFrame } from './frames.js';
 import { LateIds } from './late-ids.js';
 import { resultId } from './fast-response.js';
 import { Link, State, type SessionHost } from './session-host.js';
+import { CLOSE_SESSION_EXPIRED, CLOSE_UNREACHABLE } from './http-transport.js';
 
 export { State, type SessionHost } from './session-host.js';
 
@@ -100,17 +101,21 @@ export class Session {
     this.state = State.Handshake;
     const id = this.nextId++;
     const now = performance.now();
+    // 2026-07-28 has no initialize: server/discover (every server must implement it) stands in as
+    // the handshake, so handshake time and "could any session start" keep their meaning.
     const frame = jsonFrame(
-      {
-        jsonrpc: '2.0',
-        id,
-        method: 'initialize',
-        params: {
-          protocolVersion: this.host.protocolVersion,
-          capabilities: {},
-          clientInfo: { name: 'mcpload', version: this.host.clientVersion },
-        },
-      },
+      this.host.stateless
+        ? { jsonrpc: '2.0', id, method: 'server/discover', params: { _meta: this.host.requestMeta } }
+        : {
+            jsonrpc: '2.0',
+            id,
+            method: 'initialize',
+            params: {
+              protocolVersion: this.host.protocolVersion,
+              capabilities: {},
+              clientInfo: { name: 'mcpload', version: this.host.clientVersion },
+            },
+          },
       this.host.terminator,
     );
     this.pending.set(id, { entry: HANDSHAKE, intended: now, sentAt: now });
@@ -216,15 +221,20 @@ export class Session {
       this.transport?.close(1000);
       return;
     }
-    const result = m.result as { protocolVersion?: unknown } | undefined;
-    if (m.error !== undefined || typeof result?.protocolVersion !== 'string') {
+    const result = m.result as { protocolVersion?: unknown; supportedVersions?: unknown } | undefined;
+    const stateless = this.host.stateless;
+    const agreed = stateless
+      ? Array.isArray(result?.supportedVersions) && result.supportedVersions.includes(this.host.protocolVersion)
+      : typeof result?.protocolVersion === 'string';
+    if (m.error !== undefined || !agreed) {
+      const what = stateless ? 'server/discover' : 'initialize';
       this.host.recorder.error('handshake');
-      this.host.note(this, 'initialize failed: ' + JSON.stringify(m.error ?? m.result).slice(0, 200));
+      this.host.note(this, `${what} failed: ` + JSON.stringify(m.error ?? m.result).slice(0, 200));
       this.state = State.Backoff; // closed() sees a failed handshake already counted
-      this.transport?.close(1002, 'initialize failed');
+      this.transport?.close(1002, `${what} failed`);
       return;
     }
-    this.write(jsonFrame({ jsonrpc: '2.0', method: 'notifications/initialized' }, this.host.terminator), 'notification');
+    if (!stateless) this.write(jsonFrame({ jsonrpc: '2.0', method: 'notifications/initialized' }, this.host.terminator), 'notification');
     this.host.recorder.handshakeDone(this.connectStartedAt, now);
     this.state = State.Open;
     this.settle();
@@ -438,10 +448,24 @@ export class Session {
         this.host.note(this, `connect failed (close code ${code})`);
         break;
       case State.Handshake:
+        if (code === CLOSE_UNREACHABLE) {
+          // Streamable HTTP: the first POST never reached the server (refused, reset, no route).
+          rec.error('connect');
+          this.host.note(this, 'connect failed');
+          break;
+        }
         if (!this.endCounted) rec.error('handshake');
         this.host.note(this, `closed during initialize (close code ${code})`);
         break;
       case State.Open:
+        if (code === CLOSE_SESSION_EXPIRED) {
+          // The server forgot the session (HTTP 404 on its Mcp-Session-Id). The spec's answer is a new
+          // initialize: not an error, counted as a reconnect; requests it had in flight count as closed.
+          this.host.note(this, 'session expired (HTTP 404): initializing a new one');
+          this.state = State.Queued;
+          this.host.enqueueConnect(this);
+          return;
+        }
         if (!this.endCounted) rec.error('closed');
         this.host.note(this, `closed by server (close code ${code})`);
         break;

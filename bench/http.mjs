@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+/**
+ * mcpload's Streamable HTTP transport against a minimal raw undici client, in ONE run, against the
+ * same `mcpload serve` target's `/mcp` endpoint (JSON answers), rounds alternating in order so drift
+ * on a shared machine hits every kind.
+ *
+ *   node bench/http.mjs [--rounds 3] [--seconds 8] [--connections 50] [--rate 2000]
+ *
+ * Kinds of run, each a separate child process (the target is one more, started once):
+ *   raw-d1       the raw client: N sessions (initialize, then Mcp-Session-Id on every POST), each
+ *                with 1 request in flight (closed loop), over one undici Pool of 4N connections (what
+ *                mcpload's request pool opens for N sessions), no pipelining
+ *   mcpload-sat  mcpload --transport http, message-bomber profile (ping, 128-byte bodies), --rate far
+ *                above what it can reach, --workers 1 (one engine: one request Pool of 4N connections)
+ *   raw-dN       the raw client with N' = mcpload-sat's mean requests in flight per session (round 1,
+ *                Little's law) per session: the fair throughput pairing
+ * Figures: requests/s (answers to requests sent in the window / window), p50/p99 latency from the
+ * actual send, generator CPU per request (user+sys of the child, startup included), the target's CPU.
+ *
+ * The raw client is this same file run with --client (a module-free, minimal loop: pool.request,
+ * read the body, JSON.parse, match the id, record the latency).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    client: { type: 'boolean', default: false },
+    url: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '50' },
+    depth: { type: 'string', default: '1' },
+    rate: { type: 'string', default: '2000' },
+  },
+});
+const SECONDS = Number(args.seconds);
+const CONNECTIONS = Number(args.connections);
+const FRAME_BYTES = 128; // message-bomber's messageSize: both clients send the same bodies
+/** Connections per session in mcpload's request pool (src/worker/http-transport.ts PER_SESSION). */
+const POOL_PER_SESSION = 4;
+
+// ---- the raw client -------------------------------------------------------------------------------
+
+async function rawClient() {
+  const { Pool } = await import('undici');
+  const hdr = (await import('hdr-histogram-js')).default;
+  const url = new URL(args.url);
+  const depth = Number(args.depth);
+  // As many connections as mcpload's request pool opens for N sessions (PER_SESSION each, no pipelining).
+  const pool = new Pool(url.origin, { connections: POOL_PER_SESSION * CONNECTIONS, pipelining: 1 });
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  // A ping padded to exactly FRAME_BYTES with the id's digits, like mcpload's frames.
+  const body = (id) => {
+    const head = `{"jsonrpc":"2.0","id":${id},"method":"ping","params":{"_meta":{"pad":"`;
+    const tail = '"}}}\n';
+    return head + 'x'.repeat(Math.max(0, FRAME_BYTES - head.length - tail.length)) + tail;
+  };
+  let errors = 0;
+  const post = async (headers, text) => {
+    const res = await pool.request({ path: url.pathname, method: 'POST', headers, body: text });
+    const answer = await res.body.text();
+    return { res, answer };
+  };
+  // Sessions: initialize + notifications/initialized, like any MCP client.
+  const sessions = await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const init = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+      const { res } = await post(base, JSON.stringify(init));
+      const headers = { ...base, 'mcp-session-id': res.headers['mcp-session-id'], 'mcp-protocol-version': '2025-11-25' };
+      await post(headers, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
+      return headers;
+    }),
+  );
+  let inWindow = true;
+  let roundTrips = 0;
+  let drained = 0;
+  const loop = async (headers) => {
+    let id = 1;
+    while (inWindow) {
+      const myId = id++;
+      const t0 = performance.now();
+      try {
+        const { answer } = await post(headers, body(myId));
+        const msg = JSON.parse(answer);
+        if (msg.id !== myId || msg.result === undefined) errors++;
+        else {
+          histogram.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+          if (inWindow) roundTrips++;
+          else drained++;
+        }
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const started = performance.now();
+  const loops = sessions.flatMap((h) => Array.from({ length: depth }, () => loop(h)));
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  inWindow = false;
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(loops);
+  await Promise.all(sessions.map((h) => pool.request({ path: url.pathname, method: 'DELETE', headers: h }).then((r) => r.body.dump()).catch(() => {})));
+  await pool.close();
+  console.log(JSON.stringify({ roundTrips, drained, seconds, rps: roundTrips / seconds, rpsWithDrain: (roundTrips + drained) / seconds, p50us: histogram.getValueAtPercentile(50), p99us: histogram.getValueAtPercentile(99), errors }));
+}
+
+// ---- the comparison -------------------------------------------------------------------------------
+
+async function compare() {
+  const { startServe, runChild: runNode, tmpDir, machineLine, median, fmtInt, fmtMs, pct, loadAvg1 } = await import('./lib.mjs');
+  const ROUNDS = Number(args.rounds);
+  const SAT_RATE = Number(args.rate);
+  const tmp = tmpDir();
+  const target = await startServe();
+  const url = target.url.replace(/^ws:/, 'http:').replace(/\/mcp\/ws$/, '/mcp');
+
+  const runChild = async (argv) => {
+    const c = await runNode(argv, { timeoutMs: (SECONDS + 60) * 1000, watch: [target.pid] });
+    return { ...c, targetCpuShare: c.watchCpu[0] / c.wall };
+  };
+  const runRaw = async (depth) => {
+    const argv = ['bench/http.mjs', '--client', '--url', url, '--connections', String(CONNECTIONS), '--depth', String(depth), '--seconds', String(SECONDS)];
+    const c = await runChild(argv);
+    if (c.code !== 0) throw new Error(`raw client exited ${c.code}: ${c.err}`);
+    const r = c.json;
+    return {
+      cmd: 'node ' + argv.join(' '),
+      rps: r.rpsWithDrain,
+      p50us: r.p50us,
+      p99us: r.p99us,
+      inFlight: depth,
+      cpuUsPerReq: (c.cpu * 1e6) / (r.roundTrips + r.drained),
+      genCpuShare: c.cpu / c.wall,
+      targetCpuShare: c.targetCpuShare,
+      otherCpuShare: c.otherCpuShare,
+      notes: r.errors ? `${r.errors} errors` : '',
+    };
+  };
+  const runMcpload = async () => {
+    const report = join(tmp, 'sat.json');
+    const argv = ['dist/bin.js', '--url', url, '--profile', 'message-bomber', '--clients', String(CONNECTIONS), '--rate', String(SAT_RATE), '--duration', `${SECONDS}s`, '--workers', '1', '--metrics-port', '0', '--report', report, '--quiet'];
+    const c = await runChild(argv);
+    if (c.code !== 0) throw new Error(`mcpload exited ${c.code}: ${c.err.slice(-2000)}`);
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    rmSync(report);
+    const okRate = r.requests.ok / r.durationSeconds;
+    const errs = Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+    return {
+      cmd: 'node ' + argv.join(' ').replace(report, 'OUT.json'),
+      rps: okRate,
+      p50us: r.latency.raw.p50,
+      p99us: r.latency.raw.p99,
+      inFlight: (okRate * r.latency.raw.mean) / 1e6 / CONNECTIONS,
+      cpuUsPerReq: (c.cpu * 1e6) / r.requests.ok,
+      genCpuShare: c.cpu / c.wall,
+      targetCpuShare: c.targetCpuShare,
+      otherCpuShare: c.otherCpuShare,
+      notes: [r.requests.dropped ? `dropped ${r.requests.dropped} (${((100 * r.requests.dropped) / (r.requests.dropped + r.requests.sent)).toFixed(0)}% of due)` : '', ...errs].filter(Boolean).join(', '),
+    };
+  };
+
+  console.log(`# mcpload Streamable HTTP vs raw undici  ${new Date().toISOString()}`);
+  console.log(machineLine() + `, load ${loadAvg1()}`);
+  console.log(`command: node bench/http.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --rate ${SAT_RATE}`);
+  console.log(`target: ${target.command}  (pid ${target.pid}, ${url}, JSON answers)\n`);
+  const results = new Map();
+  const commands = new Map();
+  let fairDepth;
+  const record = (kind, r) => {
+    if (!results.has(kind)) results.set(kind, []);
+    results.get(kind).push(r);
+    commands.set(kind, r.cmd);
+    console.log(
+      `  ${kind.padEnd(12)} ${fmtInt(r.rps).padStart(8)} req/s  p50 ${fmtMs(r.p50us).padStart(6)} ms  p99 ${fmtMs(r.p99us).padStart(6)} ms  in-flight/session ${r.inFlight.toFixed(1).padStart(5)}  ` +
+        `gen CPU ${r.cpuUsPerReq.toFixed(1)} µs/req (${pct(r.genCpuShare)})  target ${pct(r.targetCpuShare)}  other ${pct(r.otherCpuShare)}${r.notes ? '  [' + r.notes + ']' : ''}`,
+    );
+  };
+  const plan = [
+    ['raw-d1', () => runRaw(1)],
+    ['mcpload-sat', () => runMcpload()],
+    ['raw-dN', () => runRaw(fairDepth)],
+  ];
+  for (let round = 1; round <= ROUNDS; round++) {
+    console.log(`round ${round}`);
+    const order = round === 1 || round % 2 === 1 ? plan : [...plan].reverse();
+    for (const [kind, run] of order) {
+      const r = await run();
+      record(kind, r);
+      if (round === 1 && kind === 'mcpload-sat') fairDepth = Math.max(1, Math.round(r.inFlight));
+    }
+  }
+  const med = (kind, key) => median(results.get(kind).map((r) => r[key]));
+  const ratio = (a, b) => median(results.get(a).map((r, i) => r.rps / results.get(b)[i].rps));
+  console.log(`\nmedians over ${ROUNDS} rounds (${SECONDS} s each, ${CONNECTIONS} sessions, ${POOL_PER_SESSION * CONNECTIONS} pooled connections each side, ${FRAME_BYTES}-byte ping bodies):\n`);
+  console.log('| run | req/s | p50 ms | p99 ms | in-flight/session | gen CPU µs/req | gen CPU | target CPU | other CPU |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const kind of results.keys()) {
+    console.log(
+      `| ${kind} | ${fmtInt(med(kind, 'rps'))} | ${fmtMs(med(kind, 'p50us'))} | ${fmtMs(med(kind, 'p99us'))} | ${med(kind, 'inFlight').toFixed(1)} | ` +
+        `${med(kind, 'cpuUsPerReq').toFixed(1)} | ${pct(med(kind, 'genCpuShare'))} | ${pct(med(kind, 'targetCpuShare'))} | ${pct(med(kind, 'otherCpuShare'))} |`,
+    );
+  }
+  const cpuRatio = median(results.get('mcpload-sat').map((r, i) => r.cpuUsPerReq / results.get('raw-dN')[i].cpuUsPerReq));
+  console.log(`\nratio mcpload-sat / raw-dN (same requests in flight per session): ${(ratio('mcpload-sat', 'raw-dN') * 100).toFixed(0)}% of the raw client's req/s`);
+  console.log(`ratio mcpload-sat / raw-d1: ${(ratio('mcpload-sat', 'raw-d1') * 100).toFixed(0)}%`);
+  console.log(`generator CPU per request, mcpload-sat / raw-dN: ${cpuRatio.toFixed(2)}x (median of per-round ratios)`);
+  console.log(`fair depth N' = ${fairDepth} (mcpload-sat's in-flight per session in round 1, Little's law: ok/s x mean raw latency / sessions)`);
+  console.log('\ncommands (last round):');
+  for (const [kind, cmd] of commands) console.log(`  ${kind}: ${cmd}`);
+}
+
+(args.client ? rawClient() : compare())
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error('http bench: ' + (err.stack ?? err));
+    process.exit(1);
+  });

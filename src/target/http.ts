@@ -1,0 +1,196 @@
+/**
+ * The reference target's MCP Streamable HTTP endpoint (default `/mcp`), next to the WebSocket one
+ * and answering from the same handlers, with the same delay, jitter, error-rate and stall knobs.
+ *
+ * 2025-11-25 and older: `initialize` opens a session (`Mcp-Session-Id`), later requests must carry
+ * it (400 without, 404 for one this target does not know), DELETE ends it. 2026-07-28: requests
+ * carry their version in `params._meta` and need no session; `server/discover` answers what the
+ * target supports; `MCP-Protocol-Version` and `Mcp-Method` must match the body (400 otherwise).
+ * Answers are JSON, or SSE (one `message` event, then the stream ends) with `sse` on. No GET
+ * stream: server-to-client pings are a WebSocket feature of this target.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorFrame, resultFrame, type JsonRpcId } from './framing.js';
+import { answerRequest, RPC_ERROR, SUPPORTED_PROTOCOL_VERSIONS, TARGET_NAME, TARGET_VERSION } from './handlers.js';
+import type { Responder, ResponseSink } from './responder.js';
+import type { SessionSettings } from './session.js';
+import type { TargetCounters } from './stats.js';
+
+export const STATELESS_PROTOCOL_VERSION = '2026-07-28';
+const VERSION_META = 'io.modelcontextprotocol/protocolVersion';
+/** SEP-2243's code for headers that are missing or disagree with the body. */
+const HEADER_MISMATCH = -32020;
+/** A client that never sends DELETE must not grow memory: forget the oldest sessions beyond this. */
+const MAX_SESSIONS = 200_000;
+const OPEN = 1;
+const GONE = 3;
+
+const DISCOVER_RESULT = JSON.stringify({
+  resultType: 'complete',
+  supportedVersions: [STATELESS_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS],
+  capabilities: { tools: {}, resources: {}, prompts: {} },
+  ttlMs: 60_000,
+  cacheScope: 'public',
+  _meta: { 'io.modelcontextprotocol/serverInfo': { name: TARGET_NAME, version: TARGET_VERSION } },
+});
+
+interface Message {
+  jsonrpc?: unknown;
+  id?: unknown;
+  method?: unknown;
+  params?: { _meta?: Record<string, unknown> } & Record<string, unknown>;
+}
+
+/** One POST's answer, as the responder sees it: a "socket" that takes exactly one frame. */
+class HttpReply implements ResponseSink {
+  readonly socket = this;
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly sse: boolean,
+    private readonly sessionId: string | undefined,
+  ) {}
+
+  get readyState(): number {
+    return this.res.writableEnded || this.res.destroyed ? GONE : OPEN;
+  }
+
+  send(frame: string): void {
+    const headers: Record<string, string> = { 'content-type': this.sse ? 'text/event-stream' : 'application/json' };
+    if (this.sessionId) headers['mcp-session-id'] = this.sessionId;
+    if (this.sse) {
+      headers['cache-control'] = 'no-cache';
+      this.res.writeHead(200, headers).end('event: message\ndata: ' + frame.trimEnd() + '\n\n');
+    } else this.res.writeHead(200, headers).end(frame);
+  }
+}
+
+export class HttpEndpoint {
+  private readonly sessions = new Set<string>();
+
+  constructor(
+    readonly path: string,
+    private readonly sse: boolean,
+    private readonly maxPayload: number,
+    private readonly settings: SessionSettings,
+    private readonly counters: TargetCounters,
+    private readonly responder: Responder,
+  ) {}
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Forget every session, as a restarted server would: their next request gets 404. */
+  forgetSessions(): void {
+    this.sessions.clear();
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    res.on('error', () => {});
+    if (req.method === 'DELETE') return this.delete(req, res);
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST, DELETE', 'content-type': 'text/plain' }).end('POST JSON-RPC messages here (no GET stream)\n');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= this.maxPayload) chunks.push(chunk);
+    });
+    req.on('error', () => {});
+    req.on('end', () => {
+      if (size > this.maxPayload) return this.fail(res, 413, null, RPC_ERROR.invalidRequest, 'Payload Too Large');
+      this.post(req, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    });
+  }
+
+  private delete(req: IncomingMessage, res: ServerResponse): void {
+    const sid = req.headers['mcp-session-id'];
+    if (typeof sid === 'string' && this.sessions.delete(sid)) {
+      this.counters.closeFramesReceived++; // the session ended the polite way, like a close frame
+      res.writeHead(200).end();
+    } else this.fail(res, 404, null, -32001, 'Session not found');
+  }
+
+  private post(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const counters = this.counters;
+    const accept = req.headers.accept ?? '';
+    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+      return this.fail(res, 406, null, RPC_ERROR.invalidRequest, 'Not Acceptable: Accept must list application/json and text/event-stream');
+    }
+    if (!(req.headers['content-type'] ?? '').includes('application/json')) {
+      return this.fail(res, 415, null, RPC_ERROR.invalidRequest, 'Unsupported Media Type: send application/json');
+    }
+    let msg: Message;
+    try {
+      msg = JSON.parse(body.toString('utf8')) as Message;
+    } catch {
+      counters.badMessages++;
+      return this.fail(res, 400, null, RPC_ERROR.parseError, 'Parse error');
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || msg.jsonrpc !== '2.0') {
+      counters.badMessages++;
+      return this.fail(res, 400, null, RPC_ERROR.invalidRequest, 'Invalid Request: one JSON-RPC 2.0 message per POST');
+    }
+    const id = msg.id;
+    const validId = typeof id === 'string' || typeof id === 'number';
+    const method = msg.method;
+    const version = msg.params?._meta?.[VERSION_META];
+    let sessionId: string | undefined;
+    if (typeof version === 'string' && version >= STATELESS_PROTOCOL_VERSION) {
+      // The stateless revision: the headers must say what the body says.
+      if (req.headers['mcp-protocol-version'] !== version) {
+        return this.fail(res, 400, validId ? id : null, HEADER_MISMATCH, 'MCP-Protocol-Version header does not match params._meta');
+      }
+      if (typeof method === 'string' && req.headers['mcp-method'] !== method) {
+        return this.fail(res, 400, validId ? id : null, HEADER_MISMATCH, 'Mcp-Method header does not match the method');
+      }
+    } else if (method === 'initialize') {
+      sessionId = randomUUID();
+      if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.values().next().value!);
+      this.sessions.add(sessionId);
+      counters.sessionsTotal++;
+    } else {
+      const sid = req.headers['mcp-session-id'];
+      if (typeof sid !== 'string') {
+        return this.fail(res, 400, validId ? id : null, RPC_ERROR.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+      }
+      if (!this.sessions.has(sid)) return this.fail(res, 404, validId ? id : null, -32001, 'Session not found');
+    }
+    if (typeof method !== 'string') {
+      // A client's answer (this target sends no requests over HTTP) or something that is not JSON-RPC.
+      if (validId && ('result' in msg || 'error' in msg)) counters.unmatchedResponses++;
+      else counters.badMessages++;
+      res.writeHead(202).end();
+      return;
+    }
+    counters.countMethod(method);
+    if (id === undefined) {
+      counters.notifications++;
+      res.writeHead(202).end();
+      return;
+    }
+    if (!validId) {
+      counters.badMessages++;
+      return this.fail(res, 400, null, RPC_ERROR.invalidRequest, 'Invalid Request: id must be a string or a number');
+    }
+    counters.requests++;
+    const reply = new HttpReply(res, this.sse, sessionId);
+    const errorRate = this.settings.errorRate;
+    if (errorRate > 0 && method !== 'initialize' && Math.random() < errorRate) {
+      this.responder.deliver(reply, errorFrame(id, RPC_ERROR.internalError, 'Internal error (injected by the target error rate)'), true);
+      return;
+    }
+    const answer = method === 'server/discover' ? DISCOVER_RESULT : answerRequest(method, msg.params);
+    if (typeof answer === 'string') this.responder.deliver(reply, resultFrame(id, answer), false);
+    else this.responder.deliver(reply, errorFrame(id, answer.code, answer.message), true);
+  }
+
+  /** An HTTP error status with a JSON-RPC error body (what the SDK's server does too). */
+  private fail(res: ServerResponse, status: number, id: JsonRpcId | unknown, code: number, message: string): void {
+    this.counters.errors++;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(errorFrame(id as JsonRpcId, code, message));
+  }
+}

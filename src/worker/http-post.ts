@@ -1,0 +1,189 @@
+/**
+ * One Streamable HTTP POST and its answer, as an undici dispatch handler: a JSON body or SSE events
+ * become messages for the session; HTTP failures become what the session counts (see failed()).
+ */
+import type { Dispatcher } from 'undici';
+import { SseReader } from './http-sse.js';
+import type { HttpTransport } from './http-transport.js';
+
+const NOT_JSON_RPC = Buffer.alloc(0);
+/** Errors of requests the session has already given up on (its own timeout fired first). */
+const QUIET_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED']);
+
+const enum Mode {
+  Pending,
+  /** No body wanted (202 to a notification or a response). */
+  None,
+  Json,
+  Sse,
+  /** 2xx with a body that is neither JSON nor an event stream. */
+  NotJsonRpc,
+  /** An HTTP error status. */
+  Failed,
+  /** The transport is closed, or the response was handled already. */
+  Done,
+}
+
+/** One POST and its response. */
+export class PostHandler implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | undefined;
+  private started = false;
+  private mode = Mode.Pending;
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private sse: SseReader | undefined;
+  private delivered = false;
+
+  constructor(
+    private readonly t: HttpTransport,
+    private readonly body: Buffer,
+    /** The JSON-RPC id when the POST carries one of mcpload's requests. */
+    private readonly id: number | undefined,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (!this.started) {
+      this.started = true;
+      this.t.dequeued(this.body.length);
+    }
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the real answer follows
+    const t = this.t;
+    if (t.isClosed) {
+      this.mode = Mode.Done;
+      return;
+    }
+    this.status = statusCode;
+    if (statusCode === 404 && t.hasSession) {
+      this.finish();
+      t.expire();
+      return;
+    }
+    t.noteHeaders(headers);
+    if (t.paused) controller.pause();
+    if (statusCode >= 300) {
+      this.mode = Mode.Failed;
+      return;
+    }
+    const type = String(headers['content-type'] ?? '').toLowerCase();
+    if (type.startsWith('application/json')) this.mode = Mode.Json;
+    else if (type.startsWith('text/event-stream')) {
+      this.mode = Mode.Sse;
+      this.sse = new SseReader((data) => this.message(Buffer.from(data)));
+    } else if (statusCode === 202 || statusCode === 204 || this.id === undefined) this.mode = Mode.None;
+    else this.mode = Mode.NotJsonRpc;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.t.isClosed) return;
+    switch (this.mode) {
+      case Mode.Sse:
+        this.sse!.push(chunk);
+        return;
+      case Mode.Json:
+      case Mode.Failed:
+        this.size += chunk.length;
+        if (this.size > this.t.clients.opts.maxPayload) {
+          // A body beyond the payload bound is the server's protocol error; stop reading it.
+          this.mode = Mode.NotJsonRpc;
+          this.chunks = [];
+          this.onResponseEnd();
+          controller.abort(new Error('response body larger than the payload bound'));
+          return;
+        }
+        this.chunks.push(chunk);
+        return;
+      default:
+        return;
+    }
+  }
+
+  onResponseEnd(): void {
+    const t = this.t;
+    const mode = this.mode;
+    this.finish();
+    if (t.isClosed) return;
+    switch (mode) {
+      case Mode.Json: {
+        const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        this.chunks = [];
+        if (body.length > 0) this.message(flattenLines(body));
+        return;
+      }
+      case Mode.NotJsonRpc:
+        t.events.onmessage(NOT_JSON_RPC, true); // counted by the session as a protocol error
+        return;
+      case Mode.Failed:
+        this.failed();
+        return;
+      default:
+        return;
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const mode = this.mode;
+    this.finish();
+    const t = this.t;
+    if (t.isClosed || mode === Mode.Done) return;
+    if (!this.started) {
+      this.started = true;
+      t.dequeued(this.body.length);
+    }
+    const code = (err as { code?: string }).code ?? '';
+    // The session timed the request out already; a stream that ends badly after its answer lost nothing.
+    if (QUIET_ERRORS.has(code) || this.delivered) return;
+    t.lost(err);
+  }
+
+  private message(data: Buffer): void {
+    this.delivered = true;
+    this.t.deliver(data);
+  }
+
+  private finish(): void {
+    this.t.active.delete(this);
+    this.mode = Mode.Done;
+  }
+
+  /**
+   * An HTTP error answer to a request becomes a JSON-RPC error response to it, so the request is
+   * counted failed (an rpc error) and its latency recorded; the status goes to the log. An error
+   * answer to a notification or a response is the server's protocol error.
+   */
+  private failed(): void {
+    const t = this.t;
+    const text = Buffer.concat(this.chunks).toString('utf8', 0, 500);
+    this.chunks = [];
+    let detail = text.trim();
+    let code = -32000;
+    try {
+      const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+      if (typeof error?.message === 'string') detail = error.message;
+      if (typeof error?.code === 'number') code = error.code;
+    } catch {
+      // Not JSON: the text itself says what went wrong.
+    }
+    const message = `HTTP ${this.status}${detail ? ': ' + detail.slice(0, 200) : ''}`;
+    t.events.onerror(new Error(message));
+    const id = this.id;
+    if (id === undefined) t.events.onmessage(NOT_JSON_RPC, true);
+    else t.deliver(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
+  }
+}
+
+/**
+ * The session splits what it receives at newlines; a pretty-printed JSON body has newlines only
+ * between tokens (JSON strings cannot hold a raw one), so they become spaces.
+ */
+function flattenLines(body: Buffer): Buffer {
+  const first = body.indexOf(0x0a);
+  if (first === -1 || first === body.length - 1) return body;
+  const out = Buffer.from(body); // a copy: the chunks belong to undici
+  for (let i = first; i < out.length; i++) if (out[i] === 0x0a || out[i] === 0x0d) out[i] = 0x20;
+  return out;
+}
