@@ -1,0 +1,433 @@
+#!/usr/bin/env node
+/**
+ * mcpload against its peers (issue 5): Artillery and Tsung driving the same target with the same
+ * connections (100), one request in flight per connection and 64-byte ping frames, beside mcpload at
+ * depth 1 (bench/peers/ping-64.yaml) and the bare `ws` client (bench/raw-ws-client.mjs) as the ceiling.
+ *
+ *   npm run build
+ *   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix bench/peers    # Artillery (optional)
+ *   apt-get install -y tsung                                          # Tsung (optional)
+ *   flock /tmp/mcpload-bench.lock node bench/peers/run.mjs [--rounds 3] [--seconds 15] [--workers 1,2] [--tools raw,mcpload,artillery,tsung]
+ *
+ * One target (the code of `mcpload serve`, via bench/peers/target.mjs so its counters can be read)
+ * is started once; each round runs every tool once, for the same ping time, alternating the order
+ * between rounds. A tool that is not installed is skipped with one line.
+ *
+ * Round trips/s are counted by the target for every tool alike: the ping requests it answered,
+ * sampled every 250 ms, over the tool's steady window (from 1 s after its first ping to 1 s before
+ * its last: connection set-up, handshakes and tear-down left out). Generator CPU is the user+sys time
+ * of the tool's whole process tree (threads, children) from /proc over the same window, so a tool's
+ * start-up (an Erlang VM, Artillery's module loading) does not count; its CPU over the whole run is
+ * shown as well. Each tool's own count and percentiles, where it gives them, are shown beside.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
+import { ROOT, CLK_TCK, sleep, track, tmpDir, treeCpuSeconds, cpuSeconds, machineBusySeconds, machineLine, median, fmtInt, fmtMs, pct, printTable } from '../lib.mjs';
+
+const PEERS = join(ROOT, 'bench', 'peers');
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '15' },
+    workers: { type: 'string', default: '1,2' },
+    tools: { type: 'string', default: 'raw,mcpload,artillery,tsung' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const SECONDS = Number(args.seconds);
+const WORKERS = args.workers.split(',').map(Number);
+const TOOLS = args.tools.split(',');
+const CONNECTIONS = 100; // fixed by ping-64.yaml, artillery.yaml and tsung.xml
+const FRAME_BYTES = 64;
+const SAMPLE_MS = 250;
+const TRIM_S = 1;
+const tmp = tmpDir('mcpload-peers-');
+
+// ---- the target -----------------------------------------------------------------------------------
+
+let target;
+function startTarget() {
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(process.execPath, [join(PEERS, 'target.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }), 'SIGTERM');
+    let err = '';
+    const timer = setTimeout(() => reject(new Error('target did not start in 10 s:\n' + err)), 10_000);
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (ws:\/\/\S+)/.exec(err);
+      if (m && !target) {
+        clearTimeout(timer);
+        target = { child, pid: child.pid, url: m[1] };
+        resolve(target);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`target exited (${code}):\n${err}`)));
+  });
+}
+
+let pendingStats;
+function targetStats() {
+  return new Promise((resolve) => {
+    pendingStats = resolve;
+    target.child.send('stats');
+  });
+}
+
+// ---- one run of one tool --------------------------------------------------------------------------
+
+/**
+ * Start `cmd args`, sample the target's ping count, the tool tree's CPU, the target's CPU and the
+ * machine's busy time every SAMPLE_MS until the tool exits (killed after its time limit).
+ */
+async function runTool(cmd, argv, { env, timeoutMs, onTimeout } = {}) {
+  const samples = [];
+  const sample = async (pid) => {
+    const s = await targetStats();
+    samples.push({
+      t: performance.now() / 1000,
+      pings: s.stats.byMethod.ping ?? 0,
+      gen: pid ? treeCpuSeconds(pid) : undefined,
+      target: cpuSeconds(target.pid),
+      busy: machineBusySeconds(),
+      self: process.cpuUsage(),
+    });
+  };
+  await sample();
+  const t0 = performance.now();
+  const child = track(spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  let exited = false;
+  const done = new Promise((resolve) => child.once('close', (code, signal) => ((exited = true), resolve({ code, signal }))));
+  const killer = setTimeout(() => (onTimeout ? onTimeout(child) : child.kill('SIGKILL')), timeoutMs);
+  // The tree's CPU is read while it runs (its reaped children are in the root's cutime/cstime);
+  // after the root exits, what it used is in this process's cutime/cstime, read below.
+  const selfChildren0 = childrenCpu();
+  while (!exited) {
+    await Promise.race([sleep(SAMPLE_MS), done]);
+    if (!exited) await sample(child.pid);
+  }
+  const { code, signal } = await done;
+  clearTimeout(killer);
+  await sample();
+  const wall = (performance.now() - t0) / 1000;
+  const wholeCpu = childrenCpu() - selfChildren0;
+  return { code, signal, out, err, wall, wholeCpu, window: steadyWindow(samples) };
+}
+
+function childrenCpu() {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const f = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / CLK_TCK;
+}
+
+/** Rates over the steady window: from TRIM_S after the first answered ping to TRIM_S before the last. */
+function steadyWindow(samples) {
+  const p0 = samples[0].pings;
+  const first = samples.findIndex((s) => s.pings > p0);
+  let last = samples.length - 1;
+  while (last > 0 && samples[last - 1].pings === samples[last].pings) last--;
+  if (first < 0 || last <= first) return undefined;
+  const from = samples.find((s) => s.t >= samples[first].t + TRIM_S && s.gen !== undefined);
+  const to = [...samples].reverse().find((s) => s.t <= samples[last].t - TRIM_S && s.gen !== undefined);
+  if (!from || !to || to.t - from.t < 1) return undefined;
+  const secs = to.t - from.t;
+  const pings = to.pings - from.pings;
+  const gen = to.gen - from.gen;
+  const tgt = to.target - from.target;
+  const self = (to.self.user + to.self.system - from.self.user - from.self.system) / 1e6;
+  return {
+    seconds: secs,
+    pingSeconds: samples[last].t - samples[first].t,
+    rps: pings / secs,
+    genCpuShare: gen / secs,
+    cpuUsPerReq: (gen * 1e6) / pings,
+    targetCpuShare: tgt / secs,
+    otherCpuShare: Math.max(0, to.busy - from.busy - gen - tgt - self) / secs,
+  };
+}
+
+// ---- the tools ------------------------------------------------------------------------------------
+
+const ARTILLERY_BIN = join(PEERS, 'node_modules', 'artillery', 'bin', 'run');
+function tsungBin() {
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, 'tsung'))) return join(dir, 'tsung');
+  return undefined;
+}
+
+const kinds = [];
+if (TOOLS.includes('raw')) {
+  kinds.push({
+    kind: 'bare ws',
+    cmd: () => `node bench/raw-ws-client.mjs --url URL --connections ${CONNECTIONS} --depth 1 --size ${FRAME_BYTES} --duration ${SECONDS}`,
+    run: async (url) => {
+      const argv = ['bench/raw-ws-client.mjs', '--url', url, '--connections', String(CONNECTIONS), '--depth', '1', '--size', String(FRAME_BYTES), '--duration', String(SECONDS)];
+      const r = await runTool(process.execPath, argv, { timeoutMs: (SECONDS + 30) * 1000 });
+      if (r.code !== 0) throw new Error(`raw client exited ${r.code}: ${r.err.slice(-1000)}`);
+      const j = JSON.parse(r.out.trim().split('\n').pop());
+      return { ...r, ownRps: j.rpsWithDrain, p50us: j.p50us, p99us: j.p99us, pcts: 'p50/p99 (HDR)', notes: j.errors ? `${j.errors} errors` : '' };
+    },
+  });
+}
+if (TOOLS.includes('mcpload')) {
+  for (const w of WORKERS) {
+    kinds.push({
+      kind: `mcpload w${w}`,
+      cmd: () => `node dist/bin.js --url URL --profile bench/peers/ping-64.yaml --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
+      run: async (url) => {
+        const report = join(tmp, `mcpload-w${w}.json`);
+        const argv = ['dist/bin.js', '--url', url, '--profile', join(PEERS, 'ping-64.yaml'), '--duration', `${SECONDS}s`, '--workers', String(w), '--metrics-port', '0', '--quiet', '--report', report];
+        const r = await runTool(process.execPath, argv, { timeoutMs: (SECONDS + 30) * 1000 });
+        if (r.code !== 0) throw new Error(`mcpload exited ${r.code}: ${r.err.slice(-1000)}`);
+        const j = JSON.parse(readFileSync(report, 'utf8'));
+        rmSync(report);
+        const errs = Object.entries(j.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+        return { ...r, ownRps: j.requests.ok / j.durationSeconds, p50us: j.latency.raw.p50, p99us: j.latency.raw.p99, p999us: j.latency.raw.p999, pcts: 'all (HDR, exact)', notes: errs.join(', ') };
+      },
+    });
+  }
+}
+if (TOOLS.includes('artillery')) {
+  kinds.push({
+    kind: 'Artillery',
+    missing: () => (existsSync(ARTILLERY_BIN) ? undefined : 'not installed (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix bench/peers)'),
+    cmd: () => `ARTILLERY_DISABLE_TELEMETRY=true PEERS_SECONDS=${SECONDS} node bench/peers/node_modules/artillery/bin/run run --target URL --output OUT.json bench/peers/artillery.yaml`,
+    run: async (url) => {
+      const report = join(tmp, 'artillery.json');
+      const argv = [ARTILLERY_BIN, 'run', '--target', url, '--output', report, join(PEERS, 'artillery.yaml')];
+      const r = await runTool(process.execPath, argv, {
+        env: { ARTILLERY_DISABLE_TELEMETRY: 'true', PEERS_SECONDS: String(SECONDS) },
+        timeoutMs: (SECONDS + 60) * 1000,
+      });
+      if (r.code !== 0) throw new Error(`artillery exited ${r.code}: ${r.err.slice(-1000)}`);
+      const c = JSON.parse(readFileSync(report, 'utf8')).aggregate.counters;
+      rmSync(report);
+      // Its own count: frames received less the 100 initialize answers, over the ping time per user.
+      const received = (c['websocket.messages_received'] ?? 0) - (c['vusers.created'] ?? 0);
+      const failed = c['vusers.failed'] ?? 0;
+      return { ...r, ownRps: received / SECONDS, pcts: 'none per request', notes: failed ? `${failed} vusers failed` : '' };
+    },
+  });
+}
+if (TOOLS.includes('tsung')) {
+  kinds.push({
+    kind: 'Tsung',
+    missing: () => (tsungBin() ? undefined : 'not installed (apt-get install -y tsung)'),
+    cmd: () => `tsung -n -l LOGDIR -f bench/peers/tsung.xml(port, duration ${SECONDS + 3} s) start`,
+    run: async (url) => {
+      const port = new URL(url).port;
+      const dir = join(tmp, `tsung-${Date.now()}`);
+      mkdirSync(join(dir, 'home'), { recursive: true });
+      const xml = join(dir, 'tsung.xml');
+      writeFileSync(xml, readFileSync(join(PEERS, 'tsung.xml'), 'utf8').replace('port="PORT"', `port="${port}"`).replace('duration="SECONDS"', `duration="${SECONDS + 3}"`));
+      const r = await runTool(tsungBin(), ['-n', '-l', join(dir, 'log'), '-f', xml, 'start'], {
+        // HOME: tsung creates ~/.tsung even with -l; keep it in the tmp dir.
+        env: { HOME: join(dir, 'home') },
+        timeoutMs: (SECONDS + 40) * 1000,
+        // Overran: end the Erlang VM (and anything else under the script) by PID, then the script.
+        onTimeout: (child) => {
+          for (const pid of descendantsOf(child.pid).reverse()) try { process.kill(pid, 'SIGKILL'); } catch {}
+          child.kill('SIGKILL');
+        },
+      });
+      const logDir = join(dir, 'log', readdirSync(join(dir, 'log'))[0] ?? '');
+      const log = readFileSync(join(logDir, 'tsung.log'), 'utf8');
+      // Each dump has per-period figures: `stats: request COUNT MEAN_MS STDDEV MAX MIN ...`.
+      let count = 0;
+      let weighted = 0;
+      let max = 0;
+      for (const m of log.matchAll(/^stats: request (\d+) ([\d.]+) [\d.]+ ([\d.]+)/gm)) {
+        count += Number(m[1]);
+        weighted += Number(m[1]) * Number(m[2]);
+        max = Math.max(max, Number(m[3]));
+      }
+      const users = Math.max(0, ...[...log.matchAll(/^stats: users_count \d+ (\d+)/gm)].map((m) => Number(m[1])));
+      const errors = [...log.matchAll(/^stats: (error_\S+) \d+ (\d+)/gm)].map((m) => `${m[1]}=${m[2]}`).filter((e) => e !== 'error_abort=1');
+      rmSync(dir, { recursive: true, force: true });
+      return {
+        ...r,
+        // Its own count: requests (the pings plus one initialize per user) over the ping time seen by the target.
+        ownRps: (count - users) / (r.window?.pingSeconds ?? SECONDS),
+        meanUs: count ? (weighted / count) * 1000 : undefined,
+        maxUs: max * 1000,
+        pcts: 'mean, max per 10 s',
+        notes: [users !== CONNECTIONS ? `${users} users` : '', ...errors].filter(Boolean).join(', '),
+      };
+    },
+  });
+}
+
+function descendantsOf(pid) {
+  const parentOf = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(text.slice(text.lastIndexOf(') ') + 2).split(' ')[1]));
+    } catch {}
+  }
+  const out = [];
+  const frontier = [pid];
+  while (frontier.length) {
+    const p = frontier.pop();
+    for (const [c, parent] of parentOf) if (parent === p) out.push(c), frontier.push(c);
+  }
+  return out;
+}
+
+/** When dist/ was last built (the newest of a few files every build writes). */
+function distBuilt() {
+  const files = ['bin.js', 'cli.js', join('worker', 'session.js'), join('worker', 'engine.js'), join('target', 'server.js')];
+  return new Date(Math.max(...files.map((f) => { try { return statSync(join(ROOT, 'dist', f)).mtimeMs; } catch { return 0; } }))).toISOString();
+}
+
+function gitHead() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT }).toString().trim() ? ' + uncommitted src/ changes' : '';
+    return head + dirty;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function epmdPids() {
+  const pids = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() === 'epmd') pids.push(Number(name));
+    } catch {}
+  }
+  return pids;
+}
+
+// ---- main -----------------------------------------------------------------------------------------
+
+async function main() {
+  console.log(`# mcpload vs peers  ${new Date().toISOString()}`);
+  console.log(machineLine());
+  console.log(`command: node bench/peers/run.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --workers ${WORKERS.join(',')} --tools ${TOOLS.join(',')}`);
+  console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const built = distBuilt();
+  console.log(`mcpload: dist/ built ${built} (git ${gitHead()})`);
+  const epmdBefore = epmdPids();
+  await startTarget();
+  target.child.on('message', (m) => pendingStats?.(m));
+  console.log(`target: node bench/peers/target.mjs  (mcpload serve's code, 1 process; pid ${target.pid}, ${target.url})`);
+  console.log(`workload: ${CONNECTIONS} connections, MCP handshake, then ping with 1 in flight per connection, ${FRAME_BYTES}-byte frames, ${SECONDS} s of pinging per run\n`);
+
+  const active = [];
+  for (const k of kinds) {
+    const why = k.missing?.();
+    if (why) console.log(`skip ${k.kind}: ${why}`);
+    else active.push(k);
+  }
+  const results = new Map(active.map((k) => [k.kind, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? active : [...active].reverse();
+    console.log(`round ${round}  (load average ${loadavg()[0].toFixed(2)})`);
+    for (const k of order) {
+      let r;
+      try {
+        r = await k.run(target.url);
+      } catch (err) {
+        console.log(`  ${k.kind.padEnd(11)} FAILED: ${err.message.split('\n')[0]}`);
+        continue;
+      }
+      const w = r.window;
+      if (!w) {
+        console.log(`  ${k.kind.padEnd(11)} no steady window (the target saw no pings)`);
+        continue;
+      }
+      results.get(k.kind).push(r);
+      console.log(
+        `  ${k.kind.padEnd(11)} ${fmtInt(w.rps).padStart(7)} rt/s (own count ${fmtInt(r.ownRps)})  gen CPU ${pct(w.genCpuShare)} ${w.cpuUsPerReq.toFixed(1)} µs/rt  ` +
+          `whole run ${r.wholeCpu.toFixed(1)} s CPU in ${r.wall.toFixed(1)} s  target ${pct(w.targetCpuShare)}  other ${pct(w.otherCpuShare)}` +
+          `${r.p50us !== undefined ? `  p50 ${fmtMs(r.p50us)} p99 ${fmtMs(r.p99us)} ms` : ''}${r.meanUs !== undefined ? `  mean ${fmtMs(r.meanUs)} ms` : ''}${r.notes ? `  [${r.notes}]` : ''}`,
+      );
+    }
+  }
+
+  const med = (kind, f) => median(results.get(kind).map(f));
+  console.log(`\nmedians over ${ROUNDS} rounds (${SECONDS} s of pinging each, ${CONNECTIONS} connections, 1 in flight each, ${FRAME_BYTES}-byte frames), load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}:\n`);
+  const rows = [];
+  for (const [kind, rs] of results) {
+    if (!rs.length) continue;
+    const r0 = rs[0];
+    rows.push([
+      kind,
+      fmtInt(med(kind, (r) => r.window.rps)),
+      fmtInt(med(kind, (r) => r.ownRps)),
+      pct(med(kind, (r) => r.window.genCpuShare)),
+      med(kind, (r) => r.window.cpuUsPerReq).toFixed(1),
+      med(kind, (r) => r.wholeCpu).toFixed(1),
+      pct(med(kind, (r) => r.window.targetCpuShare)),
+      pct(med(kind, (r) => r.window.otherCpuShare)),
+      r0.p50us !== undefined ? fmtMs(med(kind, (r) => r.p50us)) : r0.meanUs !== undefined ? `mean ${fmtMs(med(kind, (r) => r.meanUs))}` : '',
+      r0.p99us !== undefined ? fmtMs(med(kind, (r) => r.p99us)) : '',
+      r0.pcts,
+    ]);
+  }
+  printTable(['tool', 'rt/s (target)', 'rt/s (own count)', 'gen CPU', 'gen CPU µs/rt', 'whole-run CPU s', 'target CPU', 'other CPU', 'p50 ms', 'p99 ms', 'percentiles given'], rows);
+
+  // Ratios: per round (same conditions), then the median.
+  const mcploads = [...results.keys()].filter((k) => k.startsWith('mcpload'));
+  const peers = [...results.keys()].filter((k) => !k.startsWith('mcpload'));
+  console.log('\nmcpload / peer, round trips/s (median of per-round ratios; the target\'s count):');
+  for (const m of mcploads) {
+    const parts = [];
+    for (const p of peers) {
+      const n = Math.min(results.get(m).length, results.get(p).length);
+      if (!n) continue;
+      const ratios = [];
+      for (let i = 0; i < n; i++) ratios.push(results.get(m)[i].window.rps / results.get(p)[i].window.rps);
+      parts.push(`${median(ratios).toFixed(2)}x ${p}`);
+    }
+    console.log(`  ${m}: ${parts.join(', ')}`);
+  }
+  // CPU per round trip is less sensitive to the machine's other load than round trips/s.
+  console.log('peer / mcpload, generator CPU per round trip (median of per-round ratios; above 1: the peer costs more):');
+  for (const m of mcploads) {
+    const parts = [];
+    for (const p of peers) {
+      const n = Math.min(results.get(m).length, results.get(p).length);
+      if (!n) continue;
+      const ratios = [];
+      for (let i = 0; i < n; i++) ratios.push(results.get(p)[i].window.cpuUsPerReq / results.get(m)[i].window.cpuUsPerReq);
+      parts.push(`${median(ratios).toFixed(2)}x ${p}`);
+    }
+    console.log(`  ${m}: ${parts.join(', ')}`);
+  }
+  console.log('\ncolumns: rt/s (target) = ping answers the target sent per second over the steady window (1 s after the first');
+  console.log('answered ping to 1 s before the last), the same count for every tool; rt/s (own count) = what the tool itself counts');
+  console.log('(mcpload ok/duration; bare ws answers incl. drain/duration; Artillery frames received less the 100 initialize');
+  console.log(`answers / ${SECONDS} s; Tsung requests less one initialize per user / ping time seen by the target).`);
+  console.log('gen CPU = user+sys of the tool\'s process tree over the steady window, as a share of one core, and per round trip;');
+  console.log('whole-run CPU s = the same over the tool\'s whole run, start-up and tear-down included; other = the rest of the');
+  console.log('machine (other people\'s jobs), this script left out. Percentiles: per-request latency from the actual send.');
+  if (distBuilt() !== built) console.log(`\nWARNING: dist/ was rebuilt during this run (now ${distBuilt()}): rounds may mix two builds of mcpload`);
+  console.log('\ncommands (URL = the target, OUT/LOGDIR = temporary):');
+  for (const k of active) console.log(`  ${k.kind}: ${k.cmd()}`);
+
+  // Tsung's Erlang distribution started epmd (a daemon) if none ran: end the one this run started.
+  const started = epmdPids().filter((p) => !epmdBefore.includes(p));
+  for (const pid of started) {
+    try {
+      execFileSync('epmd', ['-kill'], { stdio: 'ignore' });
+    } catch {
+      try { process.kill(pid, 'SIGTERM'); } catch {}
+    }
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error('peers: ' + (err.stack ?? err));
+    process.exit(1);
+  });
