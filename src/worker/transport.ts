@@ -60,6 +60,9 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as TaggedSocket)[EVENTS].onclose(code, reason.toString());
 }
 
+/** ws.send options for every frame: one object, not one per request. */
+const TEXT = { binary: false } as const;
+
 /** The TCP socket under a ws connection (ws keeps it in `_socket`; not part of its typings). */
 type WithSocket = { _socket: import('node:net').Socket | null };
 
@@ -88,7 +91,7 @@ class WebSocketTransport implements Transport {
         process.nextTick(uncork, this);
       }
     }
-    ws.send(frame, { binary: false });
+    ws.send(frame, TEXT);
     return true;
   }
 
