@@ -128,6 +128,10 @@ describe('reference target', () => {
     const stats = target!.stats();
     expect(stats).toMatchObject({ sessionsOpen: 1, sessionsTotal: 1, requests: 9, notifications: 1, responses: 10, errors: 2 });
     expect(stats.byMethod).toMatchObject({ initialize: 1, 'tools/call': 1, ping: 2, '(other)': 1, 'notifications/initialized': 1 });
+    // The same counters over HTTP, for tools that cross-check what the target saw.
+    const res = await fetch(`http://127.0.0.1:${target!.port}/stats`);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual(target!.stats());
   });
 
   it('answers a frame without a terminator, the way the SDK client sends', async () => {

@@ -16,6 +16,9 @@ import { TargetCounters, type TargetStats } from './stats.js';
 
 export type { TargetStats } from './stats.js';
 
+/** GET here answers the target's counters as JSON (TargetStats). */
+export const STATS_PATH = '/stats';
+
 export interface TargetOptions {
   host: string;
   /** 0 = any free port (the bound port is in RunningTarget.port). */
@@ -120,6 +123,12 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
   const endpoint = new HttpEndpoint(opts.httpPath, opts.httpSse, opts.maxPayload, settings, counters, responder);
   const http = createServer((req, res) => {
     if (pathOf(req.url) === opts.httpPath) return endpoint.handle(req, res);
+    if (pathOf(req.url) === STATS_PATH && req.method === 'GET') {
+      // What the target saw, for cross-checking a generator's own counts (bench/peers does).
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(counters.snapshot(sessions.size + endpoint.sessionCount)) + '\n');
+      return;
+    }
     // Plain HTTP on the endpoint is a client that forgot to upgrade: say so.
     const onEndpoint = pathOf(req.url) === opts.path;
     res.writeHead(onEndpoint ? 426 : 404, { 'content-type': 'text/plain', connection: 'close' });
