@@ -77,3 +77,19 @@ describe('engine CPU', () => {
     }
   });
 });
+
+describe('requests sent ahead of their time', () => {
+  it('count latency from the actual send, never from the later intended time', async () => {
+    const { Recorder } = await import('../src/worker/recorder.js');
+    const rec = new Recorder(['ping']);
+    const m = rec.methods[0];
+    rec.response(m, true, 100.4, 100.0, 101.0); // sent 0.4 ms early, answered 1 ms after the send
+    rec.response(m, true, 200.0, 200.3, 201.0); // sent 0.3 ms late
+    // Corrected: the late one from its intended time (1 ms), the early one from its send (1 ms, not 0.6 ms).
+    expect(m.latency.getValueAtPercentile(0)).toBe(1000);
+    expect(m.latency.getValueAtPercentile(100)).toBe(1000);
+    // Raw: from the sends (0.7 ms and 1 ms).
+    expect(m.latencyRaw.getValueAtPercentile(0)).toBe(700);
+    expect(m.latencyRaw.getValueAtPercentile(100)).toBe(1000);
+  });
+});

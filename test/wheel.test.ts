@@ -217,3 +217,23 @@ describe('Wheel with sub-millisecond slots', () => {
     expect(seen).toEqual([1500.5]);
   });
 });
+
+describe('Wheel.peek', () => {
+  it('visits items ahead of time without moving the cursor, so later advances keep their resolution', () => {
+    const wheel = new Wheel<Item>(1000, 16);
+    const soon = item('soon');
+    const later = item('later');
+    wheel.schedule(soon, 1000.4);
+    wheel.schedule(later, 1000.8);
+    const seen: string[] = [];
+    wheel.peek(1000.5, (it) => seen.push(it.name));
+    expect(seen).toEqual(['soon']);
+    // The cursor did not move: an item rescheduled for 1000.1 is still visited by the next advance.
+    wheel.schedule(soon, 1000.1);
+    expect(wheel.reached(1000.1)).toBe(true);
+    wheel.advance(1000.1, (it) => seen.push(it.name));
+    expect(seen).toEqual(['soon', 'soon']);
+    wheel.advance(1001, (it) => seen.push(it.name));
+    expect(seen).toEqual(['soon', 'soon', 'later']);
+  });
+});

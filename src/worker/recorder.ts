@@ -50,7 +50,7 @@ export class Recorder {
   received = { response: 0, notification: 0, request: 0 };
   bytesSent = 0;
   bytesReceived = 0;
-  /** Sum over the requests sent this interval of (actual send - intended time), ms. */
+  /** Sum over the requests sent this interval of how late they left (actual send - intended time, ≥ 0), ms. */
   sendLagSumMs = 0;
 
   constructor(methods: string[]) {
@@ -65,7 +65,9 @@ export class Recorder {
   response(m: MethodRecorder, ok: boolean, intended: number, sentAt: number, now: number): void {
     if (ok) m.ok++;
     else m.rpcError++;
-    recordMicros(m.latency, (now - intended) * 1000);
+    // From the intended time, or from the send if it went early (the ticker sends up to half a tick
+    // ahead): a request is never credited with time before it left.
+    recordMicros(m.latency, (now - (intended < sentAt ? intended : sentAt)) * 1000);
     recordMicros(m.latencyRaw, (now - sentAt) * 1000);
   }
 

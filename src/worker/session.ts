@@ -273,11 +273,14 @@ export class Session {
     return true;
   }
 
-  /** The engine's ticker reached this session's wake time. */
-  wake(now: number): void {
+  /**
+   * The engine reached this session's wake time. `until`: send what is due up to then (the ticker
+   * looks half a tick ahead, see engine.ts), never later than `now` otherwise.
+   */
+  wake(now: number, until = now): void {
     switch (this.state) {
       case State.Open:
-        return this.pump(now);
+        return this.pump(now, until);
       case State.Backoff:
         if (now >= this.reconnectAt) {
           this.state = State.Queued;
@@ -289,7 +292,7 @@ export class Session {
     }
   }
 
-  private pump(now: number): void {
+  private pump(now: number, until: number): void {
     if (now >= this.ttlAt) {
       this.retire(true);
       return;
@@ -297,12 +300,12 @@ export class Session {
     const bucket = this.bucket!;
     const rate = this.host.rate();
     if (bucket.rate !== rate) bucket.setRate(rate); // stages ramp the rate of open sessions too
-    this.sendDue(now);
+    this.sendDue(now, until);
     // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket, up
     // to its burst, and an answer sends them (answered()). Waking every wheel slot meanwhile would
     // spin; a recheck now and then counts what overflowed and notices a drained send buffer.
     let next = bucket.due;
-    if (next <= now) next = now + BLOCKED_RECHECK_MS;
+    if (next <= until) next = now + BLOCKED_RECHECK_MS;
     if (this.nextReadToggle !== Infinity) next = Math.min(next, this.toggleReading(now));
     this.host.wake(this, Math.min(next, this.ttlAt));
   }
@@ -310,8 +313,10 @@ export class Session {
   /**
    * Send the requests that are due, while the in-flight bound and the send buffer allow. Slots that
    * overflowed the bucket's burst meanwhile are counted as dropped (and walk the mix like sent ones).
+   * Requests due after `now` but by `until` go out early; their latency then counts from the actual
+   * send (Recorder.response), never from a later intended time.
    */
-  private sendDue(now: number): void {
+  private sendDue(now: number, until = now): void {
     const bucket = this.bucket!;
     const host = this.host;
     const lost = bucket.overflow(now);
@@ -319,7 +324,7 @@ export class Session {
     const maxInFlight = host.profile.maxInFlight;
     const timeoutMs = host.profile.timeoutMs;
     const transport = this.transport!;
-    while (bucket.ready(now) && this.pending.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
+    while (bucket.ready(until) && this.pending.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
       const intended = bucket.take();
       const entry = host.mix[this.nextEntry()];
       const method = host.methodOf[entry];
@@ -329,7 +334,7 @@ export class Session {
         return;
       }
       method.sent++;
-      host.recorder.sendLagSumMs += now - intended;
+      if (now > intended) host.recorder.sendLagSumMs += now - intended;
       this.pending.set(id, { entry, intended, sentAt: now });
       host.trackTimeout(this, id, now + timeoutMs);
     }

@@ -70,6 +70,33 @@ export class Wheel<T extends Wakeable> {
     }
     if (until > this.cursor) this.cursor = until;
   }
+
+  /**
+   * Visit the items of the slots after the cursor up to `atMs` ahead of time, without moving the
+   * cursor: a visit that reschedules lands in a slot advance() still visits, and later advances
+   * (between ticks) keep their resolution. The engine's ticker uses it to send a little early.
+   */
+  peek(atMs: number, visit: (item: T) => void): void {
+    const until = Math.floor(atMs * this.slotsPerMs);
+    const mask = this.mask;
+    for (let at = this.cursor + 1; at <= until; at++) {
+      const index = at & mask;
+      const slot = this.slots[index];
+      if (slot.length === 0) continue;
+      this.slots[index] = this.spare;
+      for (let i = 0; i < slot.length; i++) {
+        const item = slot[i];
+        if (item.wakeSlot === at) {
+          item.wakeSlot = -1;
+          visit(item);
+        } else if (item.wakeSlot > at && (item.wakeSlot & mask) === index) {
+          this.slots[index].push(item);
+        }
+      }
+      slot.length = 0;
+      this.spare = slot;
+    }
+  }
 }
 
 /** A FIFO of request deadlines in typed arrays (deadlines are monotonic because the timeout is fixed). */
