@@ -30,13 +30,14 @@ export const workerFile = () => built('../worker/worker.js');
 const hostFile = () => built('./engine-host.js');
 
 /**
- * Engine threads get a small young generation. With V8's default (16 MB semi-spaces) a long run's
- * RSS kept growing for minutes as garbage got promoted and the old generation sized itself up
- * (bench/soak.mjs: +15.9% over 10 minutes); engines allocate little that outlives a request, so
- * a small nursery costs a few more, cheaper scavenges. Figures in bench/RESULTS.md ("soak").
- * BENCH_ENGINE_YOUNG_MB overrides it for measurements (0 = V8's default; not MCPLOAD_*: yargs reads those as options).
+ * Engine threads get a capped young generation (V8's default lets the semi-spaces grow to 16 MB
+ * each). With the default, a long run's RSS kept stepping up for minutes (bench/soak.mjs: +15.8%
+ * over 6 minutes, A/B in one run); capped at 6 MB it was flat, but depth-1 throughput dropped ~10%
+ * (more scavenges). 16 MB kept both: same req/s as the default at depth 1 and a flat soak.
+ * Figures in bench/RESULTS.md ("soak"). BENCH_ENGINE_YOUNG_MB overrides it for measurements
+ * (0 = V8's default; not MCPLOAD_*: yargs reads those as options).
  */
-const ENGINE_YOUNG_GENERATION_MB = Number(process.env.BENCH_ENGINE_YOUNG_MB ?? 6);
+const ENGINE_YOUNG_GENERATION_MB = Number(process.env.BENCH_ENGINE_YOUNG_MB ?? 16);
 
 export function newEngineWorker(engineId: number): Worker {
   const young = ENGINE_YOUNG_GENERATION_MB;
