@@ -17,14 +17,11 @@
  * Figures: requests/s, p50/p99 latency (mcpload: raw = from actual send), the generator's CPU time per
  * request (user+sys of the child, startup included) and the target's CPU share over the child's run.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startServe, runChild as runNode, tmpDir, machineLine, median, fmtInt, fmtMs, pct } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
@@ -42,81 +39,14 @@ const SAT_RATE = Number(args.rate);
 const LIGHT_RATE = Number(args['light-rate']);
 const EXTRA_DEPTHS = args['extra-depths'] ? args['extra-depths'].split(',').map(Number) : [];
 const FRAME_BYTES = 128; // message-bomber's messageSize: both clients send the same frames
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-const tmp = mkdtempSync(join(tmpdir(), 'mcpload-bench-'));
+const tmp = tmpDir();
 
-const children = new Set();
 let target;
 
-function cleanup() {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  if (target && target.exitCode === null) target.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  });
-}
-
-/** user+sys seconds of this process's reaped children, or of process `pid`. */
-function cpuSeconds(pid = 'self') {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // After "pid (comm) ": utime=11, stime=12, cutime=13, cstime=14 (0-based, state=0).
-  const [u, s, cu, cs] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-  return (pid === 'self' ? cu + cs : u + s) / CLK_TCK;
-}
-
-/** Busy CPU seconds of the whole machine (all processes), from /proc/stat. */
-function machineBusySeconds() {
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-}
-
-function startTarget() {
-  return new Promise((resolve, reject) => {
-    target = spawn(process.execPath, ['dist/bin.js', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('target did not start in 10 s:\n' + err)), 10_000);
-    target.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (ws:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    target.once('exit', (code) => reject(new Error(`target exited (${code}):\n${err}`)));
-  });
-}
-
 /** Run one child to completion (killed if it overruns), with its CPU time and the target's. */
-function runChild(argv) {
-  return new Promise((resolve, reject) => {
-    const cpu0 = cpuSeconds();
-    const targetCpu0 = cpuSeconds(target.pid);
-    const busy0 = machineBusySeconds();
-    const t0 = performance.now();
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const killer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 30) * 1000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(killer);
-      children.delete(child);
-      const wall = (performance.now() - t0) / 1000;
-      const cpu = cpuSeconds() - cpu0;
-      const targetCpu = cpuSeconds(target.pid) - targetCpu0;
-      // Everything else the machine ran meanwhile (other people's jobs, this script): the noise.
-      const otherCpuShare = Math.max(0, machineBusySeconds() - busy0 - cpu - targetCpu) / wall;
-      resolve({ code, out, err, wall, cpu, targetCpuShare: targetCpu / wall, otherCpuShare });
-    });
-  });
+async function runChild(argv) {
+  const c = await runNode(argv, { timeoutMs: (SECONDS + 30) * 1000, watch: [target.pid] });
+  return { ...c, targetCpuShare: c.watchCpu[0] / c.wall };
 }
 
 async function runRaw(url, depth) {
@@ -169,21 +99,12 @@ async function runMcpload(url, ratePerClient, tag) {
   };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmtInt = (x) => (x === undefined ? '' : Math.round(x).toLocaleString('en-US'));
-const fmtMs = (us) => (us === undefined ? '' : (us / 1000).toFixed(us < 10_000 ? 2 : 0));
-const pct = (x) => (x === undefined ? '' : `${Math.round(x * 100)}%`);
-
 async function main() {
-  const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? cpus()[0]?.model;
   console.log(`# mcpload baseline  ${new Date().toISOString()}`);
-  console.log(`node ${process.version}, ${cpus().length} cores, CPU: ${cpu}, ${process.platform} ${process.arch}`);
+  console.log(machineLine());
   console.log(`command: node bench/baseline.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --rate ${SAT_RATE} --light-rate ${LIGHT_RATE}${EXTRA_DEPTHS.length ? ' --extra-depths ' + EXTRA_DEPTHS.join(',') : ''}`);
-  const url = await startTarget();
+  target = await startServe();
+  const url = target.url;
   console.log(`target: node dist/bin.js serve --port 0  (pid ${target.pid}, ${url})\n`);
 
   const results = new Map(); // kind -> [result per round]
@@ -245,12 +166,8 @@ async function main() {
 }
 
 main()
-  .then(() => {
-    cleanup();
-    process.exit(0);
-  })
+  .then(() => process.exit(0))
   .catch((err) => {
     console.error('baseline: ' + (err.stack ?? err));
-    cleanup();
     process.exit(1);
   });

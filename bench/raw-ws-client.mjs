@@ -4,8 +4,13 @@
  * the MCP handshake, then keeps `depth` requests in flight (a response triggers the next request),
  * for a fixed time. No rate limiter, no timeouts, no reconnects, no threads: only what any client pays
  * per round trip (build frame, send, JSON.parse the reply, match its id, record latency).
+ * With --rate R it is open-loop instead: R requests/s in total on a 1 ms timer, round-robin over the
+ * connections, at most `depth` in flight per connection (the yardstick for mcpload at a fixed rate).
  *
  * Script:  node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws --connections 100 --depth 1 --duration 10 [--size 128]
+ *            [--method tools/call --params '{"name":"echo","arguments":{"text":""}}'] [--rate 40000] [--cork]
+ * --cork: frames sent in one event-loop turn on a connection go out in one TCP write (socket cork until
+ * the next tick), as mcpload and mcpload serve do.
  * Module:  import { runRawClient } from './raw-ws-client.mjs'; const r = await runRawClient({ url, ... });
  *
  * Prints (script) / returns (module) one JSON object:
@@ -15,6 +20,8 @@
  *   rps         roundTrips / seconds
  *   rpsWithDrain (roundTrips + drained) / seconds: mcpload's definition (its `ok` includes the drain)
  *   p50us, p99us, meanUs  latency from send to response, µs (hdr-histogram-js)
+ *   open loop only: rate, dropped (due while the connection had `depth` in flight),
+ *   intendedP50us, intendedP99us (latency from the intended send time, like mcpload's corrected)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -27,16 +34,32 @@ const PAD_KEY = 'mcpload/pad';
 const ID_DIGITS = 12;
 
 /**
- * Frame tails after the id, one per id digit count, padded like mcpload's (params._meta) so the whole
- * frame is exactly `size` bytes, or unpadded when `size` is below a bare ping (~45 B).
+ * Frame tails after the id, one per id digit count (index = digits), built like mcpload's
+ * (src/worker/frames.ts): the frame is padded to exactly `size` bytes with `params._meta["mcpload/pad"]`,
+ * or, when that wrapper does not fit, with spaces before the closing brace; a frame that does not fit
+ * even bare is sent bare (larger than `size`).
  */
-function pingTails(size) {
-  const bare = ',"method":"ping"}\n';
-  const withEmptyPad = `,"method":"ping","params":{"_meta":{"${PAD_KEY}":""}}}\n`;
+function requestTails(method, params, size) {
+  const tailText = (pad) => {
+    let p = params;
+    if (pad !== undefined) p = { ...(p ?? {}), _meta: { ...(p?._meta ?? {}), [PAD_KEY]: '' } };
+    let text = `,"method":${JSON.stringify(method)}`;
+    if (p) text += `,"params":${JSON.stringify(p)}`;
+    text += '}\n';
+    return pad ? text.replace(`"${PAD_KEY}":""`, `"${PAD_KEY}":"${pad}"`) : text;
+  };
+  const bare = tailText(undefined);
+  const wrapped = tailText('');
   const tails = [''];
   for (let digits = 1; digits <= ID_DIGITS; digits++) {
-    const pad = size - (HEAD.length + digits + withEmptyPad.length);
-    tails.push(pad < 0 ? bare : withEmptyPad.replace(`"${PAD_KEY}":""`, `"${PAD_KEY}":"${'x'.repeat(pad)}"`));
+    const fixed = HEAD.length + digits;
+    const room = size - fixed - Buffer.byteLength(wrapped);
+    if (room >= 0) tails.push(tailText('x'.repeat(room)));
+    else {
+      const spaces = Math.max(0, size - fixed - Buffer.byteLength(bare));
+      const at = bare.lastIndexOf('}');
+      tails.push(bare.slice(0, at) + ' '.repeat(spaces) + bare.slice(at));
+    }
   }
   return tails;
 }
@@ -74,14 +97,17 @@ function openSession(url, handshakeTimeoutMs) {
 }
 
 /**
- * @param {{ url: string, connections?: number, depth?: number, durationSeconds?: number, size?: number, frame?: string }} opts
- *   size: ping frame bytes (padded like mcpload); frame: a whole request frame to send instead of ping,
- *   containing `"id":0`, which is replaced per request.
+ * @param {{ url: string, connections?: number, depth?: number, durationSeconds?: number, size?: number,
+ *           method?: string, params?: object, frame?: string, rate?: number }} opts
+ *   size: request frame bytes, padded exactly like mcpload; method/params: the request (default ping);
+ *   frame: a whole request frame to send instead, containing `"id":0`, which is replaced per request.
+ *   rate: open loop instead of closed: `rate` requests/s in total, sent on a 1 ms timer round-robin over
+ *   the connections (each at most `depth` in flight; a request due on a full connection is dropped).
  */
 export async function runRawClient(opts) {
-  const { url, connections = 100, depth = 1, durationSeconds = 10, size = 64 } = opts;
+  const { url, connections = 100, depth = 1, durationSeconds = 10, size = 64, method = 'ping', params, rate = 0, cork = false } = opts;
   let head = HEAD;
-  let tails = pingTails(size);
+  let tails = requestTails(method, params, size);
   if (opts.frame) {
     const at = opts.frame.indexOf('"id":0');
     if (at < 0) throw new Error('--frame must contain "id":0');
@@ -91,7 +117,11 @@ export async function runRawClient(opts) {
     tails = Array(ID_DIGITS + 1).fill(tail);
   }
   const frameBytes = Buffer.byteLength(head + '1234' + tails[4]);
-  const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const newHist = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const hist = newHist();
+  /** Open loop only: latency from the intended send time (start + k / rate), like mcpload's corrected. */
+  const histIntended = newHist();
+  const openLoop = rate > 0;
 
   const sockets = await Promise.all(Array.from({ length: connections }, () => openSession(url, 10_000)));
 
@@ -100,9 +130,11 @@ export async function runRawClient(opts) {
   let drained = 0;
   let outstanding = 0;
   let errors = 0;
+  let dropped = 0;
   let resolveDrained;
   const allDrained = new Promise((r) => (resolveDrained = r));
-  // Power-of-two ring of send times per connection: ids in flight are always the last `depth` ones.
+  // Power-of-two ring of send times per connection: ids in flight are always the last `depth` ones
+  // (open loop: responses may come out of order only within a connection's window, still < depth).
   let ring = 1;
   while (ring < depth) ring <<= 1;
   const mask = ring - 1;
@@ -110,11 +142,29 @@ export async function runRawClient(opts) {
   const senders = [];
   for (const ws of sockets) {
     const sentAt = new Float64Array(ring);
+    const intendedAt = new Float64Array(ring);
     let nextId = 1;
-    const send = () => {
+    let inFlight = 0;
+    // --cork: the frames one event-loop turn sends on this connection leave in one TCP write (as mcpload
+    // and mcpload serve do), instead of one write per frame.
+    const tcp = ws._socket;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      tcp.uncork();
+    };
+    const send = (intended) => {
+      if (cork && !corked) {
+        corked = true;
+        tcp.cork();
+        process.nextTick(uncork);
+      }
       const id = nextId++;
-      sentAt[id & mask] = performance.now();
+      const now = performance.now();
+      sentAt[id & mask] = now;
+      intendedAt[id & mask] = intended ?? now;
       outstanding++;
+      inFlight++;
       const idText = '' + id;
       ws.send(head + idText + tails[idText.length]);
     };
@@ -123,11 +173,13 @@ export async function runRawClient(opts) {
       if (typeof msg.id !== 'number' || msg.id <= 0) return; // not an answer to our requests
       const now = performance.now();
       outstanding--;
+      inFlight--;
       if (msg.error !== undefined) errors++;
       if (measuring) {
         roundTrips++;
         hist.recordValue(Math.round((now - sentAt[msg.id & mask]) * 1000));
-        send();
+        if (openLoop) histIntended.recordValue(Math.round((now - intendedAt[msg.id & mask]) * 1000));
+        else send();
       } else {
         drained++;
         if (outstanding === 0) resolveDrained();
@@ -141,14 +193,35 @@ export async function runRawClient(opts) {
       else for (const line of text.split('\n')) if (line.trim()) onLine(line);
     });
     ws.on('error', () => errors++);
-    senders.push(send);
+    senders.push({ send, full: () => inFlight >= depth });
   }
 
-  // Every socket has its handler before the first request goes out; then fill each window.
+  // Every socket has its handler before the first request goes out.
   const start = performance.now();
-  for (const send of senders) for (let i = 0; i < depth; i++) send();
+  let ticker;
+  if (!openLoop) {
+    for (const { send } of senders) for (let i = 0; i < depth; i++) send();
+  } else {
+    // Request k is due at start + k * interval; each tick sends every request due by now.
+    const intervalMs = 1000 / rate;
+    let k = 0;
+    let next = 0;
+    const tick = () => {
+      const now = performance.now();
+      while (start + k * intervalMs <= now) {
+        const s = senders[next];
+        next = next + 1 === senders.length ? 0 : next + 1;
+        if (s.full()) dropped++;
+        else s.send(start + k * intervalMs);
+        k++;
+      }
+    };
+    tick();
+    ticker = setInterval(tick, 1);
+  }
   await new Promise((r) => setTimeout(r, durationSeconds * 1000));
   measuring = false;
+  clearInterval(ticker);
   const seconds = (performance.now() - start) / 1000;
   if (outstanding > 0) {
     let timer;
@@ -160,6 +233,9 @@ export async function runRawClient(opts) {
   return {
     connections,
     depth,
+    ...(openLoop ? { rate, dropped } : {}),
+    cork,
+    method: opts.frame ? 'frame' : method,
     frameBytes,
     roundTrips,
     drained,
@@ -170,6 +246,7 @@ export async function runRawClient(opts) {
     p50us: hist.getValueAtPercentile(50),
     p99us: hist.getValueAtPercentile(99),
     meanUs: round(hist.mean, 0),
+    ...(openLoop ? { intendedP50us: histIntended.getValueAtPercentile(50), intendedP99us: histIntended.getValueAtPercentile(99) } : {}),
   };
 }
 
@@ -186,11 +263,15 @@ async function main() {
       depth: { type: 'string', default: '1' },
       duration: { type: 'string', default: '10' },
       size: { type: 'string', default: '64' },
+      method: { type: 'string', default: 'ping' },
+      params: { type: 'string' },
       frame: { type: 'string' },
+      rate: { type: 'string', default: '0' },
+      cork: { type: 'boolean', default: false },
     },
   });
   if (!values.url) {
-    process.stderr.write('usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--frame JSON]\n');
+    process.stderr.write('usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R] [--cork]\n');
     process.exit(2);
   }
   const result = await runRawClient({
@@ -199,7 +280,11 @@ async function main() {
     depth: Number(values.depth),
     durationSeconds: Number(values.duration),
     size: Number(values.size),
+    method: values.method,
+    params: values.params ? JSON.parse(values.params) : undefined,
     frame: values.frame,
+    rate: Number(values.rate),
+    cork: values.cork,
   });
   process.stdout.write(JSON.stringify(result) + '\n');
 }

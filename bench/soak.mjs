@@ -8,14 +8,12 @@
  *
  * Both children (target and mcpload) are ended by PID; traffic stays on 127.0.0.1.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ROOT, track, startServe, stopChild, cpuSeconds, machineBusySeconds, tmpDir } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
@@ -27,39 +25,8 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.minutes) * 60;
 const WARMUP_S = Number(args.warmup);
 const EVERY_S = Number(args.every);
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-const tmp = mkdtempSync(join(tmpdir(), 'mcpload-soak-'));
+const tmp = tmpDir('mcpload-soak-');
 const reportPath = join(tmp, 'report.json');
-
-let target;
-let load;
-function cleanup() {
-  if (load && load.exitCode === null) load.kill('SIGKILL');
-  if (target && target.exitCode === null) target.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  });
-}
-
-/** user+sys CPU seconds of `pid` (0 once it is gone). */
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-
-/** Busy CPU seconds of the whole machine, from /proc/stat. */
-function machineBusySeconds() {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-}
 
 /** VmRSS of `pid` in MB, or undefined once the process is gone. */
 function rssMb(pid) {
@@ -71,28 +38,12 @@ function rssMb(pid) {
   }
 }
 
-function startTarget() {
-  return new Promise((resolve, reject) => {
-    target = spawn(process.execPath, ['dist/bin.js', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('target did not start in 10 s:\n' + err)), 10_000);
-    target.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (ws:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    target.once('exit', (code) => reject(new Error(`target exited (${code}):\n${err}`)));
-  });
-}
-
-const url = await startTarget();
+const target = await startServe();
+const url = target.url;
 const argv = ['dist/bin.js', '--profile', args.profile, '--url', url, '--duration', `${SECONDS}s`, '--quiet', '--metrics-port', '0', '--report', reportPath];
 const t0 = performance.now();
 const busy0 = machineBusySeconds();
-load = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+const load = track(spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
 let stdout = '';
 let stderr = '';
 load.stdout.on('data', (d) => (stdout += d));
@@ -115,8 +66,7 @@ const ownCpu = samples.at(-1)?.cpu ?? 0;
 const otherCpuShare = Math.max(0, machineBusySeconds() - busy0 - ownCpu) / wall;
 clearTimeout(killer);
 clearInterval(sampler);
-target.kill('SIGTERM');
-await new Promise((resolve) => (target.exitCode === null ? target.once('close', resolve) : resolve()));
+await stopChild(target.child, 'SIGTERM');
 
 const start = samples.find((s) => s.at >= WARMUP_S);
 // The end is the last sample while sending (after it come the drain and the report).
