@@ -165,6 +165,20 @@ async function serveCommand(args: Record<string, unknown>): Promise<number> {
   return EXIT.ok;
 }
 
+/**
+ * yargs reads every MCPLOAD_* variable as an option, so a stray one fails strict parsing as
+ * "Unknown argument: fooBar". Name the variable instead, which is what the user has to change.
+ */
+function unknownEnvironmentVariable(msg: string): string | undefined {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg.trim());
+  if (!m) return undefined;
+  for (const arg of m[1].split(', ')) {
+    const name = 'MCPLOAD_' + arg.replace(/[A-Z]/g, (c) => '_' + c).replace(/-/g, '_').toUpperCase();
+    if (process.env[name] !== undefined) return name;
+  }
+  return undefined;
+}
+
 async function mergeCommand(files: string[], args: { report?: string; html?: string; threshold?: string[] }): Promise<number> {
   const thresholds = parseThresholds(args.threshold);
   const report = mergeReportFiles(files);
@@ -244,8 +258,11 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
       result = Promise.resolve().then(() => validateCommand(args.file as string));
     })
     .fail((msg, err) => {
+      if (err instanceof McploadError) throw err;
+      const fromEnv = msg ? unknownEnvironmentVariable(msg) : undefined;
+      if (fromEnv) throw new UsageError(`environment variable ${fromEnv} is not an mcpload option: unset it or fix its name (see mcpload --help)`);
       // yargs' own messages can span lines ("Invalid values:\n  Argument: …"): keep them to one.
-      throw err instanceof McploadError ? err : new UsageError((msg ?? describe(err)).replace(/\s*\n\s*/g, ' ') + ' (see mcpload --help)');
+      throw new UsageError((msg ?? describe(err)).replace(/\s*\n\s*/g, ' ') + ' (see mcpload --help)');
     })
     .help()
     .version('0.1.0')

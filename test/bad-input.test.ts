@@ -96,6 +96,7 @@ const cases: Case[] = [
   { name: 'MCPLOAD_CLIENTS negative', args: () => [], env: { MCPLOAD_CLIENTS: '-3' }, says: /--clients: must be a whole number/ },
   { name: 'legacy CLIENT_COUNT not a number', args: () => [], env: { CLIENT_COUNT: 'many' }, says: /--clients: must be a whole number/ },
   { name: 'MCPLOAD_DRAIN_TIMEOUT not a duration', args: () => [], env: { MCPLOAD_DRAIN_TIMEOUT: 'soon' }, says: /--drain-timeout: "soon" is not a duration/ },
+  { name: 'MCPLOAD_* variable that is no option', args: () => [], env: { MCPLOAD_CLINETS: '5' }, says: /environment variable MCPLOAD_CLINETS is not an mcpload option/ },
 ];
 
 describe('bad input: exit 2, one line saying what and how to fix it', () => {
