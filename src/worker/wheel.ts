@@ -47,27 +47,7 @@ export class Wheel<T extends Wakeable> {
   /** Visit everything due up to `now`, in time order. */
   advance(now: number, visit: (item: T) => void): void {
     const until = Math.floor(now * this.slotsPerMs);
-    const mask = this.mask;
-    for (let at = this.cursor + 1; at <= until; at++) {
-      const index = at & mask;
-      const slot = this.slots[index];
-      if (slot.length === 0) continue;
-      // Swap in an empty array: visits may schedule into this same slot (for a later round).
-      this.slots[index] = this.spare;
-      this.cursor = at;
-      for (let i = 0; i < slot.length; i++) {
-        const item = slot[i];
-        if (item.wakeSlot === at) {
-          item.wakeSlot = -1;
-          visit(item);
-        } else if (item.wakeSlot > at && (item.wakeSlot & mask) === index) {
-          this.slots[index].push(item); // a later round of the wheel
-        }
-        // Otherwise it was rescheduled elsewhere: a stale entry, dropped.
-      }
-      slot.length = 0;
-      this.spare = slot;
-    }
+    this.visitSlots(until, visit, true);
     if (until > this.cursor) this.cursor = until;
   }
 
@@ -77,21 +57,27 @@ export class Wheel<T extends Wakeable> {
    * (between ticks) keep their resolution. The engine's ticker uses it to send a little early.
    */
   peek(atMs: number, visit: (item: T) => void): void {
-    const until = Math.floor(atMs * this.slotsPerMs);
+    this.visitSlots(Math.floor(atMs * this.slotsPerMs), visit, false);
+  }
+
+  private visitSlots(until: number, visit: (item: T) => void, moveCursor: boolean): void {
     const mask = this.mask;
     for (let at = this.cursor + 1; at <= until; at++) {
       const index = at & mask;
       const slot = this.slots[index];
       if (slot.length === 0) continue;
+      // Swap in an empty array: visits may schedule into this same slot (for a later round).
       this.slots[index] = this.spare;
+      if (moveCursor) this.cursor = at;
       for (let i = 0; i < slot.length; i++) {
         const item = slot[i];
         if (item.wakeSlot === at) {
           item.wakeSlot = -1;
           visit(item);
         } else if (item.wakeSlot > at && (item.wakeSlot & mask) === index) {
-          this.slots[index].push(item);
+          this.slots[index].push(item); // a later round of the wheel
         }
+        // Otherwise it was rescheduled elsewhere: a stale entry, dropped.
       }
       slot.length = 0;
       this.spare = slot;
