@@ -18,6 +18,7 @@ import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './ports.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
 import { threadCpuSeconds } from './thread-cpu.js';
+import { SnapshotClock } from './intervals.js';
 
 const TICK_MS = 1;
 /**
@@ -83,7 +84,7 @@ export class Engine implements SessionHost {
   private readonly t0: number;
   private currentRate: number;
   private ticker: NodeJS.Timeout | undefined;
-  private nextSnapshotAt: number;
+  private readonly snapshots: SnapshotClock;
   private elu = performance.eventLoopUtilization();
   private cpuAt = threadCpuSeconds();
   private notesLeft = NOTES_PER_INTERVAL;
@@ -139,7 +140,7 @@ export class Engine implements SessionHost {
     this.lastTick = now;
     this.wheel = new Wheel(now, WHEEL_SLOTS_PER_MS);
     this.currentRate = this.profile.rate;
-    this.nextSnapshotAt = this.t0 + config.snapshotIntervalMs;
+    this.snapshots = new SnapshotClock(this.t0, config.snapshotIntervalMs);
   }
 
   start(): void {
@@ -205,12 +206,9 @@ export class Engine implements SessionHost {
       this.wheel.peek(this.wakeUntil, this.wakeDue);
     }
     this.timeouts.expire(now, (slot, id) => this.sessions[slot].timedOut(id));
-    if (now >= this.nextSnapshotAt) {
+    if (now >= this.snapshots.nextAt) {
       // Snapshots close the intervals of the shared clock (t0 + k × interval), skipping any missed.
-      const interval = this.config.snapshotIntervalMs;
-      const closed = Math.floor((this.nextSnapshotAt - this.t0) / interval) - 1;
-      this.nextSnapshotAt = this.t0 + (Math.floor((now - this.t0) / interval) + 1) * interval;
-      this.events.snapshot(this.snapshot(false, closed));
+      this.events.snapshot(this.snapshot(false, this.snapshots.close(now)));
     }
     this.lastTick = now;
   }
@@ -308,7 +306,7 @@ export class Engine implements SessionHost {
   }
 
   /** `interval`: the interval the deltas belong to (default: the one under way now). */
-  snapshot(final: boolean, interval = Math.max(0, Math.floor((performance.now() - this.t0) / this.config.snapshotIntervalMs))): EngineSnapshot {
+  snapshot(final: boolean, interval = this.snapshots.current(performance.now())): EngineSnapshot {
     let connecting = 0;
     let open = 0;
     let failed = 0;
