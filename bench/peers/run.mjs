@@ -378,31 +378,24 @@ async function main() {
   // Ratios: per round (same conditions), then the median.
   const mcploads = [...results.keys()].filter((k) => k.startsWith('mcpload'));
   const peers = [...results.keys()].filter((k) => !k.startsWith('mcpload'));
-  console.log('\nmcpload / peer, round trips/s (median of per-round ratios; the target\'s count):');
-  for (const m of mcploads) {
-    const parts = [];
-    for (const p of peers) {
-      const n = Math.min(results.get(m).length, results.get(p).length);
-      if (!n) continue;
-      const ratios = [];
-      for (let i = 0; i < n; i++) ratios.push(results.get(m)[i].window.rps / results.get(p)[i].window.rps);
-      parts.push(`${median(ratios).toFixed(2)}x ${p}`);
+  /** One line per mcpload run: the median over rounds of ratio(mcpload round, peer round) for each peer. */
+  const printRatios = (title, ratio) => {
+    console.log(title);
+    for (const m of mcploads) {
+      const parts = [];
+      for (const p of peers) {
+        const n = Math.min(results.get(m).length, results.get(p).length);
+        if (!n) continue;
+        const ratios = [];
+        for (let i = 0; i < n; i++) ratios.push(ratio(results.get(m)[i].window, results.get(p)[i].window));
+        parts.push(`${median(ratios).toFixed(2)}x ${p}`);
+      }
+      console.log(`  ${m}: ${parts.join(', ')}`);
     }
-    console.log(`  ${m}: ${parts.join(', ')}`);
-  }
+  };
+  printRatios("\nmcpload / peer, round trips/s (median of per-round ratios; the target's count):", (m, p) => m.rps / p.rps);
   // CPU per round trip is less sensitive to the machine's other load than round trips/s.
-  console.log('peer / mcpload, generator CPU per round trip (median of per-round ratios; above 1: the peer costs more):');
-  for (const m of mcploads) {
-    const parts = [];
-    for (const p of peers) {
-      const n = Math.min(results.get(m).length, results.get(p).length);
-      if (!n) continue;
-      const ratios = [];
-      for (let i = 0; i < n; i++) ratios.push(results.get(p)[i].window.cpuUsPerReq / results.get(m)[i].window.cpuUsPerReq);
-      parts.push(`${median(ratios).toFixed(2)}x ${p}`);
-    }
-    console.log(`  ${m}: ${parts.join(', ')}`);
-  }
+  printRatios('peer / mcpload, generator CPU per round trip (median of per-round ratios; above 1: the peer costs more):', (m, p) => p.cpuUsPerReq / m.cpuUsPerReq);
   console.log('\ncolumns: rt/s (target) = ping answers the target sent per second over the steady window (1 s after the first');
   console.log('answered ping to 1 s before the last), the same count for every tool; rt/s (own count) = what the tool itself counts');
   console.log('(mcpload ok/duration; bare ws answers incl. drain/duration; Artillery frames received less the 100 initialize');
