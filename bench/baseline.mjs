@@ -17,10 +17,9 @@
  * Figures: requests/s, p50/p99 latency (mcpload: raw = from actual send), the generator's CPU time per
  * request (user+sys of the child, startup included) and the target's CPU share over the child's run.
  */
-import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServe, runChild as runNode, tmpDir, machineLine, median, fmtInt, fmtMs, pct } from './lib.mjs';
+import { startServe, runChild as runNode, mcploadFigures, tmpDir, machineLine, median, fmtInt, fmtMs, pct } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,30 +72,7 @@ async function runRaw(url, depth) {
 async function runMcpload(url, ratePerClient, tag) {
   const report = join(tmp, `${tag}.json`);
   const argv = ['dist/bin.js', '--url', url, '--profile', 'message-bomber', '--clients', String(CONNECTIONS), '--rate', String(ratePerClient), '--duration', `${SECONDS}s`, '--workers', '1', '--report', report, '--quiet'];
-  const c = await runChild(argv);
-  if (c.code !== 0) throw new Error(`mcpload exited ${c.code}: ${c.err.slice(-2000)}`);
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  rmSync(report);
-  const errs = Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
-  const okRate = r.requests.ok / r.durationSeconds;
-  return {
-    cmd: 'node ' + argv.join(' ').replace(report, 'OUT.json'),
-    // ok / window, like the raw client's rpsWithDrain: both count answers to requests sent in the window.
-    rps: okRate,
-    reportedRps: r.throughput.requestsPerSecond,
-    p50us: r.latency.raw.p50,
-    p99us: r.latency.raw.p99,
-    correctedP50us: r.latency.corrected.p50,
-    // Little's law: requests in flight = throughput x mean time in flight (raw latency), per session.
-    inFlight: (okRate * r.latency.raw.mean) / 1e6 / CONNECTIONS,
-    cpuUsPerReq: (c.cpu * 1e6) / r.requests.ok,
-    genCpuShare: c.cpu / c.wall,
-    targetCpuShare: c.targetCpuShare,
-    otherCpuShare: c.otherCpuShare,
-    dropped: r.requests.dropped,
-    sent: r.requests.sent,
-    notes: [r.requests.dropped ? `dropped ${r.requests.dropped} (${((100 * r.requests.dropped) / (r.requests.dropped + r.requests.sent)).toFixed(0)}% of due)` : '', ...errs].filter(Boolean).join(', '),
-  };
+  return mcploadFigures(await runChild(argv), argv, report, CONNECTIONS);
 }
 
 async function main() {

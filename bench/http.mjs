@@ -20,7 +20,6 @@
  * The raw client is this same file run with --client (a module-free, minimal loop: pool.request,
  * read the body, JSON.parse, match the id, record the latency).
  */
-import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -110,7 +109,7 @@ async function rawClient() {
 // ---- the comparison -------------------------------------------------------------------------------
 
 async function compare() {
-  const { startServe, runChild: runNode, tmpDir, machineLine, median, fmtInt, fmtMs, pct, loadAvg1 } = await import('./lib.mjs');
+  const { startServe, runChild: runNode, mcploadFigures, tmpDir, machineLine, median, fmtInt, fmtMs, pct, loadAvg1 } = await import('./lib.mjs');
   const ROUNDS = Number(args.rounds);
   const SAT_RATE = Number(args.rate);
   const tmp = tmpDir();
@@ -142,24 +141,7 @@ async function compare() {
   const runMcpload = async () => {
     const report = join(tmp, 'sat.json');
     const argv = ['dist/bin.js', '--url', url, '--profile', 'message-bomber', '--clients', String(CONNECTIONS), '--rate', String(SAT_RATE), '--duration', `${SECONDS}s`, '--workers', '1', '--metrics-port', '0', '--report', report, '--quiet'];
-    const c = await runChild(argv);
-    if (c.code !== 0) throw new Error(`mcpload exited ${c.code}: ${c.err.slice(-2000)}`);
-    const r = JSON.parse(readFileSync(report, 'utf8'));
-    rmSync(report);
-    const okRate = r.requests.ok / r.durationSeconds;
-    const errs = Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
-    return {
-      cmd: 'node ' + argv.join(' ').replace(report, 'OUT.json'),
-      rps: okRate,
-      p50us: r.latency.raw.p50,
-      p99us: r.latency.raw.p99,
-      inFlight: (okRate * r.latency.raw.mean) / 1e6 / CONNECTIONS,
-      cpuUsPerReq: (c.cpu * 1e6) / r.requests.ok,
-      genCpuShare: c.cpu / c.wall,
-      targetCpuShare: c.targetCpuShare,
-      otherCpuShare: c.otherCpuShare,
-      notes: [r.requests.dropped ? `dropped ${r.requests.dropped} (${((100 * r.requests.dropped) / (r.requests.dropped + r.requests.sent)).toFixed(0)}% of due)` : '', ...errs].filter(Boolean).join(', '),
-    };
+    return mcploadFigures(await runChild(argv), argv, report, CONNECTIONS);
   };
 
   console.log(`# mcpload Streamable HTTP vs raw undici  ${new Date().toISOString()}`);

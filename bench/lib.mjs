@@ -262,3 +262,34 @@ export function printTable(headers, rows, { align, log = console.log } = {}) {
   log(`|${headers.map((_, i) => (al[i] === 'r' ? '---:' : '---')).join('|')}|`);
   for (const row of rows) log(`| ${row.map((c) => (c === undefined || c === null ? '' : String(c))).join(' | ')} |`);
 }
+
+/**
+ * Read a finished mcpload child (`c` from runChild, with `targetCpuShare`; argv wrote its JSON report to
+ * `report`) into the figures the bench tables share:
+ * answered/s over the window (like the raw clients' rpsWithDrain), raw p50/p99, requests in flight per
+ * connection by Little's law (throughput x mean raw latency), CPU per answered request, CPU shares.
+ */
+export function mcploadFigures(c, argv, report, connections) {
+  if (c.code !== 0) throw new Error(`mcpload exited ${c.code}: ${c.err.slice(-2000)}`);
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  rmSync(report);
+  const errs = Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  const okRate = r.requests.ok / r.durationSeconds;
+  const { sent, dropped } = r.requests;
+  return {
+    cmd: 'node ' + argv.join(' ').replace(report, 'OUT.json'),
+    rps: okRate,
+    reportedRps: r.throughput.requestsPerSecond,
+    p50us: r.latency.raw.p50,
+    p99us: r.latency.raw.p99,
+    correctedP50us: r.latency.corrected.p50,
+    inFlight: (okRate * r.latency.raw.mean) / 1e6 / connections,
+    cpuUsPerReq: (c.cpu * 1e6) / r.requests.ok,
+    genCpuShare: c.cpu / c.wall,
+    targetCpuShare: c.targetCpuShare,
+    otherCpuShare: c.otherCpuShare,
+    dropped,
+    sent,
+    notes: [dropped ? `dropped ${dropped} (${((100 * dropped) / (dropped + sent)).toFixed(0)}% of due)` : '', ...errs].filter(Boolean).join(', '),
+  };
+}
