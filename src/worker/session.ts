@@ -300,7 +300,10 @@ export class Session {
     const bucket = this.bucket!;
     const rate = this.host.rate();
     if (bucket.rate !== rate) bucket.setRate(rate); // stages ramp the rate of open sessions too
-    this.sendDue(now, until);
+    // `now` is when the engine began this wake-up's batch of sessions; this session's requests are
+    // built and queued only now, after the ones before it, so their send time is read here.
+    const sendAt = performance.now();
+    this.sendDue(sendAt, until > sendAt ? until : sendAt);
     // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket, up
     // to its burst, and an answer sends them (answered()). Waking every wheel slot meanwhile would
     // spin; a recheck now and then counts what overflowed and notices a drained send buffer.

@@ -66,9 +66,18 @@ const TEXT = { binary: false } as const;
 /** The TCP socket under a ws connection (ws keeps it in `_socket`; not part of its typings). */
 type WithSocket = { _socket: import('node:net').Socket | null };
 
-function uncork(t: WebSocketTransport): void {
-  t.corked = false;
-  (t.ws as unknown as WithSocket)._socket?.uncork();
+/** Transports corked in this turn of the event loop; one nextTick uncorks them all. */
+const corkedNow: WebSocketTransport[] = [];
+
+function uncorkAll(): void {
+  // A transport corked while this runs (a write callback sending again) joins the list and is
+  // uncorked in this same pass.
+  for (let i = 0; i < corkedNow.length; i++) {
+    const t = corkedNow[i];
+    t.corked = false;
+    (t.ws as unknown as WithSocket)._socket?.uncork();
+  }
+  corkedNow.length = 0;
 }
 
 /** A ws connection behind the Transport interface; methods on the prototype, nothing per instance. */
@@ -88,7 +97,7 @@ class WebSocketTransport implements Transport {
       if (socket) {
         this.corked = true;
         socket.cork();
-        process.nextTick(uncork, this);
+        if (corkedNow.push(this) === 1) process.nextTick(uncorkAll);
       }
     }
     ws.send(frame, TEXT);
