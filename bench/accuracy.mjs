@@ -8,8 +8,9 @@
  *   b  stall: the normal profile against `serve --stall-every 10s --stall-for 1s`; corrected vs raw
  *      latency (p50, p99, max): does the corrected p99 show the stall and the raw p99 not?
  *   c  generator-added latency: the bare client's max rate (closed loop, depth 64), then mcpload (open
- *      model, generated profile) and the bare client in open loop (--rate), both at 50% of it with the
- *      same connections; p50 of each and the differences (target: mcpload p50 - bare p50 <= 100 µs).
+ *      model, generated profile), mcpload --spin (sends on time instead of per 1 ms tick, a busy core)
+ *      and the bare client in open loop (--rate), all at 50% of it with the same connections; p50 of
+ *      each and the differences (target: mcpload p50 - bare p50 <= 100 µs).
  *
  *   npm run build && node bench/accuracy.mjs [--parts a,b,c] [--seconds 20] [--slow-seconds 100]
  *        [--stall-seconds 35] [--latency-seconds 10] [--rounds 3] [--connections 100] [--size 64] [--workers 1]
@@ -227,9 +228,9 @@ async function latencyAt(t, max, fraction) {
   let mCmd;
   let bCmd;
   for (let round = 1; round <= ROUNDS; round++) {
-    const m = async () => {
-      const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS)], [t.pid]);
-      mCmd = cmd.replace(file, 'LATENCY_PROFILE.json');
+    const m = async (spin = false) => {
+      const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS), ...(spin ? ['--spin'] : [])], [t.pid]);
+      if (!spin) mCmd = cmd.replace(file, 'LATENCY_PROFILE.json');
       return { rps: r.requests.ok / r.durationSeconds, corrected: r.latency.corrected.p50, raw: r.latency.raw.p50, correctedP99: r.latency.corrected.p99, rawP99: r.latency.raw.p99, other: run.otherCpuShare, genCpu: run.cpu / run.wall, load, notes: errorText(r) };
     };
     const b = async () => {
@@ -241,17 +242,21 @@ async function latencyAt(t, max, fraction) {
       return { rps: j.rpsWithDrain, p50: j.p50us, p99: j.p99us, intended: j.intendedP50us, other: run.otherCpuShare, genCpu: run.cpu / run.wall, load: loadAvg1(), dropped: j.dropped };
     };
     let mr;
+    let sr;
     let br;
     if (round % 2) {
       mr = await m();
+      sr = await m(true);
       br = await b();
     } else {
       br = await b();
+      sr = await m(true);
       mr = await m();
     }
-    rows.push({ m: mr, b: br });
+    rows.push({ m: mr, s: sr, b: br });
+    const line = (name, x) => `${name} ${fmtInt(x.rps)} req/s corrected p50 ${x.corrected} µs raw p50 ${x.raw} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)})${x.notes ? ' [' + x.notes + ']' : ''}`;
     console.log(
-      `  round ${round}: mcpload ${fmtInt(mr.rps)} req/s corrected p50 ${mr.corrected} µs raw p50 ${mr.raw} µs (CPU ${pct(mr.genCpu)}, other ${pct(mr.other)})${mr.notes ? ' [' + mr.notes + ']' : ''}; ` +
+      `  round ${round}: ${line('mcpload', mr)}; ${line('--spin', sr)}; ` +
         `bare ${fmtInt(br.rps)} req/s p50 ${br.p50} µs, from intended ${br.intended} µs (CPU ${pct(br.genCpu)}, other ${pct(br.other)})${br.dropped ? ' [dropped ' + br.dropped + ']' : ''}`,
     );
   }
@@ -262,22 +267,31 @@ async function latencyAt(t, max, fraction) {
     [
       ['mcpload corrected p50 (from intended send)', med((x) => x.m.corrected)],
       ['mcpload raw p50 (from actual send)', med((x) => x.m.raw)],
+      ['mcpload --spin corrected p50 / raw p50', `${med((x) => x.s.corrected)} / ${med((x) => x.s.raw)}`],
       ['bare p50 (from send)', med((x) => x.b.p50)],
       ['bare p50 from its intended time (1 ms timer)', med((x) => x.b.intended)],
       ['**mcpload corrected p50 - bare p50**', `**${med((x) => x.m.corrected - x.b.p50)}**`],
       ['mcpload raw p50 - bare p50', med((x) => x.m.raw - x.b.p50)],
+      ['**mcpload --spin corrected p50 - bare p50**', `**${med((x) => x.s.corrected - x.b.p50)}**`],
       ['mcpload corrected p99 / raw p99', `${med((x) => x.m.correctedP99)} / ${med((x) => x.m.rawP99)}`],
+      ['mcpload --spin corrected p99 / raw p99', `${med((x) => x.s.correctedP99)} / ${med((x) => x.s.rawP99)}`],
       ['bare p99 (from send)', med((x) => x.b.p99)],
-      ['achieved req/s mcpload / bare', `${fmtInt(med((x) => x.m.rps))} / ${fmtInt(med((x) => x.b.rps))}`],
-      ['other CPU (mcpload runs / bare runs)', `${pct(med((x) => x.m.other))} / ${pct(med((x) => x.b.other))}`],
+      ['achieved req/s mcpload / --spin / bare', `${fmtInt(med((x) => x.m.rps))} / ${fmtInt(med((x) => x.s.rps))} / ${fmtInt(med((x) => x.b.rps))}`],
+      ['CPU, whole process (mcpload / --spin / bare)', `${pct(med((x) => x.m.genCpu))} / ${pct(med((x) => x.s.genCpu))} / ${pct(med((x) => x.b.genCpu))}`],
+      ['other CPU (mcpload / --spin / bare runs)', `${pct(med((x) => x.m.other))} / ${pct(med((x) => x.s.other))} / ${pct(med((x) => x.b.other))}`],
     ],
     { align: 'lr' },
   );
-  const added = med((x) => x.m.corrected - x.b.p50);
-  const fellBehind = rows.some((x) => x.m.notes || x.b.dropped);
-  console.log(`\nmcpload p50 - bare p50 <= 100 µs at ${Math.round(fraction * 100)}% of max (the target is set at 50%): ${added <= 100 ? 'met' : 'NOT met'} (${added} µs, differences are medians of per-round differences)`);
+  const verdict = (pick, name) => {
+    const added = med((x) => pick(x).corrected - x.b.p50);
+    console.log(`${name} p50 - bare p50 <= 100 µs at ${Math.round(fraction * 100)}% of max (the target is set at 50%): ${added <= 100 ? 'met' : 'NOT met'} (${added} µs, the median of per-round differences)`);
+  };
+  console.log();
+  verdict((x) => x.m, 'mcpload');
+  verdict((x) => x.s, 'mcpload --spin');
+  const fellBehind = rows.some((x) => x.m.notes || x.s.notes || x.b.dropped);
   if (fellBehind) console.log('WARNING: drops or errors in some rounds: a generator or the target did not keep up at this rate, the comparison is not at 50% load');
-  console.log(`commands:\n  bare max: node ${bareArgv('ws://127.0.0.1:PORT/mcp/ws', LAT_SECONDS, ['--depth', '64']).join(' ')}\n  mcpload: ${mCmd}\n  bare:    ${bCmd}`);
+  console.log(`commands:\n  bare max: node ${bareArgv('ws://127.0.0.1:PORT/mcp/ws', LAT_SECONDS, ['--depth', '64']).join(' ')}\n  mcpload: ${mCmd} [--spin]\n  bare:    ${bCmd}`);
 }
 
 async function main() {

@@ -53,7 +53,8 @@ function runOptions(y: Argv) {
     .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], default: 'info' })
     .option('drain-timeout', { type: 'string', describe: 'on stop (end of run, SIGTERM/SIGINT), wait this long at most for in-flight responses; a second signal stops at once', default: '5s' })
     .option('ca', { type: 'string', describe: 'PEM file of the CA to verify wss:// servers against (instead of the system CAs)' })
-    .option('insecure', { type: 'boolean', describe: 'do not verify wss:// certificates (test setups only)', default: false });
+    .option('insecure', { type: 'boolean', describe: 'do not verify wss:// certificates (test setups only)', default: false })
+    .option('spin', { type: 'boolean', describe: 'send on time to 1/16 ms instead of per 1 ms tick, at the cost of one busy core per engine', default: false });
 }
 
 type RunArgs = Awaited<ReturnType<ReturnType<typeof runOptions>['parse']>>;
@@ -87,6 +88,7 @@ async function runCommand(args: RunArgs): Promise<number> {
     drainTimeout: args['drain-timeout'],
     ca: args.ca,
     insecure: args.insecure,
+    spin: args.spin,
   };
   const opts = resolveRunOptions(raw);
   // With the built-in target in this process, leave it a core.

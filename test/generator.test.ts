@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('generator-limited', () => {
-  it('is flagged when the engine cannot keep up with its schedule', async () => {
+  it.each([false, true])('is flagged when the engine cannot keep up with its schedule (spin %s)', async (spin) => {
     const target = await startTarget({ port: 0 });
     targets.push(target);
     // 20 sessions asking 20,000 req/s each from one event loop that also runs the target.
@@ -29,6 +29,7 @@ describe('generator-limited', () => {
       profile: { rate: 20_000, burst: 1000, maxInFlight: 4096 },
       durationMs: 1500,
       drainMs: 500,
+      spin,
     });
     const intervals = snapshots.filter((s) => !s.final && s.sessionsOpen > 0);
     const limited = intervals.filter(generatorLimited);
@@ -39,16 +40,18 @@ describe('generator-limited', () => {
     expect(limited.length).toBeGreaterThan(0);
   });
 
-  it('is not flagged when a slow target holds requests back while the engine idles', async () => {
+  it.each([false, true])('is not flagged when a slow target holds requests back while the engine idles (spin %s)', async (spin) => {
     const target = await startTarget({ port: 0, delayMs: 200 });
     targets.push(target);
-    // Two in flight per session and a 200 ms answer: tokens wait and overflow, but the loop is idle.
+    // Two in flight per session and a 200 ms answer: tokens wait and overflow, but the loop is idle
+    // (spinning, it is busy to the OS but moves no bytes in most turns).
     const { snapshots, total } = await runEngine({
       url: target.url,
       clients: 4,
       profile: { rate: 100, burst: 5, maxInFlight: 2 },
       durationMs: 1500,
       drainMs: 500,
+      spin,
     });
     const intervals = snapshots.filter((s) => !s.final && s.sessionsOpen > 0);
     expect(total.dropped).toBeGreaterThan(0); // the target really did hold the rate back
@@ -91,5 +94,42 @@ describe('requests sent ahead of their time', () => {
     // Raw: from the sends (0.7 ms and 1 ms).
     expect(m.latencyRaw.getValueAtPercentile(0)).toBe(700);
     expect(m.latencyRaw.getValueAtPercentile(100)).toBe(1000);
+  });
+});
+
+describe('--spin', () => {
+  it('keeps the engine polling its schedule while sending, records it in the report, and stops with the run', async () => {
+    const target = await startTarget({ port: 0 });
+    targets.push(target);
+    const dir = mkdtempSync(join(tmpdir(), 'mcpload-spin-'));
+    try {
+      // 4 sessions at 20 req/s: an engine that sleeps between ticks uses almost no CPU; a spinning one
+      // uses its core all the time (its loop never blocks), yet reports itself mostly idle: turns that
+      // moved no bytes count as idle. The run must also end: a spin that outlived the sending would
+      // keep the engine thread, and the process, alive.
+      const run = async (spin: boolean) => {
+        const report = join(dir, `${spin}.json`);
+        const args = ['--url', target.url, '--clients', '4', '--rate', '20', '--workers', '1', '--duration', '2s', '--quiet', '--report', report];
+        const r = await runCli(spin ? [...args, '--spin'] : args);
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(readFileSync(report, 'utf8'));
+      };
+      const spun = await run(true);
+      const slept = await run(false);
+      const g = (r: { generator: { cpuSeconds: number; maxLoopUtilization: number } }) => `engine CPU ${r.generator.cpuSeconds.toFixed(2)} s, loop ${r.generator.maxLoopUtilization.toFixed(3)}`;
+      console.log(`--spin: ${g(spun)}; without: ${g(slept)}`);
+      for (const r of [spun, slept]) {
+        expect(r.requests.sent).toBeGreaterThan(100);
+        expect(r.requests.ok).toBe(r.requests.sent);
+      }
+      expect(spun.config.spin).toBe(true);
+      expect(slept.config.spin).toBeUndefined();
+      expect(spun.generator.cpuSeconds).toBeGreaterThan(0.5);
+      expect(spun.generator.cpuSeconds).toBeGreaterThan(5 * slept.generator.cpuSeconds);
+      expect(spun.generator.maxLoopUtilization).toBeLessThan(0.5);
+      expect(slept.generator.maxLoopUtilization).toBeLessThan(0.5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -56,6 +56,7 @@ export interface RawRunOptions {
   drainTimeout?: string;
   ca?: string;
   insecure?: boolean;
+  spin?: boolean;
 }
 
 /**
@@ -263,6 +264,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     htmlPath: raw.html,
     drainMs,
     ...(tls ? { tls } : {}),
+    ...(raw.spin ? { spin: true } : {}),
   };
 }
 

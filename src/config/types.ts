@@ -104,6 +104,12 @@ export interface RunOptions {
   drainMs?: number;
   /** wss:// verification: absent = against the system CAs. */
   tls?: TlsOptions;
+  /**
+   * --spin: engines poll their send schedule in a busy loop between socket events instead of sleeping
+   * until the next 1 ms tick. Requests leave on time (to 1/16 ms) instead of in bursts per tick, at the
+   * cost of one busy core per engine thread (bench/accuracy.mjs, part c).
+   */
+  spin?: boolean;
 }
 
 /** TLS settings for wss:// targets. Plain data: it crosses into engine threads. */

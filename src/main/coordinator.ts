@@ -118,6 +118,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
       drainMs: this.opts.drainMs ?? DEFAULT_DRAIN_MS,
       tls: this.opts.tls,
+      spin: this.opts.spin ?? false,
     };
   }
 

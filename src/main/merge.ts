@@ -8,6 +8,7 @@
  * - durationSeconds is the longest replica's window; startedAt the earliest start, endedAt the latest end;
  * - config: clients, workers and connect rates add up; ratePerClient and messageSize are client-weighted means;
  *   URLs are the union; protocolVersion and profile the distinct values joined by '+';
+ *   spin only when every replica spun;
  * - sessions: wanted, peak, established and reconnects add up (the peak is then the sum of each replica's peak:
  *   the concurrent peak when replicas held their sessions at the same time, as in steady state);
  * - timeline: points are aligned on the wall clock (second N of the merged timeline is N seconds after the earliest
@@ -196,6 +197,8 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       workers: total((r) => r.config.workers),
       protocolVersion: distinct(rs.map((r) => r.config.protocolVersion)).join('+'),
       connectRate: total((r) => r.config.connectRate),
+      // Spun only if every replica did: a mixed merge's latencies are not all on-time sends.
+      ...(rs.every((r) => r.config.spin) ? { spin: true as const } : {}),
     },
     requests: {
       sent: total((r) => r.requests.sent),

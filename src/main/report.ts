@@ -41,6 +41,8 @@ export interface RunReport {
     workers: number;
     protocolVersion: string;
     connectRate: number;
+    /** Present when the engines ran with --spin (sends on time, a busy core each). */
+    spin?: true;
   };
   requests: { sent: number; ok: number; failed: number; dropped: number; successRate: number };
   /** Latency in microseconds: corrected = from the intended send time; raw = from the actual send time. */
@@ -165,6 +167,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       workers: meta.workers,
       protocolVersion: opts.protocolVersion,
       connectRate: opts.connectRate,
+      ...(opts.spin ? { spin: true as const } : {}),
     },
     requests: { sent: t.sent, ok: t.ok, failed, dropped: t.dropped, successRate: t.ok + failed > 0 ? t.ok / (t.ok + failed) : 0 },
     latency: { unit: 'us', corrected: summarize(agg.latency), raw: summarize(agg.latencyRaw) },

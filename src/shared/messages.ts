@@ -33,6 +33,8 @@ export interface EngineConfig {
   drainMs: number;
   /** wss:// verification (--ca, --insecure); absent = against the system CAs. */
   tls?: TlsOptions;
+  /** --spin: poll the send schedule in a busy loop between socket events (RunOptions.spin). */
+  spin?: boolean;
 }
 
 /** Per-method counters (deltas since the previous snapshot) and latency histograms (deltas, encoded). */

@@ -146,7 +146,29 @@ export class Engine implements SessionHost {
   start(): void {
     if (this.ticker) return;
     this.ticker = setInterval(() => this.tick(), TICK_MS);
+    if (this.config.spin) setImmediate(this.spin);
   }
+
+  /**
+   * --spin: look at the wheel once per event-loop turn (a setImmediate chain keeps libuv from
+   * sleeping), so requests leave within a wheel slot of their time even on an idle engine, instead
+   * of in the ticker's bursts. Ends when sending stops. A spinning loop is never idle to
+   * eventLoopUtilization, so turns that neither read nor wrote a byte are counted as idle here.
+   */
+  private readonly spin = (): void => {
+    const now = performance.now();
+    const rec = this.recorder;
+    const seen = rec.bytesReceived + rec.bytesSent;
+    if (seen === this.spinSeen) this.spinIdleMs += now - this.spinAt;
+    this.spinSeen = seen;
+    this.spinAt = now;
+    this.poll();
+    if (this.sending) setImmediate(this.spin);
+  };
+  /** --spin: time in turns that moved no bytes, this snapshot interval (ms). */
+  private spinIdleMs = 0;
+  private spinAt = 0;
+  private spinSeen = -1;
 
   rate(): number {
     return this.currentRate;
@@ -319,6 +341,9 @@ export class Engine implements SessionHost {
     }
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();
+    const elapsedMs = elu.idle + elu.active;
+    const loopUtilization = this.config.spin && elapsedMs > 0 ? Math.max(0, 1 - this.spinIdleMs / elapsedMs) : elu.utilization;
+    this.spinIdleMs = 0;
     this.notesLeft = NOTES_PER_INTERVAL;
     const loopLagMs = this.loopLagMs;
     this.loopLagMs = 0;
@@ -337,7 +362,7 @@ export class Engine implements SessionHost {
       sessionsFailed: failed,
       inFlight,
       targetRate: this.sending ? open * this.currentRate : 0,
-      loopUtilization: elu.utilization,
+      loopUtilization,
       cpuSeconds,
       sendingStoppedAtMs: this.sendingStoppedAtMs,
     });

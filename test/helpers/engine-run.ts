@@ -24,6 +24,8 @@ export interface EngineRunOptions {
   protocolVersion?: string;
   /** New sessions per second; 0 (default) = all at once. */
   connectRate?: number;
+  /** --spin: the engine polls its schedule every event-loop turn. */
+  spin?: boolean;
 }
 
 export interface MethodTotals {
@@ -94,6 +96,7 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
     startAtMs: Date.now(),
     snapshotIntervalMs: 200,
     drainMs,
+    spin: opts.spin ?? false,
   };
   const snapshots: EngineSnapshot[] = [];
   const notes: string[] = [];
