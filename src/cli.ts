@@ -181,6 +181,36 @@ function unknownEnvironmentVariable(msg: string): string | undefined {
   return undefined;
 }
 
+/** The boolean options of every command. */
+const BOOLEAN_OPTIONS = ['quiet', 'insecure', 'spin', 'abort-on-fail', 'sse'];
+const YES = new Set(['true', '1', 'yes', 'on']);
+const NO = new Set(['false', '0', 'no', 'off']);
+
+function yesNo(value: string, where: string): 'true' | 'false' {
+  const v = value.trim().toLowerCase();
+  if (YES.has(v)) return 'true';
+  if (NO.has(v)) return 'false';
+  throw new UsageError(`${where}: "${value}" is not a yes/no value; write true or false (1/0, yes/no and on/off work too)`);
+}
+
+/**
+ * yargs takes only "true" and "false" for a boolean given a value (--quiet=1, MCPLOAD_QUIET=1) and
+ * silently reads anything else as false, so MCPLOAD_QUIET=1 in a stack file would not quiet anything.
+ * The usual spellings are translated; anything else is bad input.
+ */
+export function normalizeBooleans(argv: string[], env: NodeJS.ProcessEnv): string[] {
+  for (const name of BOOLEAN_OPTIONS) {
+    const key = 'MCPLOAD_' + name.replace(/-/g, '_').toUpperCase();
+    const value = env[key];
+    if (value !== undefined) env[key] = yesNo(value, `environment variable ${key}`);
+  }
+  return argv.map((arg) => {
+    const m = /^--([a-z-]+)=([^]*)$/.exec(arg);
+    if (!m || !BOOLEAN_OPTIONS.includes(m[1])) return arg;
+    return `--${m[1]}=${yesNo(m[2], `--${m[1]}`)}`;
+  });
+}
+
 async function mergeCommand(files: string[], args: { report?: string; html?: string; threshold?: string[] }): Promise<number> {
   const thresholds = parseThresholds(args.threshold);
   const report = mergeReportFiles(files);
@@ -210,8 +240,14 @@ function validateCommand(file: string): number {
   return EXIT.ok;
 }
 
-export async function main(argv = hideBin(process.argv)): Promise<number> {
+export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
   applyLegacyEnv(process.env);
+  let argv: string[];
+  try {
+    argv = normalizeBooleans(rawArgv, process.env);
+  } catch (err) {
+    return reportFailure(err);
+  }
   let result: Promise<number> = Promise.resolve(EXIT.ok);
   const parser = yargs(argv)
     .scriptName('mcpload')
@@ -273,11 +309,16 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     await parser.parseAsync();
     return await result;
   } catch (err) {
-    if (err instanceof McploadError) {
-      process.stderr.write(`mcpload: ${err.message}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`mcpload: ${describe(err)}\n`);
-    return EXIT.badInput;
+    return reportFailure(err);
   }
+}
+
+/** One line on stderr; the exit code of an mcpload error, else bad input. */
+function reportFailure(err: unknown): number {
+  if (err instanceof McploadError) {
+    process.stderr.write(`mcpload: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`mcpload: ${describe(err)}\n`);
+  return EXIT.badInput;
 }

@@ -97,6 +97,8 @@ const cases: Case[] = [
   { name: 'legacy CLIENT_COUNT not a number', args: () => [], env: { CLIENT_COUNT: 'many' }, says: /--clients: must be a whole number/ },
   { name: 'MCPLOAD_DRAIN_TIMEOUT not a duration', args: () => [], env: { MCPLOAD_DRAIN_TIMEOUT: 'soon' }, says: /--drain-timeout: "soon" is not a duration/ },
   { name: 'MCPLOAD_* variable that is no option', args: () => [], env: { MCPLOAD_CLINETS: '5' }, says: /environment variable MCPLOAD_CLINETS is not an mcpload option/ },
+  { name: 'MCPLOAD_QUIET not a yes/no value', args: () => [], env: { MCPLOAD_QUIET: 'loud' }, says: /environment variable MCPLOAD_QUIET: "loud" is not a yes\/no value; write true or false/ },
+  { name: '--spin=<not a yes/no value>', args: () => ['--spin=maybe'], says: /--spin: "maybe" is not a yes\/no value; write true or false/ },
 ];
 
 describe('bad input: exit 2, one line saying what and how to fix it', () => {

@@ -47,6 +47,23 @@ describe('mcpload run', () => {
     expect(target.stats().sessionsTotal).toBe(3);
   });
 
+  it('reads 1/0, yes/no, on/off as booleans, from the environment and as --flag=value', async () => {
+    // yargs alone reads MCPLOAD_QUIET=1 and --spin=yes as false, silently.
+    target = await startTarget({ port: 0 });
+    const run = async (args: string[], env: Record<string, string>) => {
+      const report = join(dir, 'booleans.json');
+      const r = await runCli(['--url', target!.url, '--clients', '2', '--rate', '5', '--duration', '2s', '--progress-interval', '1s', '--report', report, ...args], { env });
+      expect(r.code, r.stderr).toBe(0);
+      return { stderr: r.stderr, config: JSON.parse(readFileSync(report, 'utf8')).config };
+    };
+    const on = await run(['--spin=yes'], { MCPLOAD_QUIET: '1' });
+    expect(on.stderr).not.toMatch(/sessions \d+\/\d+ \| sent/);
+    expect(on.config.spin).toBe(true);
+    const off = await run([], { MCPLOAD_QUIET: 'off', MCPLOAD_SPIN: '0' });
+    expect(off.stderr).toMatch(/sessions \d+\/\d+ \| sent/);
+    expect(off.config.spin).toBeUndefined();
+  });
+
   it('exits 3 when no session can be established', async () => {
     const closed = await startTarget({ port: 0 });
     const url = closed.url;
