@@ -52,6 +52,11 @@ export class TokenBucket {
     return this.due <= now;
   }
 
+  /** True when at least two requests are due at `now`. */
+  readyTwo(now: number): boolean {
+    return this.due + this.intervalMs <= now;
+  }
+
   /** Take the due slot: returns its intended time and moves the schedule on. */
   take(): number {
     const intended = this.due;

@@ -77,6 +77,9 @@ export class Link implements TransportEvents {
     this.session.received(data, isBinary);
     this.session.host.poll();
   }
+  onreadend(): void {
+    if (this.live) this.session.readEnd();
+  }
   onclose(code: number): void {
     if (this.live) this.session.closed(code);
   }

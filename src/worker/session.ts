@@ -37,6 +37,8 @@ export class Session {
   /** Where the engine's wheel expects to wake this session (-1: not scheduled). */
   wakeSlot = -1;
   private transport: Transport | undefined;
+  /** Answers freed in-flight slots during this socket read; readEnd() sends then. */
+  private sendAfterRead = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private bucket: TokenBucket | undefined;
@@ -210,9 +212,20 @@ export class Session {
     rec.response(this.host.methodOf[p.entry], ok, p.intended, p.sentAt, now);
     if (!ok) rec.error('rpc');
     if (this.state === State.Open) {
-      // Tokens that waited for this in-flight slot go out now, not at the next tick.
-      if (this.bucket!.due <= now) this.sendDue(now);
+      // Tokens that waited for this in-flight slot go out now, not at the next tick: after the other
+      // answers this socket read brought (readEnd), so they leave in one write, or at once.
+      if (this.bucket!.due <= now) {
+        if (this.transport?.readEnds) this.sendAfterRead = true;
+        else this.sendDue(now);
+      }
     } else if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
+  }
+
+  /** Every message of one socket read has been handled: send what the answers freed slots for. */
+  readEnd(): void {
+    if (!this.sendAfterRead) return;
+    this.sendAfterRead = false;
+    if (this.state === State.Open) this.sendDue(performance.now());
   }
 
   private handshakeAnswered(m: { result?: unknown; error?: unknown }, now: number): void {
@@ -303,6 +316,7 @@ export class Session {
     // `now` is when the engine began this wake-up's batch of sessions; this session's requests are
     // built and queued only now, after the ones before it, so their send time is read here.
     const sendAt = performance.now();
+    this.transport!.holdTurn?.();
     this.sendDue(sendAt, until > sendAt ? until : sendAt);
     // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket, up
     // to its burst, and an answer sends them (answered()). Waking every wheel slot meanwhile would
@@ -327,6 +341,9 @@ export class Session {
     const maxInFlight = host.profile.maxInFlight;
     const timeoutMs = host.profile.timeoutMs;
     const transport = this.transport!;
+    // Two or more frames: one write for all of them (a turn's hold, see pump(), may already do that).
+    const batch = bucket.readyTwo(until) && this.pending.size + 1 < maxInFlight && transport.cork !== undefined;
+    if (batch) transport.cork!();
     while (bucket.ready(until) && this.pending.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
       const intended = bucket.take();
       const entry = host.mix[this.nextEntry()];
@@ -334,13 +351,14 @@ export class Session {
       const id = this.nextId++;
       if (!this.write(host.templates[entry].frame(id), 'request')) {
         method.dropped++; // the connection is closing: its close event follows
-        return;
+        break;
       }
       method.sent++;
       if (now > intended) host.recorder.sendLagSumMs += now - intended;
       this.pending.set(id, { entry, intended, sentAt: now });
       host.trackTimeout(this, id, now + timeoutMs);
     }
+    if (batch) transport.uncork!();
   }
 
   private nextEntry(): number {

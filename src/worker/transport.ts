@@ -9,6 +9,8 @@ export interface TransportEvents {
   onopen(): void;
   /** One WebSocket message (text or binary), as received. */
   onmessage(data: Buffer, isBinary: boolean): void;
+  /** Every message of one socket read has been delivered (transports with `readEnds` only). */
+  onreadend?(): void;
   /** Called once, whatever ended the connection. */
   onclose(code: number, reason: string): void;
   /** Called before onclose when the connection failed (connect refused, bad upgrade, reset). */
@@ -25,6 +27,13 @@ export interface Transport {
   resume(): void;
   /** Bytes queued but not yet written to the socket. */
   readonly bufferedAmount: number;
+  /** True when onreadend follows the messages of each socket read, so answers can be batched. */
+  readonly readEnds?: boolean;
+  /** Hold the frames sent from now to the end of this event-loop turn, and write them together then. */
+  holdTurn?(): void;
+  /** Hold the frames sent from now until uncork() (within one synchronous batch), then write them together. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface ConnectOptions {
@@ -44,11 +53,23 @@ export type Connect = (opts: ConnectOptions, events: TransportEvents) => Transpo
 
 const EVENTS = Symbol('mcpload.events');
 type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents };
+type TaggedNetSocket = import('node:net').Socket & { [EVENTS]: TransportEvents };
 
 // One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
 // connection costs no closures of its own: at 100K sessions that is memory that counts.
 function onOpen(this: WebSocket): void {
-  (this as TaggedSocket)[EVENTS].onopen();
+  const events = (this as TaggedSocket)[EVENTS];
+  // ws reads the socket with its own 'data' listener, added before 'open'; one added now runs after
+  // it, when every message of that read has been delivered.
+  const socket = (this as unknown as WithSocket)._socket as TaggedNetSocket | null;
+  if (socket) {
+    socket[EVENTS] = events;
+    socket.on('data', onReadEnd);
+  }
+  events.onopen();
+}
+function onReadEnd(this: TaggedNetSocket): void {
+  this[EVENTS].onreadend?.();
 }
 function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
   (this as TaggedSocket)[EVENTS].onmessage(data, isBinary);
@@ -87,21 +108,32 @@ class WebSocketTransport implements Transport {
 
   constructor(readonly ws: TaggedSocket) {}
 
+  readonly readEnds = true;
+
   send(frame: Buffer | string): boolean {
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return false;
-    if (!this.corked) {
-      // One write syscall per frame was half of an engine's CPU at high rates (--cpu-prof): the
-      // frames of one wake-up, or of the answers one socket read brought, now go out together.
-      const socket = (ws as unknown as WithSocket)._socket;
-      if (socket) {
-        this.corked = true;
-        socket.cork();
-        if (corkedNow.push(this) === 1) process.nextTick(uncorkAll);
-      }
-    }
     ws.send(frame, TEXT);
     return true;
+  }
+
+  // One write syscall per frame was half of an engine's CPU at high rates (--cpu-prof): the frames
+  // of one wake-up (holdTurn), or of the answers one socket read brought (cork/uncork), go out together.
+  holdTurn(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as WithSocket)._socket;
+    if (!socket) return;
+    this.corked = true;
+    socket.cork();
+    if (corkedNow.push(this) === 1) process.nextTick(uncorkAll);
+  }
+
+  cork(): void {
+    (this.ws as unknown as WithSocket)._socket?.cork();
+  }
+
+  uncork(): void {
+    (this.ws as unknown as WithSocket)._socket?.uncork();
   }
 
   close(code = 1000, reason = ''): void {
