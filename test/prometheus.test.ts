@@ -18,7 +18,7 @@ import { startTarget, type RunningTarget } from '../src/target/server.js';
 import { runCli } from './helpers/cli.js';
 import { freePort, prometheusBinary, startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 
-const DURATION_S = 20;
+const DURATION_S = 40;
 /** Small enough for a 2-core machine running the target, three generators and Prometheus at once. */
 const RUNS = [
   { profile: 'normal', clients: 4, rate: 50 },
@@ -26,9 +26,11 @@ const RUNS = [
   { profile: 'message-bomber', clients: 10, rate: 150 },
 ];
 /**
- * Rate tolerance. Prometheus's rate() over a window of ~14 s extrapolates from 1 s scrapes of
- * counters that move once a second (engine snapshots), and the reports average over the whole
- * sending window, connect ramp included: a few percent apart at most on a machine that keeps up.
+ * Rate tolerance. Prometheus's rate() over a window of ~35 s extrapolates from 1 s scrapes of
+ * counters that move once a second (engine snapshots): a scrape that lands on a snapshot's instant
+ * may or may not see it, so the window can hold one snapshot more or less, 1/35 ≈ 3 % (with the
+ * 20 s runs this test had, the window was ~15 s and one step 6.7 %: it failed once at 5.4 %). The
+ * reports average over the whole sending window, connect ramp included.
  */
 const RATE_TOLERANCE = 0.05;
 
@@ -52,7 +54,7 @@ function scalar(result: { value: [number, string] }[], what: string): number {
   return Number(result[0].value[1]);
 }
 
-it('Prometheus scraping three mcpload processes agrees with their reports on rate and p99', { timeout: 60_000 }, async () => {
+it('Prometheus scraping three mcpload processes agrees with their reports on rate and p99', { timeout: 100_000 }, async () => {
   target = await startTarget({ port: 0 });
   const ports = await Promise.all(RUNS.map(() => freePort()));
   const promPort = await freePort();
@@ -74,7 +76,7 @@ it('Prometheus scraping three mcpload processes agrees with their reports on rat
           '--report', reportPaths[i],
           '--quiet',
         ],
-        { timeoutMs: 45_000 },
+        { timeoutMs: 75_000 },
       ),
     ),
   );
@@ -87,9 +89,10 @@ it('Prometheus scraping three mcpload processes agrees with their reports on rat
   const windowStart = Math.max(...starts) + 3;
   const windowEnd = Math.min(...starts) + DURATION_S - 2;
   const windowS = Math.floor(windowEnd - windowStart);
-  expect(windowS).toBeGreaterThanOrEqual(10);
+  expect(windowS).toBeGreaterThanOrEqual(30);
   const promRate = scalar(await prom.query(`sum(rate(mcp_client_messages_sent_total{message_type="request"}[${windowS}s]))`, windowEnd), 'rate');
   const reportRate = reports.reduce((sum, r) => sum + r.throughput.requestsPerSecond, 0);
+  console.log(`rate over ${windowS} s: Prometheus ${promRate.toFixed(1)} req/s, reports ${reportRate.toFixed(1)} req/s (${((100 * (promRate - reportRate)) / reportRate).toFixed(2)} %)`);
   expect(Math.abs(promRate - reportRate) / reportRate, `Prometheus ${promRate.toFixed(1)} req/s, reports ${reportRate.toFixed(1)} req/s`).toBeLessThanOrEqual(RATE_TOLERANCE);
   // Every process was scraped under its own profile name.
   const types = await prom.query('count by (client_type) (mcp_client_connections_active)', windowEnd);
