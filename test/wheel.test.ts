@@ -165,24 +165,51 @@ describe('TimeoutQueue', () => {
     expect(q.length).toBe(0);
   });
 
-  it('grows past its initial capacity while wrapped around, losing nothing and keeping order', () => {
+  it('grows across many chunks and shrinks again, losing nothing and keeping order', () => {
     const q = new TimeoutQueue();
     let nextId = 1;
     const push = (n: number) => {
       for (let i = 0; i < n; i++, nextId++) q.push(nextId % 97, nextId, nextId);
     };
-    push(1000);
     const fired: number[] = [];
-    q.expire(600, (_slot, id) => fired.push(id)); // head moves to 600: the next pushes wrap
+    const expireTo = (now: number) =>
+      q.expire(now, (slot, id) => {
+        expect(slot).toBe(id % 97);
+        fired.push(id);
+      });
+    push(1000);
+    expireTo(600);
     expect(fired).toHaveLength(600);
-    push(3000); // 3400 entries: beyond 1024 and beyond 2048
-    expect(q.length).toBe(3400);
-    q.expire(Infinity, (slot, id) => {
-      expect(slot).toBe(id % 97);
-      fired.push(id);
-    });
-    expect(fired).toEqual(Array.from({ length: 4000 }, (_, i) => i + 1));
+    push(30_000); // 30,400 entries: several 4,096-entry chunks
+    expect(q.length).toBe(30_400);
+    expireTo(20_000); // the head passes chunk boundaries while entries remain behind it
+    push(10_000); // and the tail keeps growing meanwhile
+    expect(q.length).toBe(41_000 - 20_000);
+    expireTo(Infinity);
+    expect(fired).toEqual(Array.from({ length: 41_000 }, (_, i) => i + 1));
     expect(q.length).toBe(0);
+    // Emptied on a chunk boundary, then used again.
+    push(4096 * 2 - 41_000 % 4096);
+    expireTo(Infinity);
+    push(3);
+    expect(q.length).toBe(3);
+    expireTo(Infinity);
+    expect(fired.at(-1)).toBe(nextId - 1);
+    expect(q.length).toBe(0);
+  });
+
+  it('lets the expire callback push new deadlines, also when it empties a chunk', () => {
+    const q = new TimeoutQueue();
+    for (let id = 1; id <= 4096; id++) q.push(0, id, id);
+    const fired: number[] = [];
+    q.expire(4096, (_slot, id) => {
+      fired.push(id);
+      if (id === 4096) q.push(1, 5000, 5000); // pushed while the emptied head chunk is being recycled
+    });
+    expect(fired).toHaveLength(4096);
+    expect(q.length).toBe(1);
+    q.expire(5000, (slot, id) => fired.push(slot * 1e6 + id));
+    expect(fired.at(-1)).toBe(1e6 + 5000);
   });
 
   it('takes ids beyond 32 bits intact', () => {
