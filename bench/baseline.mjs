@@ -19,7 +19,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServe, runChild as runNode, mcploadFigures, tmpDir, machineLine, median, fmtInt, fmtMs, pct } from './lib.mjs';
+import { startServe, runChild as runNode, mcploadFigures, roundResults, tmpDir, machineLine, median, fmtInt, fmtMs, pct } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,18 +83,8 @@ async function main() {
   const url = target.url;
   console.log(`target: node dist/bin.js serve --port 0  (pid ${target.pid}, ${url})\n`);
 
-  const results = new Map(); // kind -> [result per round]
-  const commands = new Map();
+  const { results, commands, record, med } = roundResults('conn');
   let fairDepth;
-  const record = (kind, r) => {
-    if (!results.has(kind)) results.set(kind, []);
-    results.get(kind).push(r);
-    commands.set(kind, r.cmd);
-    console.log(
-      `  ${kind.padEnd(13)} ${fmtInt(r.rps).padStart(9)} req/s  p50 ${fmtMs(r.p50us).padStart(6)} ms  p99 ${fmtMs(r.p99us).padStart(6)} ms  ` +
-        `in-flight/conn ${r.inFlight.toFixed(1).padStart(6)}  gen CPU ${r.cpuUsPerReq.toFixed(1)} µs/req (${pct(r.genCpuShare)})  target ${pct(r.targetCpuShare)}  other ${pct(r.otherCpuShare)}${r.notes ? '  [' + r.notes + ']' : ''}`,
-    );
-  };
 
   // The first round fixes N (the fair depth), so later rounds can run the kinds in any order.
   const plan = [
@@ -117,7 +107,6 @@ async function main() {
   console.log(`\nmedians over ${ROUNDS} rounds (${SECONDS} s each, ${CONNECTIONS} connections, ${FRAME_BYTES}-byte ping frames):\n`);
   console.log('| run | req/s | vs pairing | p50 ms | p99 ms | in-flight/conn | gen CPU µs/req | gen CPU | target CPU | other CPU |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const med = (kind, key) => median(results.get(kind).map((r) => r[key]));
   const ratio = (a, b) => `${(median(results.get(a).map((r, i) => r.rps / results.get(b)[i].rps)) * 100).toFixed(0)}% of ${b}`;
   const pairing = { 'mcpload-sat': ratio('mcpload-sat', 'raw-dN') };
   for (const kind of results.keys()) {

@@ -109,7 +109,7 @@ async function rawClient() {
 // ---- the comparison -------------------------------------------------------------------------------
 
 async function compare() {
-  const { startServe, runChild: runNode, mcploadFigures, tmpDir, machineLine, median, fmtInt, fmtMs, pct, loadAvg1 } = await import('./lib.mjs');
+  const { startServe, runChild: runNode, mcploadFigures, roundResults, tmpDir, machineLine, median, fmtInt, fmtMs, pct, loadAvg1 } = await import('./lib.mjs');
   const ROUNDS = Number(args.rounds);
   const SAT_RATE = Number(args.rate);
   const tmp = tmpDir();
@@ -148,18 +148,8 @@ async function compare() {
   console.log(machineLine() + `, load ${loadAvg1()}`);
   console.log(`command: node bench/http.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --rate ${SAT_RATE}`);
   console.log(`target: ${target.command}  (pid ${target.pid}, ${url}, JSON answers)\n`);
-  const results = new Map();
-  const commands = new Map();
+  const { results, commands, record, med } = roundResults('session');
   let fairDepth;
-  const record = (kind, r) => {
-    if (!results.has(kind)) results.set(kind, []);
-    results.get(kind).push(r);
-    commands.set(kind, r.cmd);
-    console.log(
-      `  ${kind.padEnd(12)} ${fmtInt(r.rps).padStart(8)} req/s  p50 ${fmtMs(r.p50us).padStart(6)} ms  p99 ${fmtMs(r.p99us).padStart(6)} ms  in-flight/session ${r.inFlight.toFixed(1).padStart(5)}  ` +
-        `gen CPU ${r.cpuUsPerReq.toFixed(1)} µs/req (${pct(r.genCpuShare)})  target ${pct(r.targetCpuShare)}  other ${pct(r.otherCpuShare)}${r.notes ? '  [' + r.notes + ']' : ''}`,
-    );
-  };
   const plan = [
     ['raw-d1', () => runRaw(1)],
     ['mcpload-sat', () => runMcpload()],
@@ -174,7 +164,6 @@ async function compare() {
       if (round === 1 && kind === 'mcpload-sat') fairDepth = Math.max(1, Math.round(r.inFlight));
     }
   }
-  const med = (kind, key) => median(results.get(kind).map((r) => r[key]));
   const ratio = (a, b) => median(results.get(a).map((r, i) => r.rps / results.get(b)[i].rps));
   console.log(`\nmedians over ${ROUNDS} rounds (${SECONDS} s each, ${CONNECTIONS} sessions, ${POOL_PER_SESSION * CONNECTIONS} pooled connections each side, ${FRAME_BYTES}-byte ping bodies):\n`);
   console.log('| run | req/s | p50 ms | p99 ms | in-flight/session | gen CPU µs/req | gen CPU | target CPU | other CPU |');

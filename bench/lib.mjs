@@ -293,3 +293,25 @@ export function mcploadFigures(c, argv, report, connections) {
     notes: [dropped ? `dropped ${dropped} (${((100 * dropped) / (dropped + sent)).toFixed(0)}% of due)` : '', ...errs].filter(Boolean).join(', '),
   };
 }
+
+/**
+ * Results per kind of run over rounds (baseline.mjs, http.mjs): `record` keeps a run's figures (rps,
+ * p50us, p99us, inFlight, cpuUsPerReq, genCpuShare, targetCpuShare, otherCpuShare, notes, cmd) and
+ * prints its line; `med` is the median of one figure over the rounds; `commands` the last command of
+ * each kind. `inFlightPer` names what in-flight is counted per ('conn', 'session').
+ */
+export function roundResults(inFlightPer) {
+  const results = new Map();
+  const commands = new Map();
+  const record = (kind, r) => {
+    if (!results.has(kind)) results.set(kind, []);
+    results.get(kind).push(r);
+    commands.set(kind, r.cmd);
+    console.log(
+      `  ${kind.padEnd(13)} ${fmtInt(r.rps).padStart(9)} req/s  p50 ${fmtMs(r.p50us).padStart(6)} ms  p99 ${fmtMs(r.p99us).padStart(6)} ms  ` +
+        `in-flight/${inFlightPer} ${r.inFlight.toFixed(1).padStart(6)}  gen CPU ${r.cpuUsPerReq.toFixed(1)} µs/req (${pct(r.genCpuShare)})  target ${pct(r.targetCpuShare)}  other ${pct(r.otherCpuShare)}${r.notes ? '  [' + r.notes + ']' : ''}`,
+    );
+  };
+  const med = (kind, key) => median(results.get(kind).map((r) => r[key]));
+  return { results, commands, record, med };
+}
