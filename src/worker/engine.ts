@@ -162,7 +162,7 @@ export class Engine implements SessionHost {
     if (seen === this.spinSeen) this.spinIdleMs += now - this.spinAt;
     this.spinSeen = seen;
     this.spinAt = now;
-    this.poll();
+    this.poll(now);
     if (this.sending) setImmediate(this.spin);
   };
   /** --spin: time in turns that moved no bytes, this snapshot interval (ms). */
@@ -174,8 +174,7 @@ export class Engine implements SessionHost {
     return this.currentRate;
   }
 
-  poll(): void {
-    const now = performance.now();
+  poll(now = performance.now()): void {
     if (!this.wheel.reached(now)) return;
     this.wakeNow = this.wakeUntil = now;
     this.wheel.advance(now, this.wakeDue);
