@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const FRAME_BYTES = 128; // message-bomber's messageSize: both clients send the same bodies
-/** Connections per session in mcpload's request pool (src/worker/http-transport.ts PER_SESSION). */
+/** Connections per session in mcpload's request pool (src/worker/transport/http-pool.ts). */
 const POOL_PER_SESSION = 4;
 
 // ---- the raw client -------------------------------------------------------------------------------

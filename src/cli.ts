@@ -8,19 +8,22 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT } from './config/defaults.js';
+import { applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
 import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
 import { parseDuration } from './config/units.js';
 import { EXIT, McploadError, UsageError, describe, redactSecrets } from './shared/errors.js';
+import { VERSION } from './shared/version.js';
 import { createLogger } from './main/log.js';
 import { Progress } from './main/progress.js';
-import { renderReport } from './main/render.js';
-import { mergeReportFiles } from './main/merge.js';
-import { renderHtml } from './main/html.js';
-import { evaluateThresholds, parseThresholds, renderThresholds } from './main/thresholds.js';
+import { renderReport } from './report/text.js';
+import { mergeReportFiles } from './report/merge.js';
+import { renderHtml } from './report/html.js';
+import { parseThresholds } from './config/thresholds.js';
+import { evaluateThresholds, renderThresholds } from './report/thresholds.js';
 import { start } from './index.js';
-import { resolveTargetOptions, startTarget } from './target/server.js';
-import { startTargetCluster } from './target/cluster.js';
+import { resolveTargetOptions, startTarget } from './reference-server/server.js';
+import { startTargetCluster } from './reference-server/cluster.js';
 
 function runOptions(y: Argv) {
   return y
@@ -303,7 +306,7 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
       throw new UsageError((msg ?? describe(err)).replace(/\s*\n\s*/g, ' ') + ' (see mcpload --help)');
     })
     .help()
-    .version('0.1.0')
+    .version(VERSION)
     .wrap(Math.min(110, process.stdout.columns || 110));
   try {
     await parser.parseAsync();

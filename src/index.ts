@@ -5,22 +5,22 @@
 import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import type { RunOptions } from './config/types.js';
-import { DEFAULT_METRICS_HOST } from './config/options.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_METRICS_HOST } from './config/defaults.js';
 import { EXIT, StartError } from './shared/errors.js';
 import type { EngineSnapshot } from './shared/messages.js';
 import type { Aggregate } from './main/aggregate.js';
-import { Coordinator, DEFAULT_DRAIN_MS } from './main/coordinator.js';
+import { Coordinator } from './main/coordinator.js';
 import { MetricsServer } from './main/metrics.js';
-import { buildReport, type RunReport } from './main/report.js';
-import { renderHtml } from './main/html.js';
-import { evaluateThresholds, finalFailure, requestBound } from './main/thresholds.js';
-import { startTarget, type RunningTarget } from './target/server.js';
+import { buildReport, type RunReport } from './report/build.js';
+import { renderHtml } from './report/html.js';
+import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
+import { startTarget, type RunningTarget } from './reference-server/server.js';
 
 export type { RunOptions } from './config/types.js';
-export type { RunReport } from './main/report.js';
+export type { RunReport } from './report/build.js';
 export { resolveRunOptions } from './config/options.js';
 export { MetricsServer, RunMetrics, type MetricsSource } from './main/metrics.js';
-export { startTarget } from './target/server.js';
+export { startTarget } from './reference-server/server.js';
 
 export interface RunResult {
   report: RunReport;
@@ -56,7 +56,7 @@ export class Run extends EventEmitter<RunEvents> {
    * `signal` marks the report as interrupted and picks the exit code. Safe to call again (a second
    * call with a shorter drain cuts the drain short).
    */
-  stop(signal?: 'SIGTERM' | 'SIGINT', drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_MS): void {
+  stop(signal?: 'SIGTERM' | 'SIGINT', drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS): void {
     if (signal && !this.interrupted) this.interrupted = signal;
     this.stopRequested = Math.min(this.stopRequested ?? Infinity, drainMs);
     this.coordinator?.stop(drainMs);

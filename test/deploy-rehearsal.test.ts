@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTarget, type RunningTarget } from '../src/target/server.js';
+import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import {
   FILES, dashboardQueries, durationMs, grafanaToPromql, readYaml, rehearsalPrometheusConfig, ruleQueries, spawnMcpload,
   startPrometheusWith, type Doc, type Replica,

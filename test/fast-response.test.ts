@@ -4,7 +4,7 @@
  * path never disagrees with the parser on a well-formed message.
  */
 import { describe, expect, it } from 'vitest';
-import { resultId } from '../src/worker/fast-response.js';
+import { resultId } from '../src/worker/session/fast-response.js';
 
 const b = (s: string) => Buffer.from(s);
 

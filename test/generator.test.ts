@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEngine } from './helpers/engine-run.js';
 import { runCli } from './helpers/cli.js';
-import { startTarget, type RunningTarget } from '../src/target/server.js';
+import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import { generatorLimited } from '../src/main/aggregate.js';
 
 const targets: RunningTarget[] = [];

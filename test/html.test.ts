@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtml } from '../src/main/html.js';
-import { mergeReports } from '../src/main/merge.js';
-import type { RunReport } from '../src/main/report.js';
-import { evaluateThresholds, parseThreshold } from '../src/main/thresholds.js';
+import { renderHtml } from '../src/report/html.js';
+import { mergeReports } from '../src/report/merge.js';
+import type { RunReport } from '../src/report/build.js';
+import { parseThreshold } from '../src/config/thresholds.js';
+import { evaluateThresholds } from '../src/report/thresholds.js';
 import { latencies, realReport, syntheticReport, testOutputDir } from './helpers/reports.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTarget, type RunningTarget } from '../src/target/server.js';
+import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import { runEngine, until, type EngineRun } from './helpers/engine-run.js';
 import { BIN, runCli } from './helpers/cli.js';
 

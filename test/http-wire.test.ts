@@ -4,8 +4,8 @@
  * exact size.
  */
 import { describe, expect, it } from 'vitest';
-import { SseReader } from '../src/worker/http-sse.js';
-import { RoutingHeaders, headerValue } from '../src/worker/http-headers.js';
+import { SseReader } from '../src/worker/transport/http-sse.js';
+import { RoutingHeaders, headerValue } from '../src/worker/transport/http-headers.js';
 import { FrameTemplate } from '../src/worker/frames.js';
 
 function read(chunks: (string | Buffer)[]): string[] {

@@ -16,7 +16,7 @@ import { LATENCY_BUCKETS_MS, MetricsServer } from '../src/main/metrics.js';
 import { bucketCounts } from '../src/main/metrics-buckets.js';
 import { decodeHistogram, newHistogram, recordMicros, type Histogram } from '../src/shared/stats.js';
 import { ERROR_TYPES } from '../src/shared/errors.js';
-import { startTarget, type RunningTarget } from '../src/target/server.js';
+import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import { runCli } from './helpers/cli.js';
 import { freePort, parseExposition, samples, value, waitFor, type Sample } from './helpers/prometheus.js';
 

@@ -3,9 +3,9 @@
  * with explicit `now` values: no real time, no sockets.
  */
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../src/worker/rate-limiter.js';
+import { TokenBucket } from '../src/worker/session/rate-limiter.js';
 import { FrameTemplate, mixSequence } from '../src/worker/frames.js';
-import type { MixEntry } from '../src/config/types.js';
+import type { MixEntry } from '../src/shared/types.js';
 
 /** Takes every slot due at `now`, in order. */
 function drain(bucket: TokenBucket, now: number): number[] {

@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
-import { startTarget, type RunningTarget } from '../src/target/server.js';
+import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 
 // WebSocketClientTransport calls the global `WebSocket`, which Node 20 does not have (it arrived
 // unflagged in Node 22). The `ws` package's WebSocket implements the same browser-style API.

@@ -1,11 +1,11 @@
 /**
- * Sessions against the real reference target (src/target), and the exact bytes of the request
+ * Sessions against the real reference target (src/reference-server), and the exact bytes of the request
  * frames a server receives from them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runEngine } from './helpers/engine-run.js';
 import { answeringServer, type JsonRpc, type RawServer, type ReceivedFrame } from './helpers/raw-servers.js';
-import { startTarget } from '../src/target/server.js';
+import { startTarget } from '../src/reference-server/server.js';
 
 const servers: RawServer[] = [];
 async function use<T extends RawServer>(server: Promise<T>): Promise<T> {

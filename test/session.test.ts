@@ -14,7 +14,7 @@ import {
   startRawServer,
   type RawServer,
 } from './helpers/raw-servers.js';
-import { startTarget } from '../src/target/server.js';
+import { startTarget } from '../src/reference-server/server.js';
 
 const servers: RawServer[] = [];
 async function use<T extends RawServer>(server: Promise<T>): Promise<T> {
@@ -177,7 +177,7 @@ describe('a slow reader', () => {
     expect(total.ok + total.timeout + total.closed).toBe(total.sent);
   });
 
-  // BUG (src/worker/session.ts): a session that is paused (slowRead) when the run stops is never
+  // BUG (src/worker/session/session.ts): a session that is paused (slowRead) when the run stops is never
   // resumed: toggleReading() only runs from pump(), which only runs in State.Open, and retire()
   // does not resume the transport. Its in-flight responses cannot be read during the drain, so
   // they are counted as `closed` although the server answered at once and the drain (1.5 s) is

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { portSlice, DEFAULT_LOCAL_PORTS } from '../src/worker/ports.js';
+import { portSlice, DEFAULT_LOCAL_PORTS } from '../src/config/ports.js';
 import { runCli } from './helpers/cli.js';
 
 interface Seen {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { plannedClients, plannedRate, stagesDurationMs } from '../src/config/stages.js';
 import { loadProfile } from '../src/config/profile.js';
-import type { Profile } from '../src/config/types.js';
+import type { Profile } from '../src/shared/types.js';
 import { runCli } from './helpers/cli.js';
 
 const base: Profile = { ...loadProfile('low-load'), clients: 10, rate: 5 };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTarget, type RunningTarget, type TargetOptions } from '../src/target/server.js';
+import { startTarget, type RunningTarget, type TargetOptions } from '../src/reference-server/server.js';
 
 /** A raw ws client: sends text frames as given, queues every frame it receives. */
 interface RawClient {

@@ -1,6 +1,7 @@
 /** --threshold: the expression table (valid and invalid), evaluation on a report, and "failed for good". */
 import { describe, expect, it } from 'vitest';
-import { evaluateThresholds, finalFailure, parseThreshold, parseThresholds, renderThresholds, requestBound, type Threshold } from '../src/main/thresholds.js';
+import { parseThreshold, parseThresholds, type Threshold } from '../src/config/thresholds.js';
+import { evaluateThresholds, finalFailure, renderThresholds, requestBound } from '../src/report/thresholds.js';
 import { resolveRunOptions } from '../src/config/options.js';
 import { UsageError } from '../src/shared/errors.js';
 import { syntheticReport } from './helpers/reports.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The reference target of `mcpload serve` (same code: dist/target/server.js, one process, defaults),
+ * The reference target of `mcpload serve` (same code: dist/reference-server/server.js, one process, defaults),
  * started here only so the runner can read the target's own counters: `mcpload serve` does not expose
  * them. Prints `mcpload serve: listening on URL` on stderr like serve; on an IPC message 'stats'
  * answers { t: performance.now() ms, stats: TargetStats }. Ends on SIGTERM or when its parent goes.
@@ -8,7 +8,7 @@
  *   node bench/peers/target.mjs [--port 0]      (needs `npm run build` first)
  */
 import { parseArgs } from 'node:util';
-import { startTarget } from '../../dist/target/server.js';
+import { startTarget } from '../../dist/reference-server/server.js';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
 const target = await startTarget({ host: values.host, port: Number(values.port) });

@@ -8,22 +8,16 @@ import { X509Certificate } from 'node:crypto';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError, describe } from '../shared/errors.js';
-import { parseThresholds } from '../main/thresholds.js';
+import { parseThresholds } from './thresholds.js';
 import { loadProfile } from './profile.js';
 import { stagesDurationMs } from './stages.js';
-import type { FrameTerminator, Profile, RunOptions, TlsOptions, TransportKind } from './types.js';
+import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../shared/types.js';
+import type { RunOptions } from './types.js';
 import { parseDuration } from './units.js';
 import { checkCapacity } from './limits.js';
-import { DEFAULT_LOCAL_PORTS, type PortRange } from '../worker/ports.js';
+import { DEFAULT_LOCAL_PORTS, type PortRange } from './ports.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION } from './defaults.js';
 
-export const DEFAULT_PROTOCOL_VERSION = '2025-11-25';
-export const DEFAULT_DURATION = '60s';
-/** The command line's metrics endpoint (resolveRunOptions alone leaves it off: a library opens no port unasked). */
-export const DEFAULT_METRICS_PORT = 9464;
-/** All interfaces, like Prometheus exporters: Prometheus scrapes Swarm replicas from another container. */
-export const DEFAULT_METRICS_HOST = '0.0.0.0';
-/** How long a stop waits for in-flight responses (Swarm's default stop grace period is 10 s). */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 const MAX_DRAIN_TIMEOUT_MS = 600_000;
 const MAX_RATE_PER_CLIENT = 1_000_000;
 

@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { UsageError, describe } from '../shared/errors.js';
 import { describeSchemaError, pickError, show } from './profile-messages.js';
-import type { MixEntry, Profile, Stage } from './types.js';
+import type { MixEntry, Profile, Stage } from '../shared/types.js';
 import { parseDuration, parseSize } from './units.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.

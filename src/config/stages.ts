@@ -3,7 +3,7 @@
  * clients ramp from the profile's clients (k6's startVUs), the rate from its rate. Without stages the
  * profile's clients and rate hold for the whole run.
  */
-import type { Profile, Stage } from './types.js';
+import type { Profile, Stage } from '../shared/types.js';
 
 /** Total planned run length of the stages (0 without stages). */
 export function stagesDurationMs(profile: Profile): number {

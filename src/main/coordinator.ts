@@ -4,14 +4,13 @@
  * stops them. It renders nothing; progress, metrics and reports subscribe to its events.
  */
 import { EventEmitter } from 'node:events';
+import { DEFAULT_DRAIN_TIMEOUT_MS, SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import type { RunOptions } from '../config/types.js';
 import type { EngineConfig, EngineSnapshot, EngineToMain } from '../shared/messages.js';
-import { DEFAULT_LOCAL_PORTS, portSlice } from '../worker/ports.js';
+import { DEFAULT_LOCAL_PORTS, portSlice } from '../config/ports.js';
 import { Aggregate } from './aggregate.js';
 import { startEngines, type EngineHandle } from './engines.js';
 
-export const SNAPSHOT_INTERVAL_MS = 1000;
-export const DEFAULT_DRAIN_MS = 5000;
 /**
  * Connection attempts (connect + upgrade + initialize) in progress across all engines at most.
  * Without a bound, 20K sessions wanted at once would all send SYNs in one tick and overflow the
@@ -92,7 +91,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   /** Stop early (a signal): engines stop sending, drain for `drainMs`, post their final snapshots. Idempotent. */
-  stop(drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_MS): void {
+  stop(drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS): void {
     this.drainMs = Math.min(this.drainMs, drainMs);
     this.stopping = true;
     for (const e of this.engines) e.post({ type: 'stop', drainMs: this.drainMs });
@@ -116,7 +115,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       durationMs: o.durationMs,
       startAtMs,
       snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
-      drainMs: this.opts.drainMs ?? DEFAULT_DRAIN_MS,
+      drainMs: this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
       tls: this.opts.tls,
       spin: this.opts.spin ?? false,
     };

@@ -3,7 +3,7 @@
  * Everything is structured-clone safe plain data.
  */
 import type { HistogramDelta } from './stats.js';
-import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../config/types.js';
+import type { FrameTerminator, Profile, TlsOptions, TransportKind } from './types.js';
 
 /** What one engine needs to run its share of the sessions. */
 export interface EngineConfig {

@@ -6,19 +6,21 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
-import type { Profile, TlsOptions } from '../config/types.js';
+import type { Profile, TlsOptions } from '../shared/types.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
 import { FrameTemplate, mixSequence } from './frames.js';
-import { Session, State, type SessionHost } from './session.js';
-import { connectWebSocket, type Connect } from './transport.js';
-import { isHttpUrl } from './http-transport.js';
-import { HttpClients, connectionsFor } from './http-pool.js';
+import { Session, State, type SessionHost } from './session/session.js';
+import type { Connect } from './transport/transport.js';
+import { connectWebSocket } from './transport/ws.js';
+import { isHttpUrl } from './transport/http.js';
+import { HttpClients, connectionsFor } from './transport/http-pool.js';
 import { FD_RESERVE, openFilesLimit } from '../config/limits.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
-import { LocalPorts } from './ports.js';
+import { LocalPorts } from './local-ports.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import { SnapshotClock } from './intervals.js';
+import { VERSION } from '../shared/version.js';
 
 const TICK_MS = 1;
 /**
@@ -40,7 +42,6 @@ const LOOK_AHEAD_MS = Number(process.env.BENCH_LOOK_AHEAD_MS ?? TICK_MS / 2); //
  * 56 µs at 0.0625 ms, 31 µs at 0.125 ms (bench/RESULTS.md).
  */
 const POLL_AHEAD_MS = Number(process.env.BENCH_POLL_AHEAD_MS ?? 2 / WHEEL_SLOTS_PER_MS);
-const VERSION = '0.1.0';
 /** At most this many connection problems are logged per engine per snapshot interval. */
 const NOTES_PER_INTERVAL = 5;
 

@@ -4,7 +4,7 @@
  * frame terminator is exactly the profile's messageSize in bytes; the padding lives in
  * `params._meta["mcpload/pad"]`, which MCP allows on every request and servers ignore.
  */
-import type { FrameTerminator, MixEntry } from '../config/types.js';
+import type { FrameTerminator, MixEntry } from '../shared/types.js';
 
 const PAD_KEY = 'mcpload/pad';
 /** Ids are per session and grow by one per request: 15 digits is plenty and stays a safe integer. */

@@ -3,7 +3,7 @@
  * assert on totals. Runs are short and bounded: a run that never posts its final snapshot fails
  * the test instead of hanging it.
  */
-import type { FrameTerminator, Profile } from '../../src/config/types.js';
+import type { FrameTerminator, Profile } from '../../src/shared/types.js';
 import { loadProfile } from '../../src/config/profile.js';
 import { ERROR_TYPES, type ErrorType } from '../../src/shared/errors.js';
 import type { EngineConfig, EngineSnapshot } from '../../src/shared/messages.js';

@@ -3,7 +3,7 @@
  *
  * The SDK ships no WebSocket server transport, so WebSocketServerTransport adapts one server-side
  * `ws` socket to the SDK Transport interface. Each connection gets its own McpServer registering
- * the same surface as the reference target (src/target/handlers.ts): tool `echo`, resources
+ * the same surface as the reference target (src/reference-server/handlers.ts): tool `echo`, resources
  * mcpload://resources/1..10, prompt `greeting`.
  */
 import { createServer, type IncomingMessage } from 'node:http';

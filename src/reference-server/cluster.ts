@@ -20,7 +20,7 @@ export type TargetProcessMessage = { listening: string[] } | { failed: string };
 export async function startTargetCluster(opts: Partial<TargetOptions>, hosts: string[], processes: number): Promise<ClusterTarget> {
   cluster.schedulingPolicy = cluster.SCHED_RR;
   cluster.setupPrimary({
-    exec: fileURLToPath(new URL('./target-process.js', import.meta.url)),
+    exec: fileURLToPath(new URL('./server-process.js', import.meta.url)),
     args: [JSON.stringify({ opts, hosts })],
     silent: false,
   });

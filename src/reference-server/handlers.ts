@@ -6,7 +6,7 @@
  * Every answer is either result JSON (a string, mostly built once at load) or an RpcFailure.
  * Nothing here throws on client input; `params._meta` (mcpload pads with it) is never read.
  */
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../shared/version.js';
 
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;
 export const LATEST_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS[0];
@@ -29,17 +29,7 @@ export class RpcFailure {
   ) {}
 }
 
-/** The package version, read once; the same relative path works from src/ (tests) and dist/. */
-function packageVersion(): string {
-  try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-export const TARGET_VERSION = packageVersion();
+export const TARGET_VERSION = VERSION;
 
 const initializeResults = new Map<string, string>(
   SUPPORTED_PROTOCOL_VERSIONS.map((protocolVersion) => [

@@ -24,12 +24,12 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { fieldPath } from '../config/profile-messages.js';
 import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
-import type { TimelinePoint } from './aggregate.js';
-import { REPORT_VERSION, generatorWarning, type GeneratorReport, type MethodReport, type RunReport } from './report.js';
+import type { TimelinePoint } from '../main/aggregate.js';
+import { REPORT_VERSION, generatorWarning, type GeneratorReport, type MethodReport, type RunReport } from './build.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Absolute path of the shipped JSON Schema for reports. */
 export function reportSchemaPath(): string {

@@ -4,7 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SseReader } from './http-sse.js';
-import type { HttpTransport } from './http-transport.js';
+import type { HttpTransport } from './http.js';
 
 const NOT_JSON_RPC = Buffer.alloc(0);
 /** Errors of requests the session has already given up on (its own timeout fired first). */

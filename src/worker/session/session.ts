@@ -3,15 +3,15 @@
  * driven by its token bucket, responses matched by id (in any order), server requests answered,
  * reconnects with backoff. A plain object woken by its engine's ticker: no timers of its own.
  */
-import type { Transport } from './transport.js';
+import type { Transport } from '../transport/transport.js';
 import { TokenBucket } from './rate-limiter.js';
-import { jsonFrame } from './frames.js';
+import { jsonFrame } from '../frames.js';
 import { LateIds } from './late-ids.js';
 import { resultId } from './fast-response.js';
-import { Link, State, type SessionHost } from './session-host.js';
-import { CLOSE_SESSION_EXPIRED, CLOSE_UNREACHABLE } from './http-transport.js';
+import { Link, State, type SessionHost } from './host.js';
+import { CLOSE_SESSION_EXPIRED, CLOSE_UNREACHABLE } from '../transport/http.js';
 
-export { State, type SessionHost } from './session-host.js';
+export { State, type SessionHost } from './host.js';
 
 const HANDSHAKE = -1;
 /** Above this many queued bytes a session stops sending: the server is not reading. */

@@ -2,12 +2,12 @@
  * The seam between a session and the engine that owns it: the session's states, what it needs from
  * its engine, and the Link that routes one connection's events to it.
  */
-import type { FrameTerminator, Profile, TlsOptions } from '../config/types.js';
-import type { FrameTemplate } from './frames.js';
-import type { LocalPorts } from './ports.js';
-import type { MethodRecorder, Recorder } from './recorder.js';
+import type { FrameTerminator, Profile, TlsOptions } from '../../shared/types.js';
+import type { FrameTemplate } from '../frames.js';
+import type { LocalPorts } from '../local-ports.js';
+import type { MethodRecorder, Recorder } from '../recorder.js';
 import type { Session } from './session.js';
-import type { Connect, TransportEvents } from './transport.js';
+import type { Connect, TransportEvents } from '../transport/transport.js';
 
 export const enum State {
   Idle,

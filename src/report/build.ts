@@ -6,9 +6,10 @@ import type { RunOptions } from '../config/types.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
 import { ERROR_TYPES, type ErrorType } from '../shared/errors.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
-import type { Aggregate, TimelinePoint } from './aggregate.js';
+import type { Aggregate, TimelinePoint } from '../main/aggregate.js';
 import type { ThresholdResult } from './thresholds.js';
-import { SNAPSHOT_INTERVAL_MS } from './coordinator.js';
+import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
+import { VERSION } from '../shared/version.js';
 
 export const REPORT_VERSION = 1;
 
@@ -153,7 +154,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
   const errors = Object.fromEntries(ERROR_TYPES.map((e, i) => [e, agg.errors[i]])) as Record<ErrorType, number>;
   return {
     reportVersion: REPORT_VERSION,
-    tool: { name: 'mcpload', version: '0.1.0' },
+    tool: { name: 'mcpload', version: VERSION },
     profile: opts.profile.name,
     startedAt: new Date(agg.startedAtMs).toISOString(),
     endedAt: new Date(meta.endedAtMs).toISOString(),

@@ -6,7 +6,7 @@
 import { Pool } from 'undici';
 import type { Connect, ConnectOptions } from './transport.js';
 import { RoutingHeaders } from './http-headers.js';
-import { HttpTransport } from './http-transport.js';
+import { HttpTransport } from './http.js';
 
 export interface HttpClientOptions {
   /** The most sessions this engine holds at once (sizes the small pool for notifications and answers). */

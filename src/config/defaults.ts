@@ -1,0 +1,12 @@
+/** The run's defaults, each declared once; options, the coordinator and reports read them here. */
+
+export const DEFAULT_PROTOCOL_VERSION = '2025-11-25';
+export const DEFAULT_DURATION = '60s';
+/** The command line's metrics endpoint (resolveRunOptions alone leaves it off: a library opens no port unasked). */
+export const DEFAULT_METRICS_PORT = 9464;
+/** All interfaces, like Prometheus exporters: Prometheus scrapes Swarm replicas from another container. */
+export const DEFAULT_METRICS_HOST = '0.0.0.0';
+/** How long a stop waits for in-flight responses (Swarm's default stop grace period is 10 s). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+/** How often engines post a snapshot to the main thread (and the timeline's resolution). */
+export const SNAPSHOT_INTERVAL_MS = 1000;

@@ -1,0 +1,70 @@
+/**
+ * The plain data of a loaded, validated configuration that crosses into engine threads (profiles,
+ * transport kind, TLS): structured-clone safe, and below both config/ and worker/.
+ */
+
+/** One entry of a profile's request mix. */
+export interface MixEntry {
+  /** An MCP client->server request method: tools/call, resources/read, ping, ... */
+  method: string;
+  /** Relative weight; the mix picks methods in proportion. */
+  weight: number;
+  /** JSON-RPC params sent with the request (valid MCP params for the method). */
+  params?: Record<string, unknown>;
+}
+
+/** A k6-like stage: over `durationMs`, ramp linearly to `clients` (and `rate` per client if given). */
+export interface Stage {
+  durationMs: number;
+  clients: number;
+  rate?: number;
+}
+
+export interface ReconnectPolicy {
+  /** First backoff; each attempt doubles it, full jitter, capped at maxDelayMs. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** 0 = forever. */
+  maxAttempts: number;
+}
+
+/** A slow reader: every intervalMs the session pauses reading its socket for pauseMs (backpressure). */
+export interface SlowRead {
+  pauseMs: number;
+  intervalMs: number;
+}
+
+/** A validated, normalized profile (times in ms, sizes in bytes). */
+export interface Profile {
+  name: string;
+  description?: string;
+  clients: number;
+  /** Requests per second per client (token bucket rate). */
+  rate: number;
+  /** Token bucket size: how many requests a client may send at once after falling behind. */
+  burst: number;
+  /** Bytes of each request message (JSON plus the frame terminator), padded to this size. */
+  messageSize: number;
+  timeoutMs: number;
+  /** Reconnect after this lifetime; 0 = never. */
+  sessionTtlMs: number;
+  /** Bound on requests in flight per session; a request due beyond it is counted as dropped. */
+  maxInFlight: number;
+  mix: MixEntry[];
+  reconnect: ReconnectPolicy;
+  slowRead?: SlowRead;
+  stages: Stage[];
+}
+
+
+export type FrameTerminator = 'newline' | 'none';
+/** WebSocket, or MCP Streamable HTTP. */
+export type TransportKind = 'ws' | 'http';
+
+/** TLS settings for wss:// targets. Plain data: it crosses into engine threads. */
+export interface TlsOptions {
+  /** PEM text of the CA(s) to trust instead of the system ones (--ca FILE, read at start). */
+  ca?: string;
+  /** Do not verify the server's certificate at all (--insecure). */
+  insecure?: boolean;
+}
