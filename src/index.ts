@@ -11,13 +11,14 @@ import type { EngineSnapshot } from './shared/messages.js';
 import type { Aggregate } from './main/aggregate.js';
 import { Coordinator } from './main/coordinator.js';
 import { MetricsServer } from './main/metrics.js';
-import { buildReport, type RunReport } from './report/build.js';
+import { buildReport } from './report/build.js';
+import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
 import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
 import { startTarget, type RunningTarget } from './reference-server/server.js';
 
 export type { RunOptions } from './config/types.js';
-export type { RunReport } from './report/build.js';
+export type { RunReport } from './report/types.js';
 export { resolveRunOptions } from './config/options.js';
 export { MetricsServer, RunMetrics, type MetricsSource } from './main/metrics.js';
 export { startTarget } from './reference-server/server.js';

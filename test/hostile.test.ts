@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blackHole, hostileServer, notWebSocket, runCliWatchingRss, writeProfile, type HostileServer, type Hostility } from './helpers/hostile-servers.js';
 import type { RawServer } from './helpers/raw-servers.js';
-import type { RunReport } from '../src/report/build.js';
+import type { RunReport } from '../src/report/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-hostile-'));
 const servers: RawServer[] = [];

@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../src/report/html.js';
 import { mergeReports } from '../src/report/merge.js';
-import type { RunReport } from '../src/report/build.js';
+import type { RunReport } from '../src/report/types.js';
 import { parseThreshold } from '../src/config/thresholds.js';
 import { evaluateThresholds } from '../src/report/thresholds.js';
 import { latencies, realReport, syntheticReport, testOutputDir } from './helpers/reports.js';

@@ -9,7 +9,7 @@ import AjvModule from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadReport, mergeReportFiles, mergeReports, reportSchemaPath } from '../src/report/merge.js';
 import { renderReport } from '../src/report/text.js';
-import type { RunReport } from '../src/report/build.js';
+import type { RunReport } from '../src/report/types.js';
 import { parseThreshold } from '../src/config/thresholds.js';
 import { evaluateThresholds } from '../src/report/thresholds.js';
 import { UsageError } from '../src/shared/errors.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LATENCY_BUCKETS_MS } from '../src/main/metrics.js';
-import type { RunReport } from '../src/report/build.js';
+import type { RunReport } from '../src/report/types.js';
 import { addEncoded, newHistogram } from '../src/shared/stats.js';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import { runCli } from './helpers/cli.js';

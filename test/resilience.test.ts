@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
-import type { RunReport } from '../src/report/build.js';
+import type { RunReport } from '../src/report/types.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { until } from './helpers/engine-run.js';
 import { writeProfile } from './helpers/hostile-servers.js';

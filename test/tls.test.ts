@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '../src/report/build.js';
+import type { RunReport } from '../src/report/types.js';
 import { runCli } from './helpers/cli.js';
 import { selfSigned, startWssServer, type SelfSigned, type WssServer } from './helpers/tls.js';
 

@@ -4,6 +4,7 @@
  * profile's clients and rate hold for the whole run.
  */
 import type { Profile, Stage } from '../shared/types.js';
+import type { RunOptions } from './types.js';
 
 /** Total planned run length of the stages (0 without stages). */
 export function stagesDurationMs(profile: Profile): number {
@@ -35,4 +36,17 @@ export function plannedClients(profile: Profile, elapsedMs: number): number {
 export function plannedRate(profile: Profile, elapsedMs: number): number {
   if (profile.stages.length === 0) return profile.rate;
   return interpolate(profile.stages, elapsedMs, profile.rate, (s, previous) => s.rate ?? previous);
+}
+
+/** Requests/s the profile asks for, averaged over the run (stages included). */
+export function plannedRequestRate(opts: RunOptions): number {
+  const { profile, durationMs } = opts;
+  if (profile.stages.length === 0) return profile.clients * profile.rate;
+  const steps = 1000;
+  let sum = 0;
+  for (let i = 0; i < steps; i++) {
+    const t = ((i + 0.5) / steps) * durationMs;
+    sum += plannedClients(profile, t) * plannedRate(profile, t);
+  }
+  return sum / steps;
 }

@@ -3,85 +3,13 @@
  * replicas exactly) and its text rendering for the terminal.
  */
 import type { RunOptions } from '../config/types.js';
-import { plannedClients, plannedRate } from '../config/stages.js';
+import { plannedRequestRate } from '../config/stages.js';
 import { ERROR_TYPES, type ErrorType } from '../shared/errors.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
 import type { Aggregate, TimelinePoint } from '../main/aggregate.js';
-import type { ThresholdResult } from './thresholds.js';
+import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport } from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
-
-export const REPORT_VERSION = 1;
-
-export interface MethodReport {
-  sent: number;
-  ok: number;
-  rpcError: number;
-  timeout: number;
-  closed: number;
-  dropped: number;
-  latency: { corrected: LatencySummary; raw: LatencySummary };
-}
-
-export interface RunReport {
-  reportVersion: number;
-  tool: { name: 'mcpload'; version: string };
-  profile: string;
-  startedAt: string;
-  endedAt: string;
-  /** Seconds from the first established session to the end of sending: the window rates are measured over. */
-  durationSeconds: number;
-  interrupted?: string;
-  /** Set by `mcpload merge`: how many replica reports this one adds up. */
-  merged?: { replicas: number };
-  config: {
-    clients: number;
-    ratePerClient: number;
-    messageSize: number;
-    urls: string[];
-    workers: number;
-    protocolVersion: string;
-    connectRate: number;
-    /** Present when the engines ran with --spin (sends on time, a busy core each). */
-    spin?: true;
-  };
-  requests: { sent: number; ok: number; failed: number; dropped: number; successRate: number };
-  /** Latency in microseconds: corrected = from the intended send time; raw = from the actual send time. */
-  latency: { unit: 'us'; corrected: LatencySummary; raw: LatencySummary };
-  throughput: {
-    requestsPerSecond: number;
-    targetRequestsPerSecond: number;
-    /** Achieved over target. */
-    achievedRatio: number;
-    bytesSentPerSecond: number;
-    bytesReceivedPerSecond: number;
-  };
-  sessions: { wanted: number; peak: number; established: number; reconnects: number; handshake: LatencySummary };
-  errors: Record<ErrorType, number>;
-  messages: { sent: Record<string, number>; received: Record<string, number> };
-  methods: Record<string, MethodReport>;
-  timeline: TimelinePoint[];
-  /** How the generator itself did (absent in reports of older versions). */
-  generator?: GeneratorReport;
-  /** The --threshold results, when any were given (schema/report.schema.json documents every field). */
-  thresholds?: ThresholdResult[];
-  /** Encoded HdrHistograms (µs), for exact merging across replicas. */
-  histograms: { latency: string; latencyRaw: string; handshake: string; methods: Record<string, { latency: string; latencyRaw: string }> };
-}
-
-export interface GeneratorReport {
-  /** Seconds in which an engine, not the target, limited the rate (saturated event loop, late sends). */
-  limitedSeconds: number;
-  /** CPU seconds of the engine threads, all together and each (Linux; 0 and [] elsewhere). */
-  cpuSeconds: number;
-  engineCpuSeconds: number[];
-  /** Engine CPU per request sent, µs (0 when nothing was sent or CPU is unknown). */
-  cpuPerRequestUs: number;
-  maxLoopUtilization: number;
-  maxLoopLagMs: number;
-  /** Set when limitedSeconds > 0: the achieved rate says more about mcpload than about the target. */
-  warning?: string;
-}
 
 /** The warning a report (and the progress line) gives when the generator limited the rate. */
 export function generatorWarning(limitedSeconds: number, durationSeconds: number): string | undefined {
@@ -90,19 +18,6 @@ export function generatorWarning(limitedSeconds: number, durationSeconds: number
     `the generator limited the rate for ${limitedSeconds} of ${Math.max(1, Math.round(durationSeconds))} s (an engine's event loop was saturated and sent late): ` +
     'add --workers or --processes, or spread the clients over more replicas'
   );
-}
-
-/** Requests/s the profile asks for, averaged over the run (stages included). */
-export function plannedRequestRate(opts: RunOptions): number {
-  const { profile, durationMs } = opts;
-  if (profile.stages.length === 0) return profile.clients * profile.rate;
-  const steps = 1000;
-  let sum = 0;
-  for (let i = 0; i < steps; i++) {
-    const t = ((i + 0.5) / steps) * durationMs;
-    sum += plannedClients(profile, t) * plannedRate(profile, t);
-  }
-  return sum / steps;
 }
 
 /** URLs without credentials (user:password@ never reaches a report). */

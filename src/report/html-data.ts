@@ -3,7 +3,7 @@
  * read from the encoded HdrHistograms, and the per-second timeline. Plain arrays, ready for uPlot.
  */
 import { decodeHistogram } from '../shared/stats.js';
-import type { RunReport } from './build.js';
+import type { RunReport } from './types.js';
 
 /** A percentile spectrum: x in "nines" (0 = 0%, 1 = 90%, 2 = 99%, 3 = 99.9%, ...), y in ms per series. */
 export interface Spectrum {

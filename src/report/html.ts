@@ -9,7 +9,7 @@ import { chartAssets } from './html-assets.js';
 import { CLIENT_SCRIPT } from './html-client.js';
 import { chartData } from './html-data.js';
 import { PAGE_CSS } from './html-style.js';
-import type { RunReport } from './build.js';
+import type { RunReport } from './types.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

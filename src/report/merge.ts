@@ -25,7 +25,8 @@ import { fieldPath } from '../config/profile-messages.js';
 import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 import type { TimelinePoint } from '../main/aggregate.js';
-import { REPORT_VERSION, generatorWarning, type GeneratorReport, type MethodReport, type RunReport } from './build.js';
+import { generatorWarning } from './build.js';
+import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport } from './types.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;

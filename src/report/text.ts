@@ -1,7 +1,7 @@
 /** The text report, in the old simulator's sections so existing readers find their numbers. */
 import { formatMicros } from '../config/units.js';
 import type { LatencySummary } from '../shared/stats.js';
-import type { RunReport } from './build.js';
+import type { RunReport } from './types.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(2)}%`;

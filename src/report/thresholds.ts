@@ -6,21 +6,8 @@ import type { RunOptions } from '../config/types.js';
 import type { Op, Threshold, Metric } from '../config/thresholds.js';
 import { formatMicros } from '../config/units.js';
 import { decodeHistogram, type LatencySummary } from '../shared/stats.js';
-import { plannedRequestRate, type RunReport } from './build.js';
-
-export interface ThresholdResult {
-  expr: string;
-  metric: string;
-  op: Op;
-  /** The measured value (µs, fraction, req/s, sessions); NaN when the report has no samples for it. */
-  actual: number;
-  /** The value compared against, resolved (a relative rate becomes req/s). */
-  limit: number;
-  passed: boolean;
-  /** The actual value as a person reads it: "189ms", "2.31%", "1,877 req/s", "no samples". */
-  pretty: string;
-  prettyLimit: string;
-}
+import { plannedRequestRate } from '../config/stages.js';
+import type { RunReport, ThresholdResult } from './types.js';
 
 function compare(actual: number, op: Op, limit: number): boolean {
   if (Number.isNaN(actual)) return false;

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RunReport } from '../../src/report/build.js';
+import type { RunReport } from '../../src/report/types.js';
 import { encodeHistogram, newHistogram, recordMicros, summarize } from '../../src/shared/stats.js';
 import { runCli } from './cli.js';
 

@@ -1,0 +1,95 @@
+/**
+ * The shape of a run's report, declared once: what `--report` writes (schema/report.schema.json
+ * documents every field), what `mcpload merge` reads and writes, and what the text and HTML
+ * renderings and threshold evaluation read.
+ */
+import type { Op } from '../config/thresholds.js';
+import type { ErrorType } from '../shared/errors.js';
+import type { LatencySummary } from '../shared/stats.js';
+import type { TimelinePoint } from '../main/aggregate.js';
+
+export const REPORT_VERSION = 1;
+
+export interface MethodReport {
+  sent: number;
+  ok: number;
+  rpcError: number;
+  timeout: number;
+  closed: number;
+  dropped: number;
+  latency: { corrected: LatencySummary; raw: LatencySummary };
+}
+
+export interface RunReport {
+  reportVersion: number;
+  tool: { name: 'mcpload'; version: string };
+  profile: string;
+  startedAt: string;
+  endedAt: string;
+  /** Seconds from the first established session to the end of sending: the window rates are measured over. */
+  durationSeconds: number;
+  interrupted?: string;
+  /** Set by `mcpload merge`: how many replica reports this one adds up. */
+  merged?: { replicas: number };
+  config: {
+    clients: number;
+    ratePerClient: number;
+    messageSize: number;
+    urls: string[];
+    workers: number;
+    protocolVersion: string;
+    connectRate: number;
+    /** Present when the engines ran with --spin (sends on time, a busy core each). */
+    spin?: true;
+  };
+  requests: { sent: number; ok: number; failed: number; dropped: number; successRate: number };
+  /** Latency in microseconds: corrected = from the intended send time; raw = from the actual send time. */
+  latency: { unit: 'us'; corrected: LatencySummary; raw: LatencySummary };
+  throughput: {
+    requestsPerSecond: number;
+    targetRequestsPerSecond: number;
+    /** Achieved over target. */
+    achievedRatio: number;
+    bytesSentPerSecond: number;
+    bytesReceivedPerSecond: number;
+  };
+  sessions: { wanted: number; peak: number; established: number; reconnects: number; handshake: LatencySummary };
+  errors: Record<ErrorType, number>;
+  messages: { sent: Record<string, number>; received: Record<string, number> };
+  methods: Record<string, MethodReport>;
+  timeline: TimelinePoint[];
+  /** How the generator itself did (absent in reports of older versions). */
+  generator?: GeneratorReport;
+  /** The --threshold results, when any were given (schema/report.schema.json documents every field). */
+  thresholds?: ThresholdResult[];
+  /** Encoded HdrHistograms (µs), for exact merging across replicas. */
+  histograms: { latency: string; latencyRaw: string; handshake: string; methods: Record<string, { latency: string; latencyRaw: string }> };
+}
+
+export interface GeneratorReport {
+  /** Seconds in which an engine, not the target, limited the rate (saturated event loop, late sends). */
+  limitedSeconds: number;
+  /** CPU seconds of the engine threads, all together and each (Linux; 0 and [] elsewhere). */
+  cpuSeconds: number;
+  engineCpuSeconds: number[];
+  /** Engine CPU per request sent, µs (0 when nothing was sent or CPU is unknown). */
+  cpuPerRequestUs: number;
+  maxLoopUtilization: number;
+  maxLoopLagMs: number;
+  /** Set when limitedSeconds > 0: the achieved rate says more about mcpload than about the target. */
+  warning?: string;
+}
+
+export interface ThresholdResult {
+  expr: string;
+  metric: string;
+  op: Op;
+  /** The measured value (µs, fraction, req/s, sessions); NaN when the report has no samples for it. */
+  actual: number;
+  /** The value compared against, resolved (a relative rate becomes req/s). */
+  limit: number;
+  passed: boolean;
+  /** The actual value as a person reads it: "189ms", "2.31%", "1,877 req/s", "no samples". */
+  pretty: string;
+  prettyLimit: string;
+}
