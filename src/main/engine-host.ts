@@ -1,7 +1,9 @@
 /**
  * A child process that hosts engine threads for a coordinator in another process (`--processes`):
- * it only relays messages. Signals are the coordinator's to handle: a Ctrl-C reaches the whole
- * process group, and the coordinator stops the engines through their messages.
+ * it only relays messages. Signals are the coordinator's to handle: a Ctrl-C, a `kill -- -PGID`,
+ * systemd or a container runtime signal the whole process group, and the coordinator stops the
+ * engines through their messages, drains them and reports. The host ends when the coordinator
+ * disconnects (at the end of the run, or when the coordinator itself is gone).
  */
 import type { Worker } from 'node:worker_threads';
 import type { EngineToMain } from '../shared/messages.js';
@@ -9,7 +11,7 @@ import { newEngineWorker, type HostMessage, type HostReply } from './engines.js'
 
 const workers = new Map<number, Worker>();
 
-process.on('SIGINT', () => {});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
 for (const engineId of (process.argv[2] ?? '').split(',').filter(Boolean).map(Number)) {
   const worker = newEngineWorker(engineId);
   workers.set(engineId, worker);

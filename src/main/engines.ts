@@ -47,6 +47,9 @@ export function newEngineWorker(engineId: number): Worker {
   });
 }
 
+/** How long an engine host process may take to exit after its channel closed before it is killed. */
+const HOST_EXIT_GRACE_MS = 5000;
+
 /** Messages between the coordinator and an engine host process, tagged with the engine. */
 export type HostMessage = { engineId: number; msg: MainToEngine };
 export type HostReply = { engineId: number; msg: EngineToMain };
@@ -97,12 +100,18 @@ class HostedEngine implements EngineHandle {
     });
   }
 
+  /** The host process ignores signals (they are the coordinator's): it ends when its IPC channel closes. */
   async terminate(): Promise<void> {
     this.ending = true;
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), HOST_EXIT_GRACE_MS);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      if (child.connected) child.disconnect();
     });
   }
 }
