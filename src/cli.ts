@@ -3,7 +3,6 @@
  * behaviour lives elsewhere. Bad input is one line on stderr and exit code 2.
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
@@ -12,6 +11,7 @@ import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT } from './config/defaults.js
 import { applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
 import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
 import { parseDuration } from './config/units.js';
+import { checkOutputs, describeOutput, writeOutput } from './config/outputs.js';
 import { EXIT, McploadError, UsageError, describe, redactSecrets } from './shared/errors.js';
 import { VERSION } from './shared/version.js';
 import { createLogger } from './main/log.js';
@@ -113,11 +113,10 @@ async function runCommand(args: RunArgs): Promise<number> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
-  const { report, exitCode } = await run.result;
+  const { report, exitCode, outputs } = await run.result;
   progress.end();
   process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
-  if (opts.reportPath) process.stderr.write(`mcpload: report written to ${opts.reportPath}\n`);
-  if (opts.htmlPath) process.stderr.write(`mcpload: HTML report written to ${opts.htmlPath}\n`);
+  for (const o of outputs) process.stderr.write(describeOutput(o) + '\n');
   return exitCode;
 }
 
@@ -216,11 +215,19 @@ export function normalizeBooleans(argv: string[], env: NodeJS.ProcessEnv): strin
 
 async function mergeCommand(files: string[], args: { report?: string; html?: string; threshold?: string[] }): Promise<number> {
   const thresholds = parseThresholds(args.threshold);
+  checkOutputs({ reportPath: args.report, htmlPath: args.html });
   const report = mergeReportFiles(files);
   if (thresholds.length) report.thresholds = evaluateThresholds(thresholds, report);
-  if (args.report) await writeFile(args.report, JSON.stringify(report, null, 2) + '\n');
-  if (args.html) await writeFile(args.html, renderHtml(report));
   process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
+  const write = (flag: string, path: string, text: string) => {
+    try {
+      writeOutput(path, text);
+    } catch (err) {
+      throw new UsageError(`${flag}: could not write ${path} (${describe(err)})`);
+    }
+  };
+  if (args.report) write('--report', args.report, JSON.stringify(report, null, 2) + '\n');
+  if (args.html) write('--html', args.html, renderHtml(report));
   return report.thresholds?.some((t) => !t.passed) ? EXIT.thresholdFailed : EXIT.ok;
 }
 

@@ -3,8 +3,8 @@
  * `run(opts)` is the same, awaited. The CLI is a thin layer over this.
  */
 import { EventEmitter } from 'node:events';
-import { writeFile } from 'node:fs/promises';
 import type { RunOptions } from './config/types.js';
+import { writeOutputWithFallback, type OutputResult } from './config/outputs.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_METRICS_HOST } from './config/defaults.js';
 import { EXIT, StartError } from './shared/errors.js';
 import type { EngineSnapshot } from './shared/messages.js';
@@ -25,8 +25,10 @@ export { startTarget } from './reference-server/server.js';
 
 export interface RunResult {
   report: RunReport;
-  /** 0 ok; 3 no session could be established; 130/143 interrupted. */
+  /** 0 ok; 1 a threshold failed; 2 an output could not be written; 3 no session could be established; 130/143 interrupted. */
   exitCode: number;
+  /** What became of --report and --html (a failed write names its path, and the JSON's fallback file). */
+  outputs: OutputResult[];
 }
 
 export interface RunEvents {
@@ -83,9 +85,12 @@ export class Run extends EventEmitter<RunEvents> {
       const agg = await coordinator.run();
       const report = buildReport(agg, opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
       if (opts.thresholds?.length) report.thresholds = evaluateThresholds(opts.thresholds, report);
-      if (opts.reportPath) await writeFile(opts.reportPath, JSON.stringify(report, null, 2) + '\n');
-      if (opts.htmlPath) await writeFile(opts.htmlPath, renderHtml(report));
-      return { report, exitCode: this.exitCode(report) };
+      const outputs: OutputResult[] = [];
+      if (opts.reportPath) outputs.push(writeOutputWithFallback('report', opts.reportPath, JSON.stringify(report, null, 2) + '\n', agg.startedAtMs));
+      if (opts.htmlPath) outputs.push(writeOutputWithFallback('html', opts.htmlPath, renderHtml(report), agg.startedAtMs));
+      const exitCode = this.exitCode(report);
+      // A report that could not be written where asked is not a green run.
+      return { report, exitCode: exitCode === EXIT.ok && outputs.some((o) => o.error) ? EXIT.badInput : exitCode, outputs };
     } finally {
       await target?.close();
       await metrics?.close();

@@ -5,8 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { UsageError, describe } from '../shared/errors.js';
 import { parseThresholds } from './thresholds.js';
 import { loadProfile } from './profile.js';
@@ -15,6 +14,7 @@ import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../sha
 import type { RunOptions } from './types.js';
 import { parseDuration } from './units.js';
 import { checkCapacity } from './limits.js';
+import { checkOutputs } from './outputs.js';
 import { DEFAULT_LOCAL_PORTS, type PortRange } from './ports.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION } from './defaults.js';
 
@@ -232,8 +232,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   const drainMs = duration('drain-timeout', raw.drainTimeout, true) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   if (drainMs > MAX_DRAIN_TIMEOUT_MS) throw new UsageError(`--drain-timeout: at most 10m (got ${raw.drainTimeout}); keep it under the stop grace period of your orchestrator`);
   const tls = tlsOptions(raw);
-  if (raw.report !== undefined) outputFile('report', raw.report);
-  if (raw.html !== undefined) outputFile('html', raw.html);
+  checkOutputs({ reportPath: raw.report, htmlPath: raw.html });
   return {
     profile,
     urls,
@@ -285,20 +284,3 @@ function tlsOptions(raw: RawRunOptions): TlsOptions | undefined {
   return { ca: pem };
 }
 
-/** A report file must be writable where asked, checked before the run rather than lost after it. */
-function outputFile(name: string, path: string): void {
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    // Does not exist yet: its directory must.
-  }
-  if (isDir) throw new UsageError(`--${name}: ${path} is a directory; give a file name, like ${join(path, `mcpload.${name === 'html' ? 'html' : 'json'}`)}`);
-  const dir = dirname(resolve(path));
-  try {
-    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`--${name}: cannot write ${path}: directory ${dir} does not exist or is not writable; create it or pick another path`);
-  }
-}

@@ -1,0 +1,100 @@
+/**
+ * The run's output files (--report, --html): checked before the run starts, so a typo costs a
+ * second instead of a whole run, and written atomically at its end (a temporary file beside the
+ * target, then a rename), so a full disk never leaves a truncated report behind. A write that
+ * still fails loses nothing: the JSON goes to a fallback file whose path is told.
+ */
+import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError, describe } from '../shared/errors.js';
+
+export interface OutputPaths {
+  reportPath?: string;
+  htmlPath?: string;
+}
+
+/** One clear line for an output that cannot be written, before anything starts. */
+export function checkOutputs({ reportPath, htmlPath }: OutputPaths): void {
+  if (reportPath !== undefined && htmlPath !== undefined && resolve(reportPath) === resolve(htmlPath)) {
+    throw new UsageError(`--report and --html both name ${reportPath}: give each its own file`);
+  }
+  if (reportPath !== undefined) checkWritable('--report', reportPath);
+  if (htmlPath !== undefined) checkWritable('--html', htmlPath);
+}
+
+/** A report file must be writable where asked, checked before the run rather than lost after it. */
+function checkWritable(flag: string, path: string): void {
+  if (statOf(path)?.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory; give a file name, like ${join(path, `mcpload.${flag === '--html' ? 'html' : 'json'}`)}`);
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag}: cannot write ${path}: directory ${dir} does not exist or is not writable; create it or pick another path`);
+  }
+}
+
+function statOf(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Write `text` to `path` atomically: a temporary file in the same folder, then a rename over the
+ * target. Paths that are not regular files (/dev/stdout, /dev/full, a FIFO) are written in place.
+ * Throws with the path in the message; no partial file is left at `path` or beside it.
+ */
+export function writeOutput(path: string, text: string): void {
+  const stat = statOf(path);
+  if (stat && !stat.isFile()) {
+    writeFileSync(path, text);
+    return;
+  }
+  const temp = join(dirname(resolve(path)), `.${Date.now()}-${process.pid}.mcpload.tmp`);
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** What became of one output at the end of the run. */
+export interface OutputResult {
+  kind: 'report' | 'html';
+  path: string;
+  /** Set when the write failed: why (one line). */
+  error?: string;
+  /** Where the JSON report went instead, when the write to `path` failed. */
+  fallback?: string;
+}
+
+/** Write one output; on failure, the JSON report goes to a file in the temporary folder instead. */
+export function writeOutputWithFallback(kind: OutputResult['kind'], path: string, text: string, runStartedAtMs: number): OutputResult {
+  try {
+    writeOutput(path, text);
+    return { kind, path };
+  } catch (err) {
+    const error = describe(err);
+    if (kind !== 'report') return { kind, path, error };
+    const fallback = join(tmpdir(), `mcpload-report-${new Date(runStartedAtMs).toISOString().replace(/[:.]/g, '-')}-${process.pid}.json`);
+    try {
+      writeOutput(fallback, text);
+      return { kind, path, error, fallback };
+    } catch {
+      return { kind, path, error };
+    }
+  }
+}
+
+/** The line the CLI prints for an output. */
+export function describeOutput(o: OutputResult): string {
+  const what = o.kind === 'report' ? 'report' : 'HTML report';
+  if (!o.error) return `mcpload: ${what} written to ${o.path}`;
+  return `mcpload: could not write the ${what} to ${o.path} (${o.error})` + (o.fallback ? `; it was written to ${o.fallback} instead` : o.kind === 'report' ? '; no fallback could be written either' : '');
+}
