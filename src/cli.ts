@@ -21,7 +21,7 @@ import { mergeReportFiles } from './report/merge.js';
 import { renderHtml } from './report/html.js';
 import { parseThresholds } from './config/thresholds.js';
 import { evaluateThresholds, renderThresholds } from './report/thresholds.js';
-import { start } from './index.js';
+import { start, type StopSignal } from './index.js';
 import { resolveTargetOptions, startTarget } from './reference-server/server.js';
 import { startTargetCluster } from './reference-server/cluster.js';
 
@@ -106,13 +106,12 @@ async function runCommand(args: RunArgs): Promise<number> {
   run.on('note', (message) => log.warn(redactSecrets(message, secrets)));
   if (!opts.quiet) run.on('snapshot', (_s, agg) => progress.update(agg));
   let signals = 0;
-  const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
+  const onSignal = (signal: StopSignal) => {
     signals++;
     // The first signal drains; a second one stops at once. Both still write the report.
     run.stop(signal, signals === 1 ? undefined : 0);
   };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal));
   const { report, exitCode, outputs } = await run.result;
   progress.end();
   process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));

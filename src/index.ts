@@ -23,9 +23,12 @@ export { resolveRunOptions } from './config/options.js';
 export { MetricsServer, RunMetrics, type MetricsSource } from './main/metrics.js';
 export { startTarget } from './reference-server/server.js';
 
+/** The signals that stop a run gracefully (drain, report): SIGHUP is a dropped SSH session. */
+export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
+
 export interface RunResult {
   report: RunReport;
-  /** 0 ok; 1 a threshold failed; 2 an output could not be written; 3 no session could be established; 130/143 interrupted. */
+  /** 0 ok; 1 a threshold failed; 2 an output could not be written; 3 no session could be established; 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM. */
   exitCode: number;
   /** What became of --report and --html (a failed write names its path, and the JSON's fallback file). */
   outputs: OutputResult[];
@@ -59,7 +62,7 @@ export class Run extends EventEmitter<RunEvents> {
    * `signal` marks the report as interrupted and picks the exit code. Safe to call again (a second
    * call with a shorter drain cuts the drain short).
    */
-  stop(signal?: 'SIGTERM' | 'SIGINT', drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS): void {
+  stop(signal?: StopSignal, drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS): void {
     if (signal && !this.interrupted) this.interrupted = signal;
     this.stopRequested = Math.min(this.stopRequested ?? Infinity, drainMs);
     this.coordinator?.stop(drainMs);
@@ -128,6 +131,7 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   private exitCode(report: RunReport): number {
+    if (this.interrupted === 'SIGHUP') return EXIT.sighup;
     if (this.interrupted === 'SIGINT') return EXIT.sigint;
     if (this.interrupted === 'SIGTERM') return EXIT.sigterm;
     if (report.sessions.established === 0 && report.sessions.wanted > 0) return EXIT.cannotStart;

@@ -2,7 +2,8 @@
  * Signals to the whole process group (systemd, `timeout`, `kill -- -PGID`, a container runtime) with
  * engines in child processes (`--processes 2`): the coordinator owns the stop, so the engine
  * processes must outlive the signal, drain their in-flight requests and report them. Before, they
- * died at once: the report said sent 0, peak 0, and the drain ended after a second.
+ * died at once: the report said sent 0, peak 0, and the drain ended after a second. SIGHUP (a dropped
+ * SSH session) is a stop like SIGTERM, with exit code 129; before, it killed mcpload with no report.
  * Real processes: the process group and its signals are the point.
  */
 import { spawn } from 'node:child_process';
@@ -31,7 +32,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 }
 
 describe('a signal to the whole process group (--processes 2)', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s: engine processes drain their in-flight requests and the report keeps them', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s: engine processes drain their in-flight requests and the report keeps them', async (signal) => {
     // Answers take 1.5 s: when the signal comes, requests are in flight and the drain must wait for them.
     target = await startTarget({ host: '127.0.0.1', port: 0, delayMs: 1500 });
     dir = mkdtempSync(join(tmpdir(), 'mcpload-pgroup-'));
@@ -48,7 +49,7 @@ describe('a signal to the whole process group (--processes 2)', () => {
       await until('requests in flight', () => target!.stats().sessionsOpen === 4 && target!.stats().requests >= 13);
       process.kill(-child.pid!, signal);
       const code = await exited;
-      expect(code, stderr).toBe(signal === 'SIGTERM' ? 143 : 130);
+      expect(code, stderr).toBe({ SIGTERM: 143, SIGINT: 130, SIGHUP: 129 }[signal]);
       const r = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
       expect(r.interrupted).toBe(signal);
       expect(r.sessions.peak).toBe(4);

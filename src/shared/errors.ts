@@ -9,6 +9,7 @@ export const EXIT = {
   thresholdFailed: 1,
   badInput: 2,
   cannotStart: 3,
+  sighup: 129,
   sigint: 130,
   sigterm: 143,
 } as const;
