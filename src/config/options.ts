@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UsageError, describe } from '../shared/errors.js';
+import { UsageError, describe, redactSecrets } from '../shared/errors.js';
 import { parseThresholds } from './thresholds.js';
 import { loadProfile } from './profile.js';
 import { stagesDurationMs } from './stages.js';
@@ -15,6 +15,7 @@ import type { RunOptions } from './types.js';
 import { parseDuration } from './units.js';
 import { checkCapacity } from './limits.js';
 import { checkOutputs } from './outputs.js';
+import { parseHeaders } from './headers.js';
 import { DEFAULT_LOCAL_PORTS, type PortRange } from './ports.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION } from './defaults.js';
 
@@ -114,11 +115,11 @@ export function validateUrl(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`--url: "${url}" is not a URL; write it like ws://127.0.0.1:8080/mcp/ws`);
+    throw new UsageError(`--url: "${redactSecrets(url)}" is not a URL; write it like ws://127.0.0.1:8080/mcp/ws`);
   }
   if (!['ws:', 'wss:', 'http:', 'https:'].includes(u.protocol)) {
     throw new UsageError(
-      `--url: "${url}" has scheme ${u.protocol.replace(':', '')}; mcpload speaks MCP over WebSocket (use ws:// or wss://) or Streamable HTTP (use http:// or https://)`,
+      `--url: "${redactSecrets(url)}" has scheme ${u.protocol.replace(':', '')}; mcpload speaks MCP over WebSocket (use ws:// or wss://) or Streamable HTTP (use http:// or https://)`,
     );
   }
   return url;
@@ -133,7 +134,7 @@ function resolveTransport(raw: string | undefined, urls: string[]): TransportKin
   const transport = (raw as TransportKind | undefined) ?? fromUrls ?? 'ws';
   if (fromUrls !== undefined && fromUrls !== transport) {
     const want = transport === 'http' ? 'http:// or https://' : 'ws:// or wss://';
-    throw new UsageError(`--transport ${transport} does not match --url ${urls[0]}: give ${want} URLs, or drop --transport (it follows the URL)`);
+    throw new UsageError(`--transport ${transport} does not match --url ${redactSecrets(urls[0])}: give ${want} URLs, or drop --transport (it follows the URL)`);
   }
   return transport;
 }
@@ -162,19 +163,6 @@ export function expandLocalAddresses(values: string[]): string[] {
       for (let i = from; i <= to; i++) out.push(range[1] + i);
     } else if (isIP(v)) out.push(v);
     else throw new UsageError(`--local-address: "${v}" is not an IP address or a range like 127.0.0.2-127.0.0.9`);
-  }
-  return out;
-}
-
-function headers(values: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const h of values) {
-    const i = h.indexOf(':');
-    const name = h.slice(0, i).trim();
-    if (i <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw new UsageError(`--header: "${h.replace(/:.*/, ': …')}" is not a header; write it like 'Authorization: Bearer TOKEN'`);
-    }
-    out[name] = h.slice(i + 1).trim();
   }
   return out;
 }
@@ -240,7 +228,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     localAddresses,
     durationMs: durationMs === 0 ? Infinity : durationMs,
     connectRate,
-    headers: headers(raw.header ?? []),
+    headers: parseHeaders(raw.header ?? []),
     protocolVersion,
     workers: positiveInt('workers', raw.workers, 256) ?? Math.max(1, Math.floor(availableParallelism() / processes)),
     processes,

@@ -67,7 +67,8 @@ export const ErrorIndex: { readonly [K in ErrorType]: number } = {
  * notes), so this is not on the hot path.
  */
 export function redactSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/\b(wss?|https?):\/\/[^/\s@]*@/gi, '$1://redacted@');
+  // Any scheme: a mistyped one (ftp://user:pass@…) reaches bad-input messages too.
+  let out = text.replace(/\b([a-z][a-z0-9+.-]*):\/\/[^/\s@]*@/gi, '$1://redacted@');
   for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
   return out;
 }
