@@ -16,12 +16,14 @@ import { EXIT, McploadError, UsageError, describe, redactSecrets } from './share
 import { VERSION } from './shared/version.js';
 import { createLogger } from './main/log.js';
 import { Progress } from './main/progress.js';
+import { NoteLog } from './main/notes.js';
 import { renderReport } from './report/text.js';
 import { mergeReportFiles } from './report/merge.js';
 import { renderHtml } from './report/html.js';
 import { parseThresholds } from './config/thresholds.js';
 import { evaluateThresholds, renderThresholds } from './report/thresholds.js';
 import { start, type StopSignal } from './index.js';
+import type { RunReport } from './report/types.js';
 import { resolveTargetOptions, startTarget } from './reference-server/server.js';
 import { startTargetCluster } from './reference-server/cluster.js';
 
@@ -103,7 +105,9 @@ async function runCommand(args: RunArgs): Promise<number> {
   run.on('metrics', (url) => process.stderr.write(`mcpload: metrics on ${url}\n`));
   // Header values (Authorization: Bearer …) and URL credentials never reach the log.
   const secrets = Object.values(opts.headers).flatMap((v) => [v, ...v.split(/\s+/).slice(1)]);
-  run.on('note', (message) => log.warn(redactSecrets(message, secrets)));
+  const notes = new NoteLog((line) => log.warn(line));
+  run.on('note', (message) => notes.add(redactSecrets(message, secrets)));
+  const flushNotes = setInterval(() => notes.flush(), opts.progressIntervalMs).unref();
   if (!opts.quiet) run.on('snapshot', (_s, agg) => progress.update(agg));
   let signals = 0;
   const onSignal = (signal: StopSignal) => {
@@ -113,10 +117,20 @@ async function runCommand(args: RunArgs): Promise<number> {
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal));
   const { report, exitCode, outputs } = await run.result;
+  clearInterval(flushNotes);
+  notes.flush();
   progress.end();
   process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
   for (const o of outputs) process.stderr.write(describeOutput(o) + '\n');
+  if (exitCode === EXIT.cannotStart) process.stderr.write(cannotStartLine(report, notes.last) + '\n');
   return exitCode;
+}
+
+/** Why no session could be established, in one line: the error counts and the newest connection problem. */
+function cannotStartLine(report: RunReport, lastNote: string | undefined): string {
+  const counts = Object.entries(report.errors).filter(([, n]) => n > 0).map(([kind, n]) => `${n.toLocaleString('en-US')} ${kind}`);
+  const what = counts.length ? counts.join(', ') + ' error' + (counts.length === 1 && counts[0].startsWith('1 ') ? '' : 's') : 'no attempt finished';
+  return `mcpload: no session could be established (${what}${lastNote ? `; last: ${lastNote}` : ''}); check that an MCP server answers at ${report.config.urls.join(', ')}`;
 }
 
 async function serveCommand(args: Record<string, unknown>): Promise<number> {

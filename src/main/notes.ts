@@ -1,0 +1,31 @@
+/**
+ * Warnings from the engines (connection problems), logged without repeating themselves: the first of
+ * a kind is logged at once; the same text again is only counted, and `flush()` (once per progress
+ * interval, and at the end) logs how often it came back. A dead target then reads as one line and a
+ * count instead of a screenful of copies. Engines already rate-limit what they send here.
+ */
+export class NoteLog {
+  private readonly repeats = new Map<string, number>();
+  private sinceMs = Date.now();
+  /** The newest message, for the one-line reason a run that could not start gives. */
+  last: string | undefined;
+
+  constructor(private readonly warn: (line: string) => void) {}
+
+  add(message: string): void {
+    this.last = message;
+    const seen = this.repeats.get(message);
+    if (seen === undefined) {
+      this.repeats.set(message, 0);
+      this.warn(message);
+    } else this.repeats.set(message, seen + 1);
+  }
+
+  /** Log the repeats counted since the last flush; each message's next copy logs again. Safe to call twice. */
+  flush(nowMs = Date.now()): void {
+    const seconds = Math.max(1, Math.round((nowMs - this.sinceMs) / 1000));
+    for (const [message, n] of this.repeats) if (n > 0) this.warn(`${message} (${n} more time${n === 1 ? '' : 's'} in the last ${seconds}s)`);
+    this.repeats.clear();
+    this.sinceMs = nowMs;
+  }
+}
