@@ -3,7 +3,7 @@
  * replicas exactly) and its text rendering for the terminal.
  */
 import type { RunOptions } from '../config/types.js';
-import { plannedRequestRate } from '../config/stages.js';
+import { peakClients, plannedRequestRate } from '../config/stages.js';
 import { ERROR_TYPES, type ErrorType } from '../shared/errors.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
 import type { Aggregate, TimelinePoint } from '../main/aggregate.js';
@@ -95,7 +95,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       bytesReceivedPerSecond: agg.bytesReceived / seconds,
     },
     sessions: {
-      wanted: opts.profile.stages.length ? Math.max(opts.profile.clients, ...opts.profile.stages.map((s) => s.clients)) : opts.profile.clients,
+      wanted: peakClients(opts.profile),
       peak: agg.peakSessionsOpen,
       established: agg.sessionsEstablished,
       reconnects: agg.reconnects,

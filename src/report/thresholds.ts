@@ -6,7 +6,7 @@ import type { RunOptions } from '../config/types.js';
 import type { Op, Threshold, Metric } from '../config/thresholds.js';
 import { formatMicros } from '../config/units.js';
 import { decodeHistogram, type LatencySummary } from '../shared/stats.js';
-import { plannedRequestRate } from '../config/stages.js';
+import { peakClients, plannedRequestRate } from '../config/stages.js';
 import type { RunReport, ThresholdResult } from './types.js';
 
 function compare(actual: number, op: Op, limit: number): boolean {
@@ -95,8 +95,7 @@ export interface RunBound {
 export function requestBound(opts: RunOptions): RunBound {
   if (!(opts.durationMs > 0)) return { maxRequests: Infinity };
   const p = opts.profile;
-  const clients = Math.max(p.clients, ...p.stages.map((s) => s.clients));
-  return { maxRequests: Math.ceil(plannedRequestRate(opts) * (opts.durationMs / 1000) * 1.02 + clients * (p.burst + 1)) };
+  return { maxRequests: Math.ceil(plannedRequestRate(opts) * (opts.durationMs / 1000) * 1.02 + peakClients(p) * (p.burst + 1)) };
 }
 
 /**
