@@ -4,7 +4,7 @@
  */
 import type { RunOptions } from '../config/types.js';
 import { peakClients, plannedRequestRate } from '../config/stages.js';
-import { ERROR_TYPES, type ErrorType } from '../shared/errors.js';
+import { ERROR_TYPES, failedOf, pickOutcomes, type ErrorType } from '../shared/counters.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
 import type { Aggregate, TimelinePoint } from '../main/aggregate.js';
 import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport } from './types.js';
@@ -53,7 +53,7 @@ function generatorReport(agg: Aggregate, sent: number, seconds: number): Generat
 
 export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], meta: { endedAtMs: number; workers: number; interrupted?: string }): RunReport {
   const t = agg.totals();
-  const failed = t.rpcError + t.timeout + t.closed;
+  const failed = failedOf(t);
   const windowStart = agg.firstEstablishedAtMs || agg.startedAtMs;
   const windowEnd = agg.sendingStoppedAtMs || meta.endedAtMs;
   const seconds = Math.max(0.001, (windowEnd - windowStart) / 1000);
@@ -62,9 +62,8 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
   const methods: Record<string, MethodReport> = {};
   const methodHists: RunReport['histograms']['methods'] = {};
   for (const [name, m] of agg.methods) {
-    const { latency, latencyRaw, ...counts } = m;
-    methods[name] = { ...counts, latency: { corrected: summarize(latency), raw: summarize(latencyRaw) } };
-    methodHists[name] = { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw) };
+    methods[name] = { ...pickOutcomes(m), latency: { corrected: summarize(m.latency), raw: summarize(m.latencyRaw) } };
+    methodHists[name] = { latency: encodeHistogram(m.latency), latencyRaw: encodeHistogram(m.latencyRaw) };
   }
   const errors = Object.fromEntries(ERROR_TYPES.map((e, i) => [e, agg.errors[i]])) as Record<ErrorType, number>;
   return {

@@ -4,19 +4,14 @@
  * renderings and threshold evaluation read.
  */
 import type { Op } from '../config/thresholds.js';
-import type { ErrorType } from '../shared/errors.js';
+import type { ErrorType, OutcomeCounts } from '../shared/counters.js';
 import type { LatencySummary } from '../shared/stats.js';
 import type { TimelinePoint } from '../main/aggregate.js';
 
 export const REPORT_VERSION = 1;
 
-export interface MethodReport {
-  sent: number;
-  ok: number;
-  rpcError: number;
-  timeout: number;
-  closed: number;
-  dropped: number;
+/** One method's outcomes (counters.ts) and latency summaries. */
+export interface MethodReport extends OutcomeCounts {
   latency: { corrected: LatencySummary; raw: LatencySummary };
 }
 

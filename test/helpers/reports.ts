@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, zeroCounts, zeroOutcomes } from '../../src/shared/counters.js';
 import type { RunReport } from '../../src/report/types.js';
 import { encodeHistogram, newHistogram, recordMicros, summarize } from '../../src/shared/stats.js';
 import { runCli } from './cli.js';
@@ -58,7 +59,7 @@ export function syntheticReport(s: Samples, over: { profile?: string; startedAt?
   for (const [name, values] of Object.entries(s.methods)) {
     const h = histogramOf(values);
     const hr = histogramOf(values.map(rawOf));
-    methods[name] = { sent: values.length, ok: values.length, rpcError: 0, timeout: 0, closed: 0, dropped: 0, latency: { corrected: summarize(h), raw: summarize(hr) } };
+    methods[name] = { ...zeroOutcomes(), sent: values.length, ok: values.length, latency: { corrected: summarize(h), raw: summarize(hr) } };
     methodHists[name] = { latency: encodeHistogram(h), latencyRaw: encodeHistogram(hr) };
   }
   const perSecond = Math.floor(sent / seconds);
@@ -80,8 +81,8 @@ export function syntheticReport(s: Samples, over: { profile?: string; startedAt?
       bytesReceivedPerSecond: (ok * 300) / seconds,
     },
     sessions: { wanted: clients, peak: s.handshake.length, established: s.handshake.length, reconnects: 0, handshake: summarize(handshake) },
-    errors: { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: failed, closed: 0 },
-    messages: { sent: { request: sent, notification: s.handshake.length, response: 0 }, received: { response: sent, notification: 0, request: 0 } },
+    errors: { ...(Object.fromEntries(ERROR_TYPES.map((t) => [t, 0])) as RunReport['errors']), rpc: failed },
+    messages: { sent: { ...zeroCounts(MESSAGES_SENT), request: sent, notification: s.handshake.length }, received: { ...zeroCounts(MESSAGES_RECEIVED), response: sent } },
     methods,
     timeline: Array.from({ length: seconds }, (_, i) => ({ second: i, sent: perSecond, ok: perSecond, failed: 0, sessionsOpen: s.handshake.length, p50: 1000 + i, p99: 5000 + i })),
     histograms: { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw), handshake: encodeHistogram(handshake), methods: methodHists },
