@@ -2,11 +2,12 @@
  * The counter families of src/shared/counters.ts: what is derived from them keeps today's spellings and
  * order, and `mcpload merge` adds up a counter it does not declare instead of dropping it.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_TYPES, ErrorIndex, FAILED_OUTCOMES, OUTCOME_NAMES, OUTCOMES, failedOf, zeroOutcomes } from '../src/shared/counters.js';
 import { resolveRunOptions } from '../src/config/options.js';
 import { peakClients } from '../src/config/stages.js';
-import { mergeReports } from '../src/report/merge.js';
+import { mergeReports, reportSchemaPath } from '../src/report/merge.js';
 import { Recorder } from '../src/worker/recorder.js';
 import { latencies, syntheticReport } from './helpers/reports.js';
 
@@ -59,4 +60,15 @@ describe('peakClients', () => {
     expect(peakClients({ ...profile, stages: [{ durationMs: 1, clients: 9 }, { durationMs: 1, clients: 2 }] })).toBe(9);
     expect(peakClients({ ...profile, clients: 12, stages: [{ durationMs: 1, clients: 9 }] })).toBe(12);
   });
+});
+
+describe('the report schema and the declaration', () => {
+  // schema/report.schema.json is written by hand: this is what tells a new counter's author it needs its line.
+  const schema = JSON.parse(readFileSync(reportSchemaPath(), 'utf8')) as {
+    properties: { methods: { additionalProperties: { properties: Record<string, unknown> } }; errors: { required: string[] } };
+  };
+  it('documents every outcome of a method, in order', () => {
+    expect(Object.keys(schema.properties.methods.additionalProperties.properties).filter((k) => k !== 'latency')).toEqual(OUTCOME_NAMES);
+  });
+  it('requires every error type, in order', () => expect(schema.properties.errors.required).toEqual(ERROR_TYPES));
 });
