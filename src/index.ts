@@ -11,7 +11,7 @@ import type { EngineSnapshot } from './shared/messages.js';
 import type { Aggregate } from './main/aggregate.js';
 import { Coordinator } from './main/coordinator.js';
 import { MetricsServer } from './main/metrics.js';
-import { buildReport } from './report/build.js';
+import { buildReport, liveFigures } from './report/build.js';
 import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
 import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
@@ -83,7 +83,7 @@ export class Run extends EventEmitter<RunEvents> {
       this.coordinator = coordinator;
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
       coordinator.on('note', (m) => this.emit('note', m));
-      if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator, urls);
+      if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator);
       if (this.stopRequested !== undefined) coordinator.stop(this.stopRequested);
       const agg = await coordinator.run();
       const report = buildReport(agg, opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
@@ -101,7 +101,7 @@ export class Run extends EventEmitter<RunEvents> {
   }
 
   /** --abort-on-fail: at most once a second, stop the run when a threshold can no longer pass. */
-  private watchThresholds(coordinator: Coordinator, urls: string[]): void {
+  private watchThresholds(coordinator: Coordinator): void {
     const opts = this.opts;
     const bound = requestBound(opts);
     let checkedAt = 0;
@@ -109,7 +109,7 @@ export class Run extends EventEmitter<RunEvents> {
     coordinator.on('snapshot', (_s, agg) => {
       if (aborted || Date.now() - checkedAt < 1000) return;
       checkedAt = Date.now();
-      const partial = buildReport(agg, opts, urls, { endedAtMs: checkedAt, workers: coordinator.engineCount });
+      const partial = liveFigures(agg, opts, checkedAt);
       const failed = opts.thresholds!.find((t) => finalFailure(t, partial, bound));
       if (!failed) return;
       aborted = true;

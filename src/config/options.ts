@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError, describe, redactSecrets } from '../shared/errors.js';
 import { parseThresholds } from './thresholds.js';
 import { loadProfile } from './profile.js';
-import { stagesDurationMs } from './stages.js';
+import { peakClients, stagesDurationMs } from './stages.js';
 import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../shared/types.js';
 import type { RunOptions } from './types.js';
 import { parseDuration } from './units.js';
@@ -208,7 +208,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   const localPorts = portRange(raw.localPorts);
   const localAddresses = expandLocalAddresses(list(raw.localAddress));
   checkCapacity({
-    sessions: Math.max(profile.clients, ...profile.stages.map((s) => s.clients)),
+    sessions: peakClients(profile),
     processes,
     targetInProcess: urls.length === 0,
     urls: Math.max(1, urls.length),

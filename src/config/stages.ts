@@ -6,6 +6,11 @@
 import type { Profile, Stage } from '../shared/types.js';
 import type { RunOptions } from './types.js';
 
+/** The most clients the run wants at any time: the profile's, or a stage's target above it. */
+export function peakClients(profile: Profile): number {
+  return Math.max(profile.clients, ...profile.stages.map((s) => s.clients));
+}
+
 /** Total planned run length of the stages (0 without stages). */
 export function stagesDurationMs(profile: Profile): number {
   return profile.stages.reduce((sum, s) => sum + s.durationMs, 0);

@@ -4,17 +4,12 @@
  * Adding encoded deltas keeps it exact: the merged percentiles are those of one histogram that
  * holds every sample.
  */
-import { ERROR_TYPES } from '../shared/errors.js';
+import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, addOutcomes, failedOf, zeroCounts, zeroOutcomes, type OutcomeCounts } from '../shared/counters.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 
-export interface MethodTotals {
-  sent: number;
-  ok: number;
-  rpcError: number;
-  timeout: number;
-  closed: number;
-  dropped: number;
+/** One method's outcomes over the run (counters.ts) and its latency histograms. */
+export interface MethodTotals extends OutcomeCounts {
   latency: Histogram;
   latencyRaw: Histogram;
 }
@@ -76,9 +71,6 @@ export interface TimelinePoint {
   p99: number;
 }
 
-type Counter = 'sent' | 'ok' | 'rpcError' | 'timeout' | 'closed' | 'dropped';
-const COUNTERS: Counter[] = ['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped'];
-
 export class Aggregate {
   readonly methods = new Map<string, MethodTotals>();
   readonly latency = newHistogram();
@@ -87,8 +79,8 @@ export class Aggregate {
   readonly errors: number[] = ERROR_TYPES.map(() => 0);
   sessionsEstablished = 0;
   reconnects = 0;
-  readonly messagesSent = { request: 0, notification: 0, response: 0 };
-  readonly messagesReceived = { response: 0, notification: 0, request: 0 };
+  readonly messagesSent = zeroCounts(MESSAGES_SENT);
+  readonly messagesReceived = zeroCounts(MESSAGES_RECEIVED);
   bytesSent = 0;
   bytesReceived = 0;
   peakSessionsOpen = 0;
@@ -117,18 +109,18 @@ export class Aggregate {
     if (!secondHist) this.openSeconds.set(second, (secondHist = newHistogram()));
     for (const [method, d] of Object.entries(s.methods)) {
       const m = this.method(method);
-      for (const c of COUNTERS) m[c] += d[c];
+      addOutcomes(m, d);
       this.addLatency(m, d, secondHist);
       point.sent += d.sent;
       point.ok += d.ok;
-      point.failed += d.rpcError + d.timeout + d.closed;
+      point.failed += failedOf(d);
     }
     s.errors.forEach((n, i) => (this.errors[i] += n));
     addDelta(this.handshake, s.handshake);
     this.sessionsEstablished += s.sessionsEstablished;
     this.reconnects += s.reconnects;
-    for (const k of Object.keys(this.messagesSent) as (keyof typeof this.messagesSent)[]) this.messagesSent[k] += s.messagesSent[k];
-    for (const k of Object.keys(this.messagesReceived) as (keyof typeof this.messagesReceived)[]) this.messagesReceived[k] += s.messagesReceived[k];
+    for (const { name } of MESSAGES_SENT) this.messagesSent[name] += s.messagesSent[name];
+    for (const { name } of MESSAGES_RECEIVED) this.messagesReceived[name] += s.messagesReceived[name];
     this.bytesSent += s.bytesSent;
     this.bytesReceived += s.bytesReceived;
     if (s.firstEstablishedAtMs && (!this.firstEstablishedAtMs || s.firstEstablishedAtMs < this.firstEstablishedAtMs)) {
@@ -165,7 +157,7 @@ export class Aggregate {
   private method(name: string): MethodTotals {
     let m = this.methods.get(name);
     if (!m) {
-      m = { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0, latency: newHistogram(), latencyRaw: newHistogram() };
+      m = { ...zeroOutcomes(), latency: newHistogram(), latencyRaw: newHistogram() };
       this.methods.set(name, m);
     }
     return m;
@@ -219,9 +211,10 @@ export class Aggregate {
     return this.latest.values();
   }
 
-  totals(): Omit<MethodTotals, 'latency' | 'latencyRaw'> {
-    const t = { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0 };
-    for (const m of this.methods.values()) for (const c of COUNTERS) t[c] += m[c];
+  /** Every method's outcomes added up. */
+  totals(): OutcomeCounts {
+    const t = zeroOutcomes();
+    for (const m of this.methods.values()) addOutcomes(t, m);
     return t;
   }
 

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_DRAIN_TIMEOUT_MS, SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import type { RunOptions } from '../config/types.js';
+import { peakClients } from '../config/stages.js';
 import type { EngineConfig, EngineSnapshot, EngineToMain } from '../shared/messages.js';
 import { DEFAULT_LOCAL_PORTS, portSlice } from '../config/ports.js';
 import { Aggregate } from './aggregate.js';
@@ -59,8 +60,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   private get peakClients(): number {
-    const { profile } = this.opts;
-    return Math.max(profile.clients, ...profile.stages.map((s) => s.clients));
+    return peakClients(this.opts.profile);
   }
 
   private async start(): Promise<Aggregate> {

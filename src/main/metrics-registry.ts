@@ -6,7 +6,7 @@
  * from the same set of snapshots.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ERROR_TYPES } from '../shared/errors.js';
+import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, OUTCOMES, describeKinds, type Outcome } from '../shared/counters.js';
 import { Aggregate, type Gauges, type MethodTotals } from './aggregate.js';
 import { LATENCY_BUCKETS_MS, bucketCounts, emptyBuckets, type BucketCounts } from './metrics-buckets.js';
 
@@ -19,14 +19,8 @@ export interface MetricsSource {
   aggregate(): Aggregate | undefined;
 }
 
-/** Outcomes of a request, as the `status` label spells them. */
-const STATUSES = [
-  ['ok', 'ok'],
-  ['rpc_error', 'rpcError'],
-  ['timeout', 'timeout'],
-  ['closed', 'closed'],
-  ['dropped', 'dropped'],
-] as const;
+/** The outcomes of a request that are `status` labels, as the label spells them (counters.ts). */
+const STATUSES = OUTCOMES.flatMap((o): { name: Outcome; status: string; help: string }[] => (o.status === null ? [] : [{ name: o.name, status: o.status, help: o.help }]));
 
 /** Everything one scrape reports, read from the Aggregate in one go. */
 interface View {
@@ -114,17 +108,17 @@ export class RunMetrics {
       new HdrHistogramMetric(this.registry, name, help, ['client_type', ...labelNames], () => fill(this.view));
 
     // The old simulator's names and labels (SPEC §4), so existing dashboards keep working.
-    counter('mcp_client_requests_total', 'Requests by outcome: ok, rpc_error (JSON-RPC error response), timeout, closed (connection lost in flight), dropped (not sent: in-flight bound reached)', ['method', 'status'], (v, emit) => {
-      for (const m of v.methods) for (const [status, key] of STATUSES) emit({ ...ct, method: m.method, status }, m.totals?.[key] ?? 0);
+    counter('mcp_client_requests_total', `Requests by outcome: ${describeKinds(STATUSES.map((o) => ({ name: o.status, help: o.help })))}`, ['method', 'status'], (v, emit) => {
+      for (const m of v.methods) for (const o of STATUSES) emit({ ...ct, method: m.method, status: o.status }, m.totals?.[o.name] ?? 0);
     });
     histogram('mcp_client_request_duration_ms', 'Request latency in ms from the intended send time (corrected for coordinated omission); responses only (ok and rpc_error)', ['method'], (v) =>
       v.methods.map((m) => ({ labels: { ...ct, method: m.method }, counts: m.latency })),
     );
     gauge('mcp_client_connections_active', 'Open MCP sessions (handshake done)', [], (v, emit) => emit(ct, v.gauges.sessionsOpen));
-    counter('mcp_client_messages_sent_total', 'JSON-RPC messages sent, by type: request (initialize included), notification, response (to server requests)', ['message_type'], (v, emit) => {
-      for (const [type, n] of Object.entries(v.agg.messagesSent)) emit({ ...ct, message_type: type }, n);
+    counter('mcp_client_messages_sent_total', `JSON-RPC messages sent, by type: ${describeKinds(MESSAGES_SENT)}`, ['message_type'], (v, emit) => {
+      for (const { name } of MESSAGES_SENT) emit({ ...ct, message_type: name }, v.agg.messagesSent[name]);
     });
-    counter('mcp_client_messages_errors_total', 'Errors by type: connect, handshake, timeout, protocol, rpc, closed', ['error_type'], (v, emit) => {
+    counter('mcp_client_messages_errors_total', `Errors by type: ${ERROR_TYPES.join(', ')}`, ['error_type'], (v, emit) => {
       ERROR_TYPES.forEach((type, i) => emit({ ...ct, error_type: type }, v.agg.errors[i]));
     });
 
@@ -137,8 +131,8 @@ export class RunMetrics {
     });
     gauge('mcp_client_requests_in_flight', 'Requests sent and not yet answered, timed out or failed', [], (v, emit) => emit(ct, v.gauges.inFlight));
     gauge('mcp_client_target_requests_per_second', 'Requests per second the profile asks for now (open sessions × rate per client)', [], (v, emit) => emit(ct, v.gauges.targetRate));
-    counter('mcp_client_messages_received_total', 'JSON-RPC messages received, by type: response, notification, request (from the server)', ['message_type'], (v, emit) => {
-      for (const [type, n] of Object.entries(v.agg.messagesReceived)) emit({ ...ct, message_type: type }, n);
+    counter('mcp_client_messages_received_total', `JSON-RPC messages received, by type: ${describeKinds(MESSAGES_RECEIVED)}`, ['message_type'], (v, emit) => {
+      for (const { name } of MESSAGES_RECEIVED) emit({ ...ct, message_type: name }, v.agg.messagesReceived[name]);
     });
     counter('mcp_client_bytes_sent_total', 'Bytes of messages sent (WebSocket payloads)', [], (v, emit) => emit(ct, v.agg.bytesSent));
     counter('mcp_client_bytes_received_total', 'Bytes of messages received (WebSocket payloads)', [], (v, emit) => emit(ct, v.agg.bytesReceived));

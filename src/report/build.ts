@@ -3,11 +3,11 @@
  * replicas exactly) and its text rendering for the terminal.
  */
 import type { RunOptions } from '../config/types.js';
-import { plannedRequestRate } from '../config/stages.js';
-import { ERROR_TYPES, type ErrorType } from '../shared/errors.js';
+import { peakClients, plannedRequestRate } from '../config/stages.js';
+import { ERROR_TYPES, failedOf, pickOutcomes, type ErrorType } from '../shared/counters.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
 import type { Aggregate, TimelinePoint } from '../main/aggregate.js';
-import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport } from './types.js';
+import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type ThresholdSource } from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
 
@@ -51,20 +51,58 @@ function generatorReport(agg: Aggregate, sent: number, seconds: number): Generat
   };
 }
 
-export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], meta: { endedAtMs: number; workers: number; interrupted?: string }): RunReport {
-  const t = agg.totals();
-  const failed = t.rpcError + t.timeout + t.closed;
+/** Seconds from the first established session to the end of sending (or `endedAtMs`): the window rates are measured over. */
+function windowSeconds(agg: Aggregate, endedAtMs: number): number {
   const windowStart = agg.firstEstablishedAtMs || agg.startedAtMs;
-  const windowEnd = agg.sendingStoppedAtMs || meta.endedAtMs;
-  const seconds = Math.max(0.001, (windowEnd - windowStart) / 1000);
+  const windowEnd = agg.sendingStoppedAtMs || endedAtMs;
+  return Math.max(0.001, (windowEnd - windowStart) / 1000);
+}
+
+/** The report's totals, latency, throughput and sessions: what thresholds read. */
+function runFigures(agg: Aggregate, opts: RunOptions, seconds: number): RunFigures {
+  const t = agg.totals();
+  const failed = failedOf(t);
   const target = plannedRequestRate(opts);
   const rps = t.sent / seconds;
+  return {
+    requests: { sent: t.sent, ok: t.ok, failed, dropped: t.dropped, successRate: t.ok + failed > 0 ? t.ok / (t.ok + failed) : 0 },
+    latency: { unit: 'us', corrected: summarize(agg.latency), raw: summarize(agg.latencyRaw) },
+    throughput: {
+      requestsPerSecond: rps,
+      targetRequestsPerSecond: target,
+      achievedRatio: target > 0 ? rps / target : 0,
+      bytesSentPerSecond: agg.bytesSent / seconds,
+      bytesReceivedPerSecond: agg.bytesReceived / seconds,
+    },
+    sessions: {
+      wanted: peakClients(opts.profile),
+      peak: agg.peakSessionsOpen,
+      established: agg.sessionsEstablished,
+      reconnects: agg.reconnects,
+      handshake: summarize(agg.handshake),
+    },
+  };
+}
+
+/**
+ * The run so far as thresholds read it, straight from the Aggregate: the report's figures without
+ * building the rest of the report or encoding any histogram (--abort-on-fail asks every second).
+ */
+export function liveFigures(agg: Aggregate, opts: RunOptions, nowMs: number): ThresholdSource {
+  return {
+    ...runFigures(agg, opts, windowSeconds(agg, nowMs)),
+    histogramOf: (series) => (series === 'handshake' ? agg.handshake : series === 'raw' ? agg.latencyRaw : agg.latency),
+  };
+}
+
+export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], meta: { endedAtMs: number; workers: number; interrupted?: string }): RunReport {
+  const seconds = windowSeconds(agg, meta.endedAtMs);
+  const figures = runFigures(agg, opts, seconds);
   const methods: Record<string, MethodReport> = {};
   const methodHists: RunReport['histograms']['methods'] = {};
   for (const [name, m] of agg.methods) {
-    const { latency, latencyRaw, ...counts } = m;
-    methods[name] = { ...counts, latency: { corrected: summarize(latency), raw: summarize(latencyRaw) } };
-    methodHists[name] = { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw) };
+    methods[name] = { ...pickOutcomes(m), latency: { corrected: summarize(m.latency), raw: summarize(m.latencyRaw) } };
+    methodHists[name] = { latency: encodeHistogram(m.latency), latencyRaw: encodeHistogram(m.latencyRaw) };
   }
   const errors = Object.fromEntries(ERROR_TYPES.map((e, i) => [e, agg.errors[i]])) as Record<ErrorType, number>;
   return {
@@ -85,27 +123,12 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       connectRate: opts.connectRate,
       ...(opts.spin ? { spin: true as const } : {}),
     },
-    requests: { sent: t.sent, ok: t.ok, failed, dropped: t.dropped, successRate: t.ok + failed > 0 ? t.ok / (t.ok + failed) : 0 },
-    latency: { unit: 'us', corrected: summarize(agg.latency), raw: summarize(agg.latencyRaw) },
-    throughput: {
-      requestsPerSecond: rps,
-      targetRequestsPerSecond: target,
-      achievedRatio: target > 0 ? rps / target : 0,
-      bytesSentPerSecond: agg.bytesSent / seconds,
-      bytesReceivedPerSecond: agg.bytesReceived / seconds,
-    },
-    sessions: {
-      wanted: opts.profile.stages.length ? Math.max(opts.profile.clients, ...opts.profile.stages.map((s) => s.clients)) : opts.profile.clients,
-      peak: agg.peakSessionsOpen,
-      established: agg.sessionsEstablished,
-      reconnects: agg.reconnects,
-      handshake: summarize(agg.handshake),
-    },
+    ...figures,
     errors,
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
     methods,
     timeline: agg.timeline,
-    generator: generatorReport(agg, t.sent, seconds),
+    generator: generatorReport(agg, figures.requests.sent, seconds),
     histograms: { latency: encodeHistogram(agg.latency), latencyRaw: encodeHistogram(agg.latencyRaw), handshake: encodeHistogram(agg.handshake), methods: methodHists },
   };
 }

@@ -4,6 +4,7 @@
  * thresholds) is escaped; the chart numbers travel as a JSON block the page script parses, never as markup.
  */
 import { formatMicros } from '../config/units.js';
+import { OUTCOMES } from '../shared/counters.js';
 import type { LatencySummary } from '../shared/stats.js';
 import { chartAssets } from './html-assets.js';
 import { CLIENT_SCRIPT } from './html-client.js';
@@ -91,17 +92,12 @@ function details(r: RunReport): string {
   const latency = table(LATENCY_HEAD, [latencyRow('corrected', r.latency.corrected), latencyRow('raw', r.latency.raw), latencyRow('handshake', r.sessions.handshake)], 'num');
   const methodRows = Object.entries(r.methods).map(([name, m]) => [
     `<code>${esc(name)}</code>`,
-    int(m.sent),
-    int(m.ok),
-    int(m.rpcError),
-    int(m.timeout),
-    int(m.closed),
-    int(m.dropped),
+    ...OUTCOMES.map((o) => int(m[o.name])),
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p50)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p99)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.max)) : '-',
   ]);
-  const methods = methodRows.length ? table(['method', 'sent', 'ok', 'rpc error', 'timeout', 'closed', 'dropped', 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
+  const methods = methodRows.length ? table(['method', ...OUTCOMES.map((o) => o.label), 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
   const errors = table(['type', 'count'], Object.entries(r.errors).map(([type, n]) => [esc(type), int(n)]), 'num narrow');
   const c = r.config;
   const config = table(['setting', 'value'], [

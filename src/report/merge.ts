@@ -1,7 +1,8 @@
 /**
  * `mcpload merge`: add the reports of replicas that ran at the same time into one report.
  *
- * Exact: counters add up, and every latency figure is recomputed from the sum of the replicas' encoded
+ * Exact: counters add up (by name: per method, errors and messages, a counter this mcpload does not declare
+ * included), and every latency figure is recomputed from the sum of the replicas' encoded
  * HdrHistograms, so the merged percentiles are those of one histogram holding every sample.
  * Combined by definition (replicas run concurrently):
  * - rates (requests/s, target, bytes/s) add up; achievedRatio is recomputed from the sums;
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { fieldPath } from '../config/profile-messages.js';
+import { ERROR_TYPES, OUTCOME_NAMES } from '../shared/counters.js';
 import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 import type { TimelinePoint } from '../main/aggregate.js';
@@ -111,9 +113,15 @@ function mergeEncoded(encoded: readonly string[]): Histogram {
   return h;
 }
 
-function addCounts(records: readonly Record<string, number>[]): Record<string, number> {
+/**
+ * Counters added up by name: the `declared` ones first (a family of counters.ts, in its order), then any
+ * other number the records carry (a counter of a newer mcpload, a message kind), so none is dropped; a
+ * counter missing from a record counts 0 there.
+ */
+function addCounts(declared: readonly string[], records: readonly object[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of records) for (const [k, n] of Object.entries(r)) out[k] = (out[k] ?? 0) + n;
+  for (const k of declared) out[k] = 0;
+  for (const r of records) for (const [k, n] of Object.entries(r)) if (typeof n === 'number') out[k] = (out[k] ?? 0) + n;
   return out;
 }
 
@@ -122,18 +130,10 @@ function mergeMethods(reports: readonly RunReport[]): { methods: Record<string, 
   const hists: RunReport['histograms']['methods'] = {};
   for (const name of distinct(reports.flatMap((r) => Object.keys(r.methods)))) {
     const parts = reports.filter((r) => r.methods[name]);
-    const counts = (k: 'sent' | 'ok' | 'rpcError' | 'timeout' | 'closed' | 'dropped') => sum(parts.map((r) => r.methods[name][k]));
+    const counts = addCounts(OUTCOME_NAMES, parts.map((r) => r.methods[name])) as unknown as MethodReport;
     const latency = mergeEncoded(parts.map((r) => r.histograms.methods[name]?.latency ?? ''));
     const latencyRaw = mergeEncoded(parts.map((r) => r.histograms.methods[name]?.latencyRaw ?? ''));
-    methods[name] = {
-      sent: counts('sent'),
-      ok: counts('ok'),
-      rpcError: counts('rpcError'),
-      timeout: counts('timeout'),
-      closed: counts('closed'),
-      dropped: counts('dropped'),
-      latency: { corrected: summarize(latency), raw: summarize(latencyRaw) },
-    };
+    methods[name] = { ...counts, latency: { corrected: summarize(latency), raw: summarize(latencyRaw) } };
     hists[name] = { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw) };
   }
   return { methods, hists };
@@ -180,7 +180,6 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
   const rps = total((r) => r.throughput.requestsPerSecond);
   const target = total((r) => r.throughput.targetRequestsPerSecond);
   const interrupted = distinct(rs.flatMap((r) => (r.interrupted ? [r.interrupted] : [])));
-  const errorTypes = distinct(rs.flatMap((r) => Object.keys(r.errors)));
   return {
     reportVersion: REPORT_VERSION,
     tool: rs[0].tool,
@@ -223,8 +222,9 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       reconnects: total((r) => r.sessions.reconnects),
       handshake: summarize(handshake),
     },
-    errors: Object.fromEntries(errorTypes.map((e) => [e, total((r) => (r.errors as Record<string, number>)[e] ?? 0)])) as RunReport['errors'],
-    messages: { sent: addCounts(rs.map((r) => r.messages.sent)), received: addCounts(rs.map((r) => r.messages.received)) },
+    errors: addCounts(ERROR_TYPES, rs.map((r) => r.errors)) as RunReport['errors'],
+    // Free-form maps in the schema (no kind required): the kinds the replicas carry, in their order.
+    messages: { sent: addCounts([], rs.map((r) => r.messages.sent)), received: addCounts([], rs.map((r) => r.messages.received)) },
     methods,
     timeline: mergeTimelines(rs, startMs),
     ...mergeGenerators(rs),

@@ -1,11 +1,14 @@
 /** The text report, in the old simulator's sections so existing readers find their numbers. */
 import { formatMicros } from '../config/units.js';
+import { OUTCOMES } from '../shared/counters.js';
 import type { LatencySummary } from '../shared/stats.js';
 import type { RunReport } from './types.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(2)}%`;
 const rate = (n: number) => (n >= 100 ? int(n) : n.toFixed(1));
+/** The outcomes on each method's line (counters.ts `text`). */
+const METHOD_LINE = OUTCOMES.filter((o) => o.text);
 
 function latencyLine(label: string, l: LatencySummary): string {
   const cols = [
@@ -35,7 +38,8 @@ export function renderReport(r: RunReport): string {
   out.push(latencyLine('corrected', r.latency.corrected));
   out.push(latencyLine('raw', r.latency.raw));
   for (const [name, m] of Object.entries(r.methods)) {
-    out.push(`  ${name}: sent ${int(m.sent)}, ok ${int(m.ok)}, p50 ${formatMicros(m.latency.corrected.p50)}, p99 ${formatMicros(m.latency.corrected.p99)}`);
+    const counts = METHOD_LINE.map((o) => `${o.name} ${int(m[o.name])}`).join(', ');
+    out.push(`  ${name}: ${counts}, p50 ${formatMicros(m.latency.corrected.p50)}, p99 ${formatMicros(m.latency.corrected.p99)}`);
   }
   const t = r.throughput;
   out.push('', 'THROUGHPUT');

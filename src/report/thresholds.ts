@@ -6,8 +6,8 @@ import type { RunOptions } from '../config/types.js';
 import type { Op, Threshold, Metric } from '../config/thresholds.js';
 import { formatMicros } from '../config/units.js';
 import { decodeHistogram, type LatencySummary } from '../shared/stats.js';
-import { plannedRequestRate } from '../config/stages.js';
-import type { RunReport, ThresholdResult } from './types.js';
+import { peakClients, plannedRequestRate } from '../config/stages.js';
+import type { RunReport, ThresholdResult, ThresholdSource } from './types.js';
 
 function compare(actual: number, op: Op, limit: number): boolean {
   if (Number.isNaN(actual)) return false;
@@ -19,25 +19,37 @@ function compare(actual: number, op: Op, limit: number): boolean {
 
 const STANDARD: Record<number, keyof LatencySummary> = { 50: 'p50', 90: 'p90', 95: 'p95', 99: 'p99', 99.9: 'p999' };
 
-function latencySource(r: RunReport, series: 'corrected' | 'raw' | 'handshake'): { summary: LatencySummary; encoded: string | undefined } {
-  if (series === 'handshake') return { summary: r.sessions.handshake, encoded: r.histograms?.handshake };
-  return { summary: r.latency[series], encoded: series === 'raw' ? r.histograms?.latencyRaw : r.histograms?.latency };
+/** A report as thresholds read it: its figures, and its encoded histograms decoded when a percentile needs one. */
+function sourceOf(r: RunReport | ThresholdSource): ThresholdSource {
+  if ('histogramOf' in r) return r;
+  const encoded = { corrected: r.histograms?.latency, raw: r.histograms?.latencyRaw, handshake: r.histograms?.handshake };
+  return {
+    requests: r.requests,
+    latency: r.latency,
+    throughput: r.throughput,
+    sessions: r.sessions,
+    histogramOf: (series) => (encoded[series] ? decodeHistogram(encoded[series]) : undefined),
+  };
+}
+
+function latencySummary(r: ThresholdSource, series: 'corrected' | 'raw' | 'handshake'): LatencySummary {
+  return series === 'handshake' ? r.sessions.handshake : r.latency[series];
 }
 
 /** A latency statistic in µs, NaN without samples. Standard percentiles come from the summary, others from the histogram. */
-function latencyValue(r: RunReport, m: Extract<Metric, { kind: 'latency' }>): number {
-  const { summary, encoded } = latencySource(r, m.series);
+function latencyValue(r: ThresholdSource, m: Extract<Metric, { kind: 'latency' }>): number {
+  const summary = latencySummary(r, m.series);
   if (summary.count === 0) return NaN;
   if (m.stat !== 'percentile') return summary[m.stat];
   const field = STANDARD[m.percentile!];
   if (field) return summary[field];
-  return encoded ? decodeHistogram(encoded).getValueAtPercentile(m.percentile!) : NaN;
+  return r.histogramOf(m.series)?.getValueAtPercentile(m.percentile!) ?? NaN;
 }
 
 const ratio = (n: number, d: number) => (d > 0 ? n / d : NaN);
 
 /** The actual value and the resolved limit of one threshold on a report. */
-function measure(t: Threshold, r: RunReport): { actual: number; limit: number } {
+function measure(t: Threshold, r: ThresholdSource): { actual: number; limit: number } {
   const m = t.metric;
   switch (m.kind) {
     case 'latency':
@@ -75,9 +87,10 @@ function pretty(t: Threshold, v: number, isLimit: boolean): string {
  * Evaluate thresholds on a report. A threshold on something the report has no samples for (a latency
  * with no responses, an error rate with no requests) fails: a gate passes on evidence only.
  */
-export function evaluateThresholds(thresholds: readonly Threshold[], report: RunReport): ThresholdResult[] {
+export function evaluateThresholds(thresholds: readonly Threshold[], report: RunReport | ThresholdSource): ThresholdResult[] {
+  const source = sourceOf(report);
   return thresholds.map((t) => {
-    const { actual, limit } = measure(t, report);
+    const { actual, limit } = measure(t, source);
     const passed = compare(actual, t.op, limit);
     return { expr: t.expr, metric: t.name, op: t.op, actual, limit, passed, pretty: pretty(t, actual, false), prettyLimit: pretty(t, limit, true) };
   });
@@ -95,13 +108,12 @@ export interface RunBound {
 export function requestBound(opts: RunOptions): RunBound {
   if (!(opts.durationMs > 0)) return { maxRequests: Infinity };
   const p = opts.profile;
-  const clients = Math.max(p.clients, ...p.stages.map((s) => s.clients));
-  return { maxRequests: Math.ceil(plannedRequestRate(opts) * (opts.durationMs / 1000) * 1.02 + clients * (p.burst + 1)) };
+  return { maxRequests: Math.ceil(plannedRequestRate(opts) * (opts.durationMs / 1000) * 1.02 + peakClients(p) * (p.burst + 1)) };
 }
 
 /**
- * Has this threshold failed for good, so that `--abort-on-fail` may stop the run now? `partial` is a
- * report of the run so far (cumulative counters and histograms). True only when no way the rest of the
+ * Has this threshold failed for good, so that `--abort-on-fail` may stop the run now? `partial` is the
+ * run so far (cumulative counters and histograms): a report, or the Aggregate's live figures. True only when no way the rest of the
  * run can go makes the final value pass:
  * - max latency over a limit (<, <=), or min latency under one (>, >=): these only move one way, so final at once;
  * - a latency percentile or mean over a limit, errors or dropped over a limit, success under one: final when even
@@ -109,7 +121,8 @@ export function requestBound(opts: RunOptions): RunBound {
  * - rate, sessions, handshake percentiles, and limits from below (p50>1ms): known only at the end, never final here.
  * Without a bound (Infinity) only the one-way metrics can fail for good.
  */
-export function finalFailure(t: Threshold, partial: RunReport, bound: RunBound = { maxRequests: Infinity }): boolean {
+export function finalFailure(t: Threshold, run: RunReport | ThresholdSource, bound: RunBound = { maxRequests: Infinity }): boolean {
+  const partial = sourceOf(run);
   const { actual, limit } = measure(t, partial);
   if (Number.isNaN(actual) || compare(actual, t.op, limit)) return false;
   const upper = t.op === '<' || t.op === '<=';
@@ -119,15 +132,16 @@ export function finalFailure(t: Threshold, partial: RunReport, bound: RunBound =
     if (m.stat === 'max') return upper;
     if (m.stat === 'min') return !upper;
     if (!upper || m.series === 'handshake' || !Number.isFinite(n)) return false;
-    const { summary, encoded } = latencySource(partial, m.series);
+    const summary = latencySummary(partial, m.series);
     const total = Math.max(n, summary.count);
     // The best case for the rest of the run: every later sample is 0 µs.
     if (m.stat === 'mean') return !compare((summary.mean * summary.count) / total, t.op, limit);
-    if (!encoded) return false;
     // With (total - count) zeros added, the final p-th percentile is at least the current histogram's q-th
     // (minus one rank of slack, for the rounding of ranks).
     const q = (100 * (summary.count - (1 - m.percentile! / 100) * total - 1)) / summary.count;
-    return q > 0 && !compare(decodeHistogram(encoded).getValueAtPercentile(q), t.op, limit);
+    if (!(q > 0)) return false;
+    const histogram = partial.histogramOf(m.series);
+    return histogram !== undefined && !compare(histogram.getValueAtPercentile(q), t.op, limit);
   }
   if (m.kind !== 'ratio' || !Number.isFinite(n)) return false;
   const { ok, failed, sent, dropped } = partial.requests;

@@ -4,19 +4,14 @@
  * renderings and threshold evaluation read.
  */
 import type { Op } from '../config/thresholds.js';
-import type { ErrorType } from '../shared/errors.js';
-import type { LatencySummary } from '../shared/stats.js';
+import type { ErrorType, OutcomeCounts } from '../shared/counters.js';
+import type { Histogram, LatencySummary } from '../shared/stats.js';
 import type { TimelinePoint } from '../main/aggregate.js';
 
 export const REPORT_VERSION = 1;
 
-export interface MethodReport {
-  sent: number;
-  ok: number;
-  rpcError: number;
-  timeout: number;
-  closed: number;
-  dropped: number;
+/** One method's outcomes (counters.ts) and latency summaries. */
+export interface MethodReport extends OutcomeCounts {
   latency: { corrected: LatencySummary; raw: LatencySummary };
 }
 
@@ -64,6 +59,18 @@ export interface RunReport {
   thresholds?: ThresholdResult[];
   /** Encoded HdrHistograms (µs), for exact merging across replicas. */
   histograms: { latency: string; latencyRaw: string; handshake: string; methods: Record<string, { latency: string; latencyRaw: string }> };
+}
+
+/** The report's totals, latency, throughput and sessions: the figures thresholds are measured on. */
+export type RunFigures = Pick<RunReport, 'requests' | 'latency' | 'throughput' | 'sessions'>;
+
+/**
+ * What thresholds are evaluated on: a run's figures and the histogram behind each latency series (for the
+ * percentiles the summaries do not hold). Made from a report (its encoded histograms, decoded) or, while
+ * the run is under way, from the Aggregate itself (build.ts liveFigures: nothing encoded).
+ */
+export interface ThresholdSource extends RunFigures {
+  histogramOf(series: 'corrected' | 'raw' | 'handshake'): Histogram | undefined;
 }
 
 export interface GeneratorReport {

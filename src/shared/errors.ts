@@ -1,7 +1,7 @@
 /**
  * One errors module with stable codes. Two families live here:
  * - errors a user sees once (bad input, a run that cannot start): thrown, caught in the CLI, one line, an exit code;
- * - error *types* counted on the hot path: never thrown, only counted (see ERROR_TYPES).
+ * - error *types* counted on the hot path: never thrown, only counted (ERROR_TYPES, declared in counters.ts).
  */
 
 export const EXIT = {
@@ -41,25 +41,8 @@ export class StartError extends McploadError {
   }
 }
 
-/**
- * Error types counted per engine, in this order (the index is what the hot path bumps).
- * connect:   the socket could not be opened (refused, reset during upgrade, bad upgrade response)
- * handshake: `initialize` failed (error response, timeout, wrong shape)
- * timeout:   a request got no response within the profile's timeout
- * protocol:  bad JSON, a response with an unknown or duplicate id, a binary frame, an oversized frame
- * rpc:       a JSON-RPC error response to one of our requests
- * closed:    the connection closed (or errored) while the session was open; in-flight requests fail with it
- */
-export const ERROR_TYPES = ['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'closed'] as const;
-export type ErrorType = (typeof ERROR_TYPES)[number];
-export const ErrorIndex: { readonly [K in ErrorType]: number } = {
-  connect: 0,
-  handshake: 1,
-  timeout: 2,
-  protocol: 3,
-  rpc: 4,
-  closed: 5,
-};
+// The error types counted on the hot path are one of the counter families, declared with the others.
+export { ERROR_TYPES, ErrorIndex, type ErrorType } from './counters.js';
 
 /**
  * Text bound for logs with secrets taken out: credentials in URLs (ws://user:pass@host) and the

@@ -2,6 +2,7 @@
  * Messages between the main thread (coordinator) and engine threads: a typed discriminated union.
  * Everything is structured-clone safe plain data.
  */
+import type { OutcomeCounts, ReceivedCounts, SentCounts } from './counters.js';
 import type { HistogramDelta } from './stats.js';
 import type { FrameTerminator, Profile, TlsOptions, TransportKind } from './types.js';
 
@@ -37,17 +38,11 @@ export interface EngineConfig {
   spin?: boolean;
 }
 
-/** Per-method counters (deltas since the previous snapshot) and latency histograms (deltas, encoded). */
-export interface MethodDelta {
-  sent: number;
-  ok: number;
-  /** JSON-RPC error responses. */
-  rpcError: number;
-  timeout: number;
-  /** Failed because the connection closed while the request was in flight. */
-  closed: number;
-  /** Due but not sent: the session's in-flight bound was reached. */
-  dropped: number;
+/**
+ * Per-method counters (deltas since the previous snapshot: the outcomes of counters.ts) and latency
+ * histograms (deltas, encoded).
+ */
+export interface MethodDelta extends OutcomeCounts {
   /** Latency from the intended send time (coordinated-omission corrected), µs, as an HDR delta. */
   latency: HistogramDelta;
   /** Latency from the actual send time, µs, as an HDR delta. */
@@ -86,8 +81,8 @@ export interface EngineSnapshot {
   reconnects: number;
   /** Handshake latency (connect + initialize), µs, as an HDR delta. */
   handshake: HistogramDelta;
-  messagesSent: { request: number; notification: number; response: number };
-  messagesReceived: { response: number; notification: number; request: number };
+  messagesSent: SentCounts;
+  messagesReceived: ReceivedCounts;
   bytesSent: number;
   bytesReceived: number;
   /** When this engine's first session completed its handshake (ms since epoch; 0 = not yet). */

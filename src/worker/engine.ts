@@ -17,7 +17,7 @@ import { HttpClients, connectionsFor } from './transport/http-pool.js';
 import { FD_RESERVE, openFilesLimit } from '../config/limits.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './local-ports.js';
-import { plannedClients, plannedRate } from '../config/stages.js';
+import { peakClients, plannedClients, plannedRate } from '../config/stages.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import { SnapshotClock } from './intervals.js';
 import { VERSION } from '../shared/version.js';
@@ -115,8 +115,7 @@ export class Engine implements SessionHost {
     };
     if (!connect && (config.transport === 'http' || config.urls.some(isHttpUrl))) {
       // One undici pool per origin for the engine, sized from the sessions it holds at most.
-      const peak = Math.max(this.profile.clients, ...this.profile.stages.map((s) => s.clients));
-      const sessions = Math.ceil(peak / config.engineCount);
+      const sessions = Math.ceil(peakClients(this.profile) / config.engineCount);
       this.http = new HttpClients({
         sessions,
         connections: connectionsFor(sessions, config.engineCount, openFilesLimit()?.soft ?? Infinity, FD_RESERVE),

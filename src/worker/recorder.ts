@@ -3,11 +3,15 @@
  * histograms here; `take()` turns it into a snapshot (histogram deltas) once per interval
  * and starts over, so nothing grows with the request rate.
  */
-import { ERROR_TYPES, ErrorIndex, type ErrorType } from '../shared/errors.js';
+import { ERROR_TYPES, ErrorIndex, MESSAGES_RECEIVED, MESSAGES_SENT, OUTCOME_NAMES, pickOutcomes, zeroCounts, type ErrorType, type OutcomeCounts } from '../shared/counters.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { takeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
 
-export class MethodRecorder {
+/**
+ * One method's outcomes (counters.ts OUTCOMES) as plain numeric fields, so the hot path bumps a field
+ * (`m.sent++`); `implements` makes a declared outcome without its field a compile error.
+ */
+export class MethodRecorder implements OutcomeCounts {
   sent = 0;
   ok = 0;
   rpcError = 0;
@@ -20,17 +24,8 @@ export class MethodRecorder {
   constructor(readonly method: string) {}
 
   take(): MethodDelta {
-    const delta: MethodDelta = {
-      sent: this.sent,
-      ok: this.ok,
-      rpcError: this.rpcError,
-      timeout: this.timeout,
-      closed: this.closed,
-      dropped: this.dropped,
-      latency: takeDelta(this.latency),
-      latencyRaw: takeDelta(this.latencyRaw),
-    };
-    this.sent = this.ok = this.rpcError = this.timeout = this.closed = this.dropped = 0;
+    const delta: MethodDelta = { ...pickOutcomes(this), latency: takeDelta(this.latency), latencyRaw: takeDelta(this.latencyRaw) };
+    for (const n of OUTCOME_NAMES) this[n] = 0;
     this.latency.reset();
     this.latencyRaw.reset();
     return delta;
@@ -46,8 +41,8 @@ export class Recorder {
   /** Wall clock of the first completed handshake; kept across snapshots. */
   firstEstablishedAtMs = 0;
   reconnects = 0;
-  sent = { request: 0, notification: 0, response: 0 };
-  received = { response: 0, notification: 0, request: 0 };
+  sent = zeroCounts(MESSAGES_SENT);
+  received = zeroCounts(MESSAGES_RECEIVED);
   bytesSent = 0;
   bytesReceived = 0;
   /** Sum over the requests sent this interval of how late they left (actual send - intended time, ≥ 0), ms. */
@@ -100,8 +95,8 @@ export class Recorder {
     this.errors.fill(0);
     this.handshake.reset();
     this.sessionsEstablished = this.reconnects = this.bytesSent = this.bytesReceived = 0;
-    this.sent = { request: 0, notification: 0, response: 0 };
-    this.received = { response: 0, notification: 0, request: 0 };
+    this.sent = zeroCounts(MESSAGES_SENT);
+    this.received = zeroCounts(MESSAGES_RECEIVED);
     return snapshot;
   }
 }

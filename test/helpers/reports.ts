@@ -4,7 +4,10 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, zeroCounts, zeroOutcomes } from '../../src/shared/counters.js';
 import type { RunReport } from '../../src/report/types.js';
+import { Aggregate } from '../../src/main/aggregate.js';
+import { Recorder } from '../../src/worker/recorder.js';
 import { encodeHistogram, newHistogram, recordMicros, summarize } from '../../src/shared/stats.js';
 import { runCli } from './cli.js';
 
@@ -58,7 +61,7 @@ export function syntheticReport(s: Samples, over: { profile?: string; startedAt?
   for (const [name, values] of Object.entries(s.methods)) {
     const h = histogramOf(values);
     const hr = histogramOf(values.map(rawOf));
-    methods[name] = { sent: values.length, ok: values.length, rpcError: 0, timeout: 0, closed: 0, dropped: 0, latency: { corrected: summarize(h), raw: summarize(hr) } };
+    methods[name] = { ...zeroOutcomes(), sent: values.length, ok: values.length, latency: { corrected: summarize(h), raw: summarize(hr) } };
     methodHists[name] = { latency: encodeHistogram(h), latencyRaw: encodeHistogram(hr) };
   }
   const perSecond = Math.floor(sent / seconds);
@@ -80,8 +83,8 @@ export function syntheticReport(s: Samples, over: { profile?: string; startedAt?
       bytesReceivedPerSecond: (ok * 300) / seconds,
     },
     sessions: { wanted: clients, peak: s.handshake.length, established: s.handshake.length, reconnects: 0, handshake: summarize(handshake) },
-    errors: { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: failed, closed: 0 },
-    messages: { sent: { request: sent, notification: s.handshake.length, response: 0 }, received: { response: sent, notification: 0, request: 0 } },
+    errors: { ...(Object.fromEntries(ERROR_TYPES.map((t) => [t, 0])) as RunReport['errors']), rpc: failed },
+    messages: { sent: { ...zeroCounts(MESSAGES_SENT), request: sent, notification: s.handshake.length }, received: { ...zeroCounts(MESSAGES_RECEIVED), response: sent } },
     methods,
     timeline: Array.from({ length: seconds }, (_, i) => ({ second: i, sent: perSecond, ok: perSecond, failed: 0, sessionsOpen: s.handshake.length, p50: 1000 + i, p99: 5000 + i })),
     histograms: { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw), handshake: encodeHistogram(handshake), methods: methodHists },
@@ -109,4 +112,41 @@ export function latencies(n: number, medianUs: number, seed: number): number[] {
     const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     return Math.round(medianUs * Math.exp(0.8 * z));
   });
+}
+
+/**
+ * An Aggregate fed with known snapshots from real Recorders (two engines, six intervals, three methods):
+ * every counter, error type and message kind non-zero somewhere, latencies spread over 0..15 ms.
+ */
+export function syntheticAggregate(startedAtMs = Date.parse('2026-01-01T00:00:00.000Z')): Aggregate {
+  const agg = new Aggregate(startedAtMs, 1000);
+  for (let engine = 0; engine < 2; engine++) {
+    const rec = new Recorder(['tools/call', 'resources/list', 'resources/read']);
+    for (let interval = 0; interval < 6; interval++) {
+      rec.methods.forEach((m, i) => {
+        m.sent += 10 + i + interval;
+        m.timeout += i;
+        m.closed += interval % 2;
+        m.dropped += engine;
+        for (let k = 0; k < 8 + i; k++) rec.response(m, k % 5 !== 0, 100, 100.2, 100 + k * 0.7 + i + interval);
+      });
+      rec.error('rpc', 3);
+      rec.error('closed', interval);
+      rec.error('connect');
+      rec.handshakeDone(10, 12 + interval);
+      rec.sent.request += 5;
+      rec.sent.notification += 1;
+      rec.received.response += 4;
+      rec.received.request += interval;
+      rec.bytesSent += 1000;
+      rec.bytesReceived += 700;
+      rec.reconnects += engine;
+      rec.sendLagSumMs += 3;
+      const at = startedAtMs + interval * 1000;
+      const s = rec.take({ engineId: engine, atMs: at, final: interval === 5, interval, sessionsWanted: 7, sessionsConnecting: 1, sessionsOpen: 3 + interval, sessionsFailed: engine, inFlight: 2, targetRate: 70, loopUtilization: 0.95, loopLagMs: 2 + interval, sendingStoppedAtMs: interval === 5 ? startedAtMs + 5500 : 0, cpuSeconds: 0.25 });
+      s.firstEstablishedAtMs = startedAtMs + 100;
+      agg.add(s);
+    }
+  }
+  return agg;
 }

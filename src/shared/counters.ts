@@ -1,0 +1,95 @@
+/**
+ * The run's counter families, each declared once: a request's outcomes (per method), the error types and
+ * the JSON-RPC message kinds. Everything that carries, adds up, exposes or renders them is derived from
+ * these tuples: the engine's recorder and its snapshot deltas, the main thread's Aggregate and timeline,
+ * the /metrics labels and help, the JSON report, `mcpload merge` and the text and HTML reports. Adding a
+ * counter here puts it everywhere; the engine only has to bump it.
+ */
+
+/**
+ * Outcomes of the requests of one method (deltas in snapshots, totals in the Aggregate and the report),
+ * in the order they are carried, reported and merged.
+ * - `status`: the `status` label of mcp_client_requests_total (null: not an outcome label; `sent` has its own series);
+ * - `help`: what the status means, in that metric's help (empty: the label says it);
+ * - `failed`: counts in requests.failed, the timeline's failed and the error rate;
+ * - `label`: the column head of the HTML report's method table;
+ * - `text`: shown on the method's line of the text report.
+ */
+export const OUTCOMES = [
+  { name: 'sent', status: null, help: '', failed: false, label: 'sent', text: true },
+  { name: 'ok', status: 'ok', help: '', failed: false, label: 'ok', text: true },
+  { name: 'rpcError', status: 'rpc_error', help: 'JSON-RPC error response', failed: true, label: 'rpc error', text: false },
+  { name: 'timeout', status: 'timeout', help: '', failed: true, label: 'timeout', text: false },
+  { name: 'closed', status: 'closed', help: 'connection lost in flight', failed: true, label: 'closed', text: false },
+  { name: 'dropped', status: 'dropped', help: 'not sent: in-flight bound reached', failed: false, label: 'dropped', text: false },
+] as const;
+
+export type Outcome = (typeof OUTCOMES)[number]['name'];
+/** One number per outcome: MethodDelta's, MethodTotals' and MethodReport's counters. */
+export type OutcomeCounts = { [K in Outcome]: number };
+export const OUTCOME_NAMES: readonly Outcome[] = OUTCOMES.map((o) => o.name);
+/** The outcomes that count as failed requests (rpcError, timeout, closed). */
+export const FAILED_OUTCOMES: readonly Outcome[] = OUTCOMES.filter((o) => o.failed).map((o) => o.name);
+
+export function zeroOutcomes(): OutcomeCounts {
+  return Object.fromEntries(OUTCOME_NAMES.map((n) => [n, 0])) as OutcomeCounts;
+}
+
+/** `into[k] += from[k]` for every outcome. */
+export function addOutcomes(into: OutcomeCounts, from: Readonly<OutcomeCounts>): void {
+  for (const n of OUTCOME_NAMES) into[n] += from[n];
+}
+
+/** The copy of just the outcome counters of `from` (an object that may carry more, such as histograms). */
+export function pickOutcomes(from: Readonly<OutcomeCounts>): OutcomeCounts {
+  return Object.fromEntries(OUTCOME_NAMES.map((n) => [n, from[n]])) as OutcomeCounts;
+}
+
+/** Failed requests among `c`: the sum of the failed outcomes. */
+export function failedOf(c: Readonly<OutcomeCounts>): number {
+  let n = 0;
+  for (const o of FAILED_OUTCOMES) n += c[o];
+  return n;
+}
+
+/**
+ * Error types counted per engine, in this order (the index is what the hot path bumps), with what each
+ * means:
+ * connect:   the socket could not be opened (refused, reset during upgrade, bad upgrade response)
+ * handshake: `initialize` failed (error response, timeout, wrong shape)
+ * timeout:   a request got no response within the profile's timeout
+ * protocol:  bad JSON, a response with an unknown or duplicate id, a binary frame, an oversized frame
+ * rpc:       a JSON-RPC error response to one of our requests
+ * closed:    the connection closed (or errored) while the session was open; in-flight requests fail with it
+ */
+export const ERROR_TYPES = ['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'closed'] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
+export const ErrorIndex = Object.fromEntries(ERROR_TYPES.map((t, i) => [t, i])) as { readonly [K in ErrorType]: number };
+
+/** JSON-RPC messages by kind, in each direction's order; `help` qualifies a kind in the metrics' help. */
+export const MESSAGES_SENT = [
+  { name: 'request', help: 'initialize included' },
+  { name: 'notification', help: '' },
+  { name: 'response', help: 'to server requests' },
+] as const;
+export const MESSAGES_RECEIVED = [
+  { name: 'response', help: '' },
+  { name: 'notification', help: '' },
+  { name: 'request', help: 'from the server' },
+] as const;
+
+export type MessageCounts<T extends readonly { name: string }[]> = { [K in T[number]['name']]: number };
+export type SentCounts = MessageCounts<typeof MESSAGES_SENT>;
+export type ReceivedCounts = MessageCounts<typeof MESSAGES_RECEIVED>;
+
+/** A zero for each kind of `kinds`, in their order (the hot path bumps these fields by name). */
+export function zeroCounts<T extends readonly { name: string }[]>(kinds: T): MessageCounts<T> {
+  const out: Record<string, number> = {};
+  for (const k of kinds) out[k.name] = 0;
+  return out as MessageCounts<T>;
+}
+
+/** "a (what a is), b, c (what c is)": a family's members for a metric's help text. */
+export function describeKinds(kinds: readonly { name: string; help: string }[]): string {
+  return kinds.map((k) => (k.help ? `${k.name} (${k.help})` : k.name)).join(', ');
+}
