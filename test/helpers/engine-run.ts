@@ -9,6 +9,7 @@ import { ERROR_TYPES, type ErrorType } from '../../src/shared/errors.js';
 import type { EngineConfig, EngineSnapshot } from '../../src/shared/messages.js';
 import { deltaCount } from '../../src/shared/stats.js';
 import { Engine } from '../../src/worker/engine.js';
+import { openFilesLimit } from '../../src/config/limits.js';
 
 export interface EngineRunOptions {
   /** One URL, or several (sessions are spread over them). */
@@ -88,6 +89,8 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
     localAddresses: [],
     localPorts: { from: 10_000, to: 65_535 },
     maxConnecting: 1000,
+    sessionsPerEngine: profile.clients,
+    openFilesSoft: openFilesLimit()?.soft ?? Infinity,
     headers: {},
     protocolVersion: opts.protocolVersion ?? '2025-11-25',
     frameTerminator: opts.frameTerminator ?? 'newline',
