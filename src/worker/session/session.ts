@@ -1,37 +1,41 @@
 /**
- * One MCP session's lifecycle: connect, handshake (handshake.ts), the request loop driven by its
- * token bucket, reconnects with backoff, retire and stop. Answers are matched by the correlator
- * (correlator.ts), messages read by inbound.ts. A plain object woken by its engine's ticker: no
- * timers of its own.
+ * One MCP session's lifecycle, as a state machine (State, host.ts): connect, handshake
+ * (handshake.ts), open with its token bucket, retire, stop, and what each connection's end leads to
+ * (ending.ts: the count, a reconnect with backoff). Requests go out in request-loop.ts, messages are
+ * read in inbound.ts and matched to requests by the correlator (correlator.ts). A plain object woken
+ * by its engine's ticker: no timers of its own.
  */
-import { CloseKind, closeText, type CloseReason, type Route, type Transport } from '../transport/transport.js';
+import type { CloseReason, Route, Transport } from '../transport/transport.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Correlator, HANDSHAKE, type Pending } from './correlator.js';
 import { agreedVersion, handshakeFailure, handshakeFrame, handshakeMethod, handshakeRoute, initializedFrame, INITIALIZED_ROUTE } from './handshake.js';
 import { receive, type Inbound } from './inbound.js';
 import { Link, type LinkedSession } from './link.js';
 import { SlowReader } from './slow-reader.js';
+import { sendDue, type Sender } from './request-loop.js';
+import { backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
 
 export { State, type SessionHost } from './host.js';
 
-/** Above this many queued bytes a session stops sending: the server is not reading. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
 
-export class Session implements LinkedSession, Inbound {
+export class Session implements LinkedSession, Inbound, Sender {
   state: State = State.Idle;
   /** Bumped per connection; events of older connections are ignored. */
   generation = 0;
   /** Where the engine's wheel expects to wake this session (-1: not scheduled). */
   wakeSlot = -1;
   transport: Transport | undefined;
+  /** Requests in flight, matched to answers. */
   readonly calls: Correlator;
   /** Answers freed in-flight slots during this socket read; readEnd() sends then. */
   private sendAfterRead = false;
-  private bucket: TokenBucket | undefined;
-  private mixCursor: number;
+  /** The request schedule (made at the first open). */
+  bucket: TokenBucket | undefined;
+  /** Where in the engine's mix sequence the next request comes from. */
+  mixCursor: number;
   private connectStartedAt = 0;
   private ttlAt = Infinity;
   private attempts = 0;
@@ -104,7 +108,7 @@ export class Session implements LinkedSession, Inbound {
       // answers this socket read brought (readEnd), so they leave in one write, or at once.
       if (this.bucket!.due <= now) {
         if (this.transport?.readEnds) this.sendAfterRead = true;
-        else this.sendDue(now);
+        else sendDue(this, now);
       }
     } else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
@@ -113,7 +117,7 @@ export class Session implements LinkedSession, Inbound {
   readEnd(): void {
     if (!this.sendAfterRead) return;
     this.sendAfterRead = false;
-    if (this.state === State.Open) this.sendDue(performance.now());
+    if (this.state === State.Open) sendDue(this, performance.now());
   }
 
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void {
@@ -192,7 +196,7 @@ export class Session implements LinkedSession, Inbound {
     // built and queued only now, after the ones before it, so their send time is read here.
     const sendAt = performance.now();
     this.transport!.holdTurn?.();
-    this.sendDue(sendAt, until > sendAt ? until : sendAt);
+    sendDue(this, sendAt, until > sendAt ? until : sendAt);
     // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket, up
     // to its burst, and an answer sends them (answered()). Waking every wheel slot meanwhile would
     // spin; a recheck now and then counts what overflowed and notices a drained send buffer.
@@ -201,48 +205,6 @@ export class Session implements LinkedSession, Inbound {
     const slow = this.slow;
     if (slow !== undefined && slow.active) next = Math.min(next, slow.toggle(now, this.transport!));
     this.host.wake(this, Math.min(next, this.ttlAt));
-  }
-
-  /**
-   * Send the requests that are due, while the in-flight bound and the send buffer allow. Slots that
-   * overflowed the bucket's burst meanwhile are counted as dropped (and walk the mix like sent ones).
-   * Requests due after `now` but by `until` go out early; their latency then counts from the actual
-   * send (Recorder.response), never from a later intended time.
-   */
-  private sendDue(now: number, until = now): void {
-    const bucket = this.bucket!;
-    const host = this.host;
-    const calls = this.calls;
-    const lost = bucket.overflow(now);
-    for (let i = 0; i < lost; i++) host.methodOf[host.mix[this.nextEntry()]].dropped++;
-    const maxInFlight = host.profile.maxInFlight;
-    const timeoutMs = host.profile.timeoutMs;
-    const transport = this.transport!;
-    // Two or more frames: one write for all of them (a turn's hold, see pump(), may already do that).
-    const batch = bucket.readyTwo(until) && calls.size + 1 < maxInFlight && transport.cork !== undefined;
-    if (batch) transport.cork!();
-    while (bucket.ready(until) && calls.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
-      const intended = bucket.take();
-      const entry = host.mix[this.nextEntry()];
-      const method = host.methodOf[entry];
-      const template = host.templates[entry];
-      const id = calls.nextId();
-      if (!this.write(template.frame(id), 'request', id, template.route)) {
-        method.dropped++; // the connection is closing: its close event follows
-        break;
-      }
-      method.sent++;
-      if (now > intended) host.recorder.sendLagSumMs += now - intended;
-      calls.track(id, entry, intended, now);
-      host.trackTimeout(this, id, now + timeoutMs);
-    }
-    if (batch) transport.uncork!();
-  }
-
-  private nextEntry(): number {
-    const i = this.mixCursor;
-    this.mixCursor = i + 1 === this.host.mix.length ? 0 : i + 1;
-    return i;
   }
 
   /** Request `id` passed its deadline (a negative id: the connect deadline of connection -id). */
@@ -300,7 +262,7 @@ export class Session implements LinkedSession, Inbound {
     else this.transport?.close(1000);
   }
 
-  /** The connection ended; what it counts as depends on the state it ended in and why (`reason`). */
+  /** The connection ended; what it counts as depends on the state it ended in and why (ending.ts). */
   closed(reason: CloseReason): void {
     this.settle();
     const was = this.state;
@@ -308,52 +270,23 @@ export class Session implements LinkedSession, Inbound {
     this.slow?.reset();
     this.transport = undefined;
     this.calls.reset();
-    const rec = this.host.recorder;
-    // A frame that broke the wire protocol is the server's protocol error, whatever the state counts otherwise.
-    const violation = reason.kind === CloseKind.ProtocolViolation;
-    switch (was) {
-      case State.Stopped:
-      case State.Idle:
+    const end = ending(was, reason, this.reconnectAfterRetire);
+    if (end.error !== undefined) this.host.recorder.error(end.error);
+    if (end.note !== undefined) this.host.note(this, end.note);
+    switch (end.next) {
+      case Next.Requeue:
+        this.state = State.Queued;
+        this.host.enqueueConnect(this);
         return;
-      case State.Retiring:
-        if (violation) rec.error('protocol');
-        if (this.reconnectAfterRetire) {
-          this.state = State.Queued;
-          this.host.enqueueConnect(this);
-        } else this.state = State.Idle;
+      case Next.Idle:
+        this.state = State.Idle;
         return;
-      case State.Connecting:
-        rec.error('connect');
-        this.host.note(this, `connect failed (${closeText(reason)})`);
-        break;
-      case State.Handshake:
-        if (reason.kind === CloseKind.Unreachable) {
-          // Streamable HTTP: the first POST never reached the server (refused, reset, no route).
-          rec.error('connect');
-          this.host.note(this, 'connect failed');
-          break;
-        }
-        rec.error(violation ? 'protocol' : 'handshake');
-        this.host.note(this, `closed during initialize (${closeText(reason)})`);
-        break;
-      case State.Open:
-        if (reason.kind === CloseKind.SessionExpired) {
-          // The server forgot the session (HTTP 404 on its Mcp-Session-Id). The spec's answer is a new
-          // initialize: not an error, counted as a reconnect; requests it had in flight count as closed.
-          this.host.note(this, 'session expired (HTTP 404): initializing a new one');
-          this.state = State.Queued;
-          this.host.enqueueConnect(this);
-          return;
-        }
-        rec.error(violation ? 'protocol' : 'closed');
-        this.host.note(this, `closed by server (${closeText(reason)})`);
-        break;
-      case State.Backoff:
-        break; // a failed handshake, already counted
+      case Next.Backoff:
+        this.backoff();
+        return;
       default:
         return;
     }
-    this.backoff();
   }
 
   /** The connection failed (its close follows, and is what counts): for the log. */
@@ -368,10 +301,7 @@ export class Session implements LinkedSession, Inbound {
       this.state = State.Failed;
       return;
     }
-    // Exponential backoff with full jitter (AWS architecture blog): spreads reconnect storms.
-    const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(this.attempts - 1, 30));
-    const now = performance.now();
-    this.reconnectAt = now + Math.random() * cap;
+    this.reconnectAt = performance.now() + backoffDelay(policy, this.attempts, Math.random());
     this.state = State.Backoff;
     this.host.wake(this, this.reconnectAt);
   }
