@@ -73,7 +73,7 @@ let engine;
 await measure('mcpload session', async (n) => {
   if (!engine) {
     engine = new Engine(
-      { engineId: 0, engineCount: 1, profile: { ...profile, clients: n }, urls: [url], localAddresses: [], localPorts: { from: 10000, to: 65535 }, headers: {}, protocolVersion: '2025-11-25', frameTerminator: 'newline', connectRate: 0, maxConnecting: 1000, durationMs: Infinity, startAtMs: Date.now(), snapshotIntervalMs: 1000, drainMs: 100 },
+      { engineId: 0, engineCount: 1, profile: { ...profile, clients: n }, urls: [url], localAddresses: [], localPorts: { from: 10000, to: 65535 }, headers: {}, protocolVersion: '2025-11-25', frameTerminator: 'newline', connectRate: 0, maxConnecting: 1000, sessionsPerEngine: n, openFilesSoft: Infinity, durationMs: Infinity, startAtMs: Date.now(), snapshotIntervalMs: 1000, drainMs: 100 },
       { snapshot() {}, note() {} },
     );
     engine.start();

@@ -1,11 +1,11 @@
 /**
  * The byte-level pieces of the Streamable HTTP transport: the SSE reader, the 2026-07-28 routing
- * headers read off a frame, and request frames carrying the stateless revision's `_meta` at an
- * exact size.
+ * headers each frame template carries for its requests, and request frames carrying the stateless
+ * revision's `_meta` at an exact size.
  */
 import { describe, expect, it } from 'vitest';
 import { SseReader } from '../src/worker/transport/http-sse.js';
-import { RoutingHeaders, headerValue } from '../src/worker/transport/http-headers.js';
+import { headerValue, routeOf } from '../src/worker/transport/http-headers.js';
 import { FrameTemplate } from '../src/worker/frames.js';
 
 function read(chunks: (string | Buffer)[]): string[] {
@@ -42,18 +42,17 @@ describe('SseReader', () => {
 
 describe('routing headers (SEP-2243)', () => {
   const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
-  const frame = (method: string, params?: Record<string, unknown>) =>
-    new FrameTemplate({ method, weight: 1, params }, 300, 'newline', meta).frame(42);
+  const route = (method: string, params?: Record<string, unknown>) => new FrameTemplate({ method, weight: 1, params }, 300, 'newline', meta).route;
 
   it('names the method on every request, and the tool, prompt or resource where the method has one', () => {
-    const routing = new RoutingHeaders();
-    expect(routing.of(frame('tools/call', { arguments: { text: 'x' }, name: 'echo' }))).toEqual(['mcp-method', 'tools/call', 'mcp-name', 'echo']);
-    expect(routing.of(frame('prompts/get', { arguments: { name: 'not me' }, name: 'greeting' }))).toEqual(['mcp-method', 'prompts/get', 'mcp-name', 'greeting']);
-    expect(routing.of(frame('resources/read', { uri: 'mcpload://resources/1' }))).toEqual(['mcp-method', 'resources/read', 'mcp-name', 'mcpload://resources/1']);
-    expect(routing.of(frame('tools/list'))).toEqual(['mcp-method', 'tools/list']);
-    expect(routing.of('{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{}}')).toEqual(['mcp-method', 'server/discover']);
-    // Responses (answers to server requests) carry no method, so no routing headers.
-    expect(routing.of('{"jsonrpc":"2.0","id":"s-1","result":{}}')).toEqual([]);
+    expect(route('tools/call', { arguments: { text: 'x' }, name: 'echo' })).toEqual(['mcp-method', 'tools/call', 'mcp-name', 'echo']);
+    expect(route('prompts/get', { arguments: { name: 'not me' }, name: 'greeting' })).toEqual(['mcp-method', 'prompts/get', 'mcp-name', 'greeting']);
+    expect(route('resources/read', { uri: 'mcpload://resources/1' })).toEqual(['mcp-method', 'resources/read', 'mcp-name', 'mcpload://resources/1']);
+    expect(route('tools/list')).toEqual(['mcp-method', 'tools/list']);
+    // A name that is not a string names nothing; a method that names nothing carries no Mcp-Name.
+    expect(route('tools/call', { name: 5, uri: 'x' })).toEqual(['mcp-method', 'tools/call']);
+    expect(route('tools/list', { name: 'echo' })).toEqual(['mcp-method', 'tools/list']);
+    expect(routeOf('server/discover')).toEqual(['mcp-method', 'server/discover']);
   });
 
   it('encodes names that cannot ride as plain ASCII, and the sentinel itself', () => {
@@ -62,8 +61,7 @@ describe('routing headers (SEP-2243)', () => {
     expect(headerValue(' padded ')).toBe(`=?base64?${Buffer.from(' padded ').toString('base64')}?=`);
     expect(headerValue('=?base64?abc?=')).toMatch(/^=\?base64\?.+\?=$/);
     expect(headerValue('=?base64?abc?=')).not.toBe('=?base64?abc?=');
-    const routing = new RoutingHeaders();
-    expect(routing.of(frame('tools/call', { name: 'ünï "q"', arguments: {} }))[3]).toBe(headerValue('ünï "q"'));
+    expect(route('tools/call', { name: 'ünï "q"', arguments: {} })[3]).toBe(headerValue('ünï "q"'));
   });
 });
 

@@ -9,6 +9,7 @@ import type { RunOptions } from '../config/types.js';
 import { peakClients } from '../config/stages.js';
 import type { EngineConfig, EngineSnapshot, EngineToMain } from '../shared/messages.js';
 import { DEFAULT_LOCAL_PORTS, portSlice } from '../config/ports.js';
+import { openFilesLimit } from '../config/limits.js';
 import { Aggregate } from './aggregate.js';
 import { startEngines, type EngineHandle } from './engines.js';
 
@@ -32,6 +33,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private stopping = false;
   private drainMs = Infinity;
   private done: Promise<Aggregate> | undefined;
+  private openFilesSoft: number | undefined;
 
   constructor(
     private readonly opts: RunOptions,
@@ -99,6 +101,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   private engineConfig(engineId: number, engineCount: number, startAtMs: number): EngineConfig {
     const o = this.opts;
+    // Read once on the main thread, not by every engine (the engines' processes inherit the limit).
+    this.openFilesSoft ??= openFilesLimit()?.soft ?? Infinity;
     return {
       engineId,
       engineCount,
@@ -109,6 +113,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       headers: o.headers,
       protocolVersion: o.protocolVersion,
       transport: o.transport ?? 'ws',
+      sessionsPerEngine: Math.ceil(this.peakClients / engineCount),
+      openFilesSoft: this.openFilesSoft,
       frameTerminator: o.frameTerminator,
       connectRate: o.connectRate / engineCount,
       maxConnecting: Math.ceil(MAX_CONNECTING / engineCount),

@@ -19,6 +19,10 @@ export interface EngineConfig {
   protocolVersion: string;
   /** How sessions talk to the target; absent: from the URLs' scheme (http(s):// is Streamable HTTP). */
   transport?: TransportKind;
+  /** The most sessions this engine holds at once (the peak of the stages, its share): sizes its HTTP pools. */
+  sessionsPerEngine: number;
+  /** The open-files soft limit of the process, read once on the main thread (Infinity: none known). */
+  openFilesSoft: number;
   frameTerminator: FrameTerminator;
   /** New sessions per second for this engine (its share of the global rate); 0 = unlimited. */
   connectRate: number;

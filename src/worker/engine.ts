@@ -10,14 +10,12 @@ import type { Profile, TlsOptions } from '../shared/types.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
 import { FrameTemplate, mixSequence } from './frames.js';
 import { Session, State, type SessionHost } from './session/session.js';
+import { isStatelessRevision } from './session/handshake.js';
 import type { Connect } from './transport/transport.js';
-import { connectWebSocket } from './transport/ws.js';
-import { isHttpUrl } from './transport/http.js';
-import { HttpClients, connectionsFor } from './transport/http-pool.js';
-import { FD_RESERVE, openFilesLimit } from '../config/limits.js';
+import { connectorFor, type Connector } from './transport/pick.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './local-ports.js';
-import { peakClients, plannedClients, plannedRate } from '../config/stages.js';
+import { plannedClients, plannedRate } from '../config/stages.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import { SnapshotClock } from './intervals.js';
 import { VERSION } from '../shared/version.js';
@@ -50,7 +48,7 @@ export interface EngineEvents {
   note(message: string): void;
 }
 
-export class Engine implements SessionHost {
+export class Engine implements SessionHost<Session> {
   readonly profile: Profile;
   readonly recorder: Recorder;
   readonly templates: FrameTemplate[];
@@ -94,8 +92,8 @@ export class Engine implements SessionHost {
   private sending = true;
   private sendingStoppedAtMs = 0;
   private finished: Promise<void> | undefined;
-  /** Streamable HTTP targets: the engine's undici pools. */
-  private readonly http: HttpClients | undefined;
+  /** How sessions connect (WebSocket, or the engine's undici pools for Streamable HTTP). */
+  private readonly connector: Connector;
   /** When the drain gives up (performance clock); a later stop may bring it forward, never back. */
   private drainDeadline = Infinity;
 
@@ -113,19 +111,8 @@ export class Engine implements SessionHost {
       'io.modelcontextprotocol/clientCapabilities': {},
       'io.modelcontextprotocol/clientInfo': { name: 'mcpload', version: VERSION },
     };
-    if (!connect && (config.transport === 'http' || config.urls.some(isHttpUrl))) {
-      // One undici pool per origin for the engine, sized from the sessions it holds at most.
-      const sessions = Math.ceil(peakClients(this.profile) / config.engineCount);
-      this.http = new HttpClients({
-        sessions,
-        connections: connectionsFor(sessions, config.engineCount, openFilesLimit()?.soft ?? Infinity, FD_RESERVE),
-        timeoutMs: this.profile.timeoutMs,
-        stateless: this.stateless,
-        protocolVersion: config.protocolVersion,
-        maxPayload: this.maxPayload,
-      });
-    }
-    this.connect = connect ?? this.http?.connect ?? connectWebSocket;
+    this.connector = connectorFor(config, this.stateless, this.maxPayload, connect);
+    this.connect = this.connector.connect;
     this.headers = config.headers;
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);
@@ -315,7 +302,7 @@ export class Engine implements SessionHost {
         // One more tick so close frames are queued before the final snapshot counts everything.
         setTimeout(async () => {
           // HTTP sessions' DELETEs get a moment to reach the server before the thread may end.
-          await this.http?.close(1000);
+          await this.connector.close(1000);
           if (this.ticker) clearInterval(this.ticker);
           this.ticker = undefined;
           this.events.snapshot(this.snapshot(true));
@@ -366,9 +353,4 @@ export class Engine implements SessionHost {
       sendingStoppedAtMs: this.sendingStoppedAtMs,
     });
   }
-}
-
-/** MCP 2026-07-28 dropped initialize and sessions: each request carries its version in `_meta`. */
-export function isStatelessRevision(protocolVersion: string): boolean {
-  return protocolVersion >= '2026-07-28';
 }

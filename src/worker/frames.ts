@@ -5,6 +5,8 @@
  * `params._meta["mcpload/pad"]`, which MCP allows on every request and servers ignore.
  */
 import type { FrameTerminator, MixEntry } from '../shared/types.js';
+import type { Route } from './transport/transport.js';
+import { routeOf } from './transport/http-headers.js';
 
 const PAD_KEY = 'mcpload/pad';
 /** Ids are per session and grow by one per request: 15 digits is plenty and stays a safe integer. */
@@ -12,6 +14,8 @@ const MAX_ID_DIGITS = 15;
 
 export class FrameTemplate {
   readonly method: string;
+  /** What the request is, for transports that say it outside the body (Transport.send). */
+  readonly route: Route;
   /** `{"jsonrpc":"2.0","id":` */
   private readonly head: Buffer;
   /** The rest of the frame after the id, one per id digit count, each padded so the frame hits the size. */
@@ -30,6 +34,7 @@ export class FrameTemplate {
     private readonly meta?: Record<string, unknown>,
   ) {
     this.method = entry.method;
+    this.route = routeOf(entry.method, entry.params);
     this.head = Buffer.from('{"jsonrpc":"2.0","id":');
     const end = terminator === 'newline' ? '\n' : '';
     this.tails = [];
@@ -68,7 +73,7 @@ export class FrameTemplate {
   private tailText(entry: MixEntry, pad: string | undefined, end: string): string {
     let params: Record<string, unknown> | undefined = entry.params;
     if (this.meta) {
-      // name/uri first, so Streamable HTTP can read its Mcp-Name header off the frame (http-headers.ts).
+      // name/uri first in params (what Mcp-Name carries, http-headers.ts): where a reader of the body finds it soonest.
       const { name, uri, ...rest } = params ?? {};
       params = { ...(name !== undefined ? { name } : {}), ...(uri !== undefined ? { uri } : {}), ...rest };
       params._meta = { ...((params._meta as Record<string, unknown>) ?? {}), ...this.meta };

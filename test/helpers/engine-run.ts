@@ -9,6 +9,8 @@ import { ERROR_TYPES, type ErrorType } from '../../src/shared/errors.js';
 import type { EngineConfig, EngineSnapshot } from '../../src/shared/messages.js';
 import { deltaCount } from '../../src/shared/stats.js';
 import { Engine } from '../../src/worker/engine.js';
+import type { Connect } from '../../src/worker/transport/transport.js';
+import { openFilesLimit } from '../../src/config/limits.js';
 
 export interface EngineRunOptions {
   /** One URL, or several (sessions are spread over them). */
@@ -26,6 +28,8 @@ export interface EngineRunOptions {
   connectRate?: number;
   /** --spin: the engine polls its schedule every event-loop turn. */
   spin?: boolean;
+  /** How sessions connect instead of by the URL (test/session-machine.test.ts: the in-memory pair). */
+  connect?: Connect;
 }
 
 export interface MethodTotals {
@@ -88,6 +92,8 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
     localAddresses: [],
     localPorts: { from: 10_000, to: 65_535 },
     maxConnecting: 1000,
+    sessionsPerEngine: profile.clients,
+    openFilesSoft: openFilesLimit()?.soft ?? Infinity,
     headers: {},
     protocolVersion: opts.protocolVersion ?? '2025-11-25',
     frameTerminator: opts.frameTerminator ?? 'newline',
@@ -106,16 +112,20 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
       void engine?.stop(0);
       reject(new Error(`runEngine: no final snapshot within ${opts.durationMs + drainMs + GIVE_UP_AFTER_MS} ms`));
     }, opts.durationMs + drainMs + GIVE_UP_AFTER_MS);
-    engine = new Engine(config, {
-      snapshot(s) {
-        snapshots.push(s);
-        if (s.final) {
-          clearTimeout(giveUp);
-          resolve();
-        }
+    engine = new Engine(
+      config,
+      {
+        snapshot(s) {
+          snapshots.push(s);
+          if (s.final) {
+            clearTimeout(giveUp);
+            resolve();
+          }
+        },
+        note: (message) => notes.push(message),
       },
-      note: (message) => notes.push(message),
-    });
+      opts.connect,
+    );
     engine.start();
   });
   return { snapshots, total: sum(snapshots), notes, profile };

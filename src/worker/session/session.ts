@@ -1,66 +1,53 @@
 /**
- * One MCP session: connect, `initialize` + `notifications/initialized`, then the request loop
- * driven by its token bucket, responses matched by id (in any order), server requests answered,
- * reconnects with backoff. A plain object woken by its engine's ticker: no timers of its own.
+ * One MCP session's lifecycle, as a state machine (State, host.ts): connect, handshake
+ * (handshake.ts), open with its token bucket, retire, stop, and what each connection's end leads to
+ * (ending.ts: the count, a reconnect with backoff). Requests go out in request-loop.ts, messages are
+ * read in inbound.ts and matched to requests by the correlator (correlator.ts). A plain object woken
+ * by its engine's ticker: no timers of its own.
  */
-import type { Transport } from '../transport/transport.js';
+import type { CloseReason, Route, Transport } from '../transport/transport.js';
 import { TokenBucket } from './rate-limiter.js';
-import { jsonFrame } from '../frames.js';
-import { LateIds } from './late-ids.js';
-import { resultId } from './fast-response.js';
-import { Link, State, type SessionHost } from './host.js';
-import { CLOSE_SESSION_EXPIRED, CLOSE_UNREACHABLE } from '../transport/http.js';
+import { Correlator, HANDSHAKE, type Pending } from './correlator.js';
+import { agreedVersion, handshakeFailure, handshakeFrame, handshakeMethod, handshakeRoute, initializedFrame, INITIALIZED_ROUTE } from './handshake.js';
+import { receive, type Inbound } from './inbound.js';
+import { Link, type LinkedSession } from './link.js';
+import { SlowReader } from './slow-reader.js';
+import { sendDue, type Sender } from './request-loop.js';
+import { backoffDelay, ending, Next } from './ending.js';
+import { State, type SessionHost } from './host.js';
 
 export { State, type SessionHost } from './host.js';
 
-const HANDSHAKE = -1;
-/** Above this many queued bytes a session stops sending: the server is not reading. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-/**
- * Answers to server requests stop at a lower mark: they are tiny frames, and each queued frame
- * costs far more memory than its bytes (a flood of 40-byte pongs to a server that does not read).
- */
-const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
-interface Pending {
-  /** Mix entry index, or HANDSHAKE. */
-  entry: number;
-  intended: number;
-  sentAt: number;
-}
 
-export class Session {
+export class Session implements LinkedSession, Inbound, Sender {
   state: State = State.Idle;
   /** Bumped per connection; events of older connections are ignored. */
   generation = 0;
   /** Where the engine's wheel expects to wake this session (-1: not scheduled). */
   wakeSlot = -1;
-  private transport: Transport | undefined;
+  transport: Transport | undefined;
+  /** Requests in flight, matched to answers. */
+  readonly calls: Correlator;
   /** Answers freed in-flight slots during this socket read; readEnd() sends then. */
   private sendAfterRead = false;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private bucket: TokenBucket | undefined;
-  private mixCursor: number;
+  /** The request schedule (made at the first open). */
+  bucket: TokenBucket | undefined;
+  /** Where in the engine's mix sequence the next request comes from. */
+  mixCursor: number;
   private connectStartedAt = 0;
-  private openedAt = 0;
   private ttlAt = Infinity;
   private attempts = 0;
   private everConnected = false;
   private reconnectAfterRetire = false;
-  private paused = false;
-  private nextReadToggle = Infinity;
+  private slow: SlowReader | undefined;
   private reconnectAt = 0;
   /** Between connect() and the end of the attempt (open or failed): counted against the engine's bound. */
   private settling = false;
-  /** Ids of this connection that timed out recently (made on its first timeout). */
-  private lateIds: LateIds | undefined;
-  /** This connection's end was already counted (as a protocol error): closed() does not count it again. */
-  private endCounted = false;
 
   constructor(
-    readonly host: SessionHost,
+    readonly host: SessionHost<Session>,
     /** Index within the engine (used by the timeout queue). */
     readonly slot: number,
     readonly url: string,
@@ -68,10 +55,11 @@ export class Session {
   ) {
     // Start sessions at different points of the mix so short runs still see every method.
     this.mixCursor = (slot * 7919) % host.mix.length;
+    this.calls = new Correlator(host);
   }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.calls.size;
   }
 
   /** The engine handed out a connection slot. */
@@ -81,8 +69,7 @@ export class Session {
     this.settling = true;
     this.connectStartedAt = now;
     const link = new Link(this, ++this.generation);
-    this.lateIds = undefined;
-    this.endCounted = false;
+    this.calls.reset();
     this.transport = this.host.connect(
       {
         url: this.url,
@@ -101,185 +88,77 @@ export class Session {
 
   opened(): void {
     this.state = State.Handshake;
-    const id = this.nextId++;
+    const id = this.calls.nextId();
     const now = performance.now();
-    // 2026-07-28 has no initialize: server/discover (every server must implement it) stands in as
-    // the handshake, so handshake time and "could any session start" keep their meaning.
-    const frame = jsonFrame(
-      this.host.stateless
-        ? { jsonrpc: '2.0', id, method: 'server/discover', params: { _meta: this.host.requestMeta } }
-        : {
-            jsonrpc: '2.0',
-            id,
-            method: 'initialize',
-            params: {
-              protocolVersion: this.host.protocolVersion,
-              capabilities: {},
-              clientInfo: { name: 'mcpload', version: this.host.clientVersion },
-            },
-          },
-      this.host.terminator,
-    );
-    this.pending.set(id, { entry: HANDSHAKE, intended: now, sentAt: now });
-    this.write(frame, 'request');
+    this.calls.track(id, HANDSHAKE, now, now);
+    this.write(handshakeFrame(this.host, id), 'request', id, handshakeRoute(this.host));
     this.host.trackTimeout(this, id, now + this.host.profile.timeoutMs);
   }
 
   received(data: Buffer, isBinary: boolean): void {
-    const rec = this.host.recorder;
-    rec.bytesReceived += data.length;
-    if (isBinary) {
-      rec.error('protocol');
-      return;
-    }
-    // The common case, a success response alone in its frame, skips JSON.parse (fast-response.ts).
-    const id = resultId(data);
-    if (id >= 0) {
-      const p = this.pending.get(id);
-      if (p !== undefined && p.entry !== HANDSHAKE) {
-        rec.received.response++;
-        this.answered(id, p, true);
-        return;
-      }
-    }
-    const text = data.toString('utf8');
-    let start = 0;
-    // Newline-delimited: a frame may hold one message, several, or one without a terminator.
-    while (start < text.length) {
-      let end = text.indexOf('\n', start);
-      if (end === -1) end = text.length;
-      if (end > start) this.message(text.slice(start, end));
-      start = end + 1;
-    }
-  }
-
-  private message(line: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      if (line.trim() !== '') this.host.recorder.error('protocol');
-      return;
-    }
-    if (Array.isArray(msg)) for (const m of msg) this.dispatch(m);
-    else this.dispatch(msg);
-  }
-
-  private dispatch(msg: unknown): void {
-    const rec = this.host.recorder;
-    if (msg === null || typeof msg !== 'object') {
-      rec.error('protocol');
-      return;
-    }
-    const m = msg as { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
-    if (typeof m.method === 'string') {
-      if (m.id === undefined) {
-        rec.received.notification++;
-        return;
-      }
-      rec.received.request++;
-      this.answerServerRequest(m.id, m.method);
-      return;
-    }
-    if (m.id === undefined || (m.result === undefined && m.error === undefined)) {
-      rec.error('protocol');
-      return;
-    }
-    rec.received.response++;
-    const id = m.id;
-    const p = typeof id === 'number' ? this.pending.get(id) : undefined;
-    if (p === undefined) {
-      // A late answer to a request that timed out was counted once already, as the timeout. Anything
-      // else (an id answered before, never issued, or not a number) is a protocol error.
-      if (typeof id === 'number' && this.lateIds?.take(id, this.nextId)) return;
-      rec.error('protocol');
-      return;
-    }
-    if (p.entry === HANDSHAKE) {
-      this.pending.delete(id as number);
-      this.handshakeAnswered(m, performance.now());
-      return;
-    }
-    this.answered(id as number, p, m.error === undefined);
+    receive(this, data, isBinary);
   }
 
   /** Request `id` was answered (`ok`: a result, not a JSON-RPC error). */
-  private answered(id: number, p: Pending, ok: boolean): void {
-    this.pending.delete(id);
-    this.lateIds?.mark(id, false);
+  answered(id: number, p: Pending, ok: boolean): void {
     const now = performance.now();
-    const rec = this.host.recorder;
-    rec.response(this.host.methodOf[p.entry], ok, p.intended, p.sentAt, now);
-    if (!ok) rec.error('rpc');
+    this.calls.answered(id, p, ok, now);
     if (this.state === State.Open) {
       // Tokens that waited for this in-flight slot go out now, not at the next tick: after the other
       // answers this socket read brought (readEnd), so they leave in one write, or at once.
       if (this.bucket!.due <= now) {
         if (this.transport?.readEnds) this.sendAfterRead = true;
-        else this.sendDue(now);
+        else sendDue(this, now);
       }
-    } else if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
+    } else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
 
   /** Every message of one socket read has been handled: send what the answers freed slots for. */
   readEnd(): void {
     if (!this.sendAfterRead) return;
     this.sendAfterRead = false;
-    if (this.state === State.Open) this.sendDue(performance.now());
+    if (this.state === State.Open) sendDue(this, performance.now());
   }
 
-  private handshakeAnswered(m: { result?: unknown; error?: unknown }, now: number): void {
+  handshakeAnswered(answer: { result?: unknown; error?: unknown }): void {
+    const now = performance.now();
     if (this.state !== State.Handshake) {
       // Retired or stopped while initializing: the session is not wanted any more.
       this.transport?.close(1000);
       return;
     }
-    const result = m.result as { protocolVersion?: unknown; supportedVersions?: unknown } | undefined;
-    const stateless = this.host.stateless;
-    const agreed = stateless
-      ? Array.isArray(result?.supportedVersions) && result.supportedVersions.includes(this.host.protocolVersion)
-      : typeof result?.protocolVersion === 'string';
-    if (m.error !== undefined || !agreed) {
-      const what = stateless ? 'server/discover' : 'initialize';
-      this.host.recorder.error('handshake');
-      this.host.note(this, `${what} failed: ` + JSON.stringify(m.error ?? m.result).slice(0, 200));
+    const host = this.host;
+    const version = agreedVersion(host, answer);
+    if (version === undefined) {
+      host.recorder.error('handshake');
+      host.note(this, handshakeFailure(host, answer));
       this.state = State.Backoff; // closed() sees a failed handshake already counted
-      this.transport?.close(1002, `${what} failed`);
+      this.transport?.close(1002, `${handshakeMethod(host)} failed`);
       return;
     }
-    if (!stateless) this.write(jsonFrame({ jsonrpc: '2.0', method: 'notifications/initialized' }, this.host.terminator), 'notification');
-    this.host.recorder.handshakeDone(this.connectStartedAt, now);
+    this.transport?.setProtocolVersion?.(version);
+    if (!host.stateless) this.write(initializedFrame(host), 'notification', undefined, INITIALIZED_ROUTE);
+    host.recorder.handshakeDone(this.connectStartedAt, now);
     this.state = State.Open;
     this.settle();
     this.everConnected = true;
     this.attempts = 0;
-    this.openedAt = now;
-    const ttl = this.host.profile.sessionTtlMs;
+    const ttl = host.profile.sessionTtlMs;
     this.ttlAt = ttl > 0 ? now + ttl : Infinity;
-    const rate = this.host.rate();
+    const rate = host.rate();
     // A random phase spreads sessions over the interval instead of all sending in the same tick.
     const start = now + Math.random() * (1000 / rate);
     if (this.bucket) {
       this.bucket.setRate(rate);
       this.bucket.restart(start);
-    } else this.bucket = new TokenBucket(rate, this.host.profile.burst, start);
-    const slow = this.host.profile.slowRead;
-    this.nextReadToggle = slow ? now : Infinity;
-    this.host.wake(this, Math.min(start, this.nextReadToggle));
+    } else this.bucket = new TokenBucket(rate, host.profile.burst, start);
+    const slowRead = host.profile.slowRead;
+    if (slowRead) (this.slow ??= new SlowReader(slowRead)).start(now);
+    host.wake(this, slowRead ? Math.min(start, now) : start);
   }
 
-  private answerServerRequest(id: unknown, method: string): void {
-    // A server that sends requests but does not read the answers must not grow our send buffer.
-    if ((this.transport?.bufferedAmount ?? 0) > MAX_BUFFERED_REPLY_BYTES) return;
-    const reply =
-      method === 'ping'
-        ? { jsonrpc: '2.0', id, result: {} }
-        : { jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${method}` } };
-    this.write(jsonFrame(reply, this.host.terminator), 'response');
-  }
-
-  private write(frame: Buffer | string, kind: 'request' | 'notification' | 'response'): boolean {
-    if (!this.transport?.send(frame)) return false;
+  write(frame: Buffer | string, kind: 'request' | 'notification' | 'response', id?: number, route?: Route): boolean {
+    if (!this.transport?.send(frame, id, route)) return false;
     const rec = this.host.recorder;
     rec.sent[kind]++;
     rec.bytesSent += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
@@ -317,105 +196,46 @@ export class Session {
     // built and queued only now, after the ones before it, so their send time is read here.
     const sendAt = performance.now();
     this.transport!.holdTurn?.();
-    this.sendDue(sendAt, until > sendAt ? until : sendAt);
+    sendDue(this, sendAt, until > sendAt ? until : sendAt);
     // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket, up
     // to its burst, and an answer sends them (answered()). Waking every wheel slot meanwhile would
     // spin; a recheck now and then counts what overflowed and notices a drained send buffer.
     let next = bucket.due;
     if (next <= until) next = now + BLOCKED_RECHECK_MS;
-    if (this.nextReadToggle !== Infinity) next = Math.min(next, this.toggleReading(now));
+    const slow = this.slow;
+    if (slow !== undefined && slow.active) next = Math.min(next, slow.toggle(now, this.transport!));
     this.host.wake(this, Math.min(next, this.ttlAt));
   }
 
-  /**
-   * Send the requests that are due, while the in-flight bound and the send buffer allow. Slots that
-   * overflowed the bucket's burst meanwhile are counted as dropped (and walk the mix like sent ones).
-   * Requests due after `now` but by `until` go out early; their latency then counts from the actual
-   * send (Recorder.response), never from a later intended time.
-   */
-  private sendDue(now: number, until = now): void {
-    const bucket = this.bucket!;
-    const host = this.host;
-    const lost = bucket.overflow(now);
-    for (let i = 0; i < lost; i++) host.methodOf[host.mix[this.nextEntry()]].dropped++;
-    const maxInFlight = host.profile.maxInFlight;
-    const timeoutMs = host.profile.timeoutMs;
-    const transport = this.transport!;
-    // Two or more frames: one write for all of them (a turn's hold, see pump(), may already do that).
-    const batch = bucket.readyTwo(until) && this.pending.size + 1 < maxInFlight && transport.cork !== undefined;
-    if (batch) transport.cork!();
-    while (bucket.ready(until) && this.pending.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
-      const intended = bucket.take();
-      const entry = host.mix[this.nextEntry()];
-      const method = host.methodOf[entry];
-      const id = this.nextId++;
-      if (!this.write(host.templates[entry].frame(id), 'request')) {
-        method.dropped++; // the connection is closing: its close event follows
-        break;
-      }
-      method.sent++;
-      if (now > intended) host.recorder.sendLagSumMs += now - intended;
-      this.pending.set(id, { entry, intended, sentAt: now });
-      host.trackTimeout(this, id, now + timeoutMs);
-    }
-    if (batch) transport.uncork!();
-  }
-
-  private nextEntry(): number {
-    const i = this.mixCursor;
-    this.mixCursor = i + 1 === this.host.mix.length ? 0 : i + 1;
-    return i;
-  }
-
-  /** Slow reader: pause the socket for `pause` of every `interval`; returns when to toggle next. */
-  private toggleReading(now: number): number {
-    if (now < this.nextReadToggle) return this.nextReadToggle;
-    const { pauseMs, intervalMs } = this.host.profile.slowRead!;
-    const phase = (now - this.openedAt) % intervalMs;
-    const shouldPause = phase < pauseMs;
-    if (shouldPause !== this.paused) {
-      this.paused = shouldPause;
-      if (shouldPause) this.transport!.pause();
-      else this.transport!.resume();
-    }
-    this.nextReadToggle = now + (shouldPause ? pauseMs - phase : intervalMs - phase);
-    return this.nextReadToggle;
-  }
-
-  /** Request `id` passed its deadline. */
+  /** Request `id` passed its deadline (a negative id: the connect deadline of connection -id). */
   timedOut(id: number): void {
     if (id < 0) {
-      // The connect deadline of connection -id: still connecting means the upgrade never came.
+      // Still connecting means the upgrade never came.
       if (-id === this.generation && this.state === State.Connecting) {
         this.host.note(this, 'connect timed out');
         this.transport?.close();
       }
       return;
     }
-    const p = this.pending.get(id);
-    if (p === undefined) return;
-    this.pending.delete(id);
-    const rec = this.host.recorder;
-    if (p.entry === HANDSHAKE) {
-      rec.error('handshake');
+    const entry = this.calls.timedOut(id);
+    if (entry === undefined) return;
+    if (entry === HANDSHAKE) {
+      this.host.recorder.error('handshake');
       this.host.note(this, 'initialize timed out');
       this.state = State.Backoff;
       this.transport?.close(1000, 'initialize timed out');
       return;
     }
-    rec.error('timeout');
-    this.host.methodOf[p.entry].timeout++;
-    (this.lateIds ??= new LateIds()).mark(id, true);
-    if (this.state === State.Retiring && this.pending.size === 0) this.transport?.close(1000);
+    if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
 
   /** Stop sending; close when in-flight requests are answered. `reconnect`: open a new session then (TTL). */
   retire(reconnect: boolean): void {
-    this.readAgain();
+    this.slow?.stop(this.transport);
     if (this.state === State.Open || this.state === State.Handshake) {
       this.state = State.Retiring;
       this.reconnectAfterRetire = reconnect;
-      if (this.pending.size === 0) this.transport?.close(1000);
+      if (this.calls.size === 0) this.transport?.close(1000);
     } else if (!reconnect && this.state !== State.Retiring) {
       // Not connected: just leave (queued or backing off sessions are dropped by the engine).
       this.transport?.close(1000);
@@ -432,96 +252,46 @@ export class Session {
     this.host.connectSettled();
   }
 
-  /** A slow reader that stops sending reads again, so the answers to its last requests arrive. */
-  private readAgain(): void {
-    this.nextReadToggle = Infinity;
-    if (this.paused) {
-      this.paused = false;
-      this.transport?.resume();
-    }
-  }
-
   /** The run is over: close now, whatever is in flight (counted as closed by the drain). */
   stop(): void {
     this.settle();
     const wasConnected = this.state === State.Open || this.state === State.Retiring || this.state === State.Handshake;
-    this.failPending();
+    this.calls.failAll();
     this.state = State.Stopped;
     if (wasConnected) this.transport?.close(1000, 'run finished');
     else this.transport?.close(1000);
   }
 
-  closed(code: number): void {
+  /** The connection ended; what it counts as depends on the state it ended in and why (ending.ts). */
+  closed(reason: CloseReason): void {
     this.settle();
     const was = this.state;
-    this.failPending();
-    this.paused = false;
+    this.calls.failAll();
+    this.slow?.reset();
     this.transport = undefined;
-    this.lateIds = undefined;
-    const rec = this.host.recorder;
-    switch (was) {
-      case State.Stopped:
-      case State.Idle:
+    this.calls.reset();
+    const end = ending(was, reason, this.reconnectAfterRetire);
+    if (end.error !== undefined) this.host.recorder.error(end.error);
+    if (end.note !== undefined) this.host.note(this, end.note);
+    switch (end.next) {
+      case Next.Requeue:
+        this.state = State.Queued;
+        this.host.enqueueConnect(this);
         return;
-      case State.Retiring:
-        if (this.reconnectAfterRetire) {
-          this.state = State.Queued;
-          this.host.enqueueConnect(this);
-        } else this.state = State.Idle;
+      case Next.Idle:
+        this.state = State.Idle;
         return;
-      case State.Connecting:
-        rec.error('connect');
-        this.host.note(this, `connect failed (close code ${code})`);
-        break;
-      case State.Handshake:
-        if (code === CLOSE_UNREACHABLE) {
-          // Streamable HTTP: the first POST never reached the server (refused, reset, no route).
-          rec.error('connect');
-          this.host.note(this, 'connect failed');
-          break;
-        }
-        if (!this.endCounted) rec.error('handshake');
-        this.host.note(this, `closed during initialize (close code ${code})`);
-        break;
-      case State.Open:
-        if (code === CLOSE_SESSION_EXPIRED) {
-          // The server forgot the session (HTTP 404 on its Mcp-Session-Id). The spec's answer is a new
-          // initialize: not an error, counted as a reconnect; requests it had in flight count as closed.
-          this.host.note(this, 'session expired (HTTP 404): initializing a new one');
-          this.state = State.Queued;
-          this.host.enqueueConnect(this);
-          return;
-        }
-        if (!this.endCounted) rec.error('closed');
-        this.host.note(this, `closed by server (close code ${code})`);
-        break;
-      case State.Backoff:
-        break; // a failed handshake, already counted
+      case Next.Backoff:
+        this.backoff();
+        return;
       default:
         return;
     }
-    this.backoff();
   }
 
-  /**
-   * The connection failed. A frame that breaks the WebSocket protocol (bad opcode, invalid UTF-8,
-   * longer than the max payload: ws codes WS_ERR_*) is the server's protocol error; ws then closes
-   * the connection (1002/1007/1009) and that close is not counted again. Resets and refusals are
-   * counted by closed() as closed/connect.
-   */
+  /** The connection failed (its close follows, and is what counts): for the log. */
   failed(err: Error): void {
-    const code = (err as NodeJS.ErrnoException).code;
-    const connected = this.state === State.Open || this.state === State.Handshake || this.state === State.Retiring;
-    if (connected && !this.endCounted && typeof code === 'string' && code.startsWith('WS_ERR_')) {
-      this.host.recorder.error('protocol');
-      this.endCounted = true;
-    }
     this.host.note(this, 'connection error', err);
-  }
-
-  private failPending(): void {
-    for (const p of this.pending.values()) if (p.entry !== HANDSHAKE) this.host.methodOf[p.entry].closed++;
-    this.pending.clear();
   }
 
   private backoff(): void {
@@ -531,10 +301,7 @@ export class Session {
       this.state = State.Failed;
       return;
     }
-    // Exponential backoff with full jitter (AWS architecture blog): spreads reconnect storms.
-    const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(this.attempts - 1, 30));
-    const now = performance.now();
-    this.reconnectAt = now + Math.random() * cap;
+    this.reconnectAt = performance.now() + backoffDelay(policy, this.attempts, Math.random());
     this.state = State.Backoff;
     this.host.wake(this, this.reconnectAt);
   }

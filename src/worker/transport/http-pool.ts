@@ -5,56 +5,17 @@
  */
 import { Pool } from 'undici';
 import type { Connect, ConnectOptions } from './transport.js';
-import { RoutingHeaders } from './http-headers.js';
+import type { Endpoint, HttpClientOptions } from './http-endpoint.js';
 import { HttpTransport } from './http.js';
-
-export interface HttpClientOptions {
-  /** The most sessions this engine holds at once (sizes the small pool for notifications and answers). */
-  sessions: number;
-  /** Connections each request pool may open: see connectionsFor(). */
-  connections: number;
-  /** The profile's request timeout: undici gives up on a response a little after the session did. */
-  timeoutMs: number;
-  /** 2026-07-28 and later: no session, no initialize; routing headers on every request. */
-  stateless: boolean;
-  /** The revision spoken; sent as MCP-Protocol-Version (2025-11-25: the one initialize agreed on). */
-  protocolVersion: string;
-  maxPayload: number;
-}
-
-export interface Endpoint {
-  /** Requests: as many connections as the engine has sessions. */
-  pool: Pool;
-  /**
-   * Notifications, answers to server requests and DELETEs: quick 202s on connections of their own,
-   * so an answer the server waits for never queues behind the streams that wait for it.
-   */
-  control: Pool;
-  path: string;
-}
-
-/**
- * Connections for an engine's request pool: up to PER_SESSION per session (concurrent requests of a
- * session, as a browser or fetch opens them), within the open-files limit left after every session's
- * first connection (and its peer, when the target runs in this process).
- */
-const PER_SESSION = 4;
-export function connectionsFor(sessions: number, engines: number, openFilesSoft: number, reserve: number): number {
-  const spare = Number.isFinite(openFilesSoft) ? Math.floor((openFilesSoft - reserve) / Math.max(1, engines)) - 2 * sessions : Infinity;
-  return Math.max(1, sessions + Math.max(0, Math.min((PER_SESSION - 1) * sessions, spare)));
-}
 
 /** One undici Pool per origin (and source address) for all sessions of an engine. */
 export class HttpClients {
   private readonly endpoints = new Map<string, Endpoint>();
-  readonly routing: RoutingHeaders | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(readonly opts: HttpClientOptions) {
-    this.routing = opts.stateless ? new RoutingHeaders() : undefined;
-  }
+  constructor(readonly opts: HttpClientOptions) {}
 
-  readonly connect: Connect = (opts, events) => new HttpTransport(this.endpoint(opts), opts, events, this);
+  readonly connect: Connect = (opts, events) => new HttpTransport(this.endpoint(opts), opts, events, this.opts);
 
   private endpoint(opts: ConnectOptions): Endpoint {
     const key = opts.localAddress ? opts.url + ' ' + opts.localAddress : opts.url;

@@ -4,7 +4,29 @@
  */
 import type { Dispatcher } from 'undici';
 import { SseReader } from './http-sse.js';
-import type { HttpTransport } from './http.js';
+import type { TransportEvents } from './transport.js';
+
+/** What a POST needs from the transport that sent it (HttpTransport). */
+export interface PostOwner {
+  readonly events: TransportEvents;
+  readonly isClosed: boolean;
+  /** The server assigned a session id (so a 404 means it forgot the session). */
+  readonly hasSession: boolean;
+  readonly paused: boolean;
+  readonly maxPayload: number;
+  /** POSTs whose answers are still coming (pause()/resume() reach them). */
+  readonly active: Set<PostHandler>;
+  /** The POST left the pool's queue. */
+  dequeued(bytes: number): void;
+  /** Response headers arrived (the session id, if the server assigns one). */
+  noteHeaders(headers: Record<string, string | string[] | undefined>): void;
+  /** One JSON-RPC message (or batch) for the session. */
+  deliver(message: Buffer): void;
+  /** A 404 on the session id. */
+  expire(): void;
+  /** A network-level failure. */
+  lost(err: Error): void;
+}
 
 const NOT_JSON_RPC = Buffer.alloc(0);
 /** Errors of requests the session has already given up on (its own timeout fired first). */
@@ -36,7 +58,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   private delivered = false;
 
   constructor(
-    private readonly t: HttpTransport,
+    private readonly t: PostOwner,
     private readonly body: Buffer,
     /** The JSON-RPC id when the POST carries one of mcpload's requests. */
     private readonly id: number | undefined,
@@ -87,7 +109,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       case Mode.Json:
       case Mode.Failed:
         this.size += chunk.length;
-        if (this.size > this.t.clients.opts.maxPayload) {
+        if (this.size > this.t.maxPayload) {
           // A body beyond the payload bound is the server's protocol error; stop reading it.
           this.mode = Mode.NotJsonRpc;
           this.chunks = [];

@@ -5,40 +5,21 @@
  * above matches ids, answers server requests and times requests out exactly as on WebSocket.
  *
  * The transport keeps what HTTP adds: the `Mcp-Session-Id` the server assigns (echoed on every later
- * request), `MCP-Protocol-Version` after initialize, the 2026-07-28 routing headers, a DELETE on
- * close, and a 404 on a known session id, which closes the transport with CLOSE_SESSION_EXPIRED so
- * the session initializes a new one. Connections come from one undici Pool per engine and origin
+ * request), `MCP-Protocol-Version` once the handshake agreed on it (setProtocolVersion), the
+ * 2026-07-28 routing headers (from the route `send` is handed), a DELETE on close, and a 404 on a
+ * known session id, which closes the transport as CloseKind.SessionExpired so the session
+ * initializes a new one. Connections come from one undici Pool per engine and origin
  * (see HttpClients): sessions share keep-alive connections instead of owning a socket each.
  */
 import type { Dispatcher } from 'undici';
-import type { ConnectOptions, Transport, TransportEvents } from './transport.js';
-import type { Endpoint, HttpClients } from './http-pool.js';
-import { PostHandler } from './http-post.js';
-
-/** The server forgot the session (404 on its Mcp-Session-Id): initialize a new one. Not an error. */
-export const CLOSE_SESSION_EXPIRED = 4404;
-/** A POST failed at the network level before this transport ever got an answer: a connect failure. */
-export const CLOSE_UNREACHABLE = 4000;
-/** A POST failed at the network level (reset, refused) after earlier answers: the connection was lost. */
-export const CLOSE_LOST = 1006;
+import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
+import type { Endpoint, HttpSettings } from './http-endpoint.js';
+import { PostHandler, type PostOwner } from './http-post.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(headers)) out.push(name.toLowerCase(), value);
   return out;
-}
-
-const ID_HEAD = Buffer.from('{"jsonrpc":"2.0","id":');
-const METHOD_KEY = Buffer.from(',"method":');
-
-/** The id of one of mcpload's own request frames (`{"jsonrpc":"2.0","id":N,"method":…`), or undefined. */
-export function requestId(frame: Buffer): number | undefined {
-  const head = ID_HEAD.length;
-  if (frame.length <= head || ID_HEAD.compare(frame, 0, head) !== 0) return undefined;
-  let id = 0;
-  let i = head;
-  for (; i < frame.length && frame[i] >= 0x30 && frame[i] <= 0x39; i++) id = id * 10 + frame[i] - 0x30;
-  return i > head && METHOD_KEY.compare(frame, i, i + METHOD_KEY.length) === 0 ? id : undefined;
 }
 
 /**
@@ -48,7 +29,7 @@ export function requestId(frame: Buffer): number | undefined {
  */
 const MAX_QUEUED = 32;
 
-export class HttpTransport implements Transport {
+export class HttpTransport implements Transport, PostOwner {
   /** Requests handed to the pool and not yet on a connection, and their bytes. */
   queued = 0;
   queuedBytes = 0;
@@ -66,11 +47,11 @@ export class HttpTransport implements Transport {
     private readonly endpoint: Endpoint,
     opts: ConnectOptions,
     readonly events: TransportEvents,
-    readonly clients: HttpClients,
+    private readonly settings: HttpSettings,
   ) {
     this.userHeaders = flatHeaders(opts.headers);
     // The stateless revision has no initialize to agree on a version: it is sent from the first request.
-    if (clients.opts.stateless) this.version = clients.opts.protocolVersion;
+    if (settings.stateless) this.version = settings.protocolVersion;
     this.rebuildHeaders();
     // No connection of its own to wait for: the pool connects when the first POST needs it.
     queueMicrotask(() => {
@@ -88,6 +69,10 @@ export class HttpTransport implements Transport {
     this.queuedBytes -= bytes;
   }
 
+  get maxPayload(): number {
+    return this.settings.maxPayload;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -99,12 +84,11 @@ export class HttpTransport implements Transport {
     this.headers = h;
   }
 
-  send(frame: Buffer | string): boolean {
+  send(frame: Buffer | string, id?: number, route?: Route): boolean {
     if (this.closed) return false;
     const body = typeof frame === 'string' ? Buffer.from(frame) : frame;
-    const routing = this.clients.routing;
-    const headers = routing ? this.headers.concat(routing.of(body)) : this.headers;
-    const id = requestId(body);
+    // Routing headers are the stateless revision's (SEP-2243); answers to server requests have no route.
+    const headers = this.settings.stateless ? this.headers.concat(route ?? NO_ROUTE) : this.headers;
     const handler = new PostHandler(this, body, id);
     this.active.add(handler);
     this.queued++;
@@ -131,50 +115,46 @@ export class HttpTransport implements Transport {
   /** One JSON-RPC message (or batch) for the session. */
   deliver(message: Buffer): void {
     if (this.closed) return;
-    if (this.version === undefined) this.learnVersion(message);
     this.events.onmessage(message, false);
   }
 
-  /** Until a version is known, look for initialize's answer: later requests carry its protocolVersion. */
-  private learnVersion(message: Buffer): void {
-    if (message.indexOf('"protocolVersion"') === -1) return;
-    try {
-      const v = (JSON.parse(message.toString('utf8')) as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
-      if (typeof v === 'string') {
-        this.version = v;
-        this.rebuildHeaders();
-      }
-    } catch {
-      // Not JSON: the session counts it.
-    }
+  /** Later requests carry the revision initialize agreed on as MCP-Protocol-Version. */
+  setProtocolVersion(version: string): void {
+    if (this.version === version) return;
+    this.version = version;
+    this.rebuildHeaders();
   }
 
   /** A 404 on the session id: the server forgot the session. */
   expire(): void {
-    this.close(CLOSE_SESSION_EXPIRED, 'session expired (HTTP 404)');
+    this.end({ kind: CloseKind.SessionExpired, code: 0, text: 'session expired (HTTP 404)' });
   }
 
   /** A POST failed at the network level: the session sees the connection end, as on WebSocket. */
   lost(err: Error): void {
     if (this.closed) return;
     this.events.onerror(err);
-    this.close(this.answered ? CLOSE_LOST : CLOSE_UNREACHABLE, err.message);
+    this.end({ kind: this.answered ? CloseKind.Lost : CloseKind.Unreachable, code: 0, text: err.message });
   }
 
   close(code = 1000, reason = ''): void {
+    this.end({ kind: CloseKind.Local, code, text: reason });
+  }
+
+  private end(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
     if (this.paused) this.resume();
     this.active.clear();
     // Tell the server the session is over (it may answer 405: servers need not allow it). Not after
     // a 404: that session is gone already.
-    if (this.sessionId !== undefined && code !== CLOSE_SESSION_EXPIRED) {
+    if (this.sessionId !== undefined && reason.kind !== CloseKind.SessionExpired) {
       this.endpoint.control.dispatch(
         { path: this.endpoint.path, method: 'DELETE', headers: this.headers.slice(4) },
         IGNORE_RESPONSE,
       );
     }
-    queueMicrotask(() => this.events.onclose(code, reason));
+    queueMicrotask(() => this.events.onclose(reason));
   }
 
   pause(): void {
@@ -188,13 +168,10 @@ export class HttpTransport implements Transport {
   }
 }
 
+const NO_ROUTE: Route = [];
+
 /** Swallows the answer to a DELETE: the session is over whatever the server says. */
 const IGNORE_RESPONSE: Dispatcher.DispatchHandler = {
   onRequestStart() {}, // (undici tells new-style handlers by this method)
   onResponseError() {},
 };
-
-/** `http:`/`https:` URLs are Streamable HTTP targets. */
-export function isHttpUrl(url: string): boolean {
-  return url.startsWith('http://') || url.startsWith('https://');
-}

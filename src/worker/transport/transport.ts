@@ -1,8 +1,56 @@
 /**
  * What a session needs from a connection. Sessions depend on this interface only, so a linked
  * in-memory pair can stand in for a socket in unit tests (the MCP SDK's transport habit), and
- * transports of two kinds (ws.ts, http.ts) sit behind it.
+ * transports of two kinds (ws.ts, http.ts) sit behind it. It stays byte-level for speed but carries
+ * meaning both ways: `send` is told the request id and route the session knows, and a close says
+ * why it happened as a CloseReason, never as an invented WebSocket code.
  */
+
+/** Why a connection ended: the session decides on these, never on numbers. */
+export const enum CloseKind {
+  /** The peer closed it (a WebSocket close frame: `code` is the peer's). */
+  Peer,
+  /** This side's close(). */
+  Local,
+  /** Nothing ever answered: refused, reset or no route before the first answer (HTTP: the first POSTs). */
+  Unreachable,
+  /** The connection failed at the network level after answers (a reset, an abnormal end). */
+  Lost,
+  /** The server forgot the session (Streamable HTTP: a 404 on its Mcp-Session-Id). Initialize a new one. */
+  SessionExpired,
+  /** The peer broke the wire protocol (WebSocket: bad opcode, invalid UTF-8, longer than the max payload). */
+  ProtocolViolation,
+}
+
+export interface CloseReason {
+  readonly kind: CloseKind;
+  /** The WebSocket close code where there is one, for log lines only; 0 where there is none (HTTP). */
+  readonly code: number;
+  readonly text: string;
+}
+
+/** A close reason for a log line: the WebSocket code where there is one, else what happened. */
+export function closeText(reason: CloseReason): string {
+  if (reason.code !== 0) return `close code ${reason.code}`;
+  switch (reason.kind) {
+    case CloseKind.Unreachable:
+      return 'unreachable';
+    case CloseKind.Lost:
+      return 'connection lost';
+    case CloseKind.SessionExpired:
+      return 'session expired';
+    default:
+      return reason.text || 'closed';
+  }
+}
+
+/**
+ * What a request is, for transports that say it outside the body: the MCP 2026-07-28 routing
+ * headers (`Mcp-Method`, and `Mcp-Name` where the method names a tool, prompt or resource) as
+ * name/value pairs. Built once per frame template (http-headers.ts routeOf); WebSocket ignores it.
+ */
+export type Route = readonly string[];
+
 export interface TransportEvents {
   onopen(): void;
   /** One WebSocket message (text or binary), as received. */
@@ -10,16 +58,22 @@ export interface TransportEvents {
   /** Every message of one socket read has been delivered (transports with `readEnds` only). */
   onreadend?(): void;
   /** Called once, whatever ended the connection. */
-  onclose(code: number, reason: string): void;
-  /** Called before onclose when the connection failed (connect refused, bad upgrade, reset). */
+  onclose(reason: CloseReason): void;
+  /** Called before onclose when the connection failed (connect refused, bad upgrade, reset): for the log. */
   onerror(err: Error): void;
 }
 
 export interface Transport {
-  /** Queue a frame; false when the connection is not open (the frame is not sent). */
-  send(frame: Buffer | string): boolean;
-  /** Graceful close (close frame). Safe to call twice. */
+  /**
+   * Queue a frame; false when the connection is not open (the frame is not sent). `id`: the
+   * JSON-RPC id when the frame is one of the session's requests (absent for notifications and
+   * answers to the server); `route`: what the request is (see Route).
+   */
+  send(frame: Buffer | string, id?: number, route?: Route): boolean;
+  /** Graceful close (close frame). Safe to call twice. `code`/`reason` go on the wire where the transport has a close frame. */
   close(code?: number, reason?: string): void;
+  /** The handshake agreed on this protocol revision (transports that announce it on every message: HTTP). */
+  setProtocolVersion?(version: string): void;
   /** Stop reading from the socket (backpressure on the server) / start again. */
   pause(): void;
   resume(): void;

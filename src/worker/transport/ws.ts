@@ -3,10 +3,12 @@
  * of one turn or one read written together.
  */
 import WebSocket from 'ws';
-import type { Connect, Transport, TransportEvents } from './transport.js';
+import { CloseKind, type Connect, type Transport, type TransportEvents } from './transport.js';
 
 const EVENTS = Symbol('mcpload.events');
-type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents };
+/** How the connection ends if it ends abnormally now (code 1006, no close frame from the peer). */
+const ENDING = Symbol('mcpload.ending');
+type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents; [ENDING]: CloseKind };
 type TaggedNetSocket = import('node:net').Socket & { [EVENTS]: TransportEvents };
 
 // One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
@@ -15,6 +17,7 @@ function onOpen(this: WebSocket): void {
   const events = (this as TaggedSocket)[EVENTS];
   // ws reads the socket with its own 'data' listener, added before 'open'; one added now runs after
   // it, when every message of that read has been delivered.
+  (this as TaggedSocket)[ENDING] = CloseKind.Lost;
   const socket = (this as unknown as WithSocket)._socket as TaggedNetSocket | null;
   if (socket) {
     socket[EVENTS] = events;
@@ -29,10 +32,18 @@ function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
   (this as TaggedSocket)[EVENTS].onmessage(data, isBinary);
 }
 function onError(this: WebSocket, err: Error): void {
-  (this as TaggedSocket)[EVENTS].onerror(err);
+  const ws = this as TaggedSocket;
+  // A frame that breaks the WebSocket protocol (ws codes WS_ERR_*): ws closes with 1002/1007/1009 next.
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && code.startsWith('WS_ERR_')) ws[ENDING] = CloseKind.ProtocolViolation;
+  ws[EVENTS].onerror(err);
 }
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  (this as TaggedSocket)[EVENTS].onclose(code, reason.toString());
+  const ws = this as TaggedSocket;
+  const ending = ws[ENDING];
+  // 1006 is never sent on the wire: ws reports it when no close frame came (refused, reset, terminated).
+  const kind = ending === CloseKind.Local || ending === CloseKind.ProtocolViolation || code === 1006 ? ending : CloseKind.Peer;
+  ws[EVENTS].onclose({ kind, code, text: reason.toString() });
 }
 
 /** ws.send options for every frame: one object, not one per request. */
@@ -65,6 +76,7 @@ class WebSocketTransport implements Transport {
   readonly readEnds = true;
 
   send(frame: Buffer | string): boolean {
+    // The id and route (see Transport.send) are HTTP's business: a WebSocket message carries its own.
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return false;
     ws.send(frame, TEXT);
@@ -93,6 +105,7 @@ class WebSocketTransport implements Transport {
   close(code = 1000, reason = ''): void {
     const ws = this.ws;
     if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+    if (ws[ENDING] !== CloseKind.ProtocolViolation) ws[ENDING] = CloseKind.Local;
     if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     else ws.close(code, reason);
   }
@@ -129,6 +142,7 @@ export const connectWebSocket: Connect = (opts, events) => {
     ...(opts.ca ? { ca: opts.ca } : {}),
   }) as TaggedSocket;
   ws[EVENTS] = events;
+  ws[ENDING] = CloseKind.Unreachable; // until it opens
   ws.on('open', onOpen);
   ws.on('message', onMessage);
   ws.on('error', onError);

@@ -1,0 +1,116 @@
+/**
+ * What a session receives: frames split into JSON-RPC messages, answers handed to the correlator
+ * (the common one, a success response alone in its frame, without JSON.parse: fast-response.ts),
+ * server requests answered (ping with an empty result, anything else -32601), notifications
+ * counted, and whatever breaks JSON-RPC counted as the server's protocol error.
+ */
+import type { FrameTerminator } from '../../shared/types.js';
+import type { Recorder } from '../recorder.js';
+import type { Transport } from '../transport/transport.js';
+import { jsonFrame } from '../frames.js';
+import { HANDSHAKE, type Correlator, type Pending } from './correlator.js';
+import { resultId } from './fast-response.js';
+
+/**
+ * Answers to server requests stop at this many queued bytes: they are tiny frames, and each queued
+ * frame costs far more memory than its bytes (a flood of 40-byte pongs to a server that does not read).
+ */
+const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
+
+/** The session a message is for (Session). */
+export interface Inbound {
+  readonly host: { readonly recorder: Recorder; readonly terminator: FrameTerminator };
+  readonly calls: Correlator;
+  readonly transport: Transport | undefined;
+  /** Request `id` (pending as `p`) was answered; `ok`: a result, not a JSON-RPC error. */
+  answered(id: number, p: Pending, ok: boolean): void;
+  handshakeAnswered(answer: { result?: unknown; error?: unknown }): void;
+  write(frame: Buffer | string, kind: 'response'): boolean;
+}
+
+/** One WebSocket message (or HTTP body / SSE event) for session `s`. */
+export function receive(s: Inbound, data: Buffer, isBinary: boolean): void {
+  const rec = s.host.recorder;
+  rec.bytesReceived += data.length;
+  if (isBinary) {
+    rec.error('protocol');
+    return;
+  }
+  const id = resultId(data);
+  if (id >= 0) {
+    const p = s.calls.get(id);
+    if (p !== undefined && p.entry !== HANDSHAKE) {
+      rec.received.response++;
+      s.answered(id, p, true);
+      return;
+    }
+  }
+  const text = data.toString('utf8');
+  let start = 0;
+  // Newline-delimited: a frame may hold one message, several, or one without a terminator.
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    if (end > start) message(s, text.slice(start, end));
+    start = end + 1;
+  }
+}
+
+function message(s: Inbound, line: string): void {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    if (line.trim() !== '') s.host.recorder.error('protocol');
+    return;
+  }
+  if (Array.isArray(msg)) for (const m of msg) dispatch(s, m);
+  else dispatch(s, msg);
+}
+
+function dispatch(s: Inbound, msg: unknown): void {
+  const rec = s.host.recorder;
+  if (msg === null || typeof msg !== 'object') {
+    rec.error('protocol');
+    return;
+  }
+  const m = msg as { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
+  if (typeof m.method === 'string') {
+    if (m.id === undefined) {
+      rec.received.notification++;
+      return;
+    }
+    rec.received.request++;
+    answerServerRequest(s, m.id, m.method);
+    return;
+  }
+  if (m.id === undefined || (m.result === undefined && m.error === undefined)) {
+    rec.error('protocol');
+    return;
+  }
+  rec.received.response++;
+  const id = m.id;
+  const p = typeof id === 'number' ? s.calls.get(id) : undefined;
+  if (p === undefined) {
+    // A late answer to a request that timed out was counted once already, as the timeout. Anything
+    // else (an id answered before, never issued, or not a number) is a protocol error.
+    if (!s.calls.late(id)) rec.error('protocol');
+    return;
+  }
+  if (p.entry === HANDSHAKE) {
+    s.calls.handshakeAnswered(id as number);
+    s.handshakeAnswered(m);
+    return;
+  }
+  s.answered(id as number, p, m.error === undefined);
+}
+
+function answerServerRequest(s: Inbound, id: unknown, method: string): void {
+  // A server that sends requests but does not read the answers must not grow our send buffer.
+  if ((s.transport?.bufferedAmount ?? 0) > MAX_BUFFERED_REPLY_BYTES) return;
+  const reply =
+    method === 'ping'
+      ? { jsonrpc: '2.0', id, result: {} }
+      : { jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${method}` } };
+  s.write(jsonFrame(reply, s.host.terminator), 'response');
+}

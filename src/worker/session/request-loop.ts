@@ -1,0 +1,66 @@
+/**
+ * The hot path of an open session: send the requests its token bucket says are due, built from the
+ * mix's frame templates (only the id is spliced in), each handed to the transport with its id and
+ * route and tracked by the correlator with its deadline on the engine's timeout queue.
+ */
+import type { Route, Transport } from '../transport/transport.js';
+import type { TokenBucket } from './rate-limiter.js';
+import type { Correlator } from './correlator.js';
+import type { SessionHost } from './host.js';
+
+/** Above this many queued bytes a session stops sending: the server is not reading. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/** The session whose requests go out (Session). */
+export interface Sender {
+  readonly host: SessionHost<Sender>;
+  readonly calls: Correlator;
+  readonly transport: Transport | undefined;
+  /** The open session's schedule. */
+  readonly bucket: TokenBucket | undefined;
+  /** Where in the engine's mix sequence the session's next request comes from. */
+  mixCursor: number;
+  write(frame: Buffer, kind: 'request', id: number, route: Route): boolean;
+}
+
+/**
+ * Send the requests that are due, while the in-flight bound and the send buffer allow. Slots that
+ * overflowed the bucket's burst meanwhile are counted as dropped (and walk the mix like sent ones).
+ * Requests due after `now` but by `until` go out early; their latency then counts from the actual
+ * send (Recorder.response), never from a later intended time.
+ */
+export function sendDue(s: Sender, now: number, until = now): void {
+  const bucket = s.bucket!;
+  const host = s.host;
+  const calls = s.calls;
+  const lost = bucket.overflow(now);
+  for (let i = 0; i < lost; i++) host.methodOf[host.mix[nextEntry(s)]].dropped++;
+  const maxInFlight = host.profile.maxInFlight;
+  const timeoutMs = host.profile.timeoutMs;
+  const transport = s.transport!;
+  // Two or more frames: one write for all of them (a turn's hold, see Session.pump(), may already do that).
+  const batch = bucket.readyTwo(until) && calls.size + 1 < maxInFlight && transport.cork !== undefined;
+  if (batch) transport.cork!();
+  while (bucket.ready(until) && calls.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
+    const intended = bucket.take();
+    const entry = host.mix[nextEntry(s)];
+    const method = host.methodOf[entry];
+    const template = host.templates[entry];
+    const id = calls.nextId();
+    if (!s.write(template.frame(id), 'request', id, template.route)) {
+      method.dropped++; // the connection is closing: its close event follows
+      break;
+    }
+    method.sent++;
+    if (now > intended) host.recorder.sendLagSumMs += now - intended;
+    calls.track(id, entry, intended, now);
+    host.trackTimeout(s, id, now + timeoutMs);
+  }
+  if (batch) transport.uncork!();
+}
+
+function nextEntry(s: Sender): number {
+  const i = s.mixCursor;
+  s.mixCursor = i + 1 === s.host.mix.length ? 0 : i + 1;
+  return i;
+}

@@ -1,0 +1,34 @@
+/**
+ * The shapes the Streamable HTTP pieces share (http-pool.ts makes them, http.ts uses them), in a
+ * module of their own so the pool, the transport and the POST handler import downward only.
+ */
+import type { Pool } from 'undici';
+
+/** What every HTTP session of an engine speaks. */
+export interface HttpSettings {
+  /** 2026-07-28 and later: no session, no initialize; routing headers on every request. */
+  stateless: boolean;
+  /** The revision spoken; sent as MCP-Protocol-Version (2025-11-25: from the one initialize agreed on). */
+  protocolVersion: string;
+  maxPayload: number;
+}
+
+export interface HttpClientOptions extends HttpSettings {
+  /** The most sessions this engine holds at once (sizes the small pool for notifications and answers). */
+  sessions: number;
+  /** Connections each request pool may open: see connectionsFor() in pick.ts. */
+  connections: number;
+  /** The profile's request timeout: undici gives up on a response a little after the session did. */
+  timeoutMs: number;
+}
+
+export interface Endpoint {
+  /** Requests: as many connections as the engine has sessions. */
+  pool: Pool;
+  /**
+   * Notifications, answers to server requests and DELETEs: quick 202s on connections of their own,
+   * so an answer the server waits for never queues behind the streams that wait for it.
+   */
+  control: Pool;
+  path: string;
+}
