@@ -74,7 +74,8 @@ function stopsOf(notes: string[], engineId: number): number[] {
 
 describe('coordinator with fixture engines', () => {
   it("merges every engine's snapshots into the Aggregate and resolves once each engine posted its final one", async () => {
-    const { c, starts, snapshots } = coordinator(['fixed-engine', 'fixed-engine'], '300ms');
+    // Engine 1 posts its final snapshot half a second after engine 0's: the run waits for it.
+    const { c, starts, snapshots } = coordinator(['fixed-engine', ['fixed-engine', { lateMs: 500 }]], '300ms');
     const running = c.run();
     expect(c.run()).toBe(running);
     const agg = await running;
