@@ -9,5 +9,7 @@ export default defineConfig({
     // files one at a time keeps their loads from skewing each other.
     fileParallelism: false,
     reporters: ['default', './test/summary-reporter.ts'],
+    // Engines and child processes run dist/: refuse to test a build older than the sources.
+    globalSetup: ['./test/stale-dist.ts'],
   },
 });

@@ -1,14 +1,16 @@
 /**
- * Bad input (issue 6), table-driven over the real CLI binary: every case exits 2 with exactly one
- * line on stderr that names what is wrong and how to fix it, never a stack trace. (test/cli.test.ts
- * has the first 14 cases; these are the rest.) An unreachable target is not bad input: exit 3.
+ * Bad input (issue 6), table-driven over the CLI: every case exits 2 with exactly one line on stderr
+ * that names what is wrong and how to fix it, never a stack trace. (test/cli.test.ts has the first 14
+ * cases, through the real binary; these are the rest, through the same main() in this process, as
+ * bin.js calls it: a process each cost a second of CPU, for input that never reaches a run.) An
+ * unreachable target is not bad input: exit 3.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCli, runMain } from './helpers/cli.js';
 import { deadPort } from './helpers/raw-servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-bad-input-'));
@@ -109,7 +111,7 @@ describe('bad input: exit 2, one line saying what and how to fix it', () => {
       // Bounded in case the input were (wrongly) accepted: a short run against the built-in target.
       const command = ['merge', 'validate'].includes(args[0]);
       const run = command ? args : [...args, ...(args.some((a) => a.startsWith('--duration')) ? [] : ['--duration', '1s']), '--quiet'];
-      const r = await runCli(run, { env: c.env });
+      const r = await runMain(run, { env: c.env });
       const lines = r.stderr.trim().split('\n');
       expect(r.code, r.stderr).toBe(2);
       expect(lines).toHaveLength(1);

@@ -75,9 +75,14 @@ describe('mcpload run', () => {
 
   it('SIGTERM stops the run, still prints the report and exits 143', async () => {
     let pid = 0;
-    const running = runCli(['--clients', '5', '--duration', '60s', '--quiet'], { onSpawn: (p) => (pid = p) });
-    // Wait until the run is under way (the target line comes first), then signal it.
-    await new Promise((r) => setTimeout(r, 2000));
+    let underWay!: () => void;
+    const targetLine = new Promise<void>((resolve) => (underWay = resolve));
+    const running = runCli(['--clients', '5', '--duration', '60s', '--quiet'], {
+      onSpawn: (p) => (pid = p),
+      onStderr: (stderr) => /started the built-in target at /.test(stderr) && underWay(),
+    });
+    // Wait until the run is under way (the target line comes first, after the signal handlers are set), then signal it.
+    await targetLine;
     process.kill(pid, 'SIGTERM');
     const r = await running;
     expect(r.code).toBe(143);
@@ -118,7 +123,8 @@ describe('thresholds, HTML and merge through the CLI', () => {
   });
 });
 
-describe('bad input: one line, exit code 2', () => {
+// Separate processes that share nothing: side by side.
+describe.concurrent('bad input: one line, exit code 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown profile', ['--profile', 'hihg-load'], /no such profile "hihg-load"/],
     ['negative clients', ['--clients', '-5'], /--clients: must be a whole number/],

@@ -1,8 +1,11 @@
 /**
- * Hostile and broken servers (issue 6): the real CLI against a real local server that completes
- * the MCP handshake and then misbehaves in one way for the whole run. Each case: mcpload does not
- * crash, counts the right error type (exactly, where the server can count what it did), exits with
- * the documented code, and its RSS stays bounded while the server misbehaves (figures printed).
+ * Hostile and broken servers (issue 6): mcpload against a real local server that completes the MCP
+ * handshake and then misbehaves in one way for the whole run. Each case: mcpload does not crash,
+ * counts the right error type (exactly, where the server can count what it did) and exits with the
+ * documented code; and its RSS stays bounded while the servers misbehave (figures printed).
+ * Classification runs in-process (run() of src/index.ts, real engine threads, a short run, cases side
+ * by side); the real CLI with its RSS watched runs where memory is the point: every misbehaviour at
+ * once, and the three that push data at mcpload faster than it can go (or be sent) anywhere.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +13,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blackHole, hostileServer, notWebSocket, runCliWatchingRss, writeProfile, type HostileServer, type Hostility } from './helpers/hostile-servers.js';
 import type { RawServer } from './helpers/raw-servers.js';
+import { resolveRunOptions } from '../src/config/options.js';
+import { start } from '../src/index.js';
 import type { RunReport } from '../src/report/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-hostile-'));
+// The in-process cases run side by side, so each closes its own server; the CLI ones use these.
 const servers: RawServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -126,6 +132,10 @@ const cases: Case[] = [
       },
     }),
   ),
+];
+
+/** Where memory is the point: the server pushes (or refuses) data faster than mcpload can deal with it. */
+const memoryCases: Case[] = [
   {
     // The server stops reading: mcpload's send buffer stays bounded (4 MiB per session plus what the
     // kernel holds) and what it could not send is counted as dropped. 2 × 400/s × 64 KiB is ~50 MB/s offered.
@@ -164,11 +174,34 @@ const cases: Case[] = [
   },
 ];
 
-async function run(url: string, name: string, profile: Record<string, unknown> = {}, args: string[] = []) {
+/** Sending time of the in-process runs: enough for every connection-ending case to end a connection and reconnect. */
+const IN_PROCESS_DURATION = '1500ms';
+
+/** In-process, as the CLI would run: real engine threads, the run's report and exit code, its notes instead of stderr. */
+async function runInProcess(url: string, name: string, profile: Record<string, unknown> = {}) {
+  const opts = resolveRunOptions({ url: [url], profile: writeProfile(dir, name, profile), duration: IN_PROCESS_DURATION, workers: 1, quiet: true, logLevel: 'warn' });
+  const running = start(opts);
+  const notes: string[] = [];
+  running.on('note', (m) => notes.push(m));
+  // Never a crash: the run resolves (no exception) and no engine failed.
+  const { report, exitCode } = await running.result;
+  expect(notes.filter((n) => /engine \d+ failed/.test(n))).toEqual([]);
+  return { report, exitCode };
+}
+
+async function closing<S extends RawServer, T>(server: S, use: (server: S) => Promise<T>): Promise<T> {
+  try {
+    return await use(server);
+  } finally {
+    await server.close();
+  }
+}
+
+async function runCli(urls: string[], name: string, profile: Record<string, unknown> = {}, args: string[] = []) {
   const report = join(dir, `${name}.json`);
   const file = writeProfile(dir, name, profile);
   const r = await runCliWatchingRss(
-    ['--url', url, '--profile', file, '--duration', '3s', '--workers', '1', '--quiet', '--log-level', 'warn', '--report', report, ...args],
+    [...urls.flatMap((u) => ['--url', u]), '--profile', file, '--duration', '3s', '--workers', '1', '--quiet', '--log-level', 'warn', '--report', report, ...args],
     { timeoutMs: 30_000 },
   );
   const growth = r.rss.peakMb - r.rss.baselineMb;
@@ -181,36 +214,66 @@ async function run(url: string, name: string, profile: Record<string, unknown> =
   return { ...r, report: JSON.parse(readFileSync(report, 'utf8')) as RunReport };
 }
 
-describe('hostile servers: counted by type, never a crash, memory bounded', () => {
+describe.concurrent('hostile servers: counted by type, never a crash', () => {
   for (const c of cases) {
+    it(c.kind, async () => {
+      const server = await hostileServer(c.kind, { lateMs: c.lateMs });
+      await closing(server, async () => {
+        const r = await runInProcess(server.url, c.kind, c.profile);
+        expect(r.exitCode).toBe(0);
+        expect(r.report.sessions.established).toBeGreaterThanOrEqual(CLIENTS);
+        console.log(`${c.kind}: server misbehaved ${server.bad()} times; errors ${JSON.stringify(r.report.errors)}`);
+        c.check(r.report, server);
+      });
+    });
+  }
+});
+
+describe.concurrent('servers that never become WebSocket sessions: exit 3 (could not start)', () => {
+  it('a TCP black hole: the upgrade times out, counted as connect errors', async () => {
+    await closing(await blackHole(), async (hole) => {
+      const r = await runInProcess(hole.url, 'black-hole', { timeout: '300ms' });
+      expect(r.exitCode).toBe(3);
+      expect(r.report.errors.connect).toBeGreaterThanOrEqual(CLIENTS);
+      onlyErrors(r.report.errors, ['connect']);
+    });
+  });
+
+  it('plain HTTP instead of an upgrade: counted as connect errors', async () => {
+    await closing(await notWebSocket(), async (http) => {
+      const r = await runInProcess(http.url, 'not-websocket');
+      expect(r.exitCode).toBe(3);
+      expect(r.report.errors.connect).toBeGreaterThanOrEqual(CLIENTS);
+      onlyErrors(r.report.errors, ['connect']);
+    });
+  });
+});
+
+describe('memory bounded while servers misbehave: the real CLI, its RSS watched', () => {
+  it('every misbehaviour above at once, two sessions on each server', { timeout: 60_000 }, async () => {
+    const hostile = await Promise.all(cases.map((c) => hostileServer(c.kind, { lateMs: c.lateMs })));
+    const never = await Promise.all([blackHole(), notWebSocket()]);
+    servers.push(...hostile, ...never);
+    const urls = [...hostile, ...never].map((s) => s.url);
+    // Sessions go round-robin over the URLs: CLIENTS on each. The shortest timeout of the cases, so late and silent ones time out.
+    const r = await runCli(urls, 'all-at-once', { clients: CLIENTS * urls.length, timeout: '300ms' });
+    expect(r.code, r.stderr).toBe(0);
+    console.log(`all at once: errors ${JSON.stringify(r.report.errors)}`);
+    // Each server did misbehave while the RSS was watched, and every kind of error was counted.
+    hostile.forEach((s, i) => expect(s.bad(), cases[i].kind).toBeGreaterThan(0));
+    expect(r.report.sessions.established).toBeGreaterThanOrEqual(CLIENTS * hostile.length);
+    for (const type of ['connect', 'timeout', 'protocol', 'rpc', 'closed'] as const) expect(r.report.errors[type], `errors.${type}`).toBeGreaterThan(0);
+  });
+
+  for (const c of memoryCases) {
     it(c.kind, { timeout: 60_000 }, async () => {
       const server = await hostileServer(c.kind, { lateMs: c.lateMs });
       servers.push(server);
-      const r = await run(server.url, c.kind, c.profile, c.args);
+      const r = await runCli([server.url], c.kind, c.profile, c.args);
       expect(r.code, r.stderr).toBe(0);
       expect(r.report.sessions.established).toBeGreaterThanOrEqual(CLIENTS);
       console.log(`${c.kind}: server misbehaved ${server.bad()} times; errors ${JSON.stringify(r.report.errors)}`);
       c.check(r.report, server);
     });
   }
-});
-
-describe('servers that never become WebSocket sessions: exit 3 (could not start)', () => {
-  it('a TCP black hole: the upgrade times out, counted as connect errors', { timeout: 60_000 }, async () => {
-    const hole = await blackHole();
-    servers.push(hole);
-    const r = await run(hole.url, 'black-hole', { timeout: '300ms' });
-    expect(r.code).toBe(3);
-    expect(r.report.errors.connect).toBeGreaterThanOrEqual(CLIENTS);
-    onlyErrors(r.report.errors, ['connect']);
-  });
-
-  it('plain HTTP instead of an upgrade: counted as connect errors', { timeout: 60_000 }, async () => {
-    const http = await notWebSocket();
-    servers.push(http);
-    const r = await run(http.url, 'not-websocket');
-    expect(r.code).toBe(3);
-    expect(r.report.errors.connect).toBeGreaterThanOrEqual(CLIENTS);
-    onlyErrors(r.report.errors, ['connect']);
-  });
 });

@@ -117,7 +117,8 @@ describe('mcpload drives the target over Streamable HTTP', () => {
     const t = target;
     const forgotten = (async () => {
       await until(() => t.stats().sessionsTotal === 3);
-      await new Promise((r) => setTimeout(r, 300));
+      // Forget them in use: once each session sent a few requests (beside its server/discover).
+      await until(() => t.stats().requests >= 3 + 3 * 5);
       t.forgetHttpSessions();
     })();
     const run = await runEngine({ url: t.httpUrl, clients: 3, profile: { rate: 50 }, durationMs: 1500 });

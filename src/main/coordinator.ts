@@ -11,7 +11,7 @@ import type { EngineConfig, EngineSnapshot, EngineToMain } from '../shared/messa
 import { DEFAULT_LOCAL_PORTS, portSlice } from '../config/ports.js';
 import { openFilesLimit } from '../config/limits.js';
 import { Aggregate } from './aggregate.js';
-import { startEngines, type EngineHandle } from './engines.js';
+import { startEngines as defaultStartEngines, type EngineHandle } from './engines.js';
 
 /**
  * Connection attempts (connect + upgrade + initialize) in progress across all engines at most.
@@ -39,6 +39,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     private readonly opts: RunOptions,
     /** Target URLs (the user's, or the built-in target's). */
     private readonly urls: string[],
+    /** Where the engines come from; tests pass fixture engines. */
+    private readonly startEngines: typeof defaultStartEngines = defaultStartEngines,
   ) {
     super();
     this.aggregate = new Aggregate(Date.now(), SNAPSHOT_INTERVAL_MS);
@@ -69,7 +71,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const count = this.engineCount;
     let allFinal!: () => void;
     const finished = new Promise<void>((resolve) => (allFinal = resolve));
-    this.engines = startEngines(count, this.processCount);
+    this.engines = this.startEngines(count, this.processCount);
     const ready = this.engines.map(
       (engine) =>
         new Promise<void>((resolve) =>

@@ -10,7 +10,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export interface CliOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  onSpawn?: (pid: number) => void;
+  /** Called with all of stderr so far each time more arrives (to wait for a line instead of sleeping). */
+  onStderr?: (stderr: string) => void;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // A clean environment: no MCPLOAD_* or legacy variables leak in from the caller. The metrics
     // endpoint is off unless a test asks for it, so runs never fight over the default port 9464.
@@ -20,7 +28,10 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; tim
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
     if (child.pid) opts.onSpawn?.(child.pid);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     child.on('error', reject);
@@ -29,4 +40,36 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; tim
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * The CLI's main() in this process, as bin.js runs it, with stdout and stderr captured and the same
+ * clean environment as runCli (MCPLOAD_* and the legacy variables only from `env`). For input that
+ * never reaches a run: one call at a time (it swaps process-wide streams and variables).
+ */
+export async function runMain(args: string[], opts: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  const { main } = await import('../../src/cli.js');
+  const { LEGACY_ENV } = await import('../../src/config/options.js');
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (k.startsWith('MCPLOAD_') || k in LEGACY_ENV) delete process.env[k];
+  Object.assign(process.env, { MCPLOAD_METRICS_PORT: '0' }, opts.env);
+  const out = { stdout: '', stderr: '' };
+  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+  const capture = (stream: 'stdout' | 'stderr') =>
+    ((chunk: string | Uint8Array) => ((out[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()), true)) as typeof process.stdout.write;
+  process.stdout.write = capture('stdout');
+  process.stderr.write = capture('stderr');
+  try {
+    // bin.js: main's code, or one line and exit 1 if it threw.
+    const code = await main(args).catch((err: unknown) => {
+      out.stderr += `mcpload: ${err instanceof Error ? err.message : String(err)}\n`;
+      return 1;
+    });
+    return { code, ...out };
+  } finally {
+    process.stdout.write = writes.stdout;
+    process.stderr.write = writes.stderr;
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
 }
