@@ -136,6 +136,7 @@ export class Run extends EventEmitter<RunEvents> {
     if (this.interrupted === 'SIGTERM') return EXIT.sigterm;
     if (report.sessions.established === 0 && report.sessions.wanted > 0) return EXIT.cannotStart;
     if (report.thresholds?.some((t) => !t.passed)) return EXIT.thresholdFailed;
+    if (report.lostEngines?.length) return EXIT.engineLost;
     return EXIT.ok;
   }
 }

@@ -114,7 +114,7 @@ describe('coordinator with fixture engines', () => {
   it('an engine that crashes mid-run does not hang the run: it is noted, the others still count', async () => {
     const { c, snapshots, notes } = coordinator(['fixed-engine', 'crash-engine'], '300ms');
     const agg = await c.run();
-    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 failed: fixture engine crashed mid-run$/));
+    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 was lost \(fixture engine crashed mid-run\): /));
     // Engine 0's three snapshots and engine 1's one before it crashed.
     expect(snapshots.filter((s) => s.engineId === 0)).toHaveLength(3);
     expect(snapshots.filter((s) => s.engineId === 1)).toHaveLength(1);
@@ -124,7 +124,7 @@ describe('coordinator with fixture engines', () => {
   it('an engine that crashes before it is ready does not hold up the start or the end', async () => {
     const { c, snapshots, notes } = coordinator(['fixed-engine', ['crash-engine', 'before-ready']], '300ms');
     const agg = await c.run();
-    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 failed: fixture engine crashed while loading$/));
+    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 was lost \(fixture engine crashed while loading\): /));
     expect(snapshots.every((s) => s.engineId === 0)).toBe(true);
     expect(snapshots.filter((s) => s.final)).toHaveLength(1);
     expect(agg.totals().sent).toBe(3 * P.sent);

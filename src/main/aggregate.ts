@@ -4,11 +4,21 @@
  * Adding encoded deltas keeps it exact: the merged percentiles are those of one histogram that
  * holds every sample.
  */
-import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, addOutcomes, failedOf, zeroCounts, zeroOutcomes, type OutcomeCounts } from '../shared/counters.js';
+import { ERROR_TYPES, ErrorIndex, MESSAGES_RECEIVED, MESSAGES_SENT, addOutcomes, failedOf, zeroCounts, zeroOutcomes, type OutcomeCounts } from '../shared/counters.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 
 /** One method's outcomes over the run (counters.ts) and its latency histograms. */
+/** An engine that died before its final snapshot (report.lostEngines). */
+export interface LostEngine {
+  engineId: number;
+  /** Second of the run it was noticed in. */
+  second: number;
+  /** Its open sessions and requests in flight at its last snapshot. */
+  sessions: number;
+  inFlight: number;
+}
+
 export interface MethodTotals extends OutcomeCounts {
   latency: Histogram;
   latencyRaw: Histogram;
@@ -93,6 +103,11 @@ export class Aggregate {
   /** The open seconds of the timeline with their latency histograms (snapshots arrive a little out of order). */
   private readonly openSeconds = new Map<number, Histogram>();
 
+  /** Sessions open on engines that died, at their last snapshot (their requests in flight count as errors.lost). */
+  sessionsLost = 0;
+  /** Each engine that died before its final snapshot: when, and what it held then. */
+  readonly lostEngines: LostEngine[] = [];
+
   constructor(
     public startedAtMs: number,
     /** The engines' snapshot interval. */
@@ -131,6 +146,20 @@ export class Aggregate {
     this.peakSessionsOpen = Math.max(this.peakSessionsOpen, gauges.sessionsOpen);
     point.sessionsOpen = Math.max(point.sessionsOpen, gauges.sessionsOpen);
     this.closeOldSeconds(second);
+  }
+
+  /**
+   * Engine `engineId` died before its final snapshot: what it held at its last snapshot is lost (its
+   * open sessions, its requests in flight, and whatever it counted since). Its gauges leave the sums.
+   */
+  engineLost(engineId: number, atMs: number): LostEngine {
+    const s = this.latest.get(engineId);
+    const lost: LostEngine = { engineId, second: Math.max(0, Math.floor((atMs - this.startedAtMs) / 1000)), sessions: s?.sessionsOpen ?? 0, inFlight: s?.inFlight ?? 0 };
+    this.latest.delete(engineId);
+    this.errors[ErrorIndex.lost] += lost.inFlight;
+    this.sessionsLost += lost.sessions;
+    this.lostEngines.push(lost);
+    return lost;
   }
 
   private watchGenerator(s: EngineSnapshot): void {

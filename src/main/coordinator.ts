@@ -10,7 +10,7 @@ import { peakClients } from '../config/stages.js';
 import type { EngineConfig, EngineSnapshot, EngineToMain } from '../shared/messages.js';
 import { DEFAULT_LOCAL_PORTS, portSlice } from '../config/ports.js';
 import { openFilesLimit } from '../config/limits.js';
-import { Aggregate } from './aggregate.js';
+import { Aggregate, type LostEngine } from './aggregate.js';
 import { startEngines as defaultStartEngines, type EngineHandle } from './engines.js';
 
 /**
@@ -21,9 +21,17 @@ import { startEngines as defaultStartEngines, type EngineHandle } from './engine
  */
 export const MAX_CONNECTING = 1000;
 
+/**
+ * How often one engine is respawned after dying. A crash loop (an engine that dies again at once)
+ * stops there: its sessions stay lost and the run carries on with the others.
+ */
+export const MAX_RESPAWNS = 3;
+
 export interface CoordinatorEvents {
   snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
   note: [message: string];
+  /** An engine died before its final snapshot; `respawned`: a new one took its sessions over. */
+  lost: [lost: LostEngine, respawned: boolean];
 }
 
 export class Coordinator extends EventEmitter<CoordinatorEvents> {
@@ -34,6 +42,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private drainMs = Infinity;
   private done: Promise<Aggregate> | undefined;
   private openFilesSoft: number | undefined;
+  /** The shared start (ms since epoch); 0 until the engines were told to start. */
+  private startAtMs = 0;
+  private readonly respawns = new Map<number, number>();
 
   constructor(
     private readonly opts: RunOptions,
@@ -85,6 +96,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     );
     await Promise.all(ready);
     const startAtMs = Date.now() + 10;
+    this.startAtMs = startAtMs;
     this.aggregate.startedAtMs = startAtMs;
     this.engines.forEach((e, engineId) => e.post({ type: 'start', config: this.engineConfig(engineId, count, startAtMs) }));
     if (this.stopping) this.engines.forEach((e) => e.post({ type: 'stop', drainMs: this.drainMs }));
@@ -142,12 +154,43 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         return;
       case 'fatal':
         if (this.finished.has(msg.engineId)) return;
-        this.emit('note', `engine ${msg.engineId} failed: ${msg.message}`);
-        this.engineFinished(msg.engineId, count, allFinal);
+        this.engineDied(msg.engineId, msg.message, count, allFinal);
         return;
       case 'ready':
         return;
     }
+  }
+
+  /**
+   * An engine died before its final snapshot (its thread crashed, its process was killed). What it held
+   * at its last snapshot is counted as lost; while the run still sends, a new engine with the same id and
+   * config takes its sessions over (they connect again, following the same stages to the same end), so
+   * the load the profile asks for is restored instead of silently running short.
+   */
+  private engineDied(engineId: number, why: string, count: number, allFinal: () => void): void {
+    const lost = this.aggregate.engineLost(engineId, Date.now());
+    const old = this.engines[engineId];
+    const respawns = this.respawns.get(engineId) ?? 0;
+    const sending = this.startAtMs > 0 && !this.stopping && (this.opts.durationMs === 0 || Date.now() < this.startAtMs + this.opts.durationMs);
+    const respawn = sending && old?.respawn !== undefined && respawns < MAX_RESPAWNS;
+    this.emit(
+      'note',
+      `engine ${engineId} was lost (${why}): ${lost.sessions} open sessions and ${lost.inFlight} requests in flight at its last snapshot, and up to a second of its figures` +
+        (respawn ? '; a new engine takes its sessions over' : ''),
+    );
+    this.emit('lost', lost, respawn);
+    if (!respawn) {
+      this.engineFinished(engineId, count, allFinal);
+      return;
+    }
+    this.respawns.set(engineId, respawns + 1);
+    const fresh = old!.respawn!();
+    this.engines[engineId] = fresh;
+    fresh.onMessage((msg) => {
+      if (msg.type !== 'ready') return this.onMessage(msg, count, allFinal);
+      fresh.post({ type: 'start', config: this.engineConfig(engineId, count, this.startAtMs) });
+      if (this.stopping) fresh.post({ type: 'stop', drainMs: this.drainMs });
+    });
   }
 
   private engineFinished(engineId: number, count: number, allFinal: () => void): void {

@@ -14,6 +14,8 @@ export interface EngineHandle {
   /** Every message the engine posts, and a crash as `fatal`. */
   onMessage(listener: (msg: EngineToMain) => void): void;
   terminate(): Promise<void>;
+  /** A new engine with the same id where this one ran (a thread, or a process of its own), after it died. */
+  respawn?(): EngineHandle;
 }
 
 /**
@@ -77,6 +79,11 @@ class ThreadEngine implements EngineHandle {
   async terminate(): Promise<void> {
     await this.worker.terminate();
   }
+
+  respawn(): EngineHandle {
+    void this.worker.terminate();
+    return new ThreadEngine(this.engineId);
+  }
 }
 
 class HostedEngine implements EngineHandle {
@@ -98,6 +105,12 @@ class HostedEngine implements EngineHandle {
     this.child.on('exit', (code, signal) => {
       if (!this.ending) listener({ type: 'fatal', engineId: this.engineId, message: `engine process exited (${signal ?? code})` });
     });
+  }
+
+  /** Its host process died (it held other engines too: each respawns in a process of its own). */
+  respawn(): EngineHandle {
+    this.ending = true;
+    return new HostedEngine(forkHost([this.engineId]), this.engineId);
   }
 
   /** The host process ignores signals (they are the coordinator's): it ends when its IPC channel closes. */
@@ -123,10 +136,11 @@ class HostedEngine implements EngineHandle {
 export function startEngines(count: number, processes: number): EngineHandle[] {
   if (processes <= 1) return Array.from({ length: count }, (_, i) => new ThreadEngine(i));
   // Engine i lives in process i % processes; each host learns its engines from its arguments.
-  const children = Array.from({ length: processes }, (_, p) => {
-    const ids = Array.from({ length: count }, (_, i) => i).filter((i) => i % processes === p);
-    // 'advanced' serialization is structured clone, like postMessage (Infinity survives, unlike JSON).
-    return fork(fileURLToPath(hostFile()), [ids.join(',')], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  });
+  const children = Array.from({ length: processes }, (_, p) => forkHost(Array.from({ length: count }, (_, i) => i).filter((i) => i % processes === p)));
   return Array.from({ length: count }, (_, i) => new HostedEngine(children[i % processes], i));
+}
+
+function forkHost(engineIds: number[]): ChildProcess {
+  // 'advanced' serialization is structured clone, like postMessage (Infinity survives, unlike JSON).
+  return fork(fileURLToPath(hostFile()), [engineIds.join(',')], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }

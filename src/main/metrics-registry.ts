@@ -142,6 +142,8 @@ export class RunMetrics {
     gauge('mcp_client_sessions_open', 'Open MCP sessions (the same as mcp_client_connections_active)', [], (v, emit) => emit(ct, v.gauges.sessionsOpen));
     counter('mcp_client_sessions_established_total', 'Sessions that completed the initialize handshake', [], (v, emit) => emit(ct, v.agg.sessionsEstablished));
     counter('mcp_client_reconnects_total', 'Connection attempts after the first one of a session', [], (v, emit) => emit(ct, v.agg.reconnects));
+    counter('mcp_client_engines_lost_total', 'Engines that died before their final snapshot (a crash, a killed engine process): their requests in flight count as error_type="lost"', [], (v, emit) => emit(ct, v.agg.lostEngines.length));
+    counter('mcp_client_sessions_lost_total', 'Sessions that were open on engines that died', [], (v, emit) => emit(ct, v.agg.sessionsLost));
     histogram('mcp_client_handshake_duration_ms', 'Session setup in ms: connect, WebSocket upgrade and initialize', [], (v) => [{ labels: ct, counts: v.handshake }]);
     gauge('mcp_client_engine_event_loop_utilization', "Share of time an engine thread's event loop was busy over the last snapshot interval, 0..1 (near 1: the generator is the bottleneck)", ['engine'], (v, emit) => {
       for (const e of v.loopUtilization) emit({ ...ct, engine: e.engine }, e.value);

@@ -3,7 +3,7 @@
  * interval (redrawn in place on a TTY). It renders; it never touches the engine.
  */
 import { formatMicros } from '../config/units.js';
-import { failedOf } from '../shared/counters.js';
+import { ErrorIndex, failedOf } from '../shared/counters.js';
 import type { Aggregate } from './aggregate.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -13,7 +13,8 @@ export function progressLine(agg: Aggregate, nowMs: number): string {
   const t = agg.totals();
   const elapsed = Math.max(0, Math.round((nowMs - agg.startedAtMs) / 1000));
   const recent = agg.recentPoint();
-  const failed = failedOf(t);
+  // Requests that failed, and sessions that could not start: a dead target must not read as err 0.
+  const failed = failedOf(t) + agg.errors[ErrorIndex.connect] + agg.errors[ErrorIndex.handshake] + agg.errors[ErrorIndex.lost];
   const rate = recent ? int(recent.sent) : '0';
   const lat = recent && recent.ok ? ` | p50 ${formatMicros(recent.p50)} p99 ${formatMicros(recent.p99)}` : '';
   const more = [g.sessionsConnecting ? `${int(g.sessionsConnecting)} connecting` : '', g.sessionsFailed ? `${int(g.sessionsFailed)} failed` : ''].filter(Boolean).join(', ');

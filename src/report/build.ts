@@ -4,7 +4,7 @@
  */
 import type { RunOptions } from '../config/types.js';
 import { peakClients, plannedRequestRate } from '../config/stages.js';
-import { ERROR_TYPES, failedOf, pickOutcomes, type ErrorType } from '../shared/counters.js';
+import { ERROR_TYPES, ErrorIndex, failedOf, pickOutcomes, type ErrorType } from '../shared/counters.js';
 import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
 import type { Aggregate, TimelinePoint } from '../main/aggregate.js';
 import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type ThresholdSource } from './types.js';
@@ -61,7 +61,8 @@ function windowSeconds(agg: Aggregate, endedAtMs: number): number {
 /** The report's totals, latency, throughput and sessions: what thresholds read. */
 function runFigures(agg: Aggregate, opts: RunOptions, seconds: number): RunFigures {
   const t = agg.totals();
-  const failed = failedOf(t);
+  // Requests in flight on an engine that died never got an outcome: they failed.
+  const failed = failedOf(t) + agg.errors[ErrorIndex.lost];
   const target = plannedRequestRate(opts);
   const rps = t.sent / seconds;
   return {
@@ -79,6 +80,7 @@ function runFigures(agg: Aggregate, opts: RunOptions, seconds: number): RunFigur
       peak: agg.peakSessionsOpen,
       established: agg.sessionsEstablished,
       reconnects: agg.reconnects,
+      ...(agg.sessionsLost > 0 || agg.lostEngines.length > 0 ? { lost: agg.sessionsLost } : {}),
       handshake: summarize(agg.handshake),
     },
   };
@@ -128,6 +130,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
     methods,
     timeline: agg.timeline,
+    ...(agg.lostEngines.length ? { lostEngines: agg.lostEngines.map((e) => ({ ...e })) } : {}),
     generator: generatorReport(agg, figures.requests.sent, seconds),
     histograms: { latency: encodeHistogram(agg.latency), latencyRaw: encodeHistogram(agg.latencyRaw), handshake: encodeHistogram(agg.handshake), methods: methodHists },
   };

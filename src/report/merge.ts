@@ -220,6 +220,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       peak: total((r) => r.sessions.peak),
       established: total((r) => r.sessions.established),
       reconnects: total((r) => r.sessions.reconnects),
+      ...(rs.some((r) => r.sessions.lost !== undefined) ? { lost: total((r) => r.sessions.lost ?? 0) } : {}),
       handshake: summarize(handshake),
     },
     errors: addCounts(ERROR_TYPES, rs.map((r) => r.errors)) as RunReport['errors'],
@@ -227,6 +228,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     messages: { sent: addCounts([], rs.map((r) => r.messages.sent)), received: addCounts([], rs.map((r) => r.messages.received)) },
     methods,
     timeline: mergeTimelines(rs, startMs),
+    ...(rs.some((r) => r.lostEngines?.length) ? { lostEngines: rs.flatMap((r) => r.lostEngines ?? []) } : {}),
     ...mergeGenerators(rs),
     histograms: { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw), handshake: encodeHistogram(handshake), methods: hists },
   };

@@ -6,7 +6,7 @@
 import type { Op } from '../config/thresholds.js';
 import type { ErrorType, OutcomeCounts } from '../shared/counters.js';
 import type { Histogram, LatencySummary } from '../shared/stats.js';
-import type { TimelinePoint } from '../main/aggregate.js';
+import type { LostEngine, TimelinePoint } from '../main/aggregate.js';
 
 export const REPORT_VERSION = 1;
 
@@ -48,7 +48,10 @@ export interface RunReport {
     bytesSentPerSecond: number;
     bytesReceivedPerSecond: number;
   };
-  sessions: { wanted: number; peak: number; established: number; reconnects: number; handshake: LatencySummary };
+  /** lost: sessions open on engines that died (present only when an engine died). */
+  sessions: { wanted: number; peak: number; established: number; reconnects: number; lost?: number; handshake: LatencySummary };
+  /** Engines that died before their final snapshot: the figures have a gap there (absent when none did). */
+  lostEngines?: LostEngine[];
   errors: Record<ErrorType, number>;
   messages: { sent: Record<string, number>; received: Record<string, number> };
   methods: Record<string, MethodReport>;

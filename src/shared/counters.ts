@@ -61,8 +61,10 @@ export function failedOf(c: Readonly<OutcomeCounts>): number {
  * protocol:  bad JSON, a response with an unknown or duplicate id, a binary frame, an oversized frame
  * rpc:       a JSON-RPC error response to one of our requests
  * closed:    the connection closed (or errored) while the session was open; in-flight requests fail with it
+ * lost:      requests in flight on an engine that died (thread crash, its process killed): counted by the
+ *            main thread from the engine's last snapshot, never by an engine; they count as failed
  */
-export const ERROR_TYPES = ['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'closed'] as const;
+export const ERROR_TYPES = ['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'closed', 'lost'] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 export const ErrorIndex = Object.fromEntries(ERROR_TYPES.map((t, i) => [t, i])) as { readonly [K in ErrorType]: number };
 

@@ -9,6 +9,8 @@ export const EXIT = {
   thresholdFailed: 1,
   badInput: 2,
   cannotStart: 3,
+  /** The run lost an engine (its figures have a gap) and no threshold failed. */
+  engineLost: 4,
   sighup: 129,
   sigint: 130,
   sigterm: 143,
