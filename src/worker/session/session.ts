@@ -43,6 +43,8 @@ export class Session implements LinkedSession, Inbound, Sender {
   private reconnectAfterRetire = false;
   private slow: SlowReader | undefined;
   private reconnectAt = 0;
+  /** What failed this connection (onerror comes before onclose): told in the close's one log line. */
+  private failure: Error | undefined;
   /** Between connect() and the end of the attempt (open or failed): counted against the engine's bound. */
   private settling = false;
 
@@ -272,7 +274,11 @@ export class Session implements LinkedSession, Inbound, Sender {
     this.calls.reset();
     const end = ending(was, reason, this.reconnectAfterRetire);
     if (end.error !== undefined) this.host.recorder.error(end.error);
-    if (end.note !== undefined) this.host.note(this, end.note);
+    // One line per connection's end, with the error that caused it: not one for each.
+    const failure = this.failure;
+    this.failure = undefined;
+    if (end.note !== undefined) this.host.note(this, end.note, failure);
+    else if (failure !== undefined && was !== State.Stopped) this.host.note(this, 'connection error', failure);
     switch (end.next) {
       case Next.Requeue:
         this.state = State.Queued;
@@ -289,9 +295,9 @@ export class Session implements LinkedSession, Inbound, Sender {
     }
   }
 
-  /** The connection failed (its close follows, and is what counts): for the log. */
+  /** The connection failed; its close follows, counts, and tells this error in its log line. */
   failed(err: Error): void {
-    this.host.note(this, 'connection error', err);
+    this.failure = err;
   }
 
   private backoff(): void {
