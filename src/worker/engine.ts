@@ -54,6 +54,7 @@ export class Engine implements SessionHost<Session> {
   readonly templates: FrameTemplate[];
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
+  readonly mixCounts: Uint32Array;
   readonly terminator;
   readonly protocolVersion: string;
   readonly stateless: boolean;
@@ -122,6 +123,8 @@ export class Engine implements SessionHost<Session> {
     this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator, meta));
     this.methodOf = this.profile.mix.map((e) => this.recorder.methods[methods.indexOf(e.method)]);
     this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
+    this.mixCounts = new Uint32Array(this.profile.mix.length);
+    for (const entry of this.mix) this.mixCounts[entry]++;
     const now = performance.now();
     this.t0 = now + (config.startAtMs - Date.now());
     this.lastTick = now;

@@ -30,6 +30,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   /** The method recorder of each mix entry. */
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
+  /** How often each mix entry occurs in one pass of `mix` (drops of whole passes are counted at once). */
+  readonly mixCounts: Uint32Array;
   readonly connect: Connect;
   readonly headers: Record<string, string>;
   readonly maxPayload: number;

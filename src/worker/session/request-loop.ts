@@ -34,7 +34,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
   const host = s.host;
   const calls = s.calls;
   const lost = bucket.overflow(now);
-  for (let i = 0; i < lost; i++) host.methodOf[host.mix[nextEntry(s)]].dropped++;
+  if (lost > 0) dropped(s, lost);
   const maxInFlight = host.profile.maxInFlight;
   const timeoutMs = host.profile.timeoutMs;
   const transport = s.transport!;
@@ -57,6 +57,18 @@ export function sendDue(s: Sender, now: number, until = now): void {
     host.trackTimeout(s, id, now + timeoutMs);
   }
   if (batch) transport.uncork!();
+}
+
+/**
+ * `lost` overflowed slots walk the mix like sent requests, each counted as dropped by its method. Whole
+ * passes of the mix are counted at once, so the cost does not grow with the rate (a stalled engine at
+ * a high rate can overflow millions of slots in one wake-up).
+ */
+function dropped(s: Sender, lost: number): void {
+  const { mix, mixCounts, methodOf } = s.host;
+  const passes = Math.floor(lost / mix.length);
+  if (passes > 0) for (let e = 0; e < mixCounts.length; e++) methodOf[e].dropped += passes * mixCounts[e];
+  for (let i = passes * mix.length; i < lost; i++) methodOf[mix[nextEntry(s)]].dropped++;
 }
 
 function nextEntry(s: Sender): number {
