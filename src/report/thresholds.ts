@@ -112,9 +112,9 @@ export function requestBound(opts: RunOptions): RunBound {
 }
 
 /**
- * Has this threshold failed for good, so that `--abort-on-fail` may stop the run now? `partial` is the
- * run so far (cumulative counters and histograms): a report, or the Aggregate's live figures. True only when no way the rest of the
- * run can go makes the final value pass:
+ * Has this threshold failed for good, so that `--abort-on-fail` may stop the run now? `run` is the run so
+ * far (cumulative counters and histograms): a report, or the Aggregate's live figures (build.ts liveFigures).
+ * True only when no way the rest of the run can go makes the final value pass:
  * - max latency over a limit (<, <=), or min latency under one (>, >=): these only move one way, so final at once;
  * - a latency percentile or mean over a limit, errors or dropped over a limit, success under one: final when even
  *   if every request still to come (up to `bound.maxRequests`) were instant and ok, the final value would fail;
