@@ -91,7 +91,8 @@ beforeAll(async () => {
   run.on('snapshot', (_s, a) => (agg = a));
   report = (await run.result).report;
   const metrics = new RunMetrics({ clientType: opts.profile.name, methods: [...new Set(opts.profile.mix.map((e) => e.method))], aggregate: () => agg });
-  merged = mergeReports([report, report]);
+  // A second replica of the same shape (merge refuses one run twice: it needs its own runId).
+  merged = mergeReports([report, { ...report, runId: 'a-second-replica' }]);
   shapes = {
     report: keyPaths(report),
     merged: keyPaths(merged),

@@ -4,6 +4,7 @@
  * Adding encoded deltas keeps it exact: the merged percentiles are those of one histogram that
  * holds every sample.
  */
+import { randomUUID } from 'node:crypto';
 import { ERROR_TYPES, ErrorIndex, MESSAGES_RECEIVED, MESSAGES_SENT, addOutcomes, failedOf, zeroCounts, zeroOutcomes, type OutcomeCounts } from '../shared/counters.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
@@ -103,6 +104,8 @@ export class Aggregate {
   /** The open seconds of the timeline with their latency histograms (snapshots arrive a little out of order). */
   private readonly openSeconds = new Map<number, Histogram>();
 
+  /** Random per run (the report's runId): merging the same run twice is refused. */
+  readonly runId = randomUUID();
   /** Sessions open on engines that died, at their last snapshot (their requests in flight count as errors.lost). */
   sessionsLost = 0;
   /** Each engine that died before its final snapshot: when, and what it held then. */

@@ -110,6 +110,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
   return {
     reportVersion: REPORT_VERSION,
     tool: { name: 'mcpload', version: VERSION },
+    runId: agg.runId,
     profile: opts.profile.name,
     startedAt: new Date(agg.startedAtMs).toISOString(),
     endedAt: new Date(meta.endedAtMs).toISOString(),

@@ -75,15 +75,51 @@ export function validateReport(raw: unknown, source: string): RunReport {
     ['histograms.handshake', report.histograms.handshake],
     ...Object.entries(report.histograms.methods).flatMap(([m, h]): [string, string][] => [[`histograms.methods.${m}.latency`, h.latency], [`histograms.methods.${m}.latencyRaw`, h.latencyRaw]]),
   ];
+  const counts = new Map<string, number>();
   for (const [field, value] of encoded) {
     if (!value) continue;
     try {
-      decodeHistogram(value);
+      counts.set(field, decodeHistogram(value).totalCount);
     } catch {
       throw new UsageError(`${source}: not a valid mcpload report (${field}: not an encoded HdrHistogram)`);
     }
   }
+  checkTimes(report, source);
+  checkHistogramCounts(report, counts, source);
   return report;
+}
+
+/** The earliest start a report may claim: well before mcpload existed, well after the epoch's zero. */
+const EARLIEST_MS = Date.parse('2020-01-01T00:00:00Z');
+/** Reports of one merge span this much wall-clock time at most (their timelines are laid on one clock). */
+const MAX_SPAN_MS = 7 * 24 * 3600 * 1000;
+
+function checkTimes(r: RunReport, source: string): void {
+  const started = Date.parse(r.startedAt);
+  const ended = Date.parse(r.endedAt);
+  const bad = (why: string) => new UsageError(`${source}: not a valid mcpload report (${why})`);
+  if (started < EARLIEST_MS || ended > Date.now() + 24 * 3600 * 1000) throw bad(`startedAt ${r.startedAt} / endedAt ${r.endedAt}: not the time of a run`);
+  if (ended < started) throw bad(`endedAt ${r.endedAt} is before startedAt ${r.startedAt}`);
+  if (ended - started > MAX_SPAN_MS) throw bad(`a run of more than 7 days (${r.startedAt} to ${r.endedAt})`);
+  const lastSecond = Math.ceil((ended - started) / 1000) + 1;
+  const late = r.timeline.find((p) => p.second > lastSecond);
+  if (late) throw bad(`timeline second ${late.second} is after the run's end (${lastSecond} s)`);
+}
+
+/** Every latency histogram holds one sample per response: a histogram that contradicts the counts is refused. */
+function checkHistogramCounts(r: RunReport, counts: ReadonlyMap<string, number>, source: string): void {
+  const responses = (m: { ok: number; rpcError: number }) => m.ok + m.rpcError;
+  const expect: [string, number][] = [['histograms.latency', sum(Object.values(r.methods).map(responses))], ['histograms.latencyRaw', sum(Object.values(r.methods).map(responses))]];
+  for (const [name, m] of Object.entries(r.methods)) expect.push([`histograms.methods.${name}.latency`, responses(m)], [`histograms.methods.${name}.latencyRaw`, responses(m)]);
+  for (const [field, want] of expect) {
+    const got = counts.get(field) ?? 0;
+    if (got !== want) throw new UsageError(`${source}: not a valid mcpload report (${field} holds ${got} samples, but the counts say ${want} responses)`);
+  }
+}
+
+/** The runs a report adds up: its own id, or the ids a merged report lists (none for reports of earlier builds). */
+function runIdsOf(r: RunReport): string[] {
+  return r.merged?.runIds ?? (r.runId ? [r.runId] : []);
 }
 
 /** Read and validate a report file; every problem is one line naming the file. */
@@ -166,6 +202,19 @@ function mergeTimelines(reports: readonly RunReport[], startMs: number): Timelin
 export function mergeReports(reports: readonly unknown[], sources?: readonly string[]): RunReport {
   if (reports.length === 0) throw new UsageError('merge: give at least one report file (mcpload merge A.json B.json ...)');
   const rs = reports.map((r, i) => validateReport(r, sources?.[i] ?? `report ${i + 1}`));
+  const seen = new Map<string, number>();
+  rs.forEach((r, i) => {
+    for (const id of runIdsOf(r)) {
+      const first = seen.get(id);
+      if (first !== undefined) {
+        const name = (k: number) => sources?.[k] ?? `report ${k + 1}`;
+        throw new UsageError(`merge: ${name(i)} and ${name(first)} hold the same run (runId ${id}): merging it twice would count it twice`);
+      }
+      seen.set(id, i);
+    }
+  });
+  const spanMs = Math.max(...rs.map((r) => Date.parse(r.endedAt))) - Math.min(...rs.map((r) => Date.parse(r.startedAt)));
+  if (spanMs > MAX_SPAN_MS) throw new UsageError('merge: the reports span more than 7 days: merge replicas of one run (they ran at the same time)');
   const latency = mergeEncoded(rs.map((r) => r.histograms.latency));
   const latencyRaw = mergeEncoded(rs.map((r) => r.histograms.latencyRaw));
   const handshake = mergeEncoded(rs.map((r) => r.histograms.handshake));
@@ -188,7 +237,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     endedAt: new Date(endMs).toISOString(),
     durationSeconds: Math.max(...rs.map((r) => r.durationSeconds)),
     ...(interrupted.length ? { interrupted: interrupted.join('+') } : {}),
-    merged: { replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0) },
+    merged: { replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0), ...(seen.size ? { runIds: [...seen.keys()] } : {}) },
     config: {
       clients,
       ratePerClient: weighted((r) => r.config.ratePerClient),

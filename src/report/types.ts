@@ -25,7 +25,9 @@ export interface RunReport {
   durationSeconds: number;
   interrupted?: string;
   /** Set by `mcpload merge`: how many replica reports this one adds up. */
-  merged?: { replicas: number };
+  merged?: { replicas: number; runIds?: string[] };
+  /** Random per run; `mcpload merge` refuses the same run twice (absent in reports of earlier builds). */
+  runId?: string;
   config: {
     clients: number;
     ratePerClient: number;
