@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * Soak: the normal profile for 10 minutes against `mcpload serve`, sampling the mcpload process's
- * RSS (VmRSS of the whole process: main thread plus engine threads) every 10 s. Reports RSS after
- * warm-up (at 60 s) and at the end, and the growth between them.
+ * Soak: the normal profile for 10 minutes against `mcpload serve`, sampling the RSS of mcpload's
+ * process tree (VmRSS of the main process, with its engine threads, plus its engine host processes
+ * with --processes) every 10 s. Reports RSS after warm-up (at 60 s) and at the end, and the growth
+ * between them. --kill-engine-at S kills one engine host process (SIGKILL) S seconds in: the report
+ * must then show the lost engine, and nothing it had measured before its last snapshot may be missing.
  *
  *   npm run build && node bench/soak.mjs [--minutes 10] [--warmup 60] [--every 10] [--profile normal]
+ *     [--processes 2 --kill-engine-at 180]
  *
  * Both children (target and mcpload) are ended by PID; traffic stays on 127.0.0.1.
  */
@@ -20,6 +23,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '60' },
     every: { type: 'string', default: '10' },
     profile: { type: 'string', default: 'normal' },
+    processes: { type: 'string', default: '1' },
+    'kill-engine-at': { type: 'string' },
   },
 });
 const SECONDS = Number(args.minutes) * 60;
@@ -27,6 +32,22 @@ const WARMUP_S = Number(args.warmup);
 const EVERY_S = Number(args.every);
 const tmp = tmpDir('mcpload-soak-');
 const reportPath = join(tmp, 'report.json');
+
+/** The child processes of `pid`. */
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** VmRSS of `pid` and its children in MB (its engine hosts with --processes), or undefined once it is gone. */
+function treeRssMb(pid) {
+  const own = rssMb(pid);
+  if (own === undefined) return undefined;
+  return own + childrenOf(pid).reduce((sum, c) => sum + (rssMb(c) ?? 0), 0);
+}
 
 /** VmRSS of `pid` in MB, or undefined once the process is gone. */
 function rssMb(pid) {
@@ -40,7 +61,7 @@ function rssMb(pid) {
 
 const target = await startServe();
 const url = target.url;
-const argv = ['dist/bin.js', '--profile', args.profile, '--url', url, '--duration', `${SECONDS}s`, '--quiet', '--metrics-port', '0', '--report', reportPath];
+const argv = ['dist/bin.js', '--profile', args.profile, '--url', url, '--duration', `${SECONDS}s`, '--processes', args.processes, '--quiet', '--metrics-port', '0', '--report', reportPath];
 const t0 = performance.now();
 const busy0 = machineBusySeconds();
 const load = track(spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -50,9 +71,20 @@ load.stdout.on('data', (d) => (stdout += d));
 load.stderr.on('data', (d) => (stderr += d));
 const killer = setTimeout(() => load.kill('SIGKILL'), (SECONDS + 60) * 1000);
 
+let killed;
+if (args['kill-engine-at'] !== undefined) {
+  setTimeout(() => {
+    const host = childrenOf(load.pid)[0];
+    if (host === undefined) return;
+    killed = { pid: host, atS: Math.round((performance.now() - t0) / 1000) };
+    process.kill(host, 'SIGKILL');
+    process.stderr.write(`[${String(killed.atS).padStart(4)}s] killed engine host process ${host}\n`);
+  }, Number(args['kill-engine-at']) * 1000).unref();
+}
+
 const samples = [];
 const sampler = setInterval(() => {
-  const mb = rssMb(load.pid);
+  const mb = treeRssMb(load.pid);
   if (mb === undefined) return;
   const at = Math.round((performance.now() - t0) / 1000);
   samples.push({ at, mb, cpu: cpuSeconds(load.pid) + cpuSeconds(target.pid) });
@@ -87,10 +119,15 @@ const result = {
   growthPct: start && end ? Number((((end.mb - start.mb) / start.mb) * 100).toFixed(2)) : undefined,
   medianGrowthPct: firstMinute.length && lastMinute.length ? Number((((median(lastMinute) - median(firstMinute)) / median(firstMinute)) * 100).toFixed(2)) : undefined,
   otherCpuShare: Number(otherCpuShare.toFixed(2)),
+  killed,
+  lostEngines: report.lostEngines,
+  sessions: { peak: report.sessions.peak, established: report.sessions.established, lost: report.sessions.lost },
   requests: report.requests,
+  // Every request the report counts as sent has an outcome (ok or failed, lost included) or was dropped at the end.
+  unaccounted: report.requests.sent - report.requests.ok - report.requests.failed,
   errors: report.errors,
   p99us: report.latency.corrected.p99,
 };
 rmSync(tmp, { recursive: true, force: true });
 process.stdout.write(JSON.stringify(result) + '\n');
-if (code !== 0) process.stderr.write(`mcpload exited ${code}:\n${stderr.slice(-2000)}\n`);
+if (code !== 0 && !(killed && code === 4)) process.stderr.write(`mcpload exited ${code}:\n${stderr.slice(-2000)}\n`);
