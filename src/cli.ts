@@ -12,7 +12,7 @@ import { applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/
 import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
 import { parseDuration } from './config/units.js';
 import { checkOutputs, describeOutput, writeOutput } from './config/outputs.js';
-import { EXIT, McploadError, UsageError, describe, redactSecrets } from './shared/errors.js';
+import { EXIT, McploadError, UsageError, describe, headerSecrets, redactSecrets } from './shared/errors.js';
 import { VERSION } from './shared/version.js';
 import { createLogger } from './main/log.js';
 import { Progress } from './main/progress.js';
@@ -104,7 +104,7 @@ async function runCommand(args: RunArgs): Promise<number> {
   run.on('target', (url) => process.stderr.write(`mcpload: no --url given, so it started the built-in target at ${url}\n`));
   run.on('metrics', (url) => process.stderr.write(`mcpload: metrics on ${url}\n`));
   // Header values (Authorization: Bearer …) and URL credentials never reach the log.
-  const secrets = Object.values(opts.headers).flatMap((v) => [v, ...v.split(/\s+/).slice(1)]);
+  const secrets = headerSecrets(opts.headers);
   const notes = new NoteLog((line) => log.warn(line));
   run.on('note', (message) => notes.add(redactSecrets(message, secrets)));
   const flushNotes = setInterval(() => notes.flush(), opts.progressIntervalMs).unref();

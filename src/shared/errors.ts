@@ -58,6 +58,23 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
   return out;
 }
 
+/** The secrets of a set of headers: each value and each of its words after the first (`Bearer TOKEN`). */
+export function headerSecrets(headers: Readonly<Record<string, string>>): string[] {
+  return Object.values(headers).flatMap((v) => [v, ...v.split(/\s+/).slice(1)]);
+}
+
+/** Longest log line taken from a server's words (an error body, a failed initialize answer). */
+export const MAX_NOTE_CHARS = 300;
+
+/**
+ * A log line that may carry a server's words: secrets are taken out first, then it is cut, so a cut
+ * never leaves the start of a secret behind (a 500 body that echoes the request's headers).
+ */
+export function redactThenTruncate(text: string, secrets: readonly string[], max = MAX_NOTE_CHARS): string {
+  const clean = redactSecrets(text, secrets);
+  return clean.length > max ? clean.slice(0, max) + '…' : clean;
+}
+
 /** A short message for any thrown value, for one-line output. */
 export function describe(err: unknown): string {
   if (err instanceof Error) return err.message;

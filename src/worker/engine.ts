@@ -19,6 +19,7 @@ import { plannedClients, plannedRate } from '../config/stages.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import { SnapshotClock } from './intervals.js';
 import { VERSION } from '../shared/version.js';
+import { headerSecrets, redactThenTruncate } from '../shared/errors.js';
 
 const TICK_MS = 1;
 /**
@@ -61,6 +62,8 @@ export class Engine implements SessionHost<Session> {
   readonly requestMeta: Record<string, unknown>;
   readonly connect: Connect;
   readonly headers: Record<string, string>;
+  /** Header values (and their words): never in a log line. */
+  private readonly secrets: string[];
   readonly clientVersion = VERSION;
   readonly maxPayload = 64 * 1024 * 1024;
   readonly tls: TlsOptions | undefined;
@@ -115,6 +118,7 @@ export class Engine implements SessionHost<Session> {
     this.connector = connectorFor(config, this.stateless, this.maxPayload, connect);
     this.connect = this.connector.connect;
     this.headers = config.headers;
+    this.secrets = headerSecrets(config.headers);
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);
     const methods = [...new Set(this.profile.mix.map((e) => e.method))];
@@ -197,7 +201,8 @@ export class Engine implements SessionHost<Session> {
   note(session: Session, what: string, err?: Error): void {
     if (this.notesLeft <= 0) return;
     this.notesLeft--;
-    this.events.note(`${session.url}: ${what}${err ? ': ' + err.message : ''}`);
+    // Redacted here, before any cut: the line may echo a header value (a 500 body repeating the request).
+    this.events.note(redactThenTruncate(`${session.url}: ${what}${err ? ': ' + err.message : ''}`, this.secrets));
   }
 
   private tick(): void {

@@ -76,5 +76,5 @@ export function agreedVersion(s: HandshakeSettings, answer: { result?: unknown; 
 
 /** What a failed handshake answered, for the log. */
 export function handshakeFailure(s: HandshakeSettings, answer: { result?: unknown; error?: unknown }): string {
-  return `${handshakeMethod(s)} failed: ` + JSON.stringify(answer.error ?? answer.result).slice(0, 200);
+  return `${handshakeMethod(s)} failed: ` + JSON.stringify(answer.error ?? answer.result); // the engine redacts, then cuts
 }

@@ -179,7 +179,8 @@ export class PostHandler implements Dispatcher.DispatchHandler {
    */
   private failed(): void {
     const t = this.t;
-    const text = Buffer.concat(this.chunks).toString('utf8', 0, 500);
+    // Well beyond what a log line shows: the engine redacts secrets before it cuts the line (a cut here could split one).
+    const text = Buffer.concat(this.chunks).toString('utf8', 0, 8192);
     this.chunks = [];
     let detail = text.trim();
     let code = -32000;
@@ -190,7 +191,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     } catch {
       // Not JSON: the text itself says what went wrong.
     }
-    const message = `HTTP ${this.status}${detail ? ': ' + detail.slice(0, 200) : ''}`;
+    const message = `HTTP ${this.status}${detail ? ': ' + detail : ''}`;
     t.events.onerror(new Error(message));
     const id = this.id;
     if (id === undefined) t.events.onmessage(NOT_JSON_RPC, true);
