@@ -1,8 +1,8 @@
 /**
  * Bad input (issue 6), table-driven over the CLI: every case exits 2 with exactly one line on stderr
  * that names what is wrong and how to fix it, never a stack trace. (test/cli.test.ts has the first 14
- * cases, through the real binary; these are the rest, through the same main() in this process, as
- * bin.js calls it: a process each cost a second of CPU, for input that never reaches a run.) An
+ * cases, three of them through the real binary; these are the rest, through the same main() in this
+ * process, as bin.js calls it: a process each cost a second of CPU, for input that never reaches a run.) An
  * unreachable target is not bad input: exit 3.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

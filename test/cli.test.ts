@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runMain } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-cli-'));
 let target: RunningTarget | undefined;
@@ -51,15 +51,14 @@ describe('mcpload run', () => {
     // yargs alone reads MCPLOAD_QUIET=1 and --spin=yes as false, silently.
     target = await startTarget({ port: 0 });
     const run = async (args: string[], env: Record<string, string>) => {
-      const report = join(dir, 'booleans.json');
+      const report = join(dir, `booleans-${env.MCPLOAD_QUIET}.json`);
       const r = await runCli(['--url', target!.url, '--clients', '2', '--rate', '5', '--duration', '2s', '--progress-interval', '1s', '--report', report, ...args], { env });
       expect(r.code, r.stderr).toBe(0);
       return { stderr: r.stderr, config: JSON.parse(readFileSync(report, 'utf8')).config };
     };
-    const on = await run(['--spin=yes'], { MCPLOAD_QUIET: '1' });
+    const [on, off] = await Promise.all([run(['--spin=yes'], { MCPLOAD_QUIET: '1' }), run([], { MCPLOAD_QUIET: 'off', MCPLOAD_SPIN: '0' })]);
     expect(on.stderr).not.toMatch(/sessions \d+\/\d+ \| sent/);
     expect(on.config.spin).toBe(true);
-    const off = await run([], { MCPLOAD_QUIET: 'off', MCPLOAD_SPIN: '0' });
     expect(off.stderr).toMatch(/sessions \d+\/\d+ \| sent/);
     expect(off.config.spin).toBeUndefined();
   });
@@ -110,7 +109,9 @@ describe('thresholds, HTML and merge through the CLI', () => {
 
   it('merge adds replica reports and gates on the merged numbers', async () => {
     const parts = [join(dir, 'm1.json'), join(dir, 'm2.json')];
-    for (const p of parts) expect((await runCli(['--clients', '2', '--duration', '1s', '--quiet', '--report', p])).code).toBe(0);
+    // Two replicas, side by side as they would run.
+    const replicas = await Promise.all(parts.map((p) => runCli(['--clients', '2', '--duration', '1s', '--quiet', '--report', p])));
+    for (const r of replicas) expect(r.code, r.stderr).toBe(0);
     const merged = join(dir, 'merged.json');
     const r = await runCli(['merge', ...parts, '--report', merged, '--threshold', 'success>=99%']);
     expect(r.code).toBe(0);
@@ -123,8 +124,13 @@ describe('thresholds, HTML and merge through the CLI', () => {
   });
 });
 
-// Separate processes that share nothing: side by side.
-describe.concurrent('bad input: one line, exit code 2', () => {
+/**
+ * Through the real binary: one case for each way an error reaches stderr (yargs' strict parsing, its
+ * multi-line choices message, an mcpload error). The rest through the same main() in this process.
+ */
+const VIA_BINARY = new Set(['unknown option', 'bad frame terminator', 'unknown profile']);
+
+describe('bad input: one line, exit code 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown profile', ['--profile', 'hihg-load'], /no such profile "hihg-load"/],
     ['negative clients', ['--clients', '-5'], /--clients: must be a whole number/],
@@ -144,7 +150,8 @@ describe.concurrent('bad input: one line, exit code 2', () => {
   for (const [name, args, message] of cases) {
     it(name, async () => {
       // A bounded run in case the input were (wrongly) accepted.
-      const r = await runCli(args.includes('--duration') ? args : [...args, '--duration', '1s']);
+      const bounded = args.includes('--duration') ? args : [...args, '--duration', '1s'];
+      const r = VIA_BINARY.has(name) ? await runCli(bounded) : await runMain(bounded);
       expect(r.code).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);

@@ -212,13 +212,16 @@ describe('options', () => {
     target = await startTarget({ port: 0 });
     const port = await freePort();
     const common = ['--url', target.url, '--clients', '1', '--duration', '0.5s', '--quiet'];
-    const legacy = await runCli(common, { env: { METRICS_PORT: String(port), MCPLOAD_METRICS_HOST: '127.0.0.1' } });
+    // Side by side: only the first may listen on the port (another that did would fail to bind: exit 2).
+    const [legacy, disabled, off] = await Promise.all([
+      runCli(common, { env: { METRICS_PORT: String(port), MCPLOAD_METRICS_HOST: '127.0.0.1' } }),
+      runCli(common, { env: { METRICS_ENABLED: 'false', METRICS_PORT: String(port) } }),
+      runCli([...common, '--metrics-port', '0'], { env: { MCPLOAD_METRICS_PORT: String(port) } }),
+    ]);
     expect(legacy.code).toBe(0);
     expect(legacy.stderr).toContain(`mcpload: metrics on http://127.0.0.1:${port}/metrics`);
-    const disabled = await runCli(common, { env: { METRICS_ENABLED: 'false', METRICS_PORT: String(port) } });
     expect(disabled.code).toBe(0);
     expect(disabled.stderr).not.toContain('metrics on');
-    const off = await runCli([...common, '--metrics-port', '0'], { env: { MCPLOAD_METRICS_PORT: String(port) } });
     expect(off.code).toBe(0);
     expect(off.stderr).not.toContain('metrics on');
   });
