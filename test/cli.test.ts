@@ -117,7 +117,8 @@ describe('thresholds, HTML and merge through the CLI', () => {
     expect(r.code).toBe(0);
     const [a, b, m] = [...parts, merged].map((f) => JSON.parse(readFileSync(f, 'utf8')));
     expect(m.requests.sent).toBe(a.requests.sent + b.requests.sent);
-    expect(m.merged).toEqual({ replicas: 2 });
+    expect(m.merged).toEqual({ replicas: 2, runIds: [a.runId, b.runId] });
+    expect(a.runId).not.toBe(b.runId);
     const bad = await runCli(['merge', parts[0], 'package.json']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
