@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT } from './config/defaults.js';
-import { applyLegacyEnv, resolveRunOptions, type RawRunOptions } from './config/options.js';
+import { applyLegacyEnv, resolveRunOptions } from './config/options.js';
+import { RUN_OPTIONS, booleanFlags, envOf, flagOf, parsedOptions, type OptionTable } from './config/option-table.js';
 import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
 import { parseDuration } from './config/units.js';
 import { checkOutputs, describeOutput, writeOutput } from './config/outputs.js';
@@ -27,77 +27,38 @@ import type { RunReport } from './report/types.js';
 import { resolveTargetOptions, startTarget } from './reference-server/server.js';
 import { startTargetCluster } from './reference-server/cluster.js';
 
-function runOptions(y: Argv) {
-  return y
-    // MCPLOAD_* variables are run options: read them for `run` only, so that a container that sets
-    // them can still run `mcpload profiles` or `mcpload validate` under strict parsing.
-    .env('MCPLOAD')
-    .option('profile', { alias: 'p', type: 'string', describe: 'built-in profile name or a profile file (.yaml/.json)', default: 'normal' })
-    .option('clients', { alias: 'c', type: 'number', describe: 'concurrent MCP sessions (overrides the profile)' })
-    .option('rate', { alias: 'r', type: 'number', describe: 'requests per second per client (overrides the profile)' })
-    .option('duration', { alias: 'd', type: 'string', describe: 'run length, e.g. 60s, 5m; 0 = until SIGTERM/SIGINT (default 60s, or the stages)' })
-    .option('url', { alias: 'u', type: 'string', array: true, describe: 'target ws(s):// or http(s):// (Streamable HTTP) URL, repeatable; none = start the built-in target' })
-    .option('transport', { type: 'string', choices: ['ws', 'http'], describe: 'WebSocket or MCP Streamable HTTP (default: from the --url scheme, else ws)' })
-    .option('local-address', { type: 'string', array: true, describe: 'source address to bind, repeatable, ranges like 127.0.0.2-127.0.0.9' })
-    .option('connect-rate', { type: 'number', describe: 'new sessions per second across all engines (0 = no limit)', default: 0 })
-    .option('timeout', { type: 'string', describe: 'request timeout (overrides the profile), e.g. 5s' })
-    .option('header', { alias: 'H', type: 'string', array: true, describe: "extra header (WebSocket upgrade, or every HTTP request), repeatable: 'Authorization: Bearer TOKEN'" })
-    .option('protocol-version', { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)' })
-    .option('workers', { alias: 'w', type: 'number', describe: 'engine threads per process (default: cores / processes, or cores-1 with the built-in target)' })
-    .option('processes', { type: 'number', describe: 'engine processes, when one process cannot hold the sessions (open-files limit)' })
-    .option('local-ports', { type: 'string', describe: 'source ports to bind from on each --local-address (default 10000-65535)' })
-    .option('frame-terminator', { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline' })
-    .option('report', { type: 'string', describe: 'write the JSON report to this file' })
-    .option('html', { type: 'string', describe: 'write a self-contained HTML report with charts to this file' })
-    .option('threshold', { type: 'string', array: true, describe: "pass/fail criterion, repeatable: 'p99<500ms', 'errors<1%', 'rate>=0.99*target', 'sessions>=100%'; any failure exits 1" })
-    .option('abort-on-fail', { type: 'boolean', default: false, describe: 'stop the run once a threshold has failed for good' })
-    .option('metrics-port', { type: 'number', describe: 'serve Prometheus /metrics and /healthz on this port (0 = off)', default: DEFAULT_METRICS_PORT })
-    .option('metrics-host', { type: 'string', describe: 'address the metrics endpoint listens on', default: DEFAULT_METRICS_HOST })
-    .option('progress-interval', { type: 'string', describe: 'time between progress lines', default: '5s' })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress lines', default: false })
-    .option('log-level', { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], default: 'info' })
-    .option('drain-timeout', { type: 'string', describe: 'on stop (end of run, SIGTERM/SIGINT), wait this long at most for in-flight responses; a second signal stops at once', default: '5s' })
-    .option('ca', { type: 'string', describe: 'PEM file of the CA to verify wss:// servers against (instead of the system CAs)' })
-    .option('insecure', { type: 'boolean', describe: 'do not verify wss:// certificates (test setups only)', default: false })
-    .option('spin', { type: 'boolean', describe: 'send on time to 1/16 ms instead of per 1 ms tick, at the cost of one busy core per engine', default: false });
+/** A table's options as yargs declares them: the flag in kebab case, everything but the legacy variables. */
+function yargsOptions(table: OptionTable): Record<string, Options> {
+  return Object.fromEntries(Object.entries(table).map(([key, { legacyEnv: _legacy, ...spec }]) => [flagOf(key), spec]));
 }
 
-type RunArgs = Awaited<ReturnType<ReturnType<typeof runOptions>['parse']>>;
+function runOptions(y: Argv) {
+  // MCPLOAD_* variables are run options: read them for `run` only, so that a container that sets
+  // them can still run `mcpload profiles` or `mcpload validate` under strict parsing.
+  return y.env('MCPLOAD').options(yargsOptions(RUN_OPTIONS));
+}
 
-async function runCommand(args: RunArgs): Promise<number> {
-  const raw: RawRunOptions = {
-    profile: args.profile,
-    clients: args.clients,
-    rate: args.rate,
-    duration: args.duration,
-    url: args.url,
-    localAddress: args['local-address'],
-    connectRate: args['connect-rate'],
-    timeout: args.timeout,
-    header: args.header,
-    protocolVersion: args['protocol-version'],
-    transport: args.transport,
-    workers: args.workers,
-    processes: args.processes,
-    localPorts: args['local-ports'],
-    frameTerminator: args['frame-terminator'],
-    report: args.report,
-    progressInterval: args['progress-interval'],
-    quiet: args.quiet,
-    logLevel: args['log-level'],
-    html: args.html,
-    threshold: args.threshold,
-    abortOnFail: args['abort-on-fail'],
-    metricsPort: args['metrics-port'],
-    metricsHost: args['metrics-host'],
-    drainTimeout: args['drain-timeout'],
-    ca: args.ca,
-    insecure: args.insecure,
-    spin: args.spin,
-  };
+/** `mcpload serve`: the reference target's knobs. */
+const SERVE_OPTIONS = {
+  host: { type: 'string', array: true, default: ['127.0.0.1'], describe: 'listen address, repeatable' },
+  processes: { type: 'number', describe: 'target processes sharing the port (each has its own open-files limit)', default: 1 },
+  port: { type: 'number', default: 8080, describe: 'listen port (WebSocket and Streamable HTTP share it)' },
+  path: { type: 'string', default: '/mcp/ws', describe: 'WebSocket endpoint' },
+  httpPath: { type: 'string', default: '/mcp', describe: 'MCP Streamable HTTP endpoint' },
+  sse: { type: 'boolean', default: false, describe: 'answer Streamable HTTP requests as SSE streams instead of JSON' },
+  delay: { type: 'string', describe: 'added delay per response, e.g. 5ms' },
+  jitter: { type: 'string', describe: 'plus a random 0..jitter' },
+  errorRate: { type: 'number', describe: 'share of requests answered with a JSON-RPC error, 0..1', default: 0 },
+  stallEvery: { type: 'string', describe: 'hold all responses periodically, e.g. 10s' },
+  stallFor: { type: 'string', describe: 'for this long, e.g. 1s' },
+  pingInterval: { type: 'string', describe: 'send server->client pings this often' },
+} as const satisfies OptionTable;
+
+async function runCommand(args: Record<string, unknown>): Promise<number> {
+  const raw = parsedOptions(RUN_OPTIONS, args);
   const opts = resolveRunOptions(raw);
   // With the built-in target in this process, leave it a core.
-  if (args.workers === undefined && opts.urls.length === 0 && (opts.processes ?? 1) === 1) opts.workers = Math.max(1, availableParallelism() - 1);
+  if (raw.workers === undefined && opts.urls.length === 0 && (opts.processes ?? 1) === 1) opts.workers = Math.max(1, availableParallelism() - 1);
   const log = createLogger(opts.logLevel);
   const progress = new Progress(process.stderr, opts.progressIntervalMs);
   const run = start(opts);
@@ -134,39 +95,43 @@ function cannotStartLine(report: RunReport, lastNote: string | undefined): strin
 }
 
 async function serveCommand(args: Record<string, unknown>): Promise<number> {
-  const ms = (name: string) => {
-    const v = args[name];
+  const a = parsedOptions(SERVE_OPTIONS, args);
+  const ms = (key: 'delay' | 'jitter' | 'stallEvery' | 'stallFor' | 'pingInterval') => {
+    const v = a[key];
     if (v === undefined) return undefined;
     const parsed = parseDuration(/^\d+(\.\d+)?$/.test(String(v)) ? Number(v) / 1000 : v);
-    if (parsed === undefined) throw new UsageError(`--${name}: "${v}" is not a duration; write it like 5ms or 1s (a bare number is milliseconds here)`);
+    if (parsed === undefined) throw new UsageError(`--${flagOf(key)}: "${v}" is not a duration; write it like 5ms or 1s (a bare number is milliseconds here)`);
     return parsed;
   };
   const opts = {
-    port: args.port as number,
-    path: args.path as string,
-    httpPath: args['http-path'] as string,
-    httpSse: args.sse as boolean,
+    port: a.port,
+    path: a.path,
+    httpPath: a.httpPath,
+    httpSse: a.sse,
     delayMs: ms('delay'),
     jitterMs: ms('jitter'),
-    errorRate: args['error-rate'] as number,
-    stallEveryMs: ms('stall-every'),
-    stallForMs: ms('stall-for'),
-    pingIntervalMs: ms('ping-interval'),
+    errorRate: a.errorRate,
+    stallEveryMs: ms('stallEvery'),
+    stallForMs: ms('stallFor'),
+    pingIntervalMs: ms('pingInterval'),
   };
-  const hosts = (args.host as string[]).flatMap((h) => h.split(',')).filter(Boolean);
-  const processes = (args.processes as number | undefined) ?? 1;
-  if (!Number.isInteger(processes) || processes < 1 || processes > 64) throw new UsageError(`--processes: must be a whole number from 1 to 64 (got ${processes})`);
+  const hosts = (a.host ?? []).flatMap((h) => h.split(',')).filter(Boolean);
+  const processes = a.processes ?? 1;
+  if (!Number.isInteger(processes) || processes < 1 || processes > 64)
+    throw new UsageError(`--processes: must be a whole number from 1 to 64 (got ${processes})`);
   resolveTargetOptions({ ...opts, host: hosts[0] }); // one line for bad knobs, before any process starts
   let close: () => Promise<void>;
   let urls: string[];
   let httpUrls: string[] | undefined;
   if (processes === 1 && hosts.length === 1) {
     const target = await startTarget({ ...opts, host: hosts[0] });
-    ({ close } = target);
+    close = () => target.close();
     urls = [target.url];
     httpUrls = [target.httpUrl];
   } else {
-    ({ urls, close } = await startTargetCluster(opts, hosts, processes));
+    const cluster = await startTargetCluster(opts, hosts, processes);
+    urls = cluster.urls;
+    close = () => cluster.close();
   }
   // Each process also serves Streamable HTTP on the same port, at --http-path.
   httpUrls ??= urls.map((u) => u.replace(/^ws/, 'http').replace(/\/[^:]*$/, opts.httpPath ?? '/mcp'));
@@ -190,14 +155,14 @@ function unknownEnvironmentVariable(msg: string): string | undefined {
   const m = /^Unknown arguments?: (.+)$/.exec(msg.trim());
   if (!m) return undefined;
   for (const arg of m[1].split(', ')) {
-    const name = 'MCPLOAD_' + arg.replace(/[A-Z]/g, (c) => '_' + c).replace(/-/g, '_').toUpperCase();
+    const name = envOf(flagOf(arg));
     if (process.env[name] !== undefined) return name;
   }
   return undefined;
 }
 
 /** The boolean options of every command. */
-const BOOLEAN_OPTIONS = ['quiet', 'insecure', 'spin', 'abort-on-fail', 'sse'];
+const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS);
 const YES = new Set(['true', '1', 'yes', 'on']);
 const NO = new Set(['false', '0', 'no', 'off']);
 
@@ -215,7 +180,7 @@ function yesNo(value: string, where: string): 'true' | 'false' {
  */
 export function normalizeBooleans(argv: string[], env: NodeJS.ProcessEnv): string[] {
   for (const name of BOOLEAN_OPTIONS) {
-    const key = 'MCPLOAD_' + name.replace(/-/g, '_').toUpperCase();
+    const key = envOf(name);
     const value = env[key];
     if (value !== undefined) env[key] = yesNo(value, `environment variable ${key}`);
   }
@@ -276,25 +241,12 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
     .scriptName('mcpload')
     .strict()
     .command(['run', '$0'], 'run a load test (the main job)', runOptions, (args) => {
-      result = runCommand(args as RunArgs);
+      result = runCommand(args);
     })
     .command(
       'serve',
       'run the reference MCP target over WebSocket and Streamable HTTP',
-      (y) =>
-        y
-          .option('host', { type: 'string', array: true, default: ['127.0.0.1'], describe: 'listen address, repeatable' })
-          .option('processes', { type: 'number', describe: 'target processes sharing the port (each has its own open-files limit)', default: 1 })
-          .option('port', { type: 'number', default: 8080 })
-          .option('path', { type: 'string', default: '/mcp/ws', describe: 'WebSocket endpoint' })
-          .option('http-path', { type: 'string', default: '/mcp', describe: 'MCP Streamable HTTP endpoint' })
-          .option('sse', { type: 'boolean', default: false, describe: 'answer Streamable HTTP requests as SSE streams instead of JSON' })
-          .option('delay', { type: 'string', describe: 'added delay per response, e.g. 5ms' })
-          .option('jitter', { type: 'string', describe: 'plus a random 0..jitter' })
-          .option('error-rate', { type: 'number', describe: 'share of requests answered with a JSON-RPC error, 0..1', default: 0 })
-          .option('stall-every', { type: 'string', describe: 'hold all responses periodically, e.g. 10s' })
-          .option('stall-for', { type: 'string', describe: 'for this long, e.g. 1s' })
-          .option('ping-interval', { type: 'string', describe: 'send server->client pings this often' }),
+      (y) => y.options(yargsOptions(SERVE_OPTIONS)),
       (args) => {
         result = serveCommand(args);
       },
@@ -309,15 +261,25 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
           .option('html', { type: 'string', describe: 'write the merged HTML report here' })
           .option('threshold', { type: 'string', array: true, describe: 'evaluate on the merged report; any failure exits 1' }),
       (args) => {
-        result = mergeCommand(args.reports as string[], args as { report?: string; html?: string; threshold?: string[] });
+        result = mergeCommand(args.reports, args);
       },
     )
-    .command('profiles [name]', 'list the built-in profiles, or print one', (y) => y.positional('name', { type: 'string' }), (args) => {
-      result = Promise.resolve().then(() => profilesCommand(args.name));
-    })
-    .command('validate <file>', 'check a profile file', (y) => y.positional('file', { type: 'string', demandOption: true }), (args) => {
-      result = Promise.resolve().then(() => validateCommand(args.file as string));
-    })
+    .command(
+      'profiles [name]',
+      'list the built-in profiles, or print one',
+      (y) => y.positional('name', { type: 'string' }),
+      (args) => {
+        result = Promise.resolve().then(() => profilesCommand(args.name));
+      },
+    )
+    .command(
+      'validate <file>',
+      'check a profile file',
+      (y) => y.positional('file', { type: 'string', demandOption: true }),
+      (args) => {
+        result = Promise.resolve().then(() => validateCommand(args.file));
+      },
+    )
     .fail((msg, err) => {
       if (err instanceof McploadError) throw err;
       const fromEnv = msg ? unknownEnvironmentVariable(msg) : undefined;

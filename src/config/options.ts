@@ -10,7 +10,7 @@ import { UsageError, describe, redactSecrets } from '../shared/errors.js';
 import { parseThresholds } from './thresholds.js';
 import { loadProfile } from './profile.js';
 import { peakClients, stagesDurationMs } from './stages.js';
-import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../shared/types.js';
+import type { Profile, TlsOptions, TransportKind } from '../shared/types.js';
 import type { RunOptions } from './types.js';
 import { parseDuration } from './units.js';
 import { checkCapacity } from './limits.js';
@@ -18,73 +18,26 @@ import { checkOutputs } from './outputs.js';
 import { parseHeaders } from './headers.js';
 import { DEFAULT_LOCAL_PORTS, type PortRange } from './ports.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION } from './defaults.js';
+import { RUN_OPTIONS, envOf, flagOf, type OptionSpec, type RawRunOptions } from './option-table.js';
 
 const MAX_DRAIN_TIMEOUT_MS = 600_000;
 const MAX_RATE_PER_CLIENT = 1_000_000;
 
-/** What the command line (or the environment) gave, before validation. */
-export interface RawRunOptions {
-  processes?: number;
-  localPorts?: string;
-  profile?: string;
-  clients?: number;
-  rate?: number;
-  duration?: string;
-  url?: string[];
-  localAddress?: string[];
-  connectRate?: number;
-  timeout?: string;
-  header?: string[];
-  protocolVersion?: string;
-  transport?: string;
-  workers?: number;
-  frameTerminator?: string;
-  report?: string;
-  progressInterval?: string;
-  quiet?: boolean;
-  logLevel?: string;
-  metricsPort?: number;
-  metricsHost?: string;
-  threshold?: string[];
-  abortOnFail?: boolean;
-  html?: string;
-  drainTimeout?: string;
-  ca?: string;
-  insecure?: boolean;
-  spin?: boolean;
-}
+export type { RawRunOptions };
 
 /**
- * The old Go simulator's variables, for drop-in use in the erlmcp stack. Each maps to mcpload's
- * own variable and applies only where that one is not set (the command line wins over both).
+ * The old Go simulator's variables (CLIENT_TYPE, TARGET_SERVERS, ...), as the option table names
+ * them: each applies only where the option's own MCPLOAD_ variable is not set.
  */
-export const LEGACY_ENV: Record<string, { to: string; convert?: (v: string) => string | undefined }> = {
-  CLIENT_TYPE: { to: 'MCPLOAD_PROFILE' },
-  TARGET_SERVERS: { to: 'MCPLOAD_URL', convert: legacyTargets },
-  CLIENT_COUNT: { to: 'MCPLOAD_CLIENTS' },
-  MESSAGE_RATE: { to: 'MCPLOAD_RATE' },
-  DURATION_SECONDS: { to: 'MCPLOAD_DURATION' },
-  // Before METRICS_PORT: a disabled endpoint wins over a port.
-  METRICS_ENABLED: { to: 'MCPLOAD_METRICS_PORT', convert: (v) => (/^(false|0|no|off)$/i.test(v.trim()) ? '0' : undefined) },
-  METRICS_PORT: { to: 'MCPLOAD_METRICS_PORT' },
-};
-
-/** `host:port,host2:port` → ws URLs on erlmcp's WebSocket path. Full URLs pass through. */
-function legacyTargets(value: string): string {
-  return value
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)
-    .map((t) => (/^(wss?|https?):\/\//.test(t) ? t : `ws://${t}/mcp/ws`))
-    .join(',');
-}
-
 export function applyLegacyEnv(env: NodeJS.ProcessEnv): void {
-  for (const [name, { to, convert }] of Object.entries(LEGACY_ENV)) {
-    const value = env[name];
-    if (value === undefined || value === '' || env[to] !== undefined) continue;
-    const converted = convert ? convert(value) : value;
-    if (converted !== undefined) env[to] = converted;
+  for (const [key, spec] of Object.entries<OptionSpec>(RUN_OPTIONS)) {
+    const to = envOf(flagOf(key));
+    for (const { name, convert } of spec.legacyEnv ?? []) {
+      const value = env[name];
+      if (value === undefined || value === '' || env[to] !== undefined) continue;
+      const converted = convert ? convert(value) : value;
+      if (converted !== undefined) env[to] = converted;
+    }
   }
 }
 
@@ -188,7 +141,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   const urls = list(raw.url).map(validateUrl);
   const transport = resolveTransport(raw.transport, urls);
   const stageMs = stagesDurationMs(profile);
-  const durationMs = duration('duration', raw.duration, true) ?? (stageMs > 0 ? stageMs : (parseDuration(DEFAULT_DURATION) as number));
+  const durationMs: number = duration('duration', raw.duration, true) ?? (stageMs > 0 ? stageMs : (parseDuration(DEFAULT_DURATION) as number));
   const connectRate = raw.connectRate ?? 0;
   if (!(connectRate >= 0) || !Number.isFinite(connectRate)) throw new UsageError(`--connect-rate: new sessions per second must be 0 (no limit) or more (got ${raw.connectRate})`);
   const terminator = raw.frameTerminator ?? 'newline';
@@ -233,7 +186,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     workers: positiveInt('workers', raw.workers, 256) ?? Math.max(1, Math.floor(availableParallelism() / processes)),
     processes,
     localPorts,
-    frameTerminator: terminator as FrameTerminator,
+    frameTerminator: terminator,
     reportPath: raw.report,
     progressIntervalMs: progress,
     quiet: raw.quiet ?? false,

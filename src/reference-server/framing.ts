@@ -61,10 +61,7 @@ export function resultFrame(id: JsonRpcId, resultJson: string): string {
 }
 
 export function errorFrame(id: JsonRpcId, code: number, message: string): string {
-  return (
-    '{"jsonrpc":"2.0","id":' + idText(id) + ',"error":{"code":' + code + ',"message":' +
-    JSON.stringify(message) + '}}' + FRAME_TERMINATOR
-  );
+  return '{"jsonrpc":"2.0","id":' + idText(id) + ',"error":{"code":' + code + ',"message":' + JSON.stringify(message) + '}}' + FRAME_TERMINATOR;
 }
 
 /** A server->client request without params (the target only sends `ping`). */

@@ -63,10 +63,7 @@ const RESOURCES_LIST = JSON.stringify({
   resources: resourceUris.map((uri, i) => ({ uri, name: `resource-${i + 1}`, mimeType: 'text/plain' })),
 });
 const resourceReads = new Map<string, string>(
-  resourceUris.map((uri, i) => [
-    uri,
-    JSON.stringify({ contents: [{ uri, mimeType: 'text/plain', text: `resource ${i + 1}` }] }),
-  ]),
+  resourceUris.map((uri, i) => [uri, JSON.stringify({ contents: [{ uri, mimeType: 'text/plain', text: `resource ${i + 1}` }] })]),
 );
 
 const PROMPTS_LIST = JSON.stringify({
@@ -88,10 +85,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 
 function initialize(params: Record<string, unknown> | undefined): string {
   const asked = params?.protocolVersion;
-  return (
-    (typeof asked === 'string' ? initializeResults.get(asked) : undefined) ??
-    initializeResults.get(LATEST_PROTOCOL_VERSION)!
-  );
+  return (typeof asked === 'string' ? initializeResults.get(asked) : undefined) ?? initializeResults.get(LATEST_PROTOCOL_VERSION)!;
 }
 
 function callTool(params: Record<string, unknown> | undefined): string | RpcFailure {

@@ -189,8 +189,8 @@ export class HttpEndpoint {
   }
 
   /** An HTTP error status with a JSON-RPC error body (what the SDK's server does too). */
-  private fail(res: ServerResponse, status: number, id: JsonRpcId | unknown, code: number, message: string): void {
+  private fail(res: ServerResponse, status: number, id: JsonRpcId, code: number, message: string): void {
     this.counters.errors++;
-    res.writeHead(status, { 'content-type': 'application/json' }).end(errorFrame(id as JsonRpcId, code, message));
+    res.writeHead(status, { 'content-type': 'application/json' }).end(errorFrame(id, code, message));
   }
 }

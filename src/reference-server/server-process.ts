@@ -14,9 +14,8 @@ try {
   process.exit(1);
 }
 
-const stop = async () => {
-  await Promise.all(targets.map((t) => t.close()));
-  process.exit(0);
+const stop = () => {
+  void Promise.all(targets.map((t) => t.close())).then(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 // Ctrl-C reaches the whole process group; the primary decides when to stop.

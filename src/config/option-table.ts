@@ -1,0 +1,155 @@
+/**
+ * Every `mcpload run` option, declared once. The command line (flags, MCPLOAD_* variables, --help),
+ * the old simulator's variables, the yes/no reading of booleans and the RawRunOptions type are all
+ * derived from this table.
+ */
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT } from './defaults.js';
+
+/** One command-line option. Its flag is the key in kebab case, its variable MCPLOAD_ plus the flag. */
+export interface OptionSpec {
+  readonly type: 'string' | 'number' | 'boolean';
+  /** Repeatable; a list in one variable or flag also splits at commas (see resolveRunOptions). */
+  readonly array?: true;
+  readonly alias?: string;
+  readonly describe?: string;
+  readonly default?: string | number | boolean | readonly string[];
+  readonly choices?: readonly string[];
+  /** The --help section it is listed under. */
+  readonly group?: string;
+  /**
+   * The old Go simulator's variables, for drop-in use in the erlmcp stack, in the order they apply.
+   * Each sets this option's MCPLOAD_ variable where that one is not set (the command line wins over
+   * both); `convert` may rewrite the value, or drop it with undefined.
+   */
+  readonly legacyEnv?: readonly { readonly name: string; readonly convert?: (value: string) => string | undefined }[];
+}
+
+export type OptionTable = Readonly<Record<string, OptionSpec>>;
+
+/** What one option holds after parsing. */
+type Value<S extends OptionSpec> = S['type'] extends 'number' ? number : S['type'] extends 'boolean' ? boolean : string;
+/** A table's options as parsed, before validation: every one may be missing. */
+export type ParsedOptions<T extends OptionTable> = { -readonly [K in keyof T]?: T[K] extends { array: true } ? Value<T[K]>[] : Value<T[K]> };
+
+const LOAD = 'Load:';
+const TARGET = 'Target:';
+const RESULTS = 'Results:';
+const OBSERVE = 'Progress, logs and metrics:';
+
+export const RUN_OPTIONS = {
+  profile: {
+    alias: 'p',
+    type: 'string',
+    describe: 'built-in profile name or a profile file (.yaml/.json)',
+    default: 'normal',
+    group: LOAD,
+    legacyEnv: [{ name: 'CLIENT_TYPE' }],
+  },
+  clients: { alias: 'c', type: 'number', describe: 'concurrent MCP sessions (overrides the profile)', group: LOAD, legacyEnv: [{ name: 'CLIENT_COUNT' }] },
+  rate: { alias: 'r', type: 'number', describe: 'requests per second per client (overrides the profile)', group: LOAD, legacyEnv: [{ name: 'MESSAGE_RATE' }] },
+  duration: {
+    alias: 'd',
+    type: 'string',
+    describe: 'run length, e.g. 60s, 5m; 0 = until SIGTERM/SIGINT (default 60s, or the stages)',
+    group: LOAD,
+    legacyEnv: [{ name: 'DURATION_SECONDS' }],
+  },
+  url: {
+    alias: 'u',
+    type: 'string',
+    array: true,
+    describe: 'target ws(s):// or http(s):// (Streamable HTTP) URL, repeatable; none = start the built-in target',
+    group: TARGET,
+    legacyEnv: [{ name: 'TARGET_SERVERS', convert: legacyTargets }],
+  },
+  transport: { type: 'string', choices: ['ws', 'http'], describe: 'WebSocket or MCP Streamable HTTP (default: from the --url scheme, else ws)', group: TARGET },
+  localAddress: { type: 'string', array: true, describe: 'source address to bind, repeatable, ranges like 127.0.0.2-127.0.0.9', group: TARGET },
+  connectRate: { type: 'number', describe: 'new sessions per second across all engines (0 = no limit)', default: 0, group: LOAD },
+  timeout: { type: 'string', describe: 'request timeout (overrides the profile), e.g. 5s', group: LOAD },
+  header: {
+    alias: 'H',
+    type: 'string',
+    array: true,
+    describe: "extra header (WebSocket upgrade, or every HTTP request), repeatable: 'Authorization: Bearer TOKEN'",
+    group: TARGET,
+  },
+  protocolVersion: { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)', group: TARGET },
+  workers: {
+    alias: 'w',
+    type: 'number',
+    describe: 'engine threads per process (default: cores / processes, or cores-1 with the built-in target)',
+    group: LOAD,
+  },
+  processes: { type: 'number', describe: 'engine processes, when one process cannot hold the sessions (open-files limit)', group: LOAD },
+  localPorts: { type: 'string', describe: 'source ports to bind from on each --local-address (default 10000-65535)', group: TARGET },
+  frameTerminator: { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline', group: TARGET },
+  report: { type: 'string', describe: 'write the JSON report to this file', group: RESULTS },
+  html: { type: 'string', describe: 'write a self-contained HTML report with charts to this file', group: RESULTS },
+  threshold: {
+    type: 'string',
+    array: true,
+    describe: "pass/fail criterion, repeatable: 'p99<500ms', 'errors<1%', 'rate>=0.99*target', 'sessions>=100%'; any failure exits 1",
+    group: RESULTS,
+  },
+  abortOnFail: { type: 'boolean', default: false, describe: 'stop the run once a threshold has failed for good', group: RESULTS },
+  metricsPort: {
+    type: 'number',
+    describe: 'serve Prometheus /metrics and /healthz on this port (0 = off)',
+    default: DEFAULT_METRICS_PORT,
+    group: OBSERVE,
+    // METRICS_ENABLED first: a disabled endpoint wins over a port.
+    legacyEnv: [{ name: 'METRICS_ENABLED', convert: (v) => (/^(false|0|no|off)$/i.test(v.trim()) ? '0' : undefined) }, { name: 'METRICS_PORT' }],
+  },
+  metricsHost: { type: 'string', describe: 'address the metrics endpoint listens on', default: DEFAULT_METRICS_HOST, group: OBSERVE },
+  progressInterval: { type: 'string', describe: 'time between progress lines', default: '5s', group: OBSERVE },
+  quiet: { alias: 'q', type: 'boolean', describe: 'no progress lines', default: false, group: OBSERVE },
+  logLevel: {
+    type: 'string',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
+    describe: 'least severe log line written (pino JSON on stderr, pretty on a TTY)',
+    default: 'info',
+    group: OBSERVE,
+  },
+  drainTimeout: {
+    type: 'string',
+    describe: 'on stop (end of run, SIGTERM/SIGINT), wait this long at most for in-flight responses; a second signal stops at once',
+    default: '5s',
+    group: LOAD,
+  },
+  ca: { type: 'string', describe: 'PEM file of the CA to verify wss:// servers against (instead of the system CAs)', group: TARGET },
+  insecure: { type: 'boolean', describe: 'do not verify wss:// certificates (test setups only)', default: false, group: TARGET },
+  spin: { type: 'boolean', describe: 'send on time to 1/16 ms instead of per 1 ms tick, at the cost of one busy core per engine', default: false, group: LOAD },
+} as const satisfies OptionTable;
+
+/** What the command line (or the environment) gave, before validation. */
+export type RawRunOptions = ParsedOptions<typeof RUN_OPTIONS>;
+
+/** `localAddress` -> `local-address`: the flag of a table key. */
+export function flagOf(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/** `local-address` -> `MCPLOAD_LOCAL_ADDRESS`, the variable yargs reads for a flag. */
+export function envOf(flag: string): string {
+  return 'MCPLOAD_' + flag.replace(/-/g, '_').toUpperCase();
+}
+
+/** A table's options out of what yargs parsed (yargs also gives each kebab-case flag its camelCase key). */
+export function parsedOptions<T extends OptionTable>(table: T, args: Readonly<Record<string, unknown>>): ParsedOptions<T> {
+  return Object.fromEntries(Object.keys(table).map((key) => [key, args[key]])) as ParsedOptions<T>;
+}
+
+/** The flags of the tables' boolean options. */
+export function booleanFlags(...tables: OptionTable[]): string[] {
+  return tables.flatMap((table) => Object.keys(table).filter((key) => table[key].type === 'boolean')).map(flagOf);
+}
+
+/** `host:port,host2:port` -> ws URLs on erlmcp's WebSocket path. Full URLs pass through. */
+function legacyTargets(value: string): string {
+  return value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => (/^(wss?|https?):\/\//.test(t) ? t : `ws://${t}/mcp/ws`))
+    .join(',');
+}
