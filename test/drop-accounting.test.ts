@@ -11,7 +11,7 @@ import { mixSequence } from '../src/worker/frames.js';
 function sender(weights: number[], lostAt: { rate: number; now: number }) {
   const mix = mixSequence(weights);
   const mixCounts = new Uint32Array(weights.length);
-  for (const e of mix) mixCounts[e]!++;
+  for (const e of mix) mixCounts[e]++;
   const methodOf = weights.map(() => ({ dropped: 0 }));
   const s = {
     // Nothing may be sent (maxInFlight 0): only the overflow is counted.
@@ -29,7 +29,7 @@ function sender(weights: number[], lostAt: { rate: number; now: number }) {
 function walk(mix: Uint16Array, weights: number[], cursor: number, lost: number): number[] {
   const out = weights.map(() => 0);
   for (let i = 0; i < lost; i++) {
-    out[mix[cursor]!]!++;
+    out[mix[cursor]]++;
     cursor = cursor + 1 === mix.length ? 0 : cursor + 1;
   }
   return out;
@@ -54,6 +54,6 @@ describe('overflowed slots are counted as dropped, per method', () => {
     const total = methodOf.reduce((a, m) => a + m.dropped, 0);
     expect(total).toBe(new TokenBucket(1_000_000, 1, 0).overflow(1e9));
     expect(total).toBe(1e12); // every slot of the 1e6 s but the one the burst keeps, which is still due
-    expect(methodOf[0]!.dropped / total).toBeCloseTo(0.75, 6);
+    expect(methodOf[0].dropped / total).toBeCloseTo(0.75, 6);
   });
 });

@@ -69,7 +69,7 @@ async function inspectCharts(page: Page) {
     return ids.map((id) => {
       const el = document.getElementById(id)!;
       const canvas = el.querySelector('canvas');
-      if (!canvas) return { id, width: 0, height: 0, inked: 0, series: {} as Record<string, number> };
+      if (!canvas) return { id, width: 0, height: 0, inked: 0, series: {} };
       const ctx = canvas.getContext('2d')!;
       const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       const colors = (el.getAttribute('data-colors') ?? '').split(' ').filter(Boolean);

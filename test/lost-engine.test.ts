@@ -59,17 +59,17 @@ describe('a lost engine process', () => {
       await until('4 sessions and a snapshot', () => target!.stats().sessionsOpen === 4 && target!.stats().requests > 160);
       const hosts = engineHosts(child.pid!);
       expect(hosts).toHaveLength(2);
-      process.kill(hosts[0]!, 'SIGKILL');
+      process.kill(hosts[0], 'SIGKILL');
       // The respawned engine brings its 2 sessions back: the target sees 4 open again.
       await until('the lost sessions back', () => target!.stats().sessionsOpen === 4 && target!.stats().sessionsTotal >= 6);
       const code = await exited;
       expect(code, stderr).toBe(4);
       const r = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
       expect(r.lostEngines, JSON.stringify(r.lostEngines)).toHaveLength(1);
-      expect(r.lostEngines![0]!.sessions, JSON.stringify(r.lostEngines) + stderr).toBe(2);
+      expect(r.lostEngines![0].sessions, JSON.stringify(r.lostEngines) + stderr).toBe(2);
       expect(r.sessions.lost).toBe(2);
       expect(r.sessions.established).toBeGreaterThanOrEqual(6);
-      expect(r.errors.lost).toBe(r.lostEngines![0]!.inFlight);
+      expect(r.errors.lost).toBe(r.lostEngines![0].inFlight);
       expect(r.requests.failed).toBeGreaterThanOrEqual(r.errors.lost);
       expect(stdout).toMatch(/WARNING {5}engine \d was lost at \d+s with 2 open sessions/);
       expect(stderr).toMatch(/engine \d was lost \(engine process exited \(SIGKILL\)\).*a new engine takes its sessions over/);

@@ -33,7 +33,7 @@ describe('merge refuses reports that cannot be true', () => {
   });
   it('a timeline second far past the end', () => {
     const r = good();
-    expect(refusal([{ ...r, timeline: [...r.timeline, { ...r.timeline[0]!, second: 1e9 }] }])).toMatch(/timeline second 1000000000 is after the run's end \(11 s\)/);
+    expect(refusal([{ ...r, timeline: [...r.timeline, { ...r.timeline[0], second: 1e9 }] }])).toMatch(/timeline second 1000000000 is after the run's end \(11 s\)/);
   });
   it('replicas days apart (their timelines would be laid on one clock)', () => {
     expect(refusal([good('a'), { ...good('b'), startedAt: '2026-03-01T00:00:00.000Z', endedAt: '2026-03-01T00:00:10.000Z' }])).toMatch(/^merge: the reports span more than 7 days/);
@@ -44,7 +44,7 @@ describe('merge refuses reports that cannot be true', () => {
   });
   it('histograms that contradict the counts', () => {
     const r = good();
-    expect(refusal([{ ...r, methods: { ping: { ...r.methods.ping!, ok: 30 } } }], ['a.json'])).toMatch(
+    expect(refusal([{ ...r, methods: { ping: { ...r.methods.ping, ok: 30 } } }], ['a.json'])).toMatch(
       /^a\.json: not a valid mcpload report \(histograms\.latency holds 3 samples, but the counts say 30 responses\)$/,
     );
   });

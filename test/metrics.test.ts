@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import hdr from 'hdr-histogram-js';
+import type hdr from 'hdr-histogram-js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resolveRunOptions, start } from '../src/index.js';
 import type { Aggregate } from '../src/main/aggregate.js';

@@ -25,8 +25,8 @@ async function connectRaw(url: string) {
   const queue: any[] = [];
   const waiting: Array<(message: any) => void> = [];
   socket.on('message', (data) => {
-    frames.push(data.toString());
-    for (const line of data.toString().split('\n')) {
+    frames.push((data as Buffer).toString());
+    for (const line of (data as Buffer).toString().split('\n')) {
       if (line.trim() === '') continue;
       const message = JSON.parse(line);
       const waiter = waiting.shift();
@@ -90,7 +90,7 @@ describe('SDK McpServer over WebSocket (test helper)', () => {
     raw.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' }, _meta: PAD } });
     expect((await raw.next()).result.protocolVersion).toBe('2025-06-18');
     // The SDK server ends frames with `\n` by default in this helper (erlmcp style).
-    expect(raw.frames[0]!.endsWith('}\n')).toBe(true);
+    expect(raw.frames[0].endsWith('}\n')).toBe(true);
     raw.send({ jsonrpc: '2.0', method: 'notifications/initialized', params: { _meta: PAD } });
 
     const padded: Array<[string, Record<string, unknown>]> = [

@@ -22,7 +22,7 @@ async function recordingServers(n: number): Promise<{ urls: string[]; seen: Seen
       wss.on('connection', (ws, req) => {
         seen.push({ server, address: req.socket.remoteAddress!, port: req.socket.remotePort! });
         ws.on('message', (data) => {
-          for (const line of data.toString().split('\n').filter(Boolean)) {
+          for (const line of (data as Buffer).toString().split('\n').filter(Boolean)) {
             const msg = JSON.parse(line);
             if (msg.id === undefined) continue;
             const result = msg.method === 'initialize' ? { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'rec', version: '1' } } : {};

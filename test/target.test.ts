@@ -18,7 +18,7 @@ function connect(url: string, protocols: string[] = ['mcp']): Promise<RawClient>
   const queue: any[] = [];
   const waiting: Array<(message: any) => void> = [];
   socket.on('message', (data) => {
-    const text = data.toString();
+    const text = (data as Buffer).toString();
     frames.push(text);
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
@@ -81,7 +81,7 @@ describe('reference target', () => {
       },
     });
     // Every frame the target sends ends with a newline, like erlmcp.
-    expect(client.frames[0]!.endsWith('}\n')).toBe(true);
+    expect(client.frames[0].endsWith('}\n')).toBe(true);
     client.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
 
     client.send(request(2, 'tools/list', { _meta: { 'mcpload/pad': 'xxxx' } }));

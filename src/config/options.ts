@@ -84,7 +84,7 @@ function resolveTransport(raw: string | undefined, urls: string[]): TransportKin
   const schemes = new Set(urls.map((u) => (/^https?:/.test(u) ? 'http' : 'ws')));
   if (schemes.size > 1) throw new UsageError('--url: a run speaks one transport; give only ws(s):// URLs or only http(s):// URLs');
   const fromUrls = [...schemes][0] as TransportKind | undefined;
-  const transport = (raw as TransportKind | undefined) ?? fromUrls ?? 'ws';
+  const transport = (raw) ?? fromUrls ?? 'ws';
   if (fromUrls !== undefined && fromUrls !== transport) {
     const want = transport === 'http' ? 'http:// or https://' : 'ws:// or wss://';
     throw new UsageError(`--transport ${transport} does not match --url ${redactSecrets(urls[0])}: give ${want} URLs, or drop --transport (it follows the URL)`);

@@ -184,7 +184,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       return;
     }
     this.respawns.set(engineId, respawns + 1);
-    const fresh = old!.respawn!();
+    const fresh = old.respawn!();
     this.engines[engineId] = fresh;
     fresh.onMessage((msg) => {
       if (msg.type !== 'ready') return this.onMessage(msg, count, allFinal);

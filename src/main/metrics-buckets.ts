@@ -59,7 +59,7 @@ export function bucketCounts(h: Histogram, bounds: readonly number[]): BucketCou
   const count = h.totalCount;
   if (count === 0) return emptyBuckets(bounds);
   if (!(h instanceof hdr.JsHistogram)) throw new TypeError('bucketCounts needs a JavaScript HDR histogram (see shared/stats.ts)');
-  const js = h as hdr.JsHistogram;
+  const js = h;
   const { tops, middles } = layoutOf(js);
   const cumulative = new Array<number>(bounds.length).fill(0);
   const last = Math.min(js.countsArrayIndex(js.maxValue), js.countsArrayLength - 1);

@@ -5,8 +5,8 @@
 import type { RunOptions } from '../config/types.js';
 import { peakClients, plannedRequestRate } from '../config/stages.js';
 import { ERROR_TYPES, ErrorIndex, failedOf, pickOutcomes, type ErrorType } from '../shared/counters.js';
-import { encodeHistogram, summarize, type LatencySummary } from '../shared/stats.js';
-import type { Aggregate, TimelinePoint } from '../main/aggregate.js';
+import { encodeHistogram, summarize } from '../shared/stats.js';
+import type { Aggregate } from '../main/aggregate.js';
 import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type ThresholdSource } from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';

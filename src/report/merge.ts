@@ -272,7 +272,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       ...(rs.some((r) => r.sessions.lost !== undefined) ? { lost: total((r) => r.sessions.lost ?? 0) } : {}),
       handshake: summarize(handshake),
     },
-    errors: addCounts(ERROR_TYPES, rs.map((r) => r.errors)) as RunReport['errors'],
+    errors: addCounts(ERROR_TYPES, rs.map((r) => r.errors)),
     // Free-form maps in the schema (no kind required): the kinds the replicas carry, in their order.
     messages: { sent: addCounts([], rs.map((r) => r.messages.sent)), received: addCounts([], rs.map((r) => r.messages.received)) },
     methods,

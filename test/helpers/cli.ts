@@ -54,7 +54,7 @@ export async function runMain(args: string[], opts: { env?: Record<string, strin
   for (const k of Object.keys(process.env)) if (k.startsWith('MCPLOAD_') || k in LEGACY_ENV) delete process.env[k];
   Object.assign(process.env, { MCPLOAD_METRICS_PORT: '0' }, opts.env);
   const out = { stdout: '', stderr: '' };
-  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+  const writes = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
   const capture = (stream: 'stdout' | 'stderr') =>
     ((chunk: string | Uint8Array) => ((out[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()), true)) as typeof process.stdout.write;
   process.stdout.write = capture('stdout');

@@ -174,7 +174,7 @@ export async function hostileServer(kind: Hostility, opts: HostileOptions = {}):
       }
     },
   });
-  const close = server.close;
+  const close = server.close.bind(server);
   return Object.assign(server, {
     bad: () => bad,
     close: () => {

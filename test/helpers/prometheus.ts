@@ -67,7 +67,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
 }
 
 /** The prometheus binary, or a failure that says how to get it (CI installs it; the test must not skip). */
@@ -153,6 +153,6 @@ export async function startPrometheusWithConfig(configText: string, port: number
     pid: child.pid as number,
     stop,
     get,
-    query: async (expr, time) => (await get(`/api/v1/query?${new URLSearchParams({ query: expr, time: String(time) })}`)).result,
+    query: async (expr, time) => (await get(`/api/v1/query?${new URLSearchParams({ query: expr, time: String(time) }).toString()}`)).result,
   };
 }

@@ -39,7 +39,7 @@ export interface Conn {
 /** What one connection does once `initialize` is answered. */
 export interface ConnHandlers {
   afterInitialize?(): void;
-  onRequest?(msg: JsonRpc): void;
+  onRequest?: (msg: JsonRpc) => void;
   onNotification?(msg: JsonRpc): void;
   onResponse?(msg: JsonRpc): void;
 }

@@ -51,7 +51,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch (err) {
-        reject(err);
+        reject(err instanceof Error ? err : new Error('the request body is not JSON'));
       }
     });
   });

@@ -42,7 +42,7 @@ export class WebSocketServerTransport implements Transport {
         return;
       }
       // A frame may hold several newline-delimited messages, and may or may not end with `\n`.
-      for (const line of data.toString().split('\n')) {
+      for (const line of (data as Buffer).toString().split('\n')) {
         if (line.trim() === '') continue;
         let message: JSONRPCMessage;
         try {
