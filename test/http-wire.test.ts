@@ -8,9 +8,9 @@ import { SseReader } from '../src/worker/transport/http-sse.js';
 import { headerValue, routeOf } from '../src/worker/transport/http-headers.js';
 import { FrameTemplate } from '../src/worker/frames.js';
 
-function read(chunks: (string | Buffer)[]): string[] {
+function read(chunks: (string | Buffer)[], maxBytes = 1 << 20): string[] {
   const events: string[] = [];
-  const reader = new SseReader((data) => events.push(data));
+  const reader = new SseReader((data) => events.push(data), maxBytes);
   for (const c of chunks) reader.push(typeof c === 'string' ? Buffer.from(c) : c);
   return events;
 }
@@ -37,6 +37,29 @@ describe('SseReader', () => {
 
   it('drops an event the stream ended in the middle of', () => {
     expect(read(['data: {"a":1}\n\ndata: {"b":'])).toEqual(['{"a":1}']);
+  });
+});
+
+describe('SseReader bounds', () => {
+  it('an event whose data passes maxBytes, across lines or within one split line, stops the reader', () => {
+    const events: string[] = [];
+    const reader = new SseReader((data) => events.push(data), 16);
+    expect(reader.push(Buffer.from('data: {"a":1}\n\n'))).toBe(true);
+    expect(reader.push(Buffer.from('data: 0123456789\n'))).toBe(true);
+    expect(reader.push(Buffer.from('data: 0123456789\n'))).toBe(false); // 10 + 1 + 10 bytes of data
+    expect(reader.push(Buffer.from('\ndata: {"b":2}\n\n'))).toBe(false); // nothing more is read
+    expect(events).toEqual(['{"a":1}']);
+
+    const split = new SseReader(() => {}, 16);
+    expect(split.push(Buffer.from('data: 01234'))).toBe(true);
+    expect(split.held).toBe(11);
+    expect(split.push(Buffer.from('56789'))).toBe(true);
+    expect(split.push(Buffer.from('abcdef'))).toBe(false); // an unfinished line of 22 bytes
+  });
+
+  it('a line split into many chunks is joined once, whole', () => {
+    const chunks = ['data: {"t":"', ...Array.from({ length: 1000 }, () => 'x'), '"}', '\n\n'];
+    expect(read(chunks)).toEqual([`{"t":"${'x'.repeat(1000)}"}`]);
   });
 });
 

@@ -255,15 +255,31 @@ describe('how a connection ends', () => {
     expect(r.total.sessionsEstablished).toBe(target.conns.length);
   });
 
-  it('an expired session initializes a new one without an error; its requests in flight count as closed', async () => {
-    const target = endingAtFifth(CloseKind.SessionExpired);
+  it('an expired session that answered requests initializes a new one without an error; its requests in flight count as closed', async () => {
+    // The first connection answers four requests, then forgets the session at the fifth.
+    const target = responder({
+      request: (msg, c) => {
+        if (c.index > 0 || c.requests < 5) c.server.send(result(msg.id));
+        else if (c.requests === 5) c.server.close(1001, CloseKind.SessionExpired);
+      },
+    });
     const r = await run(target.connect, opts);
 
     expect(r.total.errors).toEqual(NO_ERRORS);
-    expect(r.total.closed).toBe(target.conns[0].requests);
+    expect(r.total.closed).toBe(target.conns[0].requests - 4);
     expect(r.total.reconnects).toBe(1);
     expect(r.total.sessionsEstablished).toBe(2);
     expect(target.conns).toHaveLength(2);
+  });
+
+  it('a session that expires before any of its requests was answered counts as closed and backs off', async () => {
+    const target = endingAtFifth(CloseKind.SessionExpired);
+    const r = await run(target.connect, opts);
+
+    expect(r.total.errors).toEqual({ ...NO_ERRORS, closed: 1 });
+    expect(r.total.closed).toBe(target.conns[0].requests);
+    expect(r.total.reconnects).toBe(1);
+    expect(r.notes.some((n) => n.includes('before any request was answered: backing off'))).toBe(true);
   });
 
   it('a protocol violation counts as one protocol error, not also as closed', async () => {

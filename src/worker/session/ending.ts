@@ -24,15 +24,27 @@ export interface Ending {
   /** A line for the log. */
   note?: string;
   next: Next;
+  /** The server forgot the session before it answered any request of it: the backoff grows across handshakes. */
+  expiredUnanswered?: boolean;
 }
 
 const NOTHING: Ending = { next: Next.Nothing };
 const IDLE: Ending = { next: Next.Idle };
 const REQUEUE: Ending = { next: Next.Requeue };
 const BACKOFF: Ending = { next: Next.Backoff };
+const EXPIRED: Ending = { note: 'session expired (HTTP 404): initializing a new one', next: Next.Requeue };
+const EXPIRED_UNANSWERED: Ending = {
+  error: 'closed',
+  note: 'session expired (HTTP 404) before any request was answered: backing off',
+  next: Next.Backoff,
+  expiredUnanswered: true,
+};
 
-/** A connection of a session in `state` ended for `reason`; `reconnect`: a retiring session wants a new one (TTL). */
-export function ending(state: State, reason: CloseReason, reconnect: boolean): Ending {
+/**
+ * A connection of a session in `state` ended for `reason`; `reconnect`: a retiring session wants a
+ * new one (TTL); `answered`: some request of this connection was answered.
+ */
+export function ending(state: State, reason: CloseReason, reconnect: boolean, answered = true): Ending {
   // A frame that broke the wire protocol is the server's protocol error, whatever the state counts otherwise.
   const violation = reason.kind === CloseKind.ProtocolViolation;
   switch (state) {
@@ -49,7 +61,10 @@ export function ending(state: State, reason: CloseReason, reconnect: boolean): E
       if (reason.kind === CloseKind.SessionExpired) {
         // The server forgot the session (HTTP 404 on its Mcp-Session-Id). The spec's answer is a new
         // initialize: not an error, counted as a reconnect; requests it had in flight count as closed.
-        return { note: 'session expired (HTTP 404): initializing a new one', next: Next.Requeue };
+        if (answered) return EXPIRED;
+        // Expired before it answered anything (a server that 404s all but initialize): re-initializing
+        // at once would be a storm, so it is a close like any other, counted and backed off.
+        return EXPIRED_UNANSWERED;
       }
       return { error: violation ? 'protocol' : 'closed', note: `closed by server (${closeText(reason)})`, next: Next.Backoff };
     case State.Backoff:

@@ -47,6 +47,10 @@ export class Session implements LinkedSession, Inbound, Sender {
   private failure: Error | undefined;
   /** Between connect() and the end of the attempt (open or failed): counted against the engine's bound. */
   private settling = false;
+  /** Some request of this connection was answered (an expiry after that is a free re-initialize). */
+  private answeredHere = false;
+  /** The last connections expired before any answer: the backoff keeps growing across their handshakes. */
+  private expiring = false;
 
   constructor(
     readonly host: SessionHost<Session>,
@@ -105,6 +109,7 @@ export class Session implements LinkedSession, Inbound, Sender {
   answered(id: number, p: Pending, ok: boolean): void {
     const now = performance.now();
     this.calls.answered(id, p, ok, now);
+    this.answeredHere = true;
     if (this.state === State.Open) {
       // Tokens that waited for this in-flight slot go out now, not at the next tick: after the other
       // answers this socket read brought (readEnd), so they leave in one write, or at once.
@@ -144,7 +149,8 @@ export class Session implements LinkedSession, Inbound, Sender {
     this.state = State.Open;
     this.settle();
     this.everConnected = true;
-    this.attempts = 0;
+    this.answeredHere = false;
+    if (!this.expiring) this.attempts = 0;
     const ttl = host.profile.sessionTtlMs;
     this.ttlAt = ttl > 0 ? now + ttl : Infinity;
     const rate = host.rate();
@@ -228,6 +234,8 @@ export class Session implements LinkedSession, Inbound, Sender {
       this.transport?.close(1000, 'initialize timed out');
       return;
     }
+    // A stream still coming for it would hold its connection (Streamable HTTP): the transport lets it go.
+    if (this.transport?.abandon?.(id)) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
     if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
 
@@ -272,7 +280,14 @@ export class Session implements LinkedSession, Inbound, Sender {
     this.slow?.reset();
     this.transport = undefined;
     this.calls.reset();
-    const end = ending(was, reason, this.reconnectAfterRetire);
+    const answered = this.answeredHere;
+    this.answeredHere = false;
+    if (answered && this.expiring) {
+      this.expiring = false;
+      this.attempts = 0;
+    }
+    const end = ending(was, reason, this.reconnectAfterRetire, answered);
+    if (end.expiredUnanswered) this.expiring = true;
     if (end.error !== undefined) this.host.recorder.error(end.error);
     // One line per connection's end, with the error that caused it: not one for each.
     const failure = this.failure;

@@ -22,6 +22,16 @@ export interface HttpClientOptions extends HttpSettings {
   timeoutMs: number;
 }
 
+/**
+ * Response bytes all of an engine's POSTs hold at once (JSON bodies and SSE events not read to their
+ * end), against one limit: a chunk that would pass it ends its response as the server's protocol
+ * error, so memory is bounded for the engine, not only per response (maxPayload).
+ */
+export interface BodyBudget {
+  held: number;
+  readonly limit: number;
+}
+
 export interface Endpoint {
   /** Requests: as many connections as the engine has sessions. */
   pool: Pool;
@@ -31,4 +41,6 @@ export interface Endpoint {
    */
   control: Pool;
   path: string;
+  /** The engine's, shared by all its endpoints. */
+  budget: BodyBudget;
 }

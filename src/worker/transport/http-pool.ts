@@ -5,15 +5,22 @@
  */
 import { Pool } from 'undici';
 import type { Connect, ConnectOptions } from './transport.js';
-import type { Endpoint, HttpClientOptions } from './http-endpoint.js';
+import type { BodyBudget, Endpoint, HttpClientOptions } from './http-endpoint.js';
 import { HttpTransport } from './http.js';
+
+/** Response bytes an engine's POSTs may hold at once (see BodyBudget): four times the default payload bound. */
+export const ENGINE_BODY_BUDGET = 256 * 1024 * 1024;
 
 /** One undici Pool per origin (and source address) for all sessions of an engine. */
 export class HttpClients {
   private readonly endpoints = new Map<string, Endpoint>();
+  private readonly budget: BodyBudget;
   private closing: Promise<void> | undefined;
 
-  constructor(readonly opts: HttpClientOptions) {}
+  constructor(readonly opts: HttpClientOptions) {
+    // At least one whole payload fits, whatever --max-payload says.
+    this.budget = { held: 0, limit: Math.max(ENGINE_BODY_BUDGET, opts.maxPayload) };
+  }
 
   readonly connect: Connect = (opts, events) => new HttpTransport(this.endpoint(opts), opts, events, this.opts);
 
@@ -40,6 +47,7 @@ export class HttpClients {
         pool: new Pool(url.origin, options(Math.max(1, this.opts.connections))),
         control: new Pool(url.origin, options(Math.ceil(Math.max(1, this.opts.sessions) / 10))),
         path: url.pathname + url.search,
+        budget: this.budget,
       };
       this.endpoints.set(key, endpoint);
     }

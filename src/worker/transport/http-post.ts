@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SseReader } from './http-sse.js';
+import type { BodyBudget } from './http-endpoint.js';
 import type { TransportEvents } from './transport.js';
 
 /** What a POST needs from the transport that sent it (HttpTransport). */
@@ -14,6 +15,8 @@ export interface PostOwner {
   readonly hasSession: boolean;
   readonly paused: boolean;
   readonly maxPayload: number;
+  /** Response bytes the engine's POSTs hold, against its limit. */
+  readonly budget: BodyBudget;
   /** POSTs whose answers are still coming (pause()/resume() reach them). */
   readonly active: Set<PostHandler>;
   /** The POST left the pool's queue. */
@@ -31,6 +34,7 @@ export interface PostOwner {
 const NOT_JSON_RPC = Buffer.alloc(0);
 /** Errors of requests the session has already given up on (its own timeout fired first). */
 const QUIET_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED']);
+const ABANDONED = new Error('request abandoned: the session timed it out, or closed');
 
 const enum Mode {
   Pending,
@@ -56,12 +60,16 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   private size = 0;
   private sse: SseReader | undefined;
   private delivered = false;
+  /** Response bytes this POST holds on the engine's budget. */
+  private held = 0;
+  /** abandon() came before the POST left the pool's queue: it is aborted as it starts. */
+  private abandoned = false;
 
   constructor(
     private readonly t: PostOwner,
     private readonly body: Buffer,
     /** The JSON-RPC id when the POST carries one of mcpload's requests. */
-    private readonly id: number | undefined,
+    readonly id: number | undefined,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -70,6 +78,18 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       this.started = true;
       this.t.dequeued(this.body.length);
     }
+    if (this.abandoned) controller.abort(ABANDONED);
+  }
+
+  /**
+   * Nothing more of this POST is wanted (its request timed out, or the transport closed): stop
+   * reading its answer, so its connection goes back to the pool (a stream that never ends would hold
+   * it for the rest of the run). A POST still in the pool's queue is aborted as it starts.
+   */
+  abandon(): void {
+    this.finish();
+    this.abandoned = true;
+    this.controller?.abort(ABANDONED);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -95,7 +115,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     if (type.startsWith('application/json')) this.mode = Mode.Json;
     else if (type.startsWith('text/event-stream')) {
       this.mode = Mode.Sse;
-      this.sse = new SseReader((data) => this.message(Buffer.from(data)));
+      this.sse = new SseReader((data) => this.message(Buffer.from(data)), t.maxPayload);
     } else if (statusCode === 202 || statusCode === 204 || this.id === undefined) this.mode = Mode.None;
     else this.mode = Mode.NotJsonRpc;
   }
@@ -103,20 +123,18 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.t.isClosed) return;
     switch (this.mode) {
-      case Mode.Sse:
-        this.sse!.push(chunk);
+      case Mode.Sse: {
+        const sse = this.sse!;
+        if (!sse.push(chunk)) return this.tooLarge(controller, 'SSE event larger than the payload bound');
+        if (this.mode === Mode.Sse && !this.hold(sse.held)) this.tooLarge(controller, BUDGET_SPENT);
         return;
+      }
       case Mode.Json:
       case Mode.Failed:
         this.size += chunk.length;
-        if (this.size > this.t.maxPayload) {
-          // A body beyond the payload bound is the server's protocol error; stop reading it.
-          this.mode = Mode.NotJsonRpc;
-          this.chunks = [];
-          this.onResponseEnd();
-          controller.abort(new Error('response body larger than the payload bound'));
-          return;
-        }
+        // A body beyond the payload bound is the server's protocol error; stop reading it.
+        if (this.size > this.t.maxPayload) return this.tooLarge(controller, 'response body larger than the payload bound');
+        if (!this.hold(this.size)) return this.tooLarge(controller, BUDGET_SPENT);
         this.chunks.push(chunk);
         return;
       default:
@@ -162,14 +180,37 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     t.lost(err);
   }
 
+  /** The answer is larger than mcpload holds: the server's protocol error (counted), and reading stops. */
+  private tooLarge(controller: Dispatcher.DispatchController, why: string): void {
+    this.mode = Mode.NotJsonRpc;
+    this.chunks = [];
+    this.onResponseEnd();
+    controller.abort(new Error(why));
+  }
+
+  /** This POST now holds `bytes` of response: false when the engine's budget does not have them. */
+  private hold(bytes: number): boolean {
+    const budget = this.t.budget;
+    const more = bytes - this.held;
+    if (more > 0 && budget.held + more > budget.limit) return false;
+    budget.held += more;
+    this.held = bytes;
+    return true;
+  }
+
   private message(data: Buffer): void {
     this.delivered = true;
     this.t.deliver(data);
   }
 
   private finish(): void {
-    this.t.active.delete(this);
+    const t = this.t;
+    t.active.delete(this);
     this.mode = Mode.Done;
+    if (this.held !== 0) {
+      t.budget.held -= this.held;
+      this.held = 0;
+    }
   }
 
   /**
@@ -198,6 +239,8 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     else t.deliver(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
   }
 }
+
+const BUDGET_SPENT = "response bytes beyond the engine's in-flight budget";
 
 /**
  * The session splits what it receives at newlines; a pretty-printed JSON body has newlines only

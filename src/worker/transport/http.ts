@@ -13,7 +13,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
-import type { Endpoint, HttpSettings } from './http-endpoint.js';
+import type { BodyBudget, Endpoint, HttpSettings } from './http-endpoint.js';
 import { PostHandler, type PostOwner } from './http-post.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
@@ -73,6 +73,10 @@ export class HttpTransport implements Transport, PostOwner {
     return this.settings.maxPayload;
   }
 
+  get budget(): BodyBudget {
+    return this.endpoint.budget;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -125,6 +129,21 @@ export class HttpTransport implements Transport, PostOwner {
     this.rebuildHeaders();
   }
 
+  /**
+   * The session timed request `id` out: its POST, if its answer is still coming, is aborted so its
+   * pooled connection is free for the next requests. A scan of this session's POSTs in flight, on a
+   * timeout only: nothing is kept per request for it.
+   */
+  abandon(id: number): boolean {
+    for (const h of this.active) {
+      if (h.id === id) {
+        h.abandon();
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A 404 on the session id: the server forgot the session. */
   expire(): void {
     this.end({ kind: CloseKind.SessionExpired, code: 0, text: 'session expired (HTTP 404)' });
@@ -145,6 +164,8 @@ export class HttpTransport implements Transport, PostOwner {
     if (this.closed) return;
     this.closed = true;
     if (this.paused) this.resume();
+    // What is still coming is not wanted any more: its connections go back to the pool.
+    for (const h of [...this.active]) h.abandon();
     this.active.clear();
     // Tell the server the session is over (it may answer 405: servers need not allow it). Not after
     // a 404: that session is gone already.

@@ -72,6 +72,12 @@ export interface Transport {
   send(frame: Buffer | string, id?: number, route?: Route): boolean;
   /** Graceful close (close frame). Safe to call twice. `code`/`reason` go on the wire where the transport has a close frame. */
   close(code?: number, reason?: string): void;
+  /**
+   * The session counted request `id` as timed out: stop waiting for its answer. True when that cut
+   * an answer still coming (Streamable HTTP: the POST's stream is aborted, so its pooled connection
+   * is freed for the next requests). Transports whose answers share one connection (WebSocket) have none.
+   */
+  abandon?(id: number): boolean;
   /** The handshake agreed on this protocol revision (transports that announce it on every message: HTTP). */
   setProtocolVersion?(version: string): void;
   /** Stop reading from the socket (backpressure on the server) / start again. */
