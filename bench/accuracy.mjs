@@ -61,7 +61,13 @@ async function mcpload(url, profile, seconds, extra = [], watch = []) {
 }
 
 const errorText = (r) =>
-  [r.requests.dropped ? `dropped ${r.requests.dropped}` : '', r.requests.failed ? `failed ${r.requests.failed}` : '', ...Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`)]
+  [
+    r.requests.dropped ? `dropped ${r.requests.dropped}` : '',
+    r.requests.failed ? `failed ${r.requests.failed}` : '',
+    ...Object.entries(r.errors)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k}=${n}`),
+  ]
     .filter(Boolean)
     .join(', ');
 
@@ -110,14 +116,33 @@ async function partA() {
         notes: errorText(r),
       };
       runs.push(row);
-      console.log(`  ${row.name}: sent ${row.sent} in ${row.window.toFixed(2)} s, ${fmtInt(row.achieved)} of ${fmtInt(row.target)} req/s (${(row.ratio * 100).toFixed(2)}%)${row.notes ? '  [' + row.notes + ']' : ''}`);
+      console.log(
+        `  ${row.name}: sent ${row.sent} in ${row.window.toFixed(2)} s, ${fmtInt(row.achieved)} of ${fmtInt(row.target)} req/s (${(row.ratio * 100).toFixed(2)}%)${row.notes ? '  [' + row.notes + ']' : ''}`,
+      );
     }
   }
   one.stop();
   two.stop();
   console.log();
   printTable(
-    ['profile', 'clients', 'target req/s', 'achieved req/s', 'achieved/target', 'within 1%', 'steady-state/target', 'ok/s / target', 'window s', 'corrected p50 / p99 ms', 'raw p50 / p99 ms', 'gen CPU', 'target CPU', 'other CPU', 'load', 'notes'],
+    [
+      'profile',
+      'clients',
+      'target req/s',
+      'achieved req/s',
+      'achieved/target',
+      'within 1%',
+      'steady-state/target',
+      'ok/s / target',
+      'window s',
+      'corrected p50 / p99 ms',
+      'raw p50 / p99 ms',
+      'gen CPU',
+      'target CPU',
+      'other CPU',
+      'load',
+      'notes',
+    ],
     runs.map((x) => [
       x.name,
       x.clients,
@@ -137,7 +162,7 @@ async function partA() {
       x.notes,
     ]),
   );
-  console.log('\nachieved = the report\'s throughput.requestsPerSecond (sent / window, window = first session established -> end of sending);');
+  console.log("\nachieved = the report's throughput.requestsPerSecond (sent / window, window = first session established -> end of sending);");
   console.log('steady-state = mean sent per timeline second, leaving out the first 2 and last 2 seconds; ok/s = answered / window');
   console.log('commands:');
   for (const x of runs) console.log(`  ${x.name}: ${x.cmd}`);
@@ -174,7 +199,9 @@ async function partB() {
     const w = r.latency.raw;
     rows.push([`${label}: corrected`, fmtMs(c.p50), fmtMs(c.p90), fmtMs(c.p99), fmtMs(c.p999), fmtMs(c.max), fmtMs(c.mean)]);
     rows.push([`${label}: raw`, fmtMs(w.p50), fmtMs(w.p90), fmtMs(w.p99), fmtMs(w.p999), fmtMs(w.max), fmtMs(w.mean)]);
-    console.log(`  corrected p99 shows the stall (>= 100 ms): ${c.p99 >= 100_000 ? 'yes' : 'no'}; raw p99 does not (< 100 ms): ${w.p99 < 100_000 ? 'yes' : 'no'}`);
+    console.log(
+      `  corrected p99 shows the stall (>= 100 ms): ${c.p99 >= 100_000 ? 'yes' : 'no'}; raw p99 does not (< 100 ms): ${w.p99 < 100_000 ? 'yes' : 'no'}`,
+    );
   }
   t.stop();
   console.log();
@@ -189,7 +216,9 @@ function bareArgv(url, seconds, extra) {
 }
 
 async function partC() {
-  console.log(`\n## c. generator-added latency at ${FRACTIONS.map((f) => Math.round(f * 100) + '%').join(' and ')} of the bare client's max rate (${CONNECTIONS} connections, ${SIZE}-byte pings)\n`);
+  console.log(
+    `\n## c. generator-added latency at ${FRACTIONS.map((f) => Math.round(f * 100) + '%').join(' and ')} of the bare client's max rate (${CONNECTIONS} connections, ${SIZE}-byte pings)\n`,
+  );
   const t = await startServe();
   console.log(`target: ${t.command} (pid ${t.pid})`);
   // Warm the target up, then find the ceiling: the bare client closed loop at depth 64, twice.
@@ -222,7 +251,9 @@ async function latencyAt(t, max, fraction) {
   };
   const file = join(tmp, 'latency.json');
   writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
-  console.log(`\n### ${Math.round(fraction * 100)}% of max: ${fmtInt(rate)} req/s = ${perClient.toFixed(1)}/s per connection; mcpload profile ${JSON.stringify(profile)}\n`);
+  console.log(
+    `\n### ${Math.round(fraction * 100)}% of max: ${fmtInt(rate)} req/s = ${perClient.toFixed(1)}/s per connection; mcpload profile ${JSON.stringify(profile)}\n`,
+  );
 
   const rows = [];
   let mCmd;
@@ -231,7 +262,17 @@ async function latencyAt(t, max, fraction) {
     const m = async (spin = false) => {
       const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS), ...(spin ? ['--spin'] : [])], [t.pid]);
       if (!spin) mCmd = cmd.replace(file, 'LATENCY_PROFILE.json');
-      return { rps: r.requests.ok / r.durationSeconds, corrected: r.latency.corrected.p50, raw: r.latency.raw.p50, correctedP99: r.latency.corrected.p99, rawP99: r.latency.raw.p99, other: run.otherCpuShare, genCpu: run.cpu / run.wall, load, notes: errorText(r) };
+      return {
+        rps: r.requests.ok / r.durationSeconds,
+        corrected: r.latency.corrected.p50,
+        raw: r.latency.raw.p50,
+        correctedP99: r.latency.corrected.p99,
+        rawP99: r.latency.raw.p99,
+        other: run.otherCpuShare,
+        genCpu: run.cpu / run.wall,
+        load,
+        notes: errorText(r),
+      };
     };
     const b = async () => {
       const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate)]);
@@ -239,7 +280,16 @@ async function latencyAt(t, max, fraction) {
       if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
       bCmd = 'node ' + argv.join(' ').replace(t.url, 'ws://127.0.0.1:PORT/mcp/ws');
       const j = run.json;
-      return { rps: j.rpsWithDrain, p50: j.p50us, p99: j.p99us, intended: j.intendedP50us, other: run.otherCpuShare, genCpu: run.cpu / run.wall, load: loadAvg1(), dropped: j.dropped };
+      return {
+        rps: j.rpsWithDrain,
+        p50: j.p50us,
+        p99: j.p99us,
+        intended: j.intendedP50us,
+        other: run.otherCpuShare,
+        genCpu: run.cpu / run.wall,
+        load: loadAvg1(),
+        dropped: j.dropped,
+      };
     };
     let mr;
     let sr;
@@ -254,7 +304,8 @@ async function latencyAt(t, max, fraction) {
       mr = await m();
     }
     rows.push({ m: mr, s: sr, b: br });
-    const line = (name, x) => `${name} ${fmtInt(x.rps)} req/s corrected p50 ${x.corrected} µs raw p50 ${x.raw} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)})${x.notes ? ' [' + x.notes + ']' : ''}`;
+    const line = (name, x) =>
+      `${name} ${fmtInt(x.rps)} req/s corrected p50 ${x.corrected} µs raw p50 ${x.raw} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)})${x.notes ? ' [' + x.notes + ']' : ''}`;
     console.log(
       `  round ${round}: ${line('mcpload', mr)}; ${line('--spin', sr)}; ` +
         `bare ${fmtInt(br.rps)} req/s p50 ${br.p50} µs, from intended ${br.intended} µs (CPU ${pct(br.genCpu)}, other ${pct(br.other)})${br.dropped ? ' [dropped ' + br.dropped + ']' : ''}`,
@@ -284,20 +335,27 @@ async function latencyAt(t, max, fraction) {
   );
   const verdict = (pick, name) => {
     const added = med((x) => pick(x).corrected - x.b.p50);
-    console.log(`${name} p50 - bare p50 <= 100 µs at ${Math.round(fraction * 100)}% of max (the target is set at 50%): ${added <= 100 ? 'met' : 'NOT met'} (${added} µs, the median of per-round differences)`);
+    console.log(
+      `${name} p50 - bare p50 <= 100 µs at ${Math.round(fraction * 100)}% of max (the target is set at 50%): ${added <= 100 ? 'met' : 'NOT met'} (${added} µs, the median of per-round differences)`,
+    );
   };
   console.log();
   verdict((x) => x.m, 'mcpload');
   verdict((x) => x.s, 'mcpload --spin');
   const fellBehind = rows.some((x) => x.m.notes || x.s.notes || x.b.dropped);
-  if (fellBehind) console.log('WARNING: drops or errors in some rounds: a generator or the target did not keep up at this rate, the comparison is not at 50% load');
-  console.log(`commands:\n  bare max: node ${bareArgv('ws://127.0.0.1:PORT/mcp/ws', LAT_SECONDS, ['--depth', '64']).join(' ')}\n  mcpload: ${mCmd} [--spin]\n  bare:    ${bCmd}`);
+  if (fellBehind)
+    console.log('WARNING: drops or errors in some rounds: a generator or the target did not keep up at this rate, the comparison is not at 50% load');
+  console.log(
+    `commands:\n  bare max: node ${bareArgv('ws://127.0.0.1:PORT/mcp/ws', LAT_SECONDS, ['--depth', '64']).join(' ')}\n  mcpload: ${mCmd} [--spin]\n  bare:    ${bCmd}`,
+  );
 }
 
 async function main() {
   console.log(`# mcpload accuracy  ${new Date().toISOString()}`);
   console.log(machineLine());
-  console.log(`command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}`);
+  console.log(
+    `command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}`,
+  );
   console.log(`load avg ${loadAvg1()}`);
   if (PARTS.has('a')) await partA();
   if (PARTS.has('b')) await partB();

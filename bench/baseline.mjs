@@ -49,7 +49,19 @@ async function runChild(argv) {
 }
 
 async function runRaw(url, depth) {
-  const argv = ['bench/raw-ws-client.mjs', '--url', url, '--connections', String(CONNECTIONS), '--depth', String(depth), '--duration', String(SECONDS), '--size', String(FRAME_BYTES)];
+  const argv = [
+    'bench/raw-ws-client.mjs',
+    '--url',
+    url,
+    '--connections',
+    String(CONNECTIONS),
+    '--depth',
+    String(depth),
+    '--duration',
+    String(SECONDS),
+    '--size',
+    String(FRAME_BYTES),
+  ];
   const c = await runChild(argv);
   if (c.code !== 0) throw new Error(`raw client exited ${c.code}: ${c.err}`);
   const r = JSON.parse(c.out.trim().split('\n').pop());
@@ -71,14 +83,33 @@ async function runRaw(url, depth) {
 
 async function runMcpload(url, ratePerClient, tag) {
   const report = join(tmp, `${tag}.json`);
-  const argv = ['dist/bin.js', '--url', url, '--profile', 'message-bomber', '--clients', String(CONNECTIONS), '--rate', String(ratePerClient), '--duration', `${SECONDS}s`, '--workers', '1', '--report', report, '--quiet'];
+  const argv = [
+    'dist/bin.js',
+    '--url',
+    url,
+    '--profile',
+    'message-bomber',
+    '--clients',
+    String(CONNECTIONS),
+    '--rate',
+    String(ratePerClient),
+    '--duration',
+    `${SECONDS}s`,
+    '--workers',
+    '1',
+    '--report',
+    report,
+    '--quiet',
+  ];
   return mcploadFigures(await runChild(argv), argv, report, CONNECTIONS);
 }
 
 async function main() {
   console.log(`# mcpload baseline  ${new Date().toISOString()}`);
   console.log(machineLine());
-  console.log(`command: node bench/baseline.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --rate ${SAT_RATE} --light-rate ${LIGHT_RATE}${EXTRA_DEPTHS.length ? ' --extra-depths ' + EXTRA_DEPTHS.join(',') : ''}`);
+  console.log(
+    `command: node bench/baseline.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --rate ${SAT_RATE} --light-rate ${LIGHT_RATE}${EXTRA_DEPTHS.length ? ' --extra-depths ' + EXTRA_DEPTHS.join(',') : ''}`,
+  );
   target = await startServe();
   const url = target.url;
   console.log(`target: node dist/bin.js serve --port 0  (pid ${target.pid}, ${url})\n`);
@@ -118,14 +149,20 @@ async function main() {
   const sat = results.get('mcpload-sat');
   console.log(`\nmcpload-sat vs raw-d1 (unequal depth): ${ratio('mcpload-sat', 'raw-d1')}`);
   const cpuRatio = median(sat.map((r, i) => r.cpuUsPerReq / results.get('raw-dN')[i].cpuUsPerReq));
-  console.log(`generator CPU per request, mcpload-sat / raw-dN: ${cpuRatio.toFixed(2)}x (median of per-round ratios; less sensitive to the machine's other load than req/s)`);
-  console.log(`mcpload-sat also reports ${fmtInt(median(sat.map((r) => r.reportedRps)))} req/s sent (its throughput.requestsPerSecond) and dropped a median ${fmtInt(median(sat.map((r) => r.dropped)))} due requests per run`);
-  console.log(`corrected p50 (from intended send): mcpload-light ${fmtMs(med('mcpload-light', 'correctedP50us'))} ms, mcpload-sat ${fmtMs(med('mcpload-sat', 'correctedP50us'))} ms`);
+  console.log(
+    `generator CPU per request, mcpload-sat / raw-dN: ${cpuRatio.toFixed(2)}x (median of per-round ratios; less sensitive to the machine's other load than req/s)`,
+  );
+  console.log(
+    `mcpload-sat also reports ${fmtInt(median(sat.map((r) => r.reportedRps)))} req/s sent (its throughput.requestsPerSecond) and dropped a median ${fmtInt(median(sat.map((r) => r.dropped)))} due requests per run`,
+  );
+  console.log(
+    `corrected p50 (from intended send): mcpload-light ${fmtMs(med('mcpload-light', 'correctedP50us'))} ms, mcpload-sat ${fmtMs(med('mcpload-sat', 'correctedP50us'))} ms`,
+  );
   console.log(`\npairings: mcpload-sat vs raw-dN, same requests in flight per connection (fair); vs raw-d1, unequal depth (raw waits for each answer)`);
   console.log(`fair depth N = ${fairDepth} (mcpload-sat's in-flight per session in round 1); mcpload-light = ${LIGHT_RATE}/s per client`);
   console.log('req/s = answers to requests sent in the window / window (the raw client counts its drain the same way mcpload counts ok)');
-  console.log('in-flight for mcpload = ok/s x mean raw latency / connections (Little\'s law)');
-  console.log('CPU columns: share of one core over the child\'s whole run (startup included); gen = the client, other = the rest of the machine');
+  console.log("in-flight for mcpload = ok/s x mean raw latency / connections (Little's law)");
+  console.log("CPU columns: share of one core over the child's whole run (startup included); gen = the client, other = the rest of the machine");
   console.log('\ncommands (last round):');
   for (const [kind, cmd] of commands) console.log(`  ${kind}: ${cmd}`);
 }

@@ -66,7 +66,12 @@ async function rawClient() {
   // Sessions: initialize + notifications/initialized, like any MCP client.
   const sessions = await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
-      const init = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+      const init = {
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      };
       const { res } = await post(base, JSON.stringify(init));
       const headers = { ...base, 'mcp-session-id': res.headers['mcp-session-id'], 'mcp-protocol-version': '2025-11-25' };
       await post(headers, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
@@ -101,9 +106,27 @@ async function rawClient() {
   inWindow = false;
   const seconds = (performance.now() - started) / 1000;
   await Promise.all(loops);
-  await Promise.all(sessions.map((h) => pool.request({ path: url.pathname, method: 'DELETE', headers: h }).then((r) => r.body.dump()).catch(() => {})));
+  await Promise.all(
+    sessions.map((h) =>
+      pool
+        .request({ path: url.pathname, method: 'DELETE', headers: h })
+        .then((r) => r.body.dump())
+        .catch(() => {}),
+    ),
+  );
   await pool.close();
-  console.log(JSON.stringify({ roundTrips, drained, seconds, rps: roundTrips / seconds, rpsWithDrain: (roundTrips + drained) / seconds, p50us: histogram.getValueAtPercentile(50), p99us: histogram.getValueAtPercentile(99), errors }));
+  console.log(
+    JSON.stringify({
+      roundTrips,
+      drained,
+      seconds,
+      rps: roundTrips / seconds,
+      rpsWithDrain: (roundTrips + drained) / seconds,
+      p50us: histogram.getValueAtPercentile(50),
+      p99us: histogram.getValueAtPercentile(99),
+      errors,
+    }),
+  );
 }
 
 // ---- the comparison -------------------------------------------------------------------------------
@@ -140,7 +163,26 @@ async function compare() {
   };
   const runMcpload = async () => {
     const report = join(tmp, 'sat.json');
-    const argv = ['dist/bin.js', '--url', url, '--profile', 'message-bomber', '--clients', String(CONNECTIONS), '--rate', String(SAT_RATE), '--duration', `${SECONDS}s`, '--workers', '1', '--metrics-port', '0', '--report', report, '--quiet'];
+    const argv = [
+      'dist/bin.js',
+      '--url',
+      url,
+      '--profile',
+      'message-bomber',
+      '--clients',
+      String(CONNECTIONS),
+      '--rate',
+      String(SAT_RATE),
+      '--duration',
+      `${SECONDS}s`,
+      '--workers',
+      '1',
+      '--metrics-port',
+      '0',
+      '--report',
+      report,
+      '--quiet',
+    ];
     return mcploadFigures(await runChild(argv), argv, report, CONNECTIONS);
   };
 
@@ -165,7 +207,9 @@ async function compare() {
     }
   }
   const ratio = (a, b) => median(results.get(a).map((r, i) => r.rps / results.get(b)[i].rps));
-  console.log(`\nmedians over ${ROUNDS} rounds (${SECONDS} s each, ${CONNECTIONS} sessions, ${POOL_PER_SESSION * CONNECTIONS} pooled connections each side, ${FRAME_BYTES}-byte ping bodies):\n`);
+  console.log(
+    `\nmedians over ${ROUNDS} rounds (${SECONDS} s each, ${CONNECTIONS} sessions, ${POOL_PER_SESSION * CONNECTIONS} pooled connections each side, ${FRAME_BYTES}-byte ping bodies):\n`,
+  );
   console.log('| run | req/s | p50 ms | p99 ms | in-flight/session | gen CPU µs/req | gen CPU | target CPU | other CPU |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const kind of results.keys()) {
@@ -175,7 +219,9 @@ async function compare() {
     );
   }
   const cpuRatio = median(results.get('mcpload-sat').map((r, i) => r.cpuUsPerReq / results.get('raw-dN')[i].cpuUsPerReq));
-  console.log(`\nratio mcpload-sat / raw-dN (same requests in flight per session): ${(ratio('mcpload-sat', 'raw-dN') * 100).toFixed(0)}% of the raw client's req/s`);
+  console.log(
+    `\nratio mcpload-sat / raw-dN (same requests in flight per session): ${(ratio('mcpload-sat', 'raw-dN') * 100).toFixed(0)}% of the raw client's req/s`,
+  );
   console.log(`ratio mcpload-sat / raw-d1: ${(ratio('mcpload-sat', 'raw-d1') * 100).toFixed(0)}%`);
   console.log(`generator CPU per request, mcpload-sat / raw-dN: ${cpuRatio.toFixed(2)}x (median of per-round ratios)`);
   console.log(`fair depth N' = ${fairDepth} (mcpload-sat's in-flight per session in round 1, Little's law: ok/s x mean raw latency / sessions)`);

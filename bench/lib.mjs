@@ -273,7 +273,9 @@ export function mcploadFigures(c, argv, report, connections) {
   if (c.code !== 0) throw new Error(`mcpload exited ${c.code}: ${c.err.slice(-2000)}`);
   const r = JSON.parse(readFileSync(report, 'utf8'));
   rmSync(report);
-  const errs = Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  const errs = Object.entries(r.errors)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}=${n}`);
   const okRate = r.requests.ok / r.durationSeconds;
   const { sent, dropped } = r.requests;
   return {

@@ -271,7 +271,9 @@ async function main() {
     },
   });
   if (!values.url) {
-    process.stderr.write('usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R] [--cork]\n');
+    process.stderr.write(
+      'usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R] [--cork]\n',
+    );
     process.exit(2);
   }
   const result = await runRawClient({

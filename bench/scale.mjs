@@ -46,11 +46,14 @@ function cleanup() {
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), process.exit(sig === 'SIGINT' ? 130 : 143)));
 // The whole run is bounded: whatever happens, nothing outlives this.
-const guard = setTimeout(() => {
-  console.error('scale: time limit reached, stopping everything');
-  cleanup();
-  process.exit(1);
-}, (Number(a['ramp-timeout']) * 2 + HOLD_S + 120) * 1000);
+const guard = setTimeout(
+  () => {
+    console.error('scale: time limit reached, stopping everything');
+    cleanup();
+    process.exit(1);
+  },
+  (Number(a['ramp-timeout']) * 2 + HOLD_S + 120) * 1000,
+);
 guard.unref();
 
 function run(argv, opts = {}) {
@@ -67,7 +70,12 @@ function run(argv, opts = {}) {
 function tree(pid) {
   let kids = [];
   try {
-    kids = execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+    kids = execFileSync('pgrep', ['-P', String(pid)])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {}
   return [pid, ...kids.flatMap(tree)];
 }
@@ -119,7 +127,9 @@ async function scrape(port) {
 }
 
 async function main() {
-  console.log(`scale: ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0].model}, node ${process.version}, open files ${execFileSync('sh', ['-c', 'ulimit -n']).toString().trim()}`);
+  console.log(
+    `scale: ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0].model}, node ${process.version}, open files ${execFileSync('sh', ['-c', 'ulimit -n']).toString().trim()}`,
+  );
   const target = run(['dist/bin.js', 'serve', '--port', '0', '--processes', a['target-processes']]);
   const url = (await waitFor(target, /listening on (ws:\/\/\S+?)[, ]/, 30_000))[1];
   console.log(`target: ${url} (${a['target-processes']} processes)`);
@@ -129,17 +139,46 @@ async function main() {
   const bareLine = JSON.parse((await waitFor(bare, /^(\{.*\})$/m, Number(a['ramp-timeout']) * 1000))[1]);
   bare.kill('SIGTERM');
   await new Promise((r) => bare.once('exit', r));
-  const bareKeys = Object.keys(bareLine.rssAt).map(Number).sort((x, y) => x - y);
+  const bareKeys = Object.keys(bareLine.rssAt)
+    .map(Number)
+    .sort((x, y) => x - y);
   const bareSlope = bareKeys.length >= 2 ? ((bareLine.rssAt[bareKeys.at(-1)] - bareLine.rssAt[bareKeys[0]]) * 1048576) / (bareKeys.at(-1) - bareKeys[0]) : NaN;
-  console.log(`bare ws ramp: ${bareLine.opened} opened, ${bareLine.failed} failed, ${bareLine.rate.toFixed(0)}/s, RSS slope ${(bareSlope / 1024).toFixed(2)} KiB/connection`);
+  console.log(
+    `bare ws ramp: ${bareLine.opened} opened, ${bareLine.failed} failed, ${bareLine.rate.toFixed(0)}/s, RSS slope ${(bareSlope / 1024).toFixed(2)} KiB/connection`,
+  );
   await sleep(3000); // let the target settle the closed connections
 
   const metricsPort = await freePort();
   const report = join(tmp, 'scale.json');
   const last = 1 + Number(a.addresses);
-  const argv = ['dist/bin.js', '--url', url, '--profile', 'low-load', '--clients', a.sessions, '--rate', a.rate, '--duration', '0',
-    '--processes', a.processes, '--workers', '1', '--local-address', `127.0.0.2-127.0.0.${last}`,
-    '--metrics-host', '127.0.0.1', '--metrics-port', String(metricsPort), '--report', report, '--quiet', '--log-level', 'error'];
+  const argv = [
+    'dist/bin.js',
+    '--url',
+    url,
+    '--profile',
+    'low-load',
+    '--clients',
+    a.sessions,
+    '--rate',
+    a.rate,
+    '--duration',
+    '0',
+    '--processes',
+    a.processes,
+    '--workers',
+    '1',
+    '--local-address',
+    `127.0.0.2-127.0.0.${last}`,
+    '--metrics-host',
+    '127.0.0.1',
+    '--metrics-port',
+    String(metricsPort),
+    '--report',
+    report,
+    '--quiet',
+    '--log-level',
+    'error',
+  ];
   console.log(`mcpload: node ${argv.join(' ')}`);
   const gen = run(argv);
   await waitFor(gen, /metrics on/, 30_000);
@@ -189,13 +228,25 @@ async function main() {
   const rampRate = r.sessions.established > 0 ? atFull.open / ((marks.at(-1).t - t0) / 1000) : 0;
   console.log('');
   console.log(`sessions held:        ${minOpen.toLocaleString('en-US')} of ${SESSIONS.toLocaleString('en-US')} (lowest open count over the ${HOLD_S} s hold)`);
-  console.log(`sessions failed:      connect ${r.errors.connect}, handshake ${r.errors.handshake}, closed ${r.errors.closed}; established ${r.sessions.established}, reconnects ${r.sessions.reconnects}`);
-  console.log(`ramp rate:            mcpload ${rampRate.toFixed(0)} sessions/s (to ${atFull.open} initialized), bare ws ${bareLine.rate.toFixed(0)} connections/s: ratio ${(rampRate / bareLine.rate).toFixed(2)}`);
-  console.log(`generator RSS:        ${mib(endGen).toFixed(0)} MiB total (${((endGen * 1024) / SESSIONS / 1024).toFixed(2)} KiB/session incl. the process baseline ${mib(baseGen).toFixed(0)} MiB); slope ${(slope('gen') / 1024).toFixed(2)} KiB per added session (${m1?.open} → ${m2?.open}); bare ws slope ${(bareSlope / 1024).toFixed(2)} KiB`);
-  console.log(`target RSS:           ${mib(endTarget).toFixed(0)} MiB total (${((endTarget * 1024) / SESSIONS / 1024).toFixed(2)} KiB/session incl. baseline ${mib(baseTarget).toFixed(0)} MiB); slope ${(slope('target') / 1024).toFixed(2)} KiB per added session`);
-  console.log(`engine loop lag:      median ${median(holdSamples.map((s) => s.lagMs)).toFixed(1)} ms, max ${Math.max(...holdSamples.map((s) => s.lagMs)).toFixed(1)} ms (worst engine per second, over the hold); during the ramp peak ${peak.lagMs?.toFixed(1)} ms`);
+  console.log(
+    `sessions failed:      connect ${r.errors.connect}, handshake ${r.errors.handshake}, closed ${r.errors.closed}; established ${r.sessions.established}, reconnects ${r.sessions.reconnects}`,
+  );
+  console.log(
+    `ramp rate:            mcpload ${rampRate.toFixed(0)} sessions/s (to ${atFull.open} initialized), bare ws ${bareLine.rate.toFixed(0)} connections/s: ratio ${(rampRate / bareLine.rate).toFixed(2)}`,
+  );
+  console.log(
+    `generator RSS:        ${mib(endGen).toFixed(0)} MiB total (${((endGen * 1024) / SESSIONS / 1024).toFixed(2)} KiB/session incl. the process baseline ${mib(baseGen).toFixed(0)} MiB); slope ${(slope('gen') / 1024).toFixed(2)} KiB per added session (${m1?.open} → ${m2?.open}); bare ws slope ${(bareSlope / 1024).toFixed(2)} KiB`,
+  );
+  console.log(
+    `target RSS:           ${mib(endTarget).toFixed(0)} MiB total (${((endTarget * 1024) / SESSIONS / 1024).toFixed(2)} KiB/session incl. baseline ${mib(baseTarget).toFixed(0)} MiB); slope ${(slope('target') / 1024).toFixed(2)} KiB per added session`,
+  );
+  console.log(
+    `engine loop lag:      median ${median(holdSamples.map((s) => s.lagMs)).toFixed(1)} ms, max ${Math.max(...holdSamples.map((s) => s.lagMs)).toFixed(1)} ms (worst engine per second, over the hold); during the ramp peak ${peak.lagMs?.toFixed(1)} ms`,
+  );
   console.log(`engine utilization:   median ${median(holdSamples.map((s) => s.elu)).toFixed(2)} over the hold`);
-  console.log(`requests during run:  sent ${r.requests.sent}, ok ${r.requests.ok}, failed ${r.requests.failed}, corrected p99 ${(r.latency.corrected.p99 / 1000).toFixed(1)} ms`);
+  console.log(
+    `requests during run:  sent ${r.requests.sent}, ok ${r.requests.ok}, failed ${r.requests.failed}, corrected p99 ${(r.latency.corrected.p99 / 1000).toFixed(1)} ms`,
+  );
   cleanup();
 }
 

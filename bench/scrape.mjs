@@ -118,8 +118,25 @@ async function measure(kind, targetUrl) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/metrics`;
   const child = launch([
-    '--url', targetUrl, '--profile', 'message-bomber', '--clients', String(CLIENTS), '--rate', String(KINDS[kind]), '--timeout', '10s',
-    '--duration', '0', '--metrics-host', '127.0.0.1', '--metrics-port', String(port), '--quiet', '--log-level', 'silent',
+    '--url',
+    targetUrl,
+    '--profile',
+    'message-bomber',
+    '--clients',
+    String(CLIENTS),
+    '--rate',
+    String(KINDS[kind]),
+    '--timeout',
+    '10s',
+    '--duration',
+    '0',
+    '--metrics-host',
+    '127.0.0.1',
+    '--metrics-port',
+    String(port),
+    '--quiet',
+    '--log-level',
+    'silent',
   ]);
   await until('all sessions open', async () => metric(await (await fetch(url)).text(), 'mcp_client_connections_active') === CLIENTS);
   await sleep(WARMUP_MS);

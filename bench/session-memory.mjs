@@ -62,8 +62,13 @@ async function measure(label, openTo) {
   }
   const [p, q] = points;
   const per = (k) => (q[k] - p[k]) / (q.n - p.n);
-  const growth = [...q.sizes].map(([k, v]) => [k, (v - (p.sizes.get(k) ?? 0)) / (q.n - p.n)]).filter(([, v]) => v > 8).sort((x, y) => y[1] - x[1]);
-  console.log(`\n${label}: per added session ${FROM} → ${TO}: heap ${per('heap').toFixed(0)} B, external ${per('external').toFixed(0)} B, RSS ${per('rss').toFixed(0)} B`);
+  const growth = [...q.sizes]
+    .map(([k, v]) => [k, (v - (p.sizes.get(k) ?? 0)) / (q.n - p.n)])
+    .filter(([, v]) => v > 8)
+    .sort((x, y) => y[1] - x[1]);
+  console.log(
+    `\n${label}: per added session ${FROM} → ${TO}: heap ${per('heap').toFixed(0)} B, external ${per('external').toFixed(0)} B, RSS ${per('rss').toFixed(0)} B`,
+  );
   for (const [k, v] of growth.slice(0, 14)) console.log(`  ${v.toFixed(0).padStart(6)} B  ${k}`);
 }
 
@@ -73,7 +78,25 @@ let engine;
 await measure('mcpload session', async (n) => {
   if (!engine) {
     engine = new Engine(
-      { engineId: 0, engineCount: 1, profile: { ...profile, clients: n }, urls: [url], localAddresses: [], localPorts: { from: 10000, to: 65535 }, headers: {}, protocolVersion: '2025-11-25', frameTerminator: 'newline', connectRate: 0, maxConnecting: 1000, sessionsPerEngine: n, openFilesSoft: Infinity, durationMs: Infinity, startAtMs: Date.now(), snapshotIntervalMs: 1000, drainMs: 100 },
+      {
+        engineId: 0,
+        engineCount: 1,
+        profile: { ...profile, clients: n },
+        urls: [url],
+        localAddresses: [],
+        localPorts: { from: 10000, to: 65535 },
+        headers: {},
+        protocolVersion: '2025-11-25',
+        frameTerminator: 'newline',
+        connectRate: 0,
+        maxConnecting: 1000,
+        sessionsPerEngine: n,
+        openFilesSoft: Infinity,
+        durationMs: Infinity,
+        startAtMs: Date.now(),
+        snapshotIntervalMs: 1000,
+        drainMs: 100,
+      },
       { snapshot() {}, note() {} },
     );
     engine.start();

@@ -61,7 +61,22 @@ function rssMb(pid) {
 
 const target = await startServe();
 const url = target.url;
-const argv = ['dist/bin.js', '--profile', args.profile, '--url', url, '--duration', `${SECONDS}s`, '--processes', args.processes, '--quiet', '--metrics-port', '0', '--report', reportPath];
+const argv = [
+  'dist/bin.js',
+  '--profile',
+  args.profile,
+  '--url',
+  url,
+  '--duration',
+  `${SECONDS}s`,
+  '--processes',
+  args.processes,
+  '--quiet',
+  '--metrics-port',
+  '0',
+  '--report',
+  reportPath,
+];
 const t0 = performance.now();
 const busy0 = machineBusySeconds();
 const load = track(spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -73,13 +88,16 @@ const killer = setTimeout(() => load.kill('SIGKILL'), (SECONDS + 60) * 1000);
 
 let killed;
 if (args['kill-engine-at'] !== undefined) {
-  setTimeout(() => {
-    const host = childrenOf(load.pid)[0];
-    if (host === undefined) return;
-    killed = { pid: host, atS: Math.round((performance.now() - t0) / 1000) };
-    process.kill(host, 'SIGKILL');
-    process.stderr.write(`[${String(killed.atS).padStart(4)}s] killed engine host process ${host}\n`);
-  }, Number(args['kill-engine-at']) * 1000).unref();
+  setTimeout(
+    () => {
+      const host = childrenOf(load.pid)[0];
+      if (host === undefined) return;
+      killed = { pid: host, atS: Math.round((performance.now() - t0) / 1000) };
+      process.kill(host, 'SIGKILL');
+      process.stderr.write(`[${String(killed.atS).padStart(4)}s] killed engine host process ${host}\n`);
+    },
+    Number(args['kill-engine-at']) * 1000,
+  ).unref();
 }
 
 const samples = [];
@@ -117,7 +135,8 @@ const result = {
   rssEndAtS: end?.at,
   rssPeakMb: Number(Math.max(...samples.map((s) => s.mb)).toFixed(1)),
   growthPct: start && end ? Number((((end.mb - start.mb) / start.mb) * 100).toFixed(2)) : undefined,
-  medianGrowthPct: firstMinute.length && lastMinute.length ? Number((((median(lastMinute) - median(firstMinute)) / median(firstMinute)) * 100).toFixed(2)) : undefined,
+  medianGrowthPct:
+    firstMinute.length && lastMinute.length ? Number((((median(lastMinute) - median(firstMinute)) / median(firstMinute)) * 100).toFixed(2)) : undefined,
   otherCpuShare: Number(otherCpuShare.toFixed(2)),
   killed,
   lostEngines: report.lostEngines,

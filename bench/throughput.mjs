@@ -78,12 +78,29 @@ const common = (c) => ({ targetCpuShare: c.watchCpu[0] / c.wall, otherCpuShare: 
 async function runMcpload(c, depth) {
   const { file } = profileFile(c, depth);
   const report = join(tmp, 'report.json');
-  const argv = ['dist/bin.js', '--url', target.url, '--profile', file, '--duration', `${SECONDS}s`, '--workers', String(WORKERS), '--metrics-port', '0', '--report', report, '--quiet'];
+  const argv = [
+    'dist/bin.js',
+    '--url',
+    target.url,
+    '--profile',
+    file,
+    '--duration',
+    `${SECONDS}s`,
+    '--workers',
+    String(WORKERS),
+    '--metrics-port',
+    '0',
+    '--report',
+    report,
+    '--quiet',
+  ];
   const run = await runChild(argv, { timeoutMs: (SECONDS + 40) * 1000, watch: [target.pid] });
   if (run.code !== 0) throw new Error(`mcpload exited ${run.code}: ${run.err.slice(-2000)}`);
   const r = JSON.parse(readFileSync(report, 'utf8'));
   rmSync(report);
-  const errs = Object.entries(r.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  const errs = Object.entries(r.errors)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}=${n}`);
   return {
     cmd: 'node ' + argv.join(' ').replace(report, 'OUT.json').replace(file, `PROFILE(${c.name},d${depth}).json`),
     // ok / window: answers to requests sent in the window (the drain included), as the bare client counts.
@@ -100,7 +117,21 @@ async function runMcpload(c, depth) {
 }
 
 async function runBare(c, depth, seconds = SECONDS, cork = false) {
-  const argv = ['bench/raw-ws-client.mjs', '--url', target.url, '--connections', String(CONNECTIONS), '--depth', String(depth), '--duration', String(seconds), '--size', String(c.size), '--method', c.method];
+  const argv = [
+    'bench/raw-ws-client.mjs',
+    '--url',
+    target.url,
+    '--connections',
+    String(CONNECTIONS),
+    '--depth',
+    String(depth),
+    '--duration',
+    String(seconds),
+    '--size',
+    String(c.size),
+    '--method',
+    c.method,
+  ];
   if (c.params) argv.push('--params', JSON.stringify(c.params));
   if (cork) argv.push('--cork');
   const run = await runChild(argv, { timeoutMs: (SECONDS + 40) * 1000, watch: [target.pid] });
@@ -122,7 +153,9 @@ async function runBare(c, depth, seconds = SECONDS, cork = false) {
 async function main() {
   console.log(`# mcpload throughput vs a bare ws client  ${new Date().toISOString()}`);
   console.log(machineLine());
-  console.log(`command: node bench/throughput.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --depths ${DEPTHS.join(',')} --rate ${RATE} --workers ${WORKERS} --cases ${args.cases}${CORK ? '' : ' --no-cork'}`);
+  console.log(
+    `command: node bench/throughput.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --depths ${DEPTHS.join(',')} --rate ${RATE} --workers ${WORKERS} --cases ${args.cases}${CORK ? '' : ' --no-cork'}`,
+  );
   target = await startServe();
   console.log(`target: ${target.command}  (pid ${target.pid}, ${target.url}), load avg ${loadAvg1()}`);
   for (const c of CASES) console.log(`profile ${c.name}: ${JSON.stringify(profileFile(c, DEPTHS.at(-1)).profile)}`);
@@ -187,15 +220,36 @@ async function main() {
     }
   }
   printTable(
-    ['case', 'depth', 'mcpload req/s', 'bare req/s', 'ratio', 'bare-cork req/s', 'ratio vs cork', 'mcpload CPU µs/req', 'bare CPU µs/req', 'bare-cork CPU µs/req', 'CPU/req ratio (vs bare / cork)', 'p50 ms (m / b / c)', 'mcpload in-flight/conn', 'target CPU (m / b / c)', 'other CPU'],
+    [
+      'case',
+      'depth',
+      'mcpload req/s',
+      'bare req/s',
+      'ratio',
+      'bare-cork req/s',
+      'ratio vs cork',
+      'mcpload CPU µs/req',
+      'bare CPU µs/req',
+      'bare-cork CPU µs/req',
+      'CPU/req ratio (vs bare / cork)',
+      'p50 ms (m / b / c)',
+      'mcpload in-flight/conn',
+      'target CPU (m / b / c)',
+      'other CPU',
+    ],
     rows,
   );
   const pass = ratios.filter((r) => r.ratio >= 0.8).length;
-  console.log(`\ntarget mcpload >= 0.8 x bare: ${pass} of ${ratios.length} case/depth pairs meet it (${ratios.map((r) => `${r.c.name} d${r.depth} ${r.ratio.toFixed(2)}`).join(', ')})`);
-  if (CORK) console.log(`vs bare-cork (>= 0.8): ${ratios.filter((r) => r.corkRatio >= 0.8).length} of ${ratios.length} (${ratios.map((r) => `${r.c.name} d${r.depth} ${r.corkRatio.toFixed(2)}`).join(', ')})`);
+  console.log(
+    `\ntarget mcpload >= 0.8 x bare: ${pass} of ${ratios.length} case/depth pairs meet it (${ratios.map((r) => `${r.c.name} d${r.depth} ${r.ratio.toFixed(2)}`).join(', ')})`,
+  );
+  if (CORK)
+    console.log(
+      `vs bare-cork (>= 0.8): ${ratios.filter((r) => r.corkRatio >= 0.8).length} of ${ratios.length} (${ratios.map((r) => `${r.c.name} d${r.depth} ${r.corkRatio.toFixed(2)}`).join(', ')})`,
+    );
   console.log('ratio and CPU/req ratio = median of the per-round ratios; req/s = answered requests sent in the window / window');
-  console.log('p50 from the actual send (mcpload raw); mcpload in-flight = ok/s x mean raw latency / connections (Little\'s law)');
-  console.log('CPU columns: share of one core over each child\'s whole run; CPU µs/req includes process startup (mcpload ~0.6 s CPU)');
+  console.log("p50 from the actual send (mcpload raw); mcpload in-flight = ok/s x mean raw latency / connections (Little's law)");
+  console.log("CPU columns: share of one core over each child's whole run; CPU µs/req includes process startup (mcpload ~0.6 s CPU)");
   console.log('\ncommands (last round):');
   for (const [key, cmd] of commands) console.log(`  ${key}: ${cmd}`);
 }

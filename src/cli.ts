@@ -89,7 +89,9 @@ async function runCommand(args: Record<string, unknown>): Promise<number> {
 
 /** Why no session could be established, in one line: the error counts and the newest connection problem. */
 function cannotStartLine(report: RunReport, lastNote: string | undefined): string {
-  const counts = Object.entries(report.errors).filter(([, n]) => n > 0).map(([kind, n]) => `${n.toLocaleString('en-US')} ${kind}`);
+  const counts = Object.entries(report.errors)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n.toLocaleString('en-US')} ${kind}`);
   const what = counts.length ? counts.join(', ') + ' error' + (counts.length === 1 && counts[0].startsWith('1 ') ? '' : 's') : 'no attempt finished';
   return `mcpload: no session could be established (${what}${lastNote ? `; last: ${lastNote}` : ''}); check that an MCP server answers at ${report.config.urls.join(', ')}`;
 }

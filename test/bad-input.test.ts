@@ -59,7 +59,11 @@ const cases: Case[] = [
   { name: 'empty profile file', args: () => ['--profile', files.empty], says: /must be a mapping of fields \(name, clients, rate, mix/ },
   { name: 'schema: negative clients', args: () => ['--profile', files.negativeClients], says: /clients: must be >= 1 \(got -1\)/ },
   { name: 'schema: unknown field', args: () => ['--profile', files.unknownField], says: /unknown field "retries" \(known fields: / },
-  { name: 'schema: tools/call without params', args: () => ['--profile', files.missingParams], says: /mix\[0\]\.params: tools\/call needs params\.name, e\.g\./ },
+  {
+    name: 'schema: tools/call without params',
+    args: () => ['--profile', files.missingParams],
+    says: /mix\[0\]\.params: tools\/call needs params\.name, e\.g\./,
+  },
   { name: 'schema: stage duration', args: () => ['--profile', files.badStage], says: /stages\[0\]\.duration: must be .*a duration like/ },
   { name: 'unreadable profile (a directory)', args: () => ['--profile', aDirectory], says: /cannot read profile file .*it is a directory/ },
   { name: 'validate: malformed YAML', args: () => ['validate', files.malformedYaml], says: /not valid YAML/ },
@@ -74,19 +78,39 @@ const cases: Case[] = [
   { name: 'negative connect rate', args: () => ['--connect-rate', '-1'], says: /--connect-rate: .* 0 \(no limit\) or more/ },
   { name: 'drain timeout not a duration', args: () => ['--drain-timeout', 'forever'], says: /--drain-timeout: "forever" is not a duration/ },
   { name: 'absurd drain timeout', args: () => ['--drain-timeout', '2h'], says: /--drain-timeout: at most 10m/ },
-  { name: 'more clients than the open-files limit allows', args: () => ['--clients', '1000000'], says: /open files per process but the limit is .*--processes/ },
+  {
+    name: 'more clients than the open-files limit allows',
+    args: () => ['--clients', '1000000'],
+    says: /open files per process but the limit is .*--processes/,
+  },
   // URLs and addresses
   { name: 'URL without a host', args: () => ['--url', 'ws://'], says: /--url: "ws:\/\/" is not a URL; write it like ws:\/\// },
   { name: 'URL port out of range', args: () => ['--url', 'ws://127.0.0.1:99999/mcp/ws'], says: /--url: .* is not a URL/ },
   { name: 'URL with an ftp scheme', args: () => ['--url', 'ftp://127.0.0.1/x'], says: /has scheme ftp; .*use ws:\/\/ or wss:\/\// },
-  { name: 'transport that contradicts the URL', args: () => ['--transport', 'ws', '--url', 'http://127.0.0.1:1/mcp'], says: /--transport ws does not match --url http:\/\/127\.0\.0\.1:1\/mcp: give ws:\/\/ or wss:\/\/ URLs/ },
-  { name: 'ws and http URLs mixed', args: () => ['--url', 'ws://127.0.0.1:1/mcp/ws', '--url', 'http://127.0.0.1:1/mcp'], says: /a run speaks one transport; give only ws\(s\):\/\/ URLs or only http\(s\):\/\/ URLs/ },
+  {
+    name: 'transport that contradicts the URL',
+    args: () => ['--transport', 'ws', '--url', 'http://127.0.0.1:1/mcp'],
+    says: /--transport ws does not match --url http:\/\/127\.0\.0\.1:1\/mcp: give ws:\/\/ or wss:\/\/ URLs/,
+  },
+  {
+    name: 'ws and http URLs mixed',
+    args: () => ['--url', 'ws://127.0.0.1:1/mcp/ws', '--url', 'http://127.0.0.1:1/mcp'],
+    says: /a run speaks one transport; give only ws\(s\):\/\/ URLs or only http\(s\):\/\/ URLs/,
+  },
   { name: 'backwards local address range', args: () => ['--local-address', '127.0.0.9-127.0.0.2'], says: /--local-address: range .* must go up/ },
   // Ports and files
   { name: 'metrics port out of range', args: () => ['--metrics-port', '70000'], says: /--metrics-port: must be a port number from 1 to 65535, or 0/ },
-  { name: 'metrics port in use', args: () => ['--metrics-port', String(busyPort), '--metrics-host', '127.0.0.1'], says: /--metrics-port: 127\.0\.0\.1:\d+ is already in use; pick a free port/ },
+  {
+    name: 'metrics port in use',
+    args: () => ['--metrics-port', String(busyPort), '--metrics-host', '127.0.0.1'],
+    says: /--metrics-port: 127\.0\.0\.1:\d+ is already in use; pick a free port/,
+  },
   { name: 'metrics host not an address', args: () => ['--metrics-host', 'not a host!'], says: /--metrics-host: .* is not an address or host name/ },
-  { name: 'report in a missing directory', args: () => ['--report', join(dir, 'nope', 'r.json')], says: /--report: cannot write .* does not exist or is not writable; create it/ },
+  {
+    name: 'report in a missing directory',
+    args: () => ['--report', join(dir, 'nope', 'r.json')],
+    says: /--report: cannot write .* does not exist or is not writable; create it/,
+  },
   { name: 'report path is a directory', args: () => ['--report', aDirectory], says: /--report: .* is a directory; give a file name/ },
   { name: 'html in a missing directory', args: () => ['--html', join(dir, 'nope', 'r.html')], says: /--html: cannot write/ },
   { name: '--ca file missing', args: () => ['--ca', join(dir, 'missing.pem')], says: /--ca: cannot read .* \(no such file\); give the PEM file/ },
@@ -98,8 +122,18 @@ const cases: Case[] = [
   { name: 'MCPLOAD_CLIENTS negative', args: () => [], env: { MCPLOAD_CLIENTS: '-3' }, says: /--clients: must be a whole number/ },
   { name: 'legacy CLIENT_COUNT not a number', args: () => [], env: { CLIENT_COUNT: 'many' }, says: /--clients: must be a whole number/ },
   { name: 'MCPLOAD_DRAIN_TIMEOUT not a duration', args: () => [], env: { MCPLOAD_DRAIN_TIMEOUT: 'soon' }, says: /--drain-timeout: "soon" is not a duration/ },
-  { name: 'MCPLOAD_* variable that is no option', args: () => [], env: { MCPLOAD_CLINETS: '5' }, says: /environment variable MCPLOAD_CLINETS is not an mcpload option/ },
-  { name: 'MCPLOAD_QUIET not a yes/no value', args: () => [], env: { MCPLOAD_QUIET: 'loud' }, says: /environment variable MCPLOAD_QUIET: "loud" is not a yes\/no value; write true or false/ },
+  {
+    name: 'MCPLOAD_* variable that is no option',
+    args: () => [],
+    env: { MCPLOAD_CLINETS: '5' },
+    says: /environment variable MCPLOAD_CLINETS is not an mcpload option/,
+  },
+  {
+    name: 'MCPLOAD_QUIET not a yes/no value',
+    args: () => [],
+    env: { MCPLOAD_QUIET: 'loud' },
+    says: /environment variable MCPLOAD_QUIET: "loud" is not a yes\/no value; write true or false/,
+  },
   { name: '--spin=<not a yes/no value>', args: () => ['--spin=maybe'], says: /--spin: "maybe" is not a yes\/no value; write true or false/ },
 ];
 

@@ -52,7 +52,10 @@ describe('mcpload run', () => {
     target = await startTarget({ port: 0 });
     const run = async (args: string[], env: Record<string, string>) => {
       const report = join(dir, `booleans-${env.MCPLOAD_QUIET}.json`);
-      const r = await runCli(['--url', target!.url, '--clients', '2', '--rate', '5', '--duration', '2s', '--progress-interval', '1s', '--report', report, ...args], { env });
+      const r = await runCli(
+        ['--url', target!.url, '--clients', '2', '--rate', '5', '--duration', '2s', '--progress-interval', '1s', '--report', report, ...args],
+        { env },
+      );
       expect(r.code, r.stderr).toBe(0);
       return { stderr: r.stderr, config: JSON.parse(readFileSync(report, 'utf8')).config };
     };
@@ -94,7 +97,21 @@ describe('thresholds, HTML and merge through the CLI', () => {
   it('exits 1 when a threshold fails, shows each result, and writes the HTML page', async () => {
     const html = join(dir, 'gate.html');
     const report = join(dir, 'gate.json');
-    const r = await runCli(['--clients', '3', '--duration', '1s', '--quiet', '--report', report, '--html', html, '--threshold', 'p99<1us', '--threshold', 'errors<1%']);
+    const r = await runCli([
+      '--clients',
+      '3',
+      '--duration',
+      '1s',
+      '--quiet',
+      '--report',
+      report,
+      '--html',
+      html,
+      '--threshold',
+      'p99<1us',
+      '--threshold',
+      'errors<1%',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/THRESHOLDS[\s\S]*✗ p99<1us[\s\S]*✓ errors<1%/);
     expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);

@@ -81,7 +81,14 @@ describe('coordinator with fixture engines', () => {
     const agg = await running;
     expect(starts).toEqual([{ count: 2, processes: 1 }]);
     // Each engine: intervals 0 and 1, then its final snapshot (2); all merged.
-    expect(snapshots.map((s) => `${s.engineId}:${s.interval}${s.final ? ' final' : ''}`).sort()).toEqual(['0:0', '0:1', '0:2 final', '1:0', '1:1', '1:2 final']);
+    expect(snapshots.map((s) => `${s.engineId}:${s.interval}${s.final ? ' final' : ''}`).sort()).toEqual([
+      '0:0',
+      '0:1',
+      '0:2 final',
+      '1:0',
+      '1:1',
+      '1:2 final',
+    ]);
     const n = snapshots.length;
     expect(agg.totals()).toEqual({ sent: n * P.sent, ok: n * P.ok, rpcError: 0, timeout: n * P.timeout, closed: 0, dropped: 0 });
     expect(agg.methods.get('ping')?.sent).toBe(n * P.sent);
@@ -164,6 +171,11 @@ describe('coordinator with fixture engines', () => {
     await running;
     // Both engines got the stop (with its drain) and finished on it, long before their 60 s duration.
     expect([stopsOf(notes, 0), stopsOf(notes, 1)]).toEqual([[700], [700]]);
-    expect(snapshots.filter((s) => s.final).map((s) => s.engineId).sort()).toEqual([0, 1]);
+    expect(
+      snapshots
+        .filter((s) => s.final)
+        .map((s) => s.engineId)
+        .sort(),
+    ).toEqual([0, 1]);
   });
 });

@@ -28,7 +28,22 @@ describe('the counter families', () => {
     const rec = new Recorder(['ping']);
     const m = rec.methods[0];
     OUTCOME_NAMES.forEach((n, i) => (m[n] += i + 1));
-    const gauges = { engineId: 0, atMs: 0, final: false, interval: 0, sessionsWanted: 0, sessionsConnecting: 0, sessionsOpen: 0, sessionsFailed: 0, inFlight: 0, targetRate: 0, loopUtilization: 0, loopLagMs: 0, sendingStoppedAtMs: 0, cpuSeconds: 0 };
+    const gauges = {
+      engineId: 0,
+      atMs: 0,
+      final: false,
+      interval: 0,
+      sessionsWanted: 0,
+      sessionsConnecting: 0,
+      sessionsOpen: 0,
+      sessionsFailed: 0,
+      inFlight: 0,
+      targetRate: 0,
+      loopUtilization: 0,
+      loopLagMs: 0,
+      sendingStoppedAtMs: 0,
+      cpuSeconds: 0,
+    };
     const { latency, latencyRaw, ...counts } = rec.take(gauges).methods.ping;
     expect(counts).toEqual(Object.fromEntries(OUTCOME_NAMES.map((n, i) => [n, i + 1])));
     expect(latency).toBeDefined();
@@ -57,7 +72,15 @@ describe('peakClients', () => {
   it('is the most clients the profile or any stage wants', () => {
     const profile = resolveRunOptions({ profile: 'normal', clients: 5 }).profile;
     expect(peakClients(profile)).toBe(5);
-    expect(peakClients({ ...profile, stages: [{ durationMs: 1, clients: 9 }, { durationMs: 1, clients: 2 }] })).toBe(9);
+    expect(
+      peakClients({
+        ...profile,
+        stages: [
+          { durationMs: 1, clients: 9 },
+          { durationMs: 1, clients: 2 },
+        ],
+      }),
+    ).toBe(9);
     expect(peakClients({ ...profile, clients: 12, stages: [{ durationMs: 1, clients: 9 }] })).toBe(12);
   });
 });
@@ -65,12 +88,16 @@ describe('peakClients', () => {
 describe('the report schema and the declaration', () => {
   // schema/report.schema.json is written by hand: this is what tells a new counter's author it needs its line.
   const schema = JSON.parse(readFileSync(reportSchemaPath(), 'utf8')) as {
-    properties: { methods: { additionalProperties: { properties: Record<string, unknown> } }; errors: { required: string[]; properties: Record<string, unknown> } };
+    properties: {
+      methods: { additionalProperties: { properties: Record<string, unknown> } };
+      errors: { required: string[]; properties: Record<string, unknown> };
+    };
   };
   it('documents every outcome of a method, in order', () => {
     expect(Object.keys(schema.properties.methods.additionalProperties.properties).filter((k) => k !== 'latency')).toEqual(OUTCOME_NAMES);
   });
   it('documents every error type, in order', () => expect(Object.keys(schema.properties.errors.properties)).toEqual(ERROR_TYPES));
   // Reports written before `lost` existed (same reportVersion) must still merge: it is documented, not required.
-  it('requires every error type but those added after version 1 shipped', () => expect(schema.properties.errors.required).toEqual(ERROR_TYPES.filter((t) => t !== 'lost')));
+  it('requires every error type but those added after version 1 shipped', () =>
+    expect(schema.properties.errors.required).toEqual(ERROR_TYPES.filter((t) => t !== 'lost')));
 });

@@ -28,7 +28,11 @@ describe('a dead target', () => {
     const errs = progress.map((l) => Number(/\| err ([\d,]+) \|/.exec(l)?.[1]?.replace(/,/g, '')));
     expect(Math.max(...errs), progress.join('\n')).toBeGreaterThan(0);
     const last = lines[lines.length - 1];
-    expect(last).toMatch(new RegExp(`^mcpload: no session could be established \\((\\d+) connect errors; last: .*ECONNREFUSED.*\\); check that an MCP server answers at ${url.replace(/[/.]/g, '\\$&')}$`));
+    expect(last).toMatch(
+      new RegExp(
+        `^mcpload: no session could be established \\((\\d+) connect errors; last: .*ECONNREFUSED.*\\); check that an MCP server answers at ${url.replace(/[/.]/g, '\\$&')}$`,
+      ),
+    );
     const attempts = Number(/\((\d+) connect errors/.exec(last)![1]);
     // Every attempt failed, yet the log holds at most two lines per message per interval, not one or two per attempt.
     const warnings = lines.filter((l) => l.includes('ECONNREFUSED') && l !== last);

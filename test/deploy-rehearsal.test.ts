@@ -15,8 +15,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import {
-  FILES, dashboardQueries, durationMs, grafanaToPromql, readYaml, rehearsalPrometheusConfig, ruleQueries, spawnMcpload,
-  startPrometheusWith, type Doc, type Replica,
+  FILES,
+  dashboardQueries,
+  durationMs,
+  grafanaToPromql,
+  readYaml,
+  rehearsalPrometheusConfig,
+  ruleQueries,
+  spawnMcpload,
+  startPrometheusWith,
+  type Doc,
+  type Replica,
 } from './helpers/deploy.js';
 import { freePort, prometheusBinary, waitFor } from './helpers/prometheus.js';
 
@@ -82,18 +91,39 @@ it('the stack rehearsed on loopback: dashboard queries return data, rules evalua
     const env = stackEnv(r.service, i + 1);
     expect(env.MCPLOAD_DURATION, 'replicas run until stopped').toBe('0');
     // The stack's environment, with what differs on loopback on the command line (which wins).
-    replicas.push(spawnMcpload(
-      ['--url', target!.url, '--clients', String(r.clients), '--rate', String(r.rate), '--workers', '1',
-        '--metrics-host', '127.0.0.1', '--metrics-port', String(ports[i]), '--report', reports[i], '--quiet'],
-      { ...env, MCPLOAD_REPORT: reports[i] },
-    ));
+    replicas.push(
+      spawnMcpload(
+        [
+          '--url',
+          target!.url,
+          '--clients',
+          String(r.clients),
+          '--rate',
+          String(r.rate),
+          '--workers',
+          '1',
+          '--metrics-host',
+          '127.0.0.1',
+          '--metrics-port',
+          String(ports[i]),
+          '--report',
+          reports[i],
+          '--quiet',
+        ],
+        { ...env, MCPLOAD_REPORT: reports[i] },
+      ),
+    );
   });
 
   // Every replica scraped with sessions open, then a rate window's worth of steady data.
-  await waitFor('Prometheus to scrape every replica with its sessions open', async () => {
-    const r = await prom!.query('sum(mcp_client_sessions_open) == sum(mcp_client_sessions_wanted) and count(up{job="mcpload"} == 1) == 3', Date.now() / 1000);
-    return r.length === 1 && Number(r[0].value[1]) === REPLICAS.reduce((s, x) => s + x.clients, 0) ? true : undefined;
-  }, 20_000);
+  await waitFor(
+    'Prometheus to scrape every replica with its sessions open',
+    async () => {
+      const r = await prom!.query('sum(mcp_client_sessions_open) == sum(mcp_client_sessions_wanted) and count(up{job="mcpload"} == 1) == 3', Date.now() / 1000);
+      return r.length === 1 && Number(r[0].value[1]) === REPLICAS.reduce((s, x) => s + x.clients, 0) ? true : undefined;
+    },
+    20_000,
+  );
   await new Promise((r) => setTimeout(r, STEADY_S * 1000));
   const now = Date.now() / 1000;
 

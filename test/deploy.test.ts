@@ -13,8 +13,20 @@ import AjvModule2019 from 'ajv/dist/2019.js';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FILES, ROOT, analyzePromql, dashboardQueries, dockerfileInstructions, dockerignoreIncludes, durationMs, grafanaToPromql,
-  promtool, readYaml, ruleQueries, spawnMcpload, type Doc, type Replica,
+  FILES,
+  ROOT,
+  analyzePromql,
+  dashboardQueries,
+  dockerfileInstructions,
+  dockerignoreIncludes,
+  durationMs,
+  grafanaToPromql,
+  promtool,
+  readYaml,
+  ruleQueries,
+  spawnMcpload,
+  type Doc,
+  type Replica,
 } from './helpers/deploy.js';
 import { freePort, parseExposition, waitFor } from './helpers/prometheus.js';
 
@@ -82,12 +94,14 @@ describe('Dockerfile', () => {
   });
 
   it('ships the package as npm lays it out: every "files" entry, production dependencies, the healthcheck', () => {
-    const dests = final.filter((i) => i.cmd === 'COPY').map((i) => {
-      const parts = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
-      const dest = posix.resolve('/app', parts.at(-1)!);
-      // `COPY package.json ./` lands at ./package.json.
-      return parts.at(-1)!.endsWith('/') && parts.length === 2 && !parts[0].endsWith('/') ? posix.join(dest, posix.basename(parts[0])) : dest;
-    });
+    const dests = final
+      .filter((i) => i.cmd === 'COPY')
+      .map((i) => {
+        const parts = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+        const dest = posix.resolve('/app', parts.at(-1)!);
+        // `COPY package.json ./` lands at ./package.json.
+        return parts.at(-1)!.endsWith('/') && parts.length === 2 && !parts[0].endsWith('/') ? posix.join(dest, posix.basename(parts[0])) : dest;
+      });
     for (const entry of pkg.files) expect(dests, `"files" entry ${entry}`).toContain(`/app/${entry}`);
     expect(dests).toContain('/app/node_modules');
     expect(dests).toContain('/app/package.json');
@@ -112,10 +126,18 @@ describe('Prometheus config and rules, through promtool', () => {
     const r = promtool(['test', 'rules', FILES.alertsTest], dirname(FILES.alertsTest));
     expect(r.status, r.output).toBe(0);
     const tests = readYaml(FILES.alertsTest).tests.flatMap((t: Doc) => t.alert_rule_test ?? []);
-    const alerts = ruleQueries(rules).filter((q) => q.alert).map((q) => q.alert);
+    const alerts = ruleQueries(rules)
+      .filter((q) => q.alert)
+      .map((q) => q.alert);
     for (const a of alerts) {
-      expect(tests.some((t: Doc) => t.alertname === a && t.exp_alerts?.length), `${a} fires in a test`).toBe(true);
-      expect(tests.some((t: Doc) => t.alertname === a && !t.exp_alerts?.length), `${a} does not fire in a test`).toBe(true);
+      expect(
+        tests.some((t: Doc) => t.alertname === a && t.exp_alerts?.length),
+        `${a} fires in a test`,
+      ).toBe(true);
+      expect(
+        tests.some((t: Doc) => t.alertname === a && !t.exp_alerts?.length),
+        `${a} does not fire in a test`,
+      ).toBe(true);
     }
   });
 });
@@ -143,7 +165,11 @@ describe('Swarm stack', () => {
   });
 
   it("is accepted by the Docker CLI's own stack loader (docker stack config, no engine needed)", () => {
-    const r = spawnSync('docker', ['stack', 'config', '-c', FILES.stack], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    const r = spawnSync('docker', ['stack', 'config', '-c', FILES.stack], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    });
     if (r.error) throw new Error(`the docker client is needed for "docker stack config" (Docker 25 or newer; no engine needed): ${r.error.message}`);
     expect(r.status, r.stderr).toBe(0);
     const loaded = parseYaml(r.stdout);
@@ -164,7 +190,10 @@ describe('Swarm stack', () => {
       const url = new URL(s.environment.MCPLOAD_URL);
       const target = stack.services[url.hostname];
       expect(target, `${name} → ${url.hostname}`).toBeDefined();
-      expect(target.networks.some((n: string) => s.networks.includes(n)), `${name} shares a network with ${url.hostname}`).toBe(true);
+      expect(
+        target.networks.some((n: string) => s.networks.includes(n)),
+        `${name} shares a network with ${url.hostname}`,
+      ).toBe(true);
       expect(target.command.join(' ')).toContain(`--port ${url.port}`);
       expect(target.command.join(' ')).toContain('--host 0.0.0.0');
     }
@@ -187,13 +216,23 @@ describe('Swarm stack', () => {
 
   it('has Prometheus discover every mcpload service (tasks.<service>, A records, port 9464) on a shared network', () => {
     const jobs = promConfig.scrape_configs.filter((j: Doc) => j.dns_sd_configs);
-    const discovered = jobs.flatMap((j: Doc) => j.dns_sd_configs.flatMap((d: Doc) => {
-      expect(d.type).toBe('A');
-      expect(d.port).toBe(METRICS_PORT);
-      return d.names;
-    }));
-    expect([...discovered].sort()).toEqual(mcploadServices().map(([n]) => `tasks.${n}`).sort());
-    for (const [name, s] of mcploadServices()) expect(s.networks.some((n: string) => stack.services.prometheus.networks.includes(n)), name).toBe(true);
+    const discovered = jobs.flatMap((j: Doc) =>
+      j.dns_sd_configs.flatMap((d: Doc) => {
+        expect(d.type).toBe('A');
+        expect(d.port).toBe(METRICS_PORT);
+        return d.names;
+      }),
+    );
+    expect([...discovered].sort()).toEqual(
+      mcploadServices()
+        .map(([n]) => `tasks.${n}`)
+        .sort(),
+    );
+    for (const [name, s] of mcploadServices())
+      expect(
+        s.networks.some((n: string) => stack.services.prometheus.networks.includes(n)),
+        name,
+      ).toBe(true);
     expect(stack.services.grafana.networks.some((n: string) => stack.services.prometheus.networks.includes(n))).toBe(true);
   });
 
@@ -229,11 +268,29 @@ describe('PromQL of the dashboard and the rules', () => {
   beforeAll(async () => {
     // A short real run against the built-in target: what mcpload exports, names and labels.
     const port = await freePort();
-    replica = spawnMcpload(['--duration', '0', '--clients', '2', '--rate', '20', '--workers', '1', '--metrics-host', '127.0.0.1', '--metrics-port', String(port), '--quiet']);
-    const text = await waitFor('a scrape with engine snapshots', async () => {
-      const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return t.includes('mcp_client_engine_event_loop_utilization{') && /mcp_client_requests_total\{[^}]*status="ok"\} [1-9]/.test(t) ? t : undefined;
-    }, 20_000);
+    replica = spawnMcpload([
+      '--duration',
+      '0',
+      '--clients',
+      '2',
+      '--rate',
+      '20',
+      '--workers',
+      '1',
+      '--metrics-host',
+      '127.0.0.1',
+      '--metrics-port',
+      String(port),
+      '--quiet',
+    ]);
+    const text = await waitFor(
+      'a scrape with engine snapshots',
+      async () => {
+        const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return t.includes('mcp_client_engine_event_loop_utilization{') && /mcp_client_requests_total\{[^}]*status="ok"\} [1-9]/.test(t) ? t : undefined;
+      },
+      20_000,
+    );
     exported = new Map();
     for (const s of parseExposition(text)) {
       const labels = exported.get(s.name) ?? new Set(['job', 'instance', 'service']);
@@ -305,4 +362,3 @@ describe('PromQL of the dashboard and the rules', () => {
     }
   });
 });
-

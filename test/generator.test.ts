@@ -116,7 +116,8 @@ describe('--spin', () => {
       };
       const spun = await run(true);
       const slept = await run(false);
-      const g = (r: { generator: { cpuSeconds: number; maxLoopUtilization: number } }) => `engine CPU ${r.generator.cpuSeconds.toFixed(2)} s, loop ${r.generator.maxLoopUtilization.toFixed(3)}`;
+      const g = (r: { generator: { cpuSeconds: number; maxLoopUtilization: number } }) =>
+        `engine CPU ${r.generator.cpuSeconds.toFixed(2)} s, loop ${r.generator.maxLoopUtilization.toFixed(3)}`;
       console.log(`--spin: ${g(spun)}; without: ${g(slept)}`);
       for (const r of [spun, slept]) {
         expect(r.requests.sent).toBeGreaterThan(100);

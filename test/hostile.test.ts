@@ -108,30 +108,26 @@ const cases: Case[] = [
     profile: { timeout: '300ms' },
     check: (r, s) => (expect(r.errors.timeout).toBe(s.bad()), expect(r.errors.timeout).toBe(r.requests.sent), onlyErrors(r.errors, ['timeout'])),
   },
-  ...(['invalid-utf8', 'bad-opcode', 'oversize'] as const).map(
-    (kind): Case => ({
-      // A frame that breaks the WebSocket protocol: one protocol error, ws closes the connection
-      // (1007/1002/1009), the session reconnects; the close is not counted a second time.
-      kind,
-      check(r, s) {
-        perConnection(r.errors.protocol, s.bad());
-        expect(r.sessions.reconnects).toBeGreaterThanOrEqual(1);
-        expect(r.sessions.established).toBeGreaterThan(CLIENTS);
-        onlyErrors(r.errors, ['protocol']);
-      },
-    }),
-  ),
-  ...(['reset', 'close-1001', 'close-1002', 'close-1009', 'close-1011'] as const).map(
-    (kind): Case => ({
-      kind,
-      check(r, s) {
-        perConnection(r.errors.closed, s.bad());
-        expect(r.sessions.reconnects).toBeGreaterThanOrEqual(1);
-        expect(r.sessions.established).toBeGreaterThan(CLIENTS);
-        onlyErrors(r.errors, ['closed']);
-      },
-    }),
-  ),
+  ...(['invalid-utf8', 'bad-opcode', 'oversize'] as const).map((kind): Case => ({
+    // A frame that breaks the WebSocket protocol: one protocol error, ws closes the connection
+    // (1007/1002/1009), the session reconnects; the close is not counted a second time.
+    kind,
+    check(r, s) {
+      perConnection(r.errors.protocol, s.bad());
+      expect(r.sessions.reconnects).toBeGreaterThanOrEqual(1);
+      expect(r.sessions.established).toBeGreaterThan(CLIENTS);
+      onlyErrors(r.errors, ['protocol']);
+    },
+  })),
+  ...(['reset', 'close-1001', 'close-1002', 'close-1009', 'close-1011'] as const).map((kind): Case => ({
+    kind,
+    check(r, s) {
+      perConnection(r.errors.closed, s.bad());
+      expect(r.sessions.reconnects).toBeGreaterThanOrEqual(1);
+      expect(r.sessions.established).toBeGreaterThan(CLIENTS);
+      onlyErrors(r.errors, ['closed']);
+    },
+  })),
 ];
 
 /** Where memory is the point: the server pushes (or refuses) data faster than mcpload can deal with it. */
@@ -179,7 +175,14 @@ const IN_PROCESS_DURATION = '1500ms';
 
 /** In-process, as the CLI would run: real engine threads, the run's report and exit code, its notes instead of stderr. */
 async function runInProcess(url: string, name: string, profile: Record<string, unknown> = {}) {
-  const opts = resolveRunOptions({ url: [url], profile: writeProfile(dir, name, profile), duration: IN_PROCESS_DURATION, workers: 1, quiet: true, logLevel: 'warn' });
+  const opts = resolveRunOptions({
+    url: [url],
+    profile: writeProfile(dir, name, profile),
+    duration: IN_PROCESS_DURATION,
+    workers: 1,
+    quiet: true,
+    logLevel: 'warn',
+  });
   const running = start(opts);
   const notes: string[] = [];
   running.on('note', (m) => notes.push(m));
@@ -201,11 +204,27 @@ async function runCli(urls: string[], name: string, profile: Record<string, unkn
   const report = join(dir, `${name}.json`);
   const file = writeProfile(dir, name, profile);
   const r = await runCliWatchingRss(
-    [...urls.flatMap((u) => ['--url', u]), '--profile', file, '--duration', '3s', '--workers', '1', '--quiet', '--log-level', 'warn', '--report', report, ...args],
+    [
+      ...urls.flatMap((u) => ['--url', u]),
+      '--profile',
+      file,
+      '--duration',
+      '3s',
+      '--workers',
+      '1',
+      '--quiet',
+      '--log-level',
+      'warn',
+      '--report',
+      report,
+      ...args,
+    ],
     { timeoutMs: 30_000 },
   );
   const growth = r.rss.peakMb - r.rss.baselineMb;
-  console.log(`${name}: exit ${r.code}, mcpload RSS ${r.rss.baselineMb.toFixed(1)} MB after warm-up, peak ${r.rss.peakMb.toFixed(1)} MB (+${growth.toFixed(1)} MB, bound ${RSS_GROWTH_BOUND_MB} MB)`);
+  console.log(
+    `${name}: exit ${r.code}, mcpload RSS ${r.rss.baselineMb.toFixed(1)} MB after warm-up, peak ${r.rss.peakMb.toFixed(1)} MB (+${growth.toFixed(1)} MB, bound ${RSS_GROWTH_BOUND_MB} MB)`,
+  );
   // Never a crash: no stack trace, no failed engine.
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.stderr).not.toMatch(/engine \d+ (failed|was lost)/);

@@ -27,7 +27,15 @@ beforeAll(async () => {
   }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 });
 afterAll(async () => {
@@ -148,7 +156,12 @@ describe('what the report holds is text, never markup', () => {
 
 describe('other reports render too', () => {
   it('a merged report says so, and a run with no responses at all still draws', async () => {
-    const replicas = [1, 2, 3].map((i) => syntheticReport({ methods: { ping: latencies(3000, 500 * i, i) }, handshake: latencies(20, 10_000, i + 10) }, { startedAt: `2026-01-01T00:00:0${i}.000Z` }));
+    const replicas = [1, 2, 3].map((i) =>
+      syntheticReport(
+        { methods: { ping: latencies(3000, 500 * i, i) }, handshake: latencies(20, 10_000, i + 10) },
+        { startedAt: `2026-01-01T00:00:0${i}.000Z` },
+      ),
+    );
     const merged = await open(renderHtml(mergeReports(replicas)), join(dir, 'merged.html'));
     expect(await merged.page.innerText('header')).toContain('merged from 3 replicas');
     expect(merged.problems).toEqual([]);

@@ -188,21 +188,28 @@ describe('Streamable HTTP memory: bounded for the engine, not only per response 
   const dir = mkdtempSync(join(tmpdir(), 'mcpload-http-rss-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("48 MiB answers to 10 sessions, 4 connections each: the engine's budget aborts what passes it, counted as protocol errors", { timeout: 60_000 }, async () => {
-    const s = await startHostile('json-large');
-    const report = join(dir, 'json-large.json');
-    const file = writeProfile(dir, 'json-large', { clients: 10, rate: 4, timeout: '2s', maxInFlight: 8 });
-    const r = await runCliWatchingRss(['--url', s.url, '--profile', file, '--duration', '3s', '--workers', '1', '--quiet', '--log-level', 'warn', '--report', report], {
-      timeoutMs: 30_000,
-    });
-    console.log(`json-large: exit ${r.code}, mcpload RSS peak ${Math.max(...r.rss.samples).toFixed(1)} MB; server answered ${s.bad()} requests`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.rss.samples.length).toBeGreaterThan(10);
-    const rep = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
-    expect(s.bad()).toBeGreaterThan(10);
-    expect(rep.errors.protocol).toBeGreaterThan(0);
-    // 256 MiB of bodies held at most, plus the one being parsed and the process itself: wide, but
-    // far below the gigabytes that 40 concurrent 48 MiB bodies take without the budget.
-    expect(Math.max(...r.rss.samples)).toBeLessThan(800);
-  });
+  it(
+    "48 MiB answers to 10 sessions, 4 connections each: the engine's budget aborts what passes it, counted as protocol errors",
+    { timeout: 60_000 },
+    async () => {
+      const s = await startHostile('json-large');
+      const report = join(dir, 'json-large.json');
+      const file = writeProfile(dir, 'json-large', { clients: 10, rate: 4, timeout: '2s', maxInFlight: 8 });
+      const r = await runCliWatchingRss(
+        ['--url', s.url, '--profile', file, '--duration', '3s', '--workers', '1', '--quiet', '--log-level', 'warn', '--report', report],
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      console.log(`json-large: exit ${r.code}, mcpload RSS peak ${Math.max(...r.rss.samples).toFixed(1)} MB; server answered ${s.bad()} requests`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.rss.samples.length).toBeGreaterThan(10);
+      const rep = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
+      expect(s.bad()).toBeGreaterThan(10);
+      expect(rep.errors.protocol).toBeGreaterThan(0);
+      // 256 MiB of bodies held at most, plus the one being parsed and the process itself: wide, but
+      // far below the gigabytes that 40 concurrent 48 MiB bodies take without the budget.
+      expect(Math.max(...r.rss.samples)).toBeLessThan(800);
+    },
+  );
 });

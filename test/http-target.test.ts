@@ -41,7 +41,12 @@ describe('the target speaks Streamable HTTP', () => {
     target = await startTarget({ host: '127.0.0.1', port: 0 });
     const url = target.httpUrl;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
-    const init = await post(url, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const init = await post(url, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
     expect(init.status).toBe(200);
     expect(init.headers.get('content-type')).toBe('application/json');
     expect(JSON.parse(init.text).result.protocolVersion).toBe('2025-11-25');
@@ -65,7 +70,12 @@ describe('the target speaks Streamable HTTP', () => {
 
   it('answers as an SSE stream with the sse knob', async () => {
     target = await startTarget({ host: '127.0.0.1', port: 0, httpSse: true });
-    const init = await post(target.httpUrl, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const init = await post(target.httpUrl, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
     expect(init.headers.get('content-type')).toBe('text/event-stream');
     expect(init.text).toMatch(/^event: message\ndata: \{"jsonrpc":"2\.0","id":1,"result":\{"protocolVersion":"2025-11-25".*\}\n\n$/);
   });
@@ -133,7 +143,7 @@ describe('mcpload drives the target over Streamable HTTP', () => {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     serve = child;
     let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => (stderr += d));
     await until(() => /listening on .*http:\/\/127\.0\.0\.1:\d+\/mcp\b/.test(stderr), 10_000);
     const url = /(http:\/\/127\.0\.0\.1:\d+\/mcp)\b/.exec(stderr)![1];
     const result = await runCli(['--url', url, '--clients', '3', '--rate', '20', '--duration', '1s', '--quiet', '--workers', '1'], { timeoutMs: 30_000 });

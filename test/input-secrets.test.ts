@@ -21,7 +21,11 @@ function refusal(raw: Parameters<typeof resolveRunOptions>[0]): string {
 
 describe('--header values are checked at input, never echoed', () => {
   it.each([
-    ['CR LF (header injection)', `Authorization: Bearer ${SECRET}\r\nX-Evil: 1`, /^--header Authorization: its value has a control character \(0x0d: CR\) at position \d+/],
+    [
+      'CR LF (header injection)',
+      `Authorization: Bearer ${SECRET}\r\nX-Evil: 1`,
+      /^--header Authorization: its value has a control character \(0x0d: CR\) at position \d+/,
+    ],
     ['a lone LF', `X-Token: ${SECRET}\nmore`, /^--header X-Token: its value has a control character \(0x0a: LF\)/],
     ['NUL', `X-Token: ${SECRET}\u0000`, /^--header X-Token: its value has a control character \(0x00: not allowed\)/],
     ['DEL', `X-Token: ${SECRET}\u007f`, /^--header X-Token: its value has a control character \(0x7f: not allowed\)/],
@@ -41,7 +45,9 @@ describe('--header values are checked at input, never echoed', () => {
   });
 
   it('from the environment too: MCPLOAD_HEADER with CR LF is exit 2 and one line, before any session', async () => {
-    const r = await runCli(['--profile', 'low-load', '--clients', '1', '--duration', '1s', '--quiet'], { env: { MCPLOAD_HEADER: `Authorization: Bearer ${SECRET}\r\nX-Evil: 1` } });
+    const r = await runCli(['--profile', 'low-load', '--clients', '1', '--duration', '1s', '--quiet'], {
+      env: { MCPLOAD_HEADER: `Authorization: Bearer ${SECRET}\r\nX-Evil: 1` },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/^mcpload: --header Authorization: its value has a control character \(0x0d: CR\)/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -18,7 +18,10 @@ describe('reading the limits', () => {
 
   it('parses unlimited and a missing file', () => {
     const f = join(dir, 'limits');
-    writeFileSync(f, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 unlimited            files\n');
+    writeFileSync(
+      f,
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 unlimited            files\n',
+    );
     expect(openFilesLimit(f)).toEqual({ soft: 1024, hard: Infinity });
     expect(openFilesLimit(join(dir, 'nope'))).toBeUndefined();
   });

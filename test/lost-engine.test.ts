@@ -47,7 +47,27 @@ describe('a lost engine process', () => {
     target = await startTarget({ host: '127.0.0.1', port: 0 });
     dir = mkdtempSync(join(tmpdir(), 'mcpload-lost-'));
     const report = join(dir, 'run.json');
-    const args = ['--url', target.url, '--profile', 'low-load', '--clients', '4', '--rate', '20', '--processes', '2', '--workers', '1', '--duration', '6s', '--report', report, '--quiet', '--metrics-port', '0'];
+    const args = [
+      '--url',
+      target.url,
+      '--profile',
+      'low-load',
+      '--clients',
+      '4',
+      '--rate',
+      '20',
+      '--processes',
+      '2',
+      '--workers',
+      '1',
+      '--duration',
+      '6s',
+      '--report',
+      report,
+      '--quiet',
+      '--metrics-port',
+      '0',
+    ];
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
     let stdout = '';
     let stderr = '';

@@ -26,17 +26,23 @@ function refusal(reports: unknown[], sources?: string[]): string {
 
 describe('merge refuses reports that cannot be true', () => {
   it('a start in year 0', () => {
-    expect(refusal([{ ...good(), startedAt: '0000-01-01T00:00:00.000Z' }])).toMatch(/^report 1: not a valid mcpload report \(startedAt 0000-01-01.*not the time of a run\)$/);
+    expect(refusal([{ ...good(), startedAt: '0000-01-01T00:00:00.000Z' }])).toMatch(
+      /^report 1: not a valid mcpload report \(startedAt 0000-01-01.*not the time of a run\)$/,
+    );
   });
   it('an end before the start', () => {
     expect(refusal([{ ...good(), endedAt: '2025-12-31T00:00:00.000Z' }])).toMatch(/endedAt 2025-12-31T00:00:00.000Z is before startedAt/);
   });
   it('a timeline second far past the end', () => {
     const r = good();
-    expect(refusal([{ ...r, timeline: [...r.timeline, { ...r.timeline[0], second: 1e9 }] }])).toMatch(/timeline second 1000000000 is after the run's end \(11 s\)/);
+    expect(refusal([{ ...r, timeline: [...r.timeline, { ...r.timeline[0], second: 1e9 }] }])).toMatch(
+      /timeline second 1000000000 is after the run's end \(11 s\)/,
+    );
   });
   it('replicas days apart (their timelines would be laid on one clock)', () => {
-    expect(refusal([good('a'), { ...good('b'), startedAt: '2026-03-01T00:00:00.000Z', endedAt: '2026-03-01T00:00:10.000Z' }])).toMatch(/^merge: the reports span more than 7 days/);
+    expect(refusal([good('a'), { ...good('b'), startedAt: '2026-03-01T00:00:00.000Z', endedAt: '2026-03-01T00:00:10.000Z' }])).toMatch(
+      /^merge: the reports span more than 7 days/,
+    );
   });
   it('counts beyond what a double holds exactly', () => {
     const r = good();

@@ -18,7 +18,9 @@ import { histogramOf, latencies, realReport, syntheticReport, type Samples } fro
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-merge-'));
 const Ajv = AjvModule.default;
-const validate = new Ajv({ strict: true, allowUnionTypes: true, validateFormats: false }).compile(JSON.parse(readFileSync(reportSchemaPath(), 'utf8')) as object);
+const validate = new Ajv({ strict: true, allowUnionTypes: true, validateFormats: false }).compile(
+  JSON.parse(readFileSync(reportSchemaPath(), 'utf8')) as object,
+);
 
 function expectSchemaValid(report: unknown): void {
   const ok = validate(JSON.parse(JSON.stringify(report)));
@@ -38,7 +40,11 @@ describe('merging known samples (deterministic)', () => {
   it('gives the percentiles of one histogram holding every sample', () => {
     const everyCorrected = samples.flatMap((s) => Object.values(s.methods).flat());
     const ping = [...samples[0].methods.ping, ...samples[2].methods.ping];
-    const everyRaw = samples.flatMap((s) => Object.values(s.methods).flat().map((v) => Math.max(0, v - (s.rawLess ?? 0))));
+    const everyRaw = samples.flatMap((s) =>
+      Object.values(s.methods)
+        .flat()
+        .map((v) => Math.max(0, v - (s.rawLess ?? 0))),
+    );
     const one = summarize(histogramOf(everyCorrected));
     expect(merged.latency.corrected.p50).toBe(one.p50);
     expect(merged.latency.corrected.p99).toBe(one.p99);
@@ -54,7 +60,10 @@ describe('merging known samples (deterministic)', () => {
   it('matches the exact sample percentiles within HdrHistogram resolution (3 digits)', () => {
     const sorted = samples.flatMap((s) => Object.values(s.methods).flat()).sort((a, b) => a - b);
     const exact = (p: number) => sorted[Math.ceil((p / 100) * sorted.length) - 1];
-    for (const [p, got] of [[50, merged.latency.corrected.p50], [99, merged.latency.corrected.p99]] as const) {
+    for (const [p, got] of [
+      [50, merged.latency.corrected.p50],
+      [99, merged.latency.corrected.p99],
+    ] as const) {
       expect(Math.abs(got - exact(p)) / exact(p)).toBeLessThan(0.001);
     }
   });
@@ -66,7 +75,10 @@ describe('merging known samples (deterministic)', () => {
     expect(merged.errors.rpc).toBe(7);
     expect(merged.sessions.peak).toBe(75);
     expect(merged.config.clients).toBe(75);
-    expect(merged.throughput.requestsPerSecond).toBeCloseTo(reports.reduce((n, r) => n + r.throughput.requestsPerSecond, 0), 9);
+    expect(merged.throughput.requestsPerSecond).toBeCloseTo(
+      reports.reduce((n, r) => n + r.throughput.requestsPerSecond, 0),
+      9,
+    );
     expect(merged.throughput.achievedRatio).toBeCloseTo(merged.throughput.requestsPerSecond / merged.throughput.targetRequestsPerSecond, 9);
     expect(merged.durationSeconds).toBe(12);
     expect(merged.merged).toEqual({ replicas: 3 });
@@ -146,10 +158,22 @@ describe('bad input: one line, a UsageError (exit code 2)', () => {
     ['a JSON array', () => loadReport(write('array.json', '[1,2]')), /array\.json: not an mcpload report \(not a JSON object\)/],
     ['no reportVersion', () => loadReport(write('b.json', '{"requests": {}}')), /\/b\.json: not an mcpload report \(reportVersion missing\)$/],
     ['a future version', () => loadReport(write('v2.json', JSON.stringify({ ...good, reportVersion: 2 }))), /v2\.json: reportVersion 2 is not supported/],
-    ['a missing section', () => mergeReports([good, { ...good, requests: undefined }], ['a.json', 'c.json']), /c\.json: not a valid mcpload report \(the report: missing field "requests"\)/],
+    [
+      'a missing section',
+      () => mergeReports([good, { ...good, requests: undefined }], ['a.json', 'c.json']),
+      /c\.json: not a valid mcpload report \(the report: missing field "requests"\)/,
+    ],
     ['a wrong type', () => mergeReports([{ ...good, requests: { ...good.requests, sent: 'many' } }]), /report 1: .*requests\.sent: must be integer/],
-    ['not base64', () => mergeReports([{ ...good, histograms: { ...good.histograms, latency: 'not a histogram!' } }]), /histograms\.latency: not an encoded HdrHistogram/],
-    ['base64, not a histogram', () => mergeReports([{ ...good, histograms: { ...good.histograms, handshake: 'AAAAAAAA' } }]), /histograms\.handshake: not an encoded HdrHistogram/],
+    [
+      'not base64',
+      () => mergeReports([{ ...good, histograms: { ...good.histograms, latency: 'not a histogram!' } }]),
+      /histograms\.latency: not an encoded HdrHistogram/,
+    ],
+    [
+      'base64, not a histogram',
+      () => mergeReports([{ ...good, histograms: { ...good.histograms, handshake: 'AAAAAAAA' } }]),
+      /histograms\.handshake: not an encoded HdrHistogram/,
+    ],
     ['a bad date', () => mergeReports([{ ...good, startedAt: 'yesterday' }]), /startedAt: not a date and time/],
   ];
   it.each(cases)('%s', (_name, call, message) => {

@@ -54,7 +54,12 @@ function bruteBuckets(h: Histogram): number[] {
 /** The scraped buckets of one histogram series, in bound order, plus +Inf, sum and count. */
 function scrapedHistogram(all: Sample[], name: string, labels: Record<string, string>) {
   const buckets = LATENCY_BUCKETS_MS.map((le) => value(all, `${name}_bucket`, { ...labels, le: String(le) }));
-  return { buckets, inf: value(all, `${name}_bucket`, { ...labels, le: '+Inf' }), sum: value(all, `${name}_sum`, labels), count: value(all, `${name}_count`, labels) };
+  return {
+    buckets,
+    inf: value(all, `${name}_bucket`, { ...labels, le: '+Inf' }),
+    sum: value(all, `${name}_sum`, labels),
+    count: value(all, `${name}_count`, labels),
+  };
 }
 
 async function scrape(url: string): Promise<Sample[]> {
@@ -71,7 +76,27 @@ describe('the metrics endpoint during a run (CLI)', () => {
     const base = `http://127.0.0.1:${port}`;
     const reportPath = join(dir, 'live.json');
     const running = runCli(
-      ['--url', target.url, '--profile', 'normal', '--clients', '4', '--rate', '50', '--duration', '3s', '--workers', '1', '--metrics-host', '127.0.0.1', '--metrics-port', String(port), '--report', reportPath, '--quiet'],
+      [
+        '--url',
+        target.url,
+        '--profile',
+        'normal',
+        '--clients',
+        '4',
+        '--rate',
+        '50',
+        '--duration',
+        '3s',
+        '--workers',
+        '1',
+        '--metrics-host',
+        '127.0.0.1',
+        '--metrics-port',
+        String(port),
+        '--report',
+        reportPath,
+        '--quiet',
+      ],
       { timeoutMs: 30_000 },
     );
     expect(await waitFor('/healthz', async () => (await fetch(`${base}/healthz`)).status)).toBe(200);
@@ -119,7 +144,9 @@ describe('the metrics endpoint during a run (CLI)', () => {
     }
     // One engine: the in-flight gauge and the counters come from the same snapshot.
     expect(value(all, 'mcp_client_requests_in_flight')).toBe(inFlight);
-    expect(value(all, 'mcp_client_messages_received_total', { message_type: 'response' })).toBe(responses + value(all, 'mcp_client_sessions_established_total'));
+    expect(value(all, 'mcp_client_messages_received_total', { message_type: 'response' })).toBe(
+      responses + value(all, 'mcp_client_sessions_established_total'),
+    );
 
     const r = await running;
     expect(r.code).toBe(0);
@@ -141,7 +168,11 @@ describe('exactness', () => {
     let agg: Aggregate | undefined;
     run.on('snapshot', (_s, a) => (agg = a));
     // The test's own endpoint on the run's Aggregate outlives the run, so the final state can be scraped.
-    metricsServer = await MetricsServer.start({ host: '127.0.0.1', port: 0, source: { clientType: opts.profile.name, methods: NORMAL_METHODS, aggregate: () => agg } });
+    metricsServer = await MetricsServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      source: { clientType: opts.profile.name, methods: NORMAL_METHODS, aggregate: () => agg },
+    });
     const { report } = await run.result;
     const all = await scrape(metricsServer.url);
 

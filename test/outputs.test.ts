@@ -21,7 +21,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Directories and missing folders are bad input too: test/bad-input.test.ts has those rows.
 describe('outputs are checked before the run', () => {
   it.each([
-    ['the same file for both', (d: string) => ['--report', join(d, 'x'), '--html', join(d, 'x')], /^mcpload: --report and --html both name .*x: give each its own file$/],
+    [
+      'the same file for both',
+      (d: string) => ['--report', join(d, 'x'), '--html', join(d, 'x')],
+      /^mcpload: --report and --html both name .*x: give each its own file$/,
+    ],
   ])('%s: one line, exit 2, no session', async (_what, args, line) => {
     const r = await runCli([...RUN, ...args(dir)]);
     expect(r.code).toBe(2);

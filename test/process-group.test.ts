@@ -37,7 +37,29 @@ describe('a signal to the whole process group (--processes 2)', () => {
     target = await startTarget({ host: '127.0.0.1', port: 0, delayMs: 1500 });
     dir = mkdtempSync(join(tmpdir(), 'mcpload-pgroup-'));
     const report = join(dir, 'run.json');
-    const args = ['--url', target.url, '--profile', 'low-load', '--clients', '4', '--rate', '5', '--processes', '2', '--workers', '1', '--duration', '60s', '--drain-timeout', '8s', '--report', report, '--quiet', '--metrics-port', '0'];
+    const args = [
+      '--url',
+      target.url,
+      '--profile',
+      'low-load',
+      '--clients',
+      '4',
+      '--rate',
+      '5',
+      '--processes',
+      '2',
+      '--workers',
+      '1',
+      '--duration',
+      '60s',
+      '--drain-timeout',
+      '8s',
+      '--report',
+      report,
+      '--quiet',
+      '--metrics-port',
+      '0',
+    ];
     // detached: the CLI leads its own process group, as under systemd or a container runtime.
     const child = spawn(process.execPath, [BIN, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
     let stderr = '';

@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import AjvModule from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  BUILTIN_PROFILES,
-  loadProfile,
-  parseProfile,
-  profilesDir,
-  validateProfile,
-} from '../src/config/profile.js';
+import { BUILTIN_PROFILES, loadProfile, parseProfile, profilesDir, validateProfile } from '../src/config/profile.js';
 import { UsageError } from '../src/shared/errors.js';
 
 const Ajv = AjvModule.default;
@@ -25,20 +19,50 @@ describe('built-in profiles', () => {
   });
 
   it.each([
-    ['high-load', 50, 1000, 100, 2048, 5_000, 300_000, 256, [
-      { method: 'tools/call', weight: 50, params: TOOLS_CALL },
-      { method: 'resources/read', weight: 30, params: READ },
-      { method: 'prompts/get', weight: 20, params: PROMPT },
-    ]],
-    ['normal', 25, 100, 10, 512, 10_000, 600_000, 64, [
-      { method: 'tools/call', weight: 40, params: TOOLS_CALL },
-      { method: 'resources/list', weight: 30 },
-      { method: 'resources/read', weight: 30, params: READ },
-    ]],
-    ['low-load', 10, 10, 1, 256, 30_000, 1_800_000, 16, [
-      { method: 'tools/list', weight: 50 },
-      { method: 'resources/list', weight: 50 },
-    ]],
+    [
+      'high-load',
+      50,
+      1000,
+      100,
+      2048,
+      5_000,
+      300_000,
+      256,
+      [
+        { method: 'tools/call', weight: 50, params: TOOLS_CALL },
+        { method: 'resources/read', weight: 30, params: READ },
+        { method: 'prompts/get', weight: 20, params: PROMPT },
+      ],
+    ],
+    [
+      'normal',
+      25,
+      100,
+      10,
+      512,
+      10_000,
+      600_000,
+      64,
+      [
+        { method: 'tools/call', weight: 40, params: TOOLS_CALL },
+        { method: 'resources/list', weight: 30 },
+        { method: 'resources/read', weight: 30, params: READ },
+      ],
+    ],
+    [
+      'low-load',
+      10,
+      10,
+      1,
+      256,
+      30_000,
+      1_800_000,
+      16,
+      [
+        { method: 'tools/list', weight: 50 },
+        { method: 'resources/list', weight: 50 },
+      ],
+    ],
     ['slow-client', 5, 1, 1, 1024, 60_000, 900_000, 16, [{ method: 'resources/read', weight: 100, params: READ }]],
     ['message-bomber', 10, 10_000, 1000, 128, 2_000, 120_000, 1024, [{ method: 'ping', weight: 100 }]],
   ] as const)('%s keeps the spec numbers', (name, clients, rate, burst, messageSize, timeoutMs, sessionTtlMs, maxInFlight, mix) => {
@@ -86,8 +110,16 @@ describe('invalid profiles', () => {
     ['negative weight', BASE + '  - method: tools/list\n    weight: -3\n', 'mix[1].weight: must be > 0 (got -3)'],
     ['tools/call without name', BASE.replace('ping', 'tools/call\n    params: {arguments: {}}'), 'mix[0].params: tools/call needs params.name'],
     ['resources/read with bad uri', BASE.replace('ping', 'resources/read\n    params: {uri: 7}'), 'mix[0].params.uri: must be a non-empty string (got 7)'],
-    ['maxDelay < initialDelay', BASE + 'reconnect: {initialDelay: 5s, maxDelay: 1s}\n', 'reconnect.maxDelay: must be >= reconnect.initialDelay ("5s") (got "1s")'],
-    ['initialDelay over default maxDelay', BASE + 'reconnect: {initialDelay: 20s}\n', 'reconnect.maxDelay: must be >= reconnect.initialDelay ("20s") (got the default 10s)'],
+    [
+      'maxDelay < initialDelay',
+      BASE + 'reconnect: {initialDelay: 5s, maxDelay: 1s}\n',
+      'reconnect.maxDelay: must be >= reconnect.initialDelay ("5s") (got "1s")',
+    ],
+    [
+      'initialDelay over default maxDelay',
+      BASE + 'reconnect: {initialDelay: 20s}\n',
+      'reconnect.maxDelay: must be >= reconnect.initialDelay ("20s") (got the default 10s)',
+    ],
     ['pause >= interval', BASE + 'slowRead: {pause: 2s, interval: 1s}\n', 'slowRead.pause: must be shorter than slowRead.interval'],
     ['stage without duration', BASE + 'stages:\n  - clients: 10\n', 'stages[0]: missing required field "duration"'],
     ['bad name', BASE.replace('name: t', 'name: High Load'), 'name: must be lowercase letters'],

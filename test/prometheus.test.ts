@@ -65,15 +65,24 @@ it('Prometheus scraping three mcpload processes agrees with their reports on rat
     RUNS.map((r, i) =>
       runCli(
         [
-          '--url', target!.url,
-          '--profile', r.profile,
-          '--clients', String(r.clients),
-          '--rate', String(r.rate),
-          '--duration', `${DURATION_S}s`,
-          '--workers', '1',
-          '--metrics-host', '127.0.0.1',
-          '--metrics-port', String(ports[i]),
-          '--report', reportPaths[i],
+          '--url',
+          target!.url,
+          '--profile',
+          r.profile,
+          '--clients',
+          String(r.clients),
+          '--rate',
+          String(r.rate),
+          '--duration',
+          `${DURATION_S}s`,
+          '--workers',
+          '1',
+          '--metrics-host',
+          '127.0.0.1',
+          '--metrics-port',
+          String(ports[i]),
+          '--report',
+          reportPaths[i],
           '--quiet',
         ],
         { timeoutMs: 75_000 },
@@ -92,8 +101,12 @@ it('Prometheus scraping three mcpload processes agrees with their reports on rat
   expect(windowS).toBeGreaterThanOrEqual(30);
   const promRate = scalar(await prom.query(`sum(rate(mcp_client_messages_sent_total{message_type="request"}[${windowS}s]))`, windowEnd), 'rate');
   const reportRate = reports.reduce((sum, r) => sum + r.throughput.requestsPerSecond, 0);
-  console.log(`rate over ${windowS} s: Prometheus ${promRate.toFixed(1)} req/s, reports ${reportRate.toFixed(1)} req/s (${((100 * (promRate - reportRate)) / reportRate).toFixed(2)} %)`);
-  expect(Math.abs(promRate - reportRate) / reportRate, `Prometheus ${promRate.toFixed(1)} req/s, reports ${reportRate.toFixed(1)} req/s`).toBeLessThanOrEqual(RATE_TOLERANCE);
+  console.log(
+    `rate over ${windowS} s: Prometheus ${promRate.toFixed(1)} req/s, reports ${reportRate.toFixed(1)} req/s (${((100 * (promRate - reportRate)) / reportRate).toFixed(2)} %)`,
+  );
+  expect(Math.abs(promRate - reportRate) / reportRate, `Prometheus ${promRate.toFixed(1)} req/s, reports ${reportRate.toFixed(1)} req/s`).toBeLessThanOrEqual(
+    RATE_TOLERANCE,
+  );
   // Every process was scraped under its own profile name.
   const types = await prom.query('count by (client_type) (mcp_client_connections_active)', windowEnd);
   expect(new Set(types.map((t) => t.metric.client_type))).toEqual(new Set(RUNS.map((r) => r.profile)));

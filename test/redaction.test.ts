@@ -23,8 +23,19 @@ describe('a 500 body that echoes the request headers', () => {
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     const r = await runCli([
-      '--url', `http://127.0.0.1:${port}/mcp`, '--profile', 'low-load', '--clients', '1', '--duration', '1s', '--quiet',
-      '--header', `Authorization: Bearer ${TOKEN}`, '--header', `Cookie: session=${COOKIE}`,
+      '--url',
+      `http://127.0.0.1:${port}/mcp`,
+      '--profile',
+      'low-load',
+      '--clients',
+      '1',
+      '--duration',
+      '1s',
+      '--quiet',
+      '--header',
+      `Authorization: Bearer ${TOKEN}`,
+      '--header',
+      `Cookie: session=${COOKIE}`,
     ]);
     expect(r.stderr).toMatch(/HTTP 500: x{100}/);
     expect(r.stderr).toContain('[redacted]');

@@ -53,7 +53,13 @@ function textShape(text: string): string[] {
   return text
     .split('\n')
     .filter((l) => !l.includes('WARNING'))
-    .map((l) => l.replace(/(?<![A-Za-z\d.])\d[\d,]*(\.\d+)?(µs|ms|s|%)?/gu, '#').replace(/^=+$/, '===').replace(/(\S)\s+/g, '$1 ').trimEnd());
+    .map((l) =>
+      l
+        .replace(/(?<![A-Za-z\d.])\d[\d,]*(\.\d+)?(µs|ms|s|%)?/gu, '#')
+        .replace(/^=+$/, '===')
+        .replace(/(\S)\s+/g, '$1 ')
+        .trimEnd(),
+    );
 }
 
 /** HELP and TYPE lines and `name{label=value,...}` of every mcp_client_ series (bucket bounds as le=*), in exposition order. */

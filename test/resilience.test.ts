@@ -74,7 +74,23 @@ describe('graceful stop', () => {
     // Each answer takes 300 ms, so every session has requests in flight when the signal comes.
     const t = await target({ delayMs: 300 });
     const report = join(dir, 'sigterm.json');
-    const cli = startCli(['--url', t.url, '--clients', String(clients), '--rate', '20', '--duration', '60s', '--drain-timeout', `${drainMs}ms`, '--workers', '1', '--quiet', '--report', report]);
+    const cli = startCli([
+      '--url',
+      t.url,
+      '--clients',
+      String(clients),
+      '--rate',
+      '20',
+      '--duration',
+      '60s',
+      '--drain-timeout',
+      `${drainMs}ms`,
+      '--workers',
+      '1',
+      '--quiet',
+      '--report',
+      report,
+    ]);
     await until(() => t.stats().sessionsOpen === clients, 20_000);
     await until(() => t.stats().requests > clients * 20, 20_000);
 
@@ -102,7 +118,25 @@ describe('graceful stop', () => {
     // Answers initialize, then never anything: every request is in flight until the run gives up on it.
     const server = await silent();
     const report = join(dir, 'drain-cut.json');
-    const cli = startCli(['--url', server.url, '--clients', '4', '--rate', '10', '--timeout', '60s', '--duration', '60s', '--drain-timeout', '1s', '--workers', '1', '--quiet', '--report', report]);
+    const cli = startCli([
+      '--url',
+      server.url,
+      '--clients',
+      '4',
+      '--rate',
+      '10',
+      '--timeout',
+      '60s',
+      '--duration',
+      '60s',
+      '--drain-timeout',
+      '1s',
+      '--workers',
+      '1',
+      '--quiet',
+      '--report',
+      report,
+    ]);
     await until(() => server.frames.length >= 4 * 4, 20_000);
 
     const { r, tookMs } = await signal(cli, 'SIGTERM');
@@ -122,7 +156,25 @@ describe('graceful stop', () => {
     const server = await silent();
     const report = join(dir, 'twice.json');
     // The drain would wait 60 s for answers that never come; the second SIGTERM must not.
-    const cli = startCli(['--url', server.url, '--clients', '2', '--rate', '10', '--timeout', '60s', '--duration', '60s', '--drain-timeout', '60s', '--workers', '1', '--quiet', '--report', report]);
+    const cli = startCli([
+      '--url',
+      server.url,
+      '--clients',
+      '2',
+      '--rate',
+      '10',
+      '--timeout',
+      '60s',
+      '--duration',
+      '60s',
+      '--drain-timeout',
+      '60s',
+      '--workers',
+      '1',
+      '--quiet',
+      '--report',
+      report,
+    ]);
     await until(() => server.frames.length >= 2 * 4, 20_000);
     const t0 = Date.now();
     process.kill(cli.pid, 'SIGTERM');
@@ -139,79 +191,119 @@ describe('graceful stop', () => {
     expect(json.requests.failed).toBe(json.requests.sent);
   });
 
-  it('SIGINT: a drain longer than the default 5 s is honoured, metrics stay scrapeable during it, exit 130 (MCPLOAD_DRAIN_TIMEOUT)', { timeout: 90_000 }, async () => {
-    // Every answer (initialize too) takes 7 s: more than the default drain, less than the one asked for.
-    const t = await target({ delayMs: 7000 });
-    const port = await freePort();
-    const report = join(dir, 'sigint.json');
-    const cli = startCli(
-      ['--url', t.url, '--clients', '3', '--rate', '10', '--duration', '60s', '--workers', '1', '--quiet', '--report', report, '--metrics-port', String(port), '--metrics-host', '127.0.0.1'],
-      { MCPLOAD_DRAIN_TIMEOUT: '12s' },
-    );
-    await until(() => t.stats().sessionsOpen === 3 && t.stats().requests >= 3 + 6, 30_000);
-    process.kill(cli.pid, 'SIGINT');
-    // The endpoint answers while the run drains.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    expect(res.status).toBe(200);
-    const text = await res.text();
-    expect(text).toMatch(/^mcp_client_requests_total\{/m);
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    const r = await cli.done;
-    expect(r.code).toBe(130);
-    const json = readReport(report);
-    complete(json);
-    expect(json.interrupted).toBe('SIGINT');
-    // The drain waited for the 7-second answers.
-    expect(json.requests.ok).toBeGreaterThan(0);
-    expect(json.requests.failed).toBe(0);
-  });
+  it(
+    'SIGINT: a drain longer than the default 5 s is honoured, metrics stay scrapeable during it, exit 130 (MCPLOAD_DRAIN_TIMEOUT)',
+    { timeout: 90_000 },
+    async () => {
+      // Every answer (initialize too) takes 7 s: more than the default drain, less than the one asked for.
+      const t = await target({ delayMs: 7000 });
+      const port = await freePort();
+      const report = join(dir, 'sigint.json');
+      const cli = startCli(
+        [
+          '--url',
+          t.url,
+          '--clients',
+          '3',
+          '--rate',
+          '10',
+          '--duration',
+          '60s',
+          '--workers',
+          '1',
+          '--quiet',
+          '--report',
+          report,
+          '--metrics-port',
+          String(port),
+          '--metrics-host',
+          '127.0.0.1',
+        ],
+        { MCPLOAD_DRAIN_TIMEOUT: '12s' },
+      );
+      await until(() => t.stats().sessionsOpen === 3 && t.stats().requests >= 3 + 6, 30_000);
+      process.kill(cli.pid, 'SIGINT');
+      // The endpoint answers while the run drains.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toMatch(/^mcp_client_requests_total\{/m);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const r = await cli.done;
+      expect(r.code).toBe(130);
+      const json = readReport(report);
+      complete(json);
+      expect(json.interrupted).toBe('SIGINT');
+      // The drain waited for the 7-second answers.
+      expect(json.requests.ok).toBeGreaterThan(0);
+      expect(json.requests.failed).toBe(0);
+    },
+  );
 });
 
 describe('target killed mid-run and restarted on the same port', () => {
-  it('the run goes on: closes and refused connects are counted, every session is back within the backoff window, the report is complete', { timeout: 120_000 }, async () => {
-    const clients = 10;
-    const maxDelayMs = 500;
-    const first = await target();
-    const port = first.port;
-    const profile = writeProfile(dir, 'restart', {
-      clients,
-      rate: 20,
-      timeout: '2s',
-      mix: [{ method: 'ping' }, { method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } }],
-      reconnect: { initialDelay: '50ms', maxDelay: `${maxDelayMs}ms`, maxAttempts: 0 },
-    });
-    const report = join(dir, 'restart.json');
-    const cli = startCli(['--url', first.url, '--profile', profile, '--duration', '12s', '--workers', '1', '--quiet', '--log-level', 'silent', '--report', report]);
-    await until(() => first.stats().sessionsOpen === clients, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+  it(
+    'the run goes on: closes and refused connects are counted, every session is back within the backoff window, the report is complete',
+    { timeout: 120_000 },
+    async () => {
+      const clients = 10;
+      const maxDelayMs = 500;
+      const first = await target();
+      const port = first.port;
+      const profile = writeProfile(dir, 'restart', {
+        clients,
+        rate: 20,
+        timeout: '2s',
+        mix: [{ method: 'ping' }, { method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } }],
+        reconnect: { initialDelay: '50ms', maxDelay: `${maxDelayMs}ms`, maxAttempts: 0 },
+      });
+      const report = join(dir, 'restart.json');
+      const cli = startCli([
+        '--url',
+        first.url,
+        '--profile',
+        profile,
+        '--duration',
+        '12s',
+        '--workers',
+        '1',
+        '--quiet',
+        '--log-level',
+        'silent',
+        '--report',
+        report,
+      ]);
+      await until(() => first.stats().sessionsOpen === clients, 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
 
-    // Kill: every connection dropped without a close frame, the port refuses connections for a second.
-    await first.close();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const second = await target({ port });
-    const restartedAt = Date.now();
-    // Reconnect attempts back off up to maxDelay (full jitter): all are back within that window, plus margin.
-    await until(() => second.stats().sessionsOpen === clients, maxDelayMs + MARGIN_MS);
-    console.log(`restart: all ${clients} sessions back ${Date.now() - restartedAt} ms after the target came back (max backoff ${maxDelayMs} ms)`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(second.stats().sessionsOpen).toBe(clients);
+      // Kill: every connection dropped without a close frame, the port refuses connections for a second.
+      await first.close();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const second = await target({ port });
+      const restartedAt = Date.now();
+      // Reconnect attempts back off up to maxDelay (full jitter): all are back within that window, plus margin.
+      await until(() => second.stats().sessionsOpen === clients, maxDelayMs + MARGIN_MS);
+      console.log(`restart: all ${clients} sessions back ${Date.now() - restartedAt} ms after the target came back (max backoff ${maxDelayMs} ms)`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(second.stats().sessionsOpen).toBe(clients);
 
-    const r = await cli.done;
-    expect(r.code, r.stderr).toBe(0);
-    const json = readReport(report);
-    complete(json);
-    console.log(`restart: errors ${JSON.stringify(json.errors)}, reconnects ${json.sessions.reconnects}`);
-    expect(json.errors.closed).toBe(clients);
-    expect(json.errors.connect).toBeGreaterThanOrEqual(1);
-    for (const type of ['handshake', 'protocol', 'rpc'] as const) expect(json.errors[type]).toBe(0);
-    expect(json.sessions.established).toBe(2 * clients);
-    expect(json.sessions.reconnects).toBeGreaterThanOrEqual(clients);
-    expect(second.stats().sessionsTotal).toBe(clients);
-    // Requests were answered after the restart, and the timeline shows every session open again.
-    expect(second.stats().requests).toBeGreaterThan(clients);
-    expect(json.requests.ok).toBeGreaterThan(0);
-    const last = json.timeline.filter((p) => p.sent > 0).at(-1)!;
-    expect(last.sessionsOpen).toBe(clients);
-  });
+      const r = await cli.done;
+      expect(r.code, r.stderr).toBe(0);
+      const json = readReport(report);
+      complete(json);
+      console.log(`restart: errors ${JSON.stringify(json.errors)}, reconnects ${json.sessions.reconnects}`);
+      expect(json.errors.closed).toBe(clients);
+      expect(json.errors.connect).toBeGreaterThanOrEqual(1);
+      for (const type of ['handshake', 'protocol', 'rpc'] as const) expect(json.errors[type]).toBe(0);
+      expect(json.sessions.established).toBe(2 * clients);
+      expect(json.sessions.reconnects).toBeGreaterThanOrEqual(clients);
+      expect(second.stats().sessionsTotal).toBe(clients);
+      // Requests were answered after the restart, and the timeline shows every session open again.
+      expect(second.stats().requests).toBeGreaterThan(clients);
+      expect(json.requests.ok).toBeGreaterThan(0);
+      const last = json.timeline.filter((p) => p.sent > 0).at(-1)!;
+      expect(last.sessionsOpen).toBe(clients);
+    },
+  );
 });

@@ -87,7 +87,12 @@ describe('SDK McpServer over WebSocket (test helper)', () => {
     const raw = await connectRaw(server.url);
     rawSockets.push(raw.socket);
 
-    raw.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' }, _meta: PAD } });
+    raw.send({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' }, _meta: PAD },
+    });
     expect((await raw.next()).result.protocolVersion).toBe('2025-06-18');
     // The SDK server ends frames with `\n` by default in this helper (erlmcp style).
     expect(raw.frames[0].endsWith('}\n')).toBe(true);
@@ -114,9 +119,7 @@ describe('SDK McpServer over WebSocket (test helper)', () => {
     server = await startSdkWsServer({ frameTerminator: '' });
     const raw = await connectRaw(server.url);
     rawSockets.push(raw.socket);
-    raw.socket.send(
-      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) + '\n' + JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
-    );
+    raw.socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) + '\n' + JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }));
     expect((await raw.next()).id).toBe(1);
     expect((await raw.next()).id).toBe(2);
     expect(raw.frames.every((frame) => !frame.endsWith('\n'))).toBe(true);

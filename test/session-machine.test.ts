@@ -123,17 +123,26 @@ describe('handshake', () => {
   });
 
   it('counts a server close during initialize as a handshake error, and an unreachable server as a connect error', async () => {
-    const closing = await run(responder({ handshake: CloseKind.Peer }).connect, { durationMs: 500, profile: { reconnect: { ...FAST_RECONNECT, maxAttempts: 1 } } });
+    const closing = await run(responder({ handshake: CloseKind.Peer }).connect, {
+      durationMs: 500,
+      profile: { reconnect: { ...FAST_RECONNECT, maxAttempts: 1 } },
+    });
     expect(closing.total.errors).toEqual({ ...NO_ERRORS, handshake: 2 });
 
-    const unreachable = await run(responder({ handshake: CloseKind.Unreachable }).connect, { durationMs: 500, profile: { reconnect: { ...FAST_RECONNECT, maxAttempts: 1 } } });
+    const unreachable = await run(responder({ handshake: CloseKind.Unreachable }).connect, {
+      durationMs: 500,
+      profile: { reconnect: { ...FAST_RECONNECT, maxAttempts: 1 } },
+    });
     expect(unreachable.total.errors).toEqual({ ...NO_ERRORS, connect: 2 });
     expect(unreachable.total.reconnects).toBe(1);
   });
 
   it('counts an initialize that is never answered as a handshake error once its timeout passes', async () => {
     const target = responder({ handshake: 'silent' });
-    const r = await runFake(target.connect, { durationMs: 1000, profile: { timeoutMs: 400, reconnect: { initialDelayMs: 10, maxDelayMs: 10, maxAttempts: 1 } } });
+    const r = await runFake(target.connect, {
+      durationMs: 1000,
+      profile: { timeoutMs: 400, reconnect: { initialDelayMs: 10, maxDelayMs: 10, maxAttempts: 1 } },
+    });
 
     // Two attempts of 400 ms each fit in the second of sending; both time out.
     expect(r.total.errors).toEqual({ ...NO_ERRORS, handshake: 2 });

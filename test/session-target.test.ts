@@ -105,7 +105,10 @@ describe('request frames on the wire', () => {
       frameTerminator: terminator,
       durationMs: 400,
     });
-    const requests = requestFrames(server.frames, profile.mix.map((e) => e.method));
+    const requests = requestFrames(
+      server.frames,
+      profile.mix.map((e) => e.method),
+    );
 
     expect(requests.length).toBeGreaterThan(0);
     for (const { frame } of requests) {

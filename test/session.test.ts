@@ -5,15 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runEngine, until } from './helpers/engine-run.js';
-import {
-  notifyingServer,
-  outOfOrderServer,
-  pingingServer,
-  silentServer,
-  result,
-  startRawServer,
-  type RawServer,
-} from './helpers/raw-servers.js';
+import { notifyingServer, outOfOrderServer, pingingServer, silentServer, result, startRawServer, type RawServer } from './helpers/raw-servers.js';
 import { startTarget } from '../src/reference-server/server.js';
 
 const servers: RawServer[] = [];

@@ -36,11 +36,20 @@ async function recordingServers(n: number): Promise<{ urls: string[]; seen: Seen
   return {
     urls: servers.map((s) => `ws://127.0.0.1:${(s.address() as { port: number }).port}/mcp/ws`),
     seen,
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => { for (const c of s.clients) c.terminate(); s.close(() => r()); }))).then(() => undefined),
+    close: () =>
+      Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              for (const c of s.clients) c.terminate();
+              s.close(() => r());
+            }),
+        ),
+      ).then(() => undefined),
   };
 }
 
-const count = <T,>(items: T[], key: (t: T) => string) => items.reduce<Record<string, number>>((acc, t) => ((acc[key(t)] = (acc[key(t)] ?? 0) + 1), acc), {});
+const count = <T>(items: T[], key: (t: T) => string) => items.reduce<Record<string, number>>((acc, t) => ((acc[key(t)] = (acc[key(t)] ?? 0) + 1), acc), {});
 
 let servers: Awaited<ReturnType<typeof recordingServers>> | undefined;
 afterEach(async () => {
@@ -63,16 +72,24 @@ describe('spreading sessions', () => {
     expect(Object.values(count(seen, (s) => `${s.server} ${s.address}`))).toEqual([8, 8, 8, 8]);
     // 4 engines (2 processes × 2 threads): each binds ports from its own slice of the range, so the
     // source port tells which engine (and engine i runs in process i % 2) opened the session.
-    const engineOf = (port: number) => [0, 1, 2, 3].find((e) => {
-      const slice = portSlice(DEFAULT_LOCAL_PORTS, e, 4);
-      return port >= slice.from && port <= slice.to;
-    });
+    const engineOf = (port: number) =>
+      [0, 1, 2, 3].find((e) => {
+        const slice = portSlice(DEFAULT_LOCAL_PORTS, e, 4);
+        return port >= slice.from && port <= slice.to;
+      });
     const perEngine = count(seen, (s) => String(engineOf(s.port)));
     expect(perEngine).toEqual({ 0: 8, 1: 8, 2: 8, 3: 8 });
     expect(count(seen, (s) => String(engineOf(s.port)! % 2))).toEqual({ 0: 16, 1: 16 });
     // Each engine spreads its own sessions over every URL × address pair.
     for (const e of [0, 1, 2, 3]) {
-      expect(Object.values(count(seen.filter((s) => engineOf(s.port) === e), (s) => `${s.server} ${s.address}`))).toEqual([2, 2, 2, 2]);
+      expect(
+        Object.values(
+          count(
+            seen.filter((s) => engineOf(s.port) === e),
+            (s) => `${s.server} ${s.address}`,
+          ),
+        ),
+      ).toEqual([2, 2, 2, 2]);
     }
   });
 });
@@ -87,8 +104,23 @@ describe('the open-files wall', () => {
   });
 
   it('refuses more sessions per source address than the source port range holds', async () => {
-    const r = await runCli(['--url', 'ws://127.0.0.1:9/mcp/ws', '--clients', '30000', '--processes', '2', '--local-address', '127.0.0.2', '--local-ports', '20000-40000', '--duration', '1s']);
+    const r = await runCli([
+      '--url',
+      'ws://127.0.0.1:9/mcp/ws',
+      '--clients',
+      '30000',
+      '--processes',
+      '2',
+      '--local-address',
+      '127.0.0.2',
+      '--local-ports',
+      '20000-40000',
+      '--duration',
+      '1s',
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^mcpload: 30,000 sessions over 1 source address\(es\) need 30,000 ports each but the source port range has 20,001: give at least 2 --local-address/);
+    expect(r.stderr.trim()).toMatch(
+      /^mcpload: 30,000 sessions over 1 source address\(es\) need 30,000 ports each but the source port range has 20,001: give at least 2 --local-address/,
+    );
   });
 });

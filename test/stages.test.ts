@@ -52,7 +52,18 @@ describe('a run with stages', () => {
     const file = join(dir, 'ramp.yaml');
     writeFileSync(
       file,
-      ['name: ramp', 'clients: 2', 'rate: 20', 'timeout: 2s', 'mix:', '  - method: ping', 'stages:', '  - { duration: 1s, clients: 8 }', '  - { duration: 1s, clients: 8 }', ''].join('\n'),
+      [
+        'name: ramp',
+        'clients: 2',
+        'rate: 20',
+        'timeout: 2s',
+        'mix:',
+        '  - method: ping',
+        'stages:',
+        '  - { duration: 1s, clients: 8 }',
+        '  - { duration: 1s, clients: 8 }',
+        '',
+      ].join('\n'),
     );
     const report = join(dir, 'ramp.json');
     const r = await runCli(['--profile', file, '--report', report, '--quiet', '--workers', '2']);
@@ -72,7 +83,18 @@ describe('a run with stages', () => {
     const file = join(dir, 'rate.yaml');
     writeFileSync(
       file,
-      ['name: rate-ramp', 'clients: 4', 'rate: 10', 'timeout: 2s', 'mix:', '  - method: ping', 'stages:', '  - { duration: 1s, clients: 4 }', '  - { duration: 1s, clients: 4, rate: 100 }', ''].join('\n'),
+      [
+        'name: rate-ramp',
+        'clients: 4',
+        'rate: 10',
+        'timeout: 2s',
+        'mix:',
+        '  - method: ping',
+        'stages:',
+        '  - { duration: 1s, clients: 4 }',
+        '  - { duration: 1s, clients: 4, rate: 100 }',
+        '',
+      ].join('\n'),
     );
     const report = join(dir, 'rate.json');
     const r = await runCli(['--profile', file, '--report', report, '--quiet', '--workers', '1']);

@@ -1,6 +1,17 @@
 /** Histograms merged from encoded deltas are exactly the histogram of all samples. */
 import { describe, expect, it } from 'vitest';
-import { addDelta, addEncoded, deltaCount, encodeHistogram, newHistogram, recordMicros, summarize, takeDelta, MAX_TRACKABLE_US, type HistogramDelta } from '../src/shared/stats.js';
+import {
+  addDelta,
+  addEncoded,
+  deltaCount,
+  encodeHistogram,
+  newHistogram,
+  recordMicros,
+  summarize,
+  takeDelta,
+  MAX_TRACKABLE_US,
+  type HistogramDelta,
+} from '../src/shared/stats.js';
 import { Aggregate } from '../src/main/aggregate.js';
 import type { EngineSnapshot } from '../src/shared/messages.js';
 
@@ -11,7 +22,7 @@ function samples(seed: number, n: number): number[] {
   for (let i = 0; i < n; i++) {
     x = (x * 1103515245 + 12345) % 2 ** 31;
     const u = x / 2 ** 31;
-    out.push(Math.round(50 + 1 / (1 - u * 0.999) ** 2 * 100));
+    out.push(Math.round(50 + (1 / (1 - u * 0.999) ** 2) * 100));
   }
   return out;
 }

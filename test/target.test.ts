@@ -168,7 +168,14 @@ describe('reference target', () => {
     const client = await open();
     client.socket.send(Buffer.from([0xde, 0xad]), { binary: true });
     expect(await client.next()).toMatchObject({ id: null, error: { code: -32700 } });
-    for (const text of ['null', '42', '[]', '{"jsonrpc":"1.0","id":1,"method":"ping"}', '{"jsonrpc":"2.0","id":{},"method":"ping"}', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":null}']) {
+    for (const text of [
+      'null',
+      '42',
+      '[]',
+      '{"jsonrpc":"1.0","id":1,"method":"ping"}',
+      '{"jsonrpc":"2.0","id":{},"method":"ping"}',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":null}',
+    ]) {
       client.send(text);
       expect((await client.next()).error.code).toBeLessThan(0);
     }

@@ -33,11 +33,11 @@ describe('parseThreshold: valid expressions', () => {
     ['rate >= 0.99 * target', { name: 'rate', value: 0.99, relative: true }],
     ['rate>=target', { name: 'rate', value: 1, relative: true }],
     ['rate>=99%', { name: 'rate', value: 0.99, relative: true }],
-    ['rate>=1000', { name: 'rate', value: 1000, }],
+    ['rate>=1000', { name: 'rate', value: 1000 }],
     ['rate>=1000/s', { name: 'rate', value: 1000 }],
     ['sessions>=100%', { name: 'sessions', value: 1, relative: true }],
     ['sessions>=0.9*wanted', { name: 'sessions', value: 0.9, relative: true }],
-    ['sessions>=100', { name: 'sessions', value: 100, }],
+    ['sessions>=100', { name: 'sessions', value: 100 }],
   ];
   it.each(cases)('%s', (expr, expected) => {
     const t = parseThreshold(expr);
@@ -92,7 +92,10 @@ describe('parseThreshold: invalid expressions are one line naming the expression
 describe('evaluateThresholds', () => {
   // 1000 samples: 1..1000 ms; p50 = 500ms, p99 = 990ms, max = 1000ms; raw is 100ms less.
   const samples = Array.from({ length: 1000 }, (_, i) => (i + 1) * 1000);
-  const report = syntheticReport({ methods: { ping: samples }, rawLess: 100_000, handshake: [10_000, 20_000, 30_000, 40_000], failed: 10, dropped: 5 }, { clients: 5, seconds: 10 });
+  const report = syntheticReport(
+    { methods: { ping: samples }, rawLess: 100_000, handshake: [10_000, 20_000, 30_000, 40_000], failed: 10, dropped: 5 },
+    { clients: 5, seconds: 10 },
+  );
   // sent 1010 over 10 s = 101 req/s; target 5 clients × 10/s = 50 req/s; peak 4 of 5 sessions.
   const cases: [string, boolean, string][] = [
     // Values are read at the histogram's resolution (3 digits): 500ms is reported as 500.2ms.
@@ -129,7 +132,12 @@ describe('evaluateThresholds', () => {
   it('fails a threshold there are no samples for, and says so', () => {
     const empty = syntheticReport({ methods: {}, handshake: [] }, { clients: 5 });
     const results = evaluateThresholds(['p99<1s', 'handshake.p99<1s', 'errors<1%', 'success>=0%'].map(parseThreshold), empty);
-    expect(results.map((r) => [r.passed, r.pretty])).toEqual([[false, 'no samples'], [false, 'no samples'], [false, 'no requests'], [false, 'no requests']]);
+    expect(results.map((r) => [r.passed, r.pretty])).toEqual([
+      [false, 'no samples'],
+      [false, 'no samples'],
+      [false, 'no requests'],
+      [false, 'no requests'],
+    ]);
   });
 
   it('renders a THRESHOLDS section naming the failures', () => {
@@ -169,7 +177,11 @@ describe('finalFailure: has a threshold failed for good, so --abort-on-fail may 
 
   it('a final failure is a failure at the end, whatever comes next (best case: the rest are instant and ok)', () => {
     const t = parseThreshold('p99<1s');
-    const end = syntheticReport({ methods: { ping: [...Array(100).fill(10_000), ...Array(10).fill(2_000_000), ...Array(390).fill(0)] }, handshake: [5000], failed: 10 });
+    const end = syntheticReport({
+      methods: { ping: [...Array(100).fill(10_000), ...Array(10).fill(2_000_000), ...Array(390).fill(0)] },
+      handshake: [5000],
+      failed: 10,
+    });
     expect(end.latency.corrected.count).toBe(500);
     expect(evaluateThresholds([t], end)[0].passed).toBe(false);
   });

@@ -74,7 +74,16 @@ describe('secrets stay out of logs and reports', () => {
   it('an Authorization header is sent to the server and appears nowhere in the output', { timeout: 60_000 }, async () => {
     const server = await wss();
     const files = (run: string) => [join(cert.dir, `secret-${run}.json`), join(cert.dir, `secret-${run}.html`)];
-    const args = (run: string) => ['--header', 'Authorization: Bearer s3cr3t-t0ken', '--log-level', 'trace', '--report', files(run)[0], '--html', files(run)[1]];
+    const args = (run: string) => [
+      '--header',
+      'Authorization: Bearer s3cr3t-t0ken',
+      '--log-level',
+      'trace',
+      '--report',
+      files(run)[0],
+      '--html',
+      files(run)[1],
+    ];
     const ok = await runCli(['--url', server.url, ...RUN, '--ca', cert.certFile, ...args('ok')]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(server.headers.map((h) => h.authorization)).toEqual(['Bearer s3cr3t-t0ken', 'Bearer s3cr3t-t0ken']);

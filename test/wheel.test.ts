@@ -189,7 +189,7 @@ describe('TimeoutQueue', () => {
     expect(fired).toEqual(Array.from({ length: 41_000 }, (_, i) => i + 1));
     expect(q.length).toBe(0);
     // Emptied on a chunk boundary, then used again.
-    push(4096 * 2 - 41_000 % 4096);
+    push(4096 * 2 - (41_000 % 4096));
     expireTo(Infinity);
     push(3);
     expect(q.length).toBe(3);

@@ -25,7 +25,22 @@ import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
-import { ROOT, CLK_TCK, sleep, track, tmpDir, treeCpuSeconds, cpuSeconds, machineBusySeconds, machineLine, median, fmtInt, fmtMs, pct, printTable } from '../lib.mjs';
+import {
+  ROOT,
+  CLK_TCK,
+  sleep,
+  track,
+  tmpDir,
+  treeCpuSeconds,
+  cpuSeconds,
+  machineBusySeconds,
+  machineLine,
+  median,
+  fmtInt,
+  fmtMs,
+  pct,
+  printTable,
+} from '../lib.mjs';
 
 const PEERS = join(ROOT, 'bench', 'peers');
 const { values: args } = parseArgs({
@@ -165,7 +180,19 @@ if (TOOLS.includes('raw')) {
     kind: 'bare ws',
     cmd: () => `node bench/raw-ws-client.mjs --url URL --connections ${CONNECTIONS} --depth 1 --size ${FRAME_BYTES} --duration ${SECONDS}`,
     run: async (url) => {
-      const argv = ['bench/raw-ws-client.mjs', '--url', url, '--connections', String(CONNECTIONS), '--depth', '1', '--size', String(FRAME_BYTES), '--duration', String(SECONDS)];
+      const argv = [
+        'bench/raw-ws-client.mjs',
+        '--url',
+        url,
+        '--connections',
+        String(CONNECTIONS),
+        '--depth',
+        '1',
+        '--size',
+        String(FRAME_BYTES),
+        '--duration',
+        String(SECONDS),
+      ];
       const r = await runTool(process.execPath, argv, { timeoutMs: (SECONDS + 30) * 1000 });
       if (r.code !== 0) throw new Error(`raw client exited ${r.code}: ${r.err.slice(-1000)}`);
       const j = JSON.parse(r.out.trim().split('\n').pop());
@@ -177,16 +204,42 @@ if (TOOLS.includes('mcpload')) {
   for (const w of WORKERS) {
     kinds.push({
       kind: `mcpload w${w}`,
-      cmd: () => `node dist/bin.js --url URL --profile bench/peers/ping-64.yaml --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
+      cmd: () =>
+        `node dist/bin.js --url URL --profile bench/peers/ping-64.yaml --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
       run: async (url) => {
         const report = join(tmp, `mcpload-w${w}.json`);
-        const argv = ['dist/bin.js', '--url', url, '--profile', join(PEERS, 'ping-64.yaml'), '--duration', `${SECONDS}s`, '--workers', String(w), '--metrics-port', '0', '--quiet', '--report', report];
+        const argv = [
+          'dist/bin.js',
+          '--url',
+          url,
+          '--profile',
+          join(PEERS, 'ping-64.yaml'),
+          '--duration',
+          `${SECONDS}s`,
+          '--workers',
+          String(w),
+          '--metrics-port',
+          '0',
+          '--quiet',
+          '--report',
+          report,
+        ];
         const r = await runTool(process.execPath, argv, { timeoutMs: (SECONDS + 30) * 1000 });
         if (r.code !== 0) throw new Error(`mcpload exited ${r.code}: ${r.err.slice(-1000)}`);
         const j = JSON.parse(readFileSync(report, 'utf8'));
         rmSync(report);
-        const errs = Object.entries(j.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
-        return { ...r, ownRps: j.requests.ok / j.durationSeconds, p50us: j.latency.raw.p50, p99us: j.latency.raw.p99, p999us: j.latency.raw.p999, pcts: 'all (HDR, exact)', notes: errs.join(', ') };
+        const errs = Object.entries(j.errors)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k}=${n}`);
+        return {
+          ...r,
+          ownRps: j.requests.ok / j.durationSeconds,
+          p50us: j.latency.raw.p50,
+          p99us: j.latency.raw.p99,
+          p999us: j.latency.raw.p999,
+          pcts: 'all (HDR, exact)',
+          notes: errs.join(', '),
+        };
       },
     });
   }
@@ -195,7 +248,8 @@ if (TOOLS.includes('artillery')) {
   kinds.push({
     kind: 'Artillery',
     missing: () => (existsSync(ARTILLERY_BIN) ? undefined : 'not installed (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix bench/peers)'),
-    cmd: () => `ARTILLERY_DISABLE_TELEMETRY=true PEERS_SECONDS=${SECONDS} node bench/peers/node_modules/artillery/bin/run run --target URL --output OUT.json bench/peers/artillery.yaml`,
+    cmd: () =>
+      `ARTILLERY_DISABLE_TELEMETRY=true PEERS_SECONDS=${SECONDS} node bench/peers/node_modules/artillery/bin/run run --target URL --output OUT.json bench/peers/artillery.yaml`,
     run: async (url) => {
       const report = join(tmp, 'artillery.json');
       const argv = [ARTILLERY_BIN, 'run', '--target', url, '--output', report, join(PEERS, 'artillery.yaml')];
@@ -223,14 +277,22 @@ if (TOOLS.includes('tsung')) {
       const dir = join(tmp, `tsung-${Date.now()}`);
       mkdirSync(join(dir, 'home'), { recursive: true });
       const xml = join(dir, 'tsung.xml');
-      writeFileSync(xml, readFileSync(join(PEERS, 'tsung.xml'), 'utf8').replace('port="PORT"', `port="${port}"`).replace('duration="SECONDS"', `duration="${SECONDS + 3}"`));
+      writeFileSync(
+        xml,
+        readFileSync(join(PEERS, 'tsung.xml'), 'utf8')
+          .replace('port="PORT"', `port="${port}"`)
+          .replace('duration="SECONDS"', `duration="${SECONDS + 3}"`),
+      );
       const r = await runTool(tsungBin(), ['-n', '-l', join(dir, 'log'), '-f', xml, 'start'], {
         // HOME: tsung creates ~/.tsung even with -l; keep it in the tmp dir.
         env: { HOME: join(dir, 'home') },
         timeoutMs: (SECONDS + 40) * 1000,
         // Overran: end the Erlang VM (and anything else under the script) by PID, then the script.
         onTimeout: (child) => {
-          for (const pid of descendantsOf(child.pid).reverse()) try { process.kill(pid, 'SIGKILL'); } catch {}
+          for (const pid of descendantsOf(child.pid).reverse())
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {}
           child.kill('SIGKILL');
         },
       });
@@ -274,7 +336,7 @@ function descendantsOf(pid) {
   const frontier = [pid];
   while (frontier.length) {
     const p = frontier.pop();
-    for (const [c, parent] of parentOf) if (parent === p) out.push(c), frontier.push(c);
+    for (const [c, parent] of parentOf) if (parent === p) (out.push(c), frontier.push(c));
   }
   return out;
 }
@@ -282,7 +344,17 @@ function descendantsOf(pid) {
 /** When dist/ was last built (the newest of a few files every build writes). */
 function distBuilt() {
   const files = ['bin.js', 'cli.js', join('worker', 'session.js'), join('worker', 'engine.js'), join('target', 'server.js')];
-  return new Date(Math.max(...files.map((f) => { try { return statSync(join(ROOT, 'dist', f)).mtimeMs; } catch { return 0; } }))).toISOString();
+  return new Date(
+    Math.max(
+      ...files.map((f) => {
+        try {
+          return statSync(join(ROOT, 'dist', f)).mtimeMs;
+        } catch {
+          return 0;
+        }
+      }),
+    ),
+  ).toISOString();
 }
 
 function gitHead() {
@@ -312,14 +384,20 @@ async function main() {
   console.log(`# mcpload vs peers  ${new Date().toISOString()}`);
   console.log(machineLine());
   console.log(`command: node bench/peers/run.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --workers ${WORKERS.join(',')} --tools ${TOOLS.join(',')}`);
-  console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average before: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   const built = distBuilt();
   console.log(`mcpload: dist/ built ${built} (git ${gitHead()})`);
   const epmdBefore = epmdPids();
   await startTarget();
   target.child.on('message', (m) => pendingStats?.(m));
   console.log(`target: node bench/peers/target.mjs  (mcpload serve's code, 1 process; pid ${target.pid}, ${target.url})`);
-  console.log(`workload: ${CONNECTIONS} connections, MCP handshake, then ping with 1 in flight per connection, ${FRAME_BYTES}-byte frames, ${SECONDS} s of pinging per run\n`);
+  console.log(
+    `workload: ${CONNECTIONS} connections, MCP handshake, then ping with 1 in flight per connection, ${FRAME_BYTES}-byte frames, ${SECONDS} s of pinging per run\n`,
+  );
 
   const active = [];
   for (const k of kinds) {
@@ -354,7 +432,11 @@ async function main() {
   }
 
   const med = (kind, f) => median(results.get(kind).map(f));
-  console.log(`\nmedians over ${ROUNDS} rounds (${SECONDS} s of pinging each, ${CONNECTIONS} connections, 1 in flight each, ${FRAME_BYTES}-byte frames), load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}:\n`);
+  console.log(
+    `\nmedians over ${ROUNDS} rounds (${SECONDS} s of pinging each, ${CONNECTIONS} connections, 1 in flight each, ${FRAME_BYTES}-byte frames), load average now ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}:\n`,
+  );
   const rows = [];
   for (const [kind, rs] of results) {
     if (!rs.length) continue;
@@ -373,7 +455,22 @@ async function main() {
       r0.pcts,
     ]);
   }
-  printTable(['tool', 'rt/s (target)', 'rt/s (own count)', 'gen CPU', 'gen CPU µs/rt', 'whole-run CPU s', 'target CPU', 'other CPU', 'p50 ms', 'p99 ms', 'percentiles given'], rows);
+  printTable(
+    [
+      'tool',
+      'rt/s (target)',
+      'rt/s (own count)',
+      'gen CPU',
+      'gen CPU µs/rt',
+      'whole-run CPU s',
+      'target CPU',
+      'other CPU',
+      'p50 ms',
+      'p99 ms',
+      'percentiles given',
+    ],
+    rows,
+  );
 
   // Ratios: per round (same conditions), then the median.
   const mcploads = [...results.keys()].filter((k) => k.startsWith('mcpload'));
@@ -395,14 +492,17 @@ async function main() {
   };
   printRatios("\nmcpload / peer, round trips/s (median of per-round ratios; the target's count):", (m, p) => m.rps / p.rps);
   // CPU per round trip is less sensitive to the machine's other load than round trips/s.
-  printRatios('peer / mcpload, generator CPU per round trip (median of per-round ratios; above 1: the peer costs more):', (m, p) => p.cpuUsPerReq / m.cpuUsPerReq);
+  printRatios(
+    'peer / mcpload, generator CPU per round trip (median of per-round ratios; above 1: the peer costs more):',
+    (m, p) => p.cpuUsPerReq / m.cpuUsPerReq,
+  );
   console.log('\ncolumns: rt/s (target) = ping answers the target sent per second over the steady window (1 s after the first');
   console.log('answered ping to 1 s before the last), the same count for every tool; rt/s (own count) = what the tool itself counts');
   console.log('(mcpload ok/duration; bare ws answers incl. drain/duration; Artillery frames received less the 100 initialize');
   console.log(`answers / ${SECONDS} s; Tsung requests less one initialize per user / ping time seen by the target).`);
-  console.log('gen CPU = user+sys of the tool\'s process tree over the steady window, as a share of one core, and per round trip;');
-  console.log('whole-run CPU s = the same over the tool\'s whole run, start-up and tear-down included; other = the rest of the');
-  console.log('machine (other people\'s jobs), this script left out. Percentiles: per-request latency from the actual send.');
+  console.log("gen CPU = user+sys of the tool's process tree over the steady window, as a share of one core, and per round trip;");
+  console.log("whole-run CPU s = the same over the tool's whole run, start-up and tear-down included; other = the rest of the");
+  console.log("machine (other people's jobs), this script left out. Percentiles: per-request latency from the actual send.");
   if (distBuilt() !== built) console.log(`\nWARNING: dist/ was rebuilt during this run (now ${distBuilt()}): rounds may mix two builds of mcpload`);
   console.log('\ncommands (URL = the target, OUT/LOGDIR = temporary):');
   for (const k of active) console.log(`  ${k.kind}: ${k.cmd()}`);
@@ -413,7 +513,9 @@ async function main() {
     try {
       execFileSync('epmd', ['-kill'], { stdio: 'ignore' });
     } catch {
-      try { process.kill(pid, 'SIGTERM'); } catch {}
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {}
     }
   }
 }

@@ -24,7 +24,10 @@ export function parseHeaders(values: readonly string[]): Record<string, string> 
     const bad = INVALID_VALUE_CHAR.exec(value);
     if (bad) {
       const code = bad[0].codePointAt(0) ?? 0;
-      const what = code < 0x20 || code === 0x7f ? `a control character (0x${code.toString(16).padStart(2, '0')}: ${code === 10 ? 'LF' : code === 13 ? 'CR' : 'not allowed'})` : `"${bad[0]}", which is not Latin-1`;
+      const what =
+        code < 0x20 || code === 0x7f
+          ? `a control character (0x${code.toString(16).padStart(2, '0')}: ${code === 10 ? 'LF' : code === 13 ? 'CR' : 'not allowed'})`
+          : `"${bad[0]}", which is not Latin-1`;
       throw new UsageError(`--header ${name}: its value has ${what} at position ${bad.index + 1}; header values are tab, printable ASCII and Latin-1 only`);
     }
     out[name] = value;

@@ -43,7 +43,10 @@ export function applyLegacyEnv(env: NodeJS.ProcessEnv): void {
 
 /** Repeatable options also accept comma-separated lists (handy in environment variables). */
 function list(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function positiveInt(name: string, value: number | undefined, max: number): number | undefined {
@@ -84,10 +87,12 @@ function resolveTransport(raw: string | undefined, urls: string[]): TransportKin
   const schemes = new Set(urls.map((u) => (/^https?:/.test(u) ? 'http' : 'ws')));
   if (schemes.size > 1) throw new UsageError('--url: a run speaks one transport; give only ws(s):// URLs or only http(s):// URLs');
   const fromUrls = [...schemes][0] as TransportKind | undefined;
-  const transport = (raw) ?? fromUrls ?? 'ws';
+  const transport = raw ?? fromUrls ?? 'ws';
   if (fromUrls !== undefined && fromUrls !== transport) {
     const want = transport === 'http' ? 'http:// or https://' : 'ws:// or wss://';
-    throw new UsageError(`--transport ${transport} does not match --url ${redactSecrets(urls[0])}: give ${want} URLs, or drop --transport (it follows the URL)`);
+    throw new UsageError(
+      `--transport ${transport} does not match --url ${redactSecrets(urls[0])}: give ${want} URLs, or drop --transport (it follows the URL)`,
+    );
   }
   return transport;
 }
@@ -128,7 +133,10 @@ function overrideProfile(profile: Profile, raw: RawRunOptions): Profile {
   if (raw.rate !== undefined) {
     if (!(raw.rate > 0) || !Number.isFinite(raw.rate)) throw new UsageError(`--rate: requests per second per client must be above 0 (got ${raw.rate})`);
     // One session cannot send more than this through one socket; beyond it the number is a typo.
-    if (raw.rate > MAX_RATE_PER_CLIENT) throw new UsageError(`--rate: at most ${MAX_RATE_PER_CLIENT.toLocaleString('en-US')} requests per second per client (got ${raw.rate}); for more load, add --clients`);
+    if (raw.rate > MAX_RATE_PER_CLIENT)
+      throw new UsageError(
+        `--rate: at most ${MAX_RATE_PER_CLIENT.toLocaleString('en-US')} requests per second per client (got ${raw.rate}); for more load, add --clients`,
+      );
     p.rate = raw.rate;
   }
   const timeout = duration('timeout', raw.timeout, false);
@@ -143,11 +151,13 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   const stageMs = stagesDurationMs(profile);
   const durationMs: number = duration('duration', raw.duration, true) ?? (stageMs > 0 ? stageMs : (parseDuration(DEFAULT_DURATION) as number));
   const connectRate = raw.connectRate ?? 0;
-  if (!(connectRate >= 0) || !Number.isFinite(connectRate)) throw new UsageError(`--connect-rate: new sessions per second must be 0 (no limit) or more (got ${raw.connectRate})`);
+  if (!(connectRate >= 0) || !Number.isFinite(connectRate))
+    throw new UsageError(`--connect-rate: new sessions per second must be 0 (no limit) or more (got ${raw.connectRate})`);
   const terminator = raw.frameTerminator ?? 'newline';
   if (terminator !== 'newline' && terminator !== 'none') throw new UsageError(`--frame-terminator: must be newline or none (got ${terminator})`);
   const protocolVersion = raw.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(protocolVersion)) throw new UsageError(`--protocol-version: an MCP revision looks like ${DEFAULT_PROTOCOL_VERSION} (got ${protocolVersion})`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(protocolVersion))
+    throw new UsageError(`--protocol-version: an MCP revision looks like ${DEFAULT_PROTOCOL_VERSION} (got ${protocolVersion})`);
   const progress = duration('progress-interval', raw.progressInterval, false) ?? 5000;
   const metricsPort = raw.metricsPort ?? 0;
   if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
@@ -171,7 +181,8 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   const thresholds = parseThresholds(raw.threshold);
   if (raw.abortOnFail && thresholds.length === 0) throw new UsageError('--abort-on-fail: give at least one --threshold to abort on');
   const drainMs = duration('drain-timeout', raw.drainTimeout, true) ?? DEFAULT_DRAIN_TIMEOUT_MS;
-  if (drainMs > MAX_DRAIN_TIMEOUT_MS) throw new UsageError(`--drain-timeout: at most 10m (got ${raw.drainTimeout}); keep it under the stop grace period of your orchestrator`);
+  if (drainMs > MAX_DRAIN_TIMEOUT_MS)
+    throw new UsageError(`--drain-timeout: at most 10m (got ${raw.drainTimeout}); keep it under the stop grace period of your orchestrator`);
   const tls = tlsOptions(raw);
   checkOutputs({ reportPath: raw.report, htmlPath: raw.html });
   return {
@@ -224,4 +235,3 @@ function tlsOptions(raw: RawRunOptions): TlsOptions | undefined {
   }
   return { ca: pem };
 }
-

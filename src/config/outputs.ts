@@ -25,7 +25,8 @@ export function checkOutputs({ reportPath, htmlPath }: OutputPaths): void {
 
 /** A report file must be writable where asked, checked before the run rather than lost after it. */
 function checkWritable(flag: string, path: string): void {
-  if (statOf(path)?.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory; give a file name, like ${join(path, `mcpload.${flag === '--html' ? 'html' : 'json'}`)}`);
+  if (statOf(path)?.isDirectory())
+    throw new UsageError(`${flag}: ${path} is a directory; give a file name, like ${join(path, `mcpload.${flag === '--html' ? 'html' : 'json'}`)}`);
   const dir = dirname(resolve(path));
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
@@ -96,5 +97,8 @@ export function writeOutputWithFallback(kind: OutputResult['kind'], path: string
 export function describeOutput(o: OutputResult): string {
   const what = o.kind === 'report' ? 'report' : 'HTML report';
   if (!o.error) return `mcpload: ${what} written to ${o.path}`;
-  return `mcpload: could not write the ${what} to ${o.path} (${o.error})` + (o.fallback ? `; it was written to ${o.fallback} instead` : o.kind === 'report' ? '; no fallback could be written either' : '');
+  return (
+    `mcpload: could not write the ${what} to ${o.path} (${o.error})` +
+    (o.fallback ? `; it was written to ${o.fallback} instead` : o.kind === 'report' ? '; no fallback could be written either' : '')
+  );
 }

@@ -68,7 +68,7 @@ const TYPE_WORDS: Record<string, string> = {
 const RANK: Record<string, number> = { additionalProperties: 1, required: 2, type: 3 };
 
 export function pickError(errors: readonly ErrorObject[]): ErrorObject {
-  const rank = (e: ErrorObject) => (e.instancePath === '' && e.keyword === 'type' ? 0 : RANK[e.keyword] ?? 4);
+  const rank = (e: ErrorObject) => (e.instancePath === '' && e.keyword === 'type' ? 0 : (RANK[e.keyword] ?? 4));
   return errors.reduce((best, e) => (rank(e) < rank(best) ? e : best));
 }
 
@@ -84,7 +84,10 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
     case 'additionalProperties': {
       const field = String(p.additionalProperty);
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const guess = didYouMean(field, known.filter((k) => k !== '$schema'));
+      const guess = didYouMean(
+        field,
+        known.filter((k) => k !== '$schema'),
+      );
       const fix = guess ? `did you mean "${guess}"?` : `known fields: ${known.filter((k) => k !== '$schema').join(', ')}`;
       return `${at}unknown field ${JSON.stringify(field)} (${fix})`;
     }
@@ -95,7 +98,10 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
       if (kind === 'duration') return `${at}must be ${DURATION_HINT} ${got}`;
       if (kind === 'size') return `${at}must be ${SIZE_HINT} ${got}`;
       if (/^mix\[\d+\]$/.test(path)) return `${at}must be a mapping like "- method: ping" ${got}`;
-      return `${at}must be ${String(p.type).split(',').map((t) => TYPE_WORDS[t] ?? t).join(' or ')} ${got}`;
+      return `${at}must be ${String(p.type)
+        .split(',')
+        .map((t) => TYPE_WORDS[t] ?? t)
+        .join(' or ')} ${got}`;
     case 'pattern':
       if (kind === 'duration') {
         const positive = e.schemaPath.includes('positiveDuration');
@@ -111,9 +117,7 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
     case 'maximum':
       return `${at}must be <= ${String(p.limit)}${kind === 'size' ? ' (16MiB)' : ''} ${got}`;
     case 'minItems':
-      return path === 'mix'
-        ? `${at}must list at least one method, e.g. "- method: ping"`
-        : `${at}must have at least ${String(p.limit)} item(s)`;
+      return path === 'mix' ? `${at}must list at least one method, e.g. "- method: ping"` : `${at}must have at least ${String(p.limit)} item(s)`;
     case 'maxLength':
       return `${at}must be at most ${String(p.limit)} characters long`;
     case 'enum':

@@ -51,9 +51,7 @@ export function loadProfile(nameOrPath: string): Profile {
   const builtin = BUILTIN_PROFILES.includes(nameOrPath);
   const looksLikePath = /[\\/]/.test(nameOrPath) || PROFILE_FILE.test(nameOrPath) || exists(nameOrPath);
   if (!builtin && !looksLikePath) {
-    throw new UsageError(
-      `no such profile "${nameOrPath}": built-ins are ${BUILTIN_PROFILES.join(', ')} (or give a path to a .yaml file)`,
-    );
+    throw new UsageError(`no such profile "${nameOrPath}": built-ins are ${BUILTIN_PROFILES.join(', ')} (or give a path to a .yaml file)`);
   }
   const file = builtin ? join(profilesDir(), `${nameOrPath}.yaml`) : nameOrPath;
   const source = builtin ? `profiles/${nameOrPath}.yaml` : nameOrPath;
@@ -236,10 +234,7 @@ const EXAMPLES: Record<string, string> = {
 };
 
 /** What is wrong with a mix entry's params: the field under params ('' for params itself) and the problem. */
-function paramsProblem(
-  method: string,
-  params: Record<string, unknown> | undefined,
-): { field: string; message: string } | undefined {
+function paramsProblem(method: string, params: Record<string, unknown> | undefined): { field: string; message: string } | undefined {
   for (const [field, type] of Object.entries(REQUIRED_PARAMS[method] ?? {})) {
     const value = params?.[field];
     if (value === undefined) {

@@ -36,7 +36,16 @@ export interface Threshold {
 }
 
 const LATENCY_STATS = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'min', 'max', 'mean', 'avg', 'med'];
-const KNOWN = [...LATENCY_STATS, ...LATENCY_STATS.map((s) => `raw.${s}`), ...LATENCY_STATS.map((s) => `handshake.${s}`), 'success', 'errors', 'dropped', 'rate', 'sessions'];
+const KNOWN = [
+  ...LATENCY_STATS,
+  ...LATENCY_STATS.map((s) => `raw.${s}`),
+  ...LATENCY_STATS.map((s) => `handshake.${s}`),
+  'success',
+  'errors',
+  'dropped',
+  'rate',
+  'sessions',
+];
 const EXPR = /^\s*([A-Za-z][\w.()]*)\s*(<=|>=|==|=|<|>|!=)\s*(.*?)\s*$/;
 const NUMBER = '(\\d+(?:\\.\\d+)?|\\.\\d+)';
 const DURATION = new RegExp(`^${NUMBER}\\s*(us|µs|ms|s|m)$`);
@@ -54,12 +63,17 @@ export function parseThreshold(expr: string): Threshold {
   if (rawOp === '=' || rawOp === '==' || rawOp === '!=') throw fail(`"${rawOp}" is not a comparison here; use <, <=, > or >=`);
   const op = rawOp as Op;
   if (text === '') throw fail(`nothing after "${op}"; write a value, e.g. p99<500ms`);
-  const name = rawName.toLowerCase().replace(/^p\((\d+(?:\.\d+)?)\)$/, 'p$1').replace(/\.p\((\d+(?:\.\d+)?)\)$/, '.p$1');
+  const name = rawName
+    .toLowerCase()
+    .replace(/^p\((\d+(?:\.\d+)?)\)$/, 'p$1')
+    .replace(/\.p\((\d+(?:\.\d+)?)\)$/, '.p$1');
   const metric = parseMetric(name);
   if (!metric && /^(?:\w+\.)?p\d+(?:\.\d+)?$/.test(name)) throw fail(`"${rawName}": a percentile is between 0 and 100, e.g. p99 or p99.9`);
   if (!metric) {
     const guess = didYouMean(name, KNOWN);
-    throw fail(`unknown metric "${rawName}" (${guess ? `did you mean "${guess}"?` : 'use p99, raw.p99, handshake.p99, max, mean, success, errors, dropped, rate or sessions'})`);
+    throw fail(
+      `unknown metric "${rawName}" (${guess ? `did you mean "${guess}"?` : 'use p99, raw.p99, handshake.p99, max, mean, success, errors, dropped, rate or sessions'})`,
+    );
   }
   const canonical = canonicalName(metric);
   const base = { expr, name: canonical, metric, op };
@@ -72,7 +86,8 @@ export function parseThreshold(expr: string): Threshold {
     }
     case 'ratio': {
       const value = parseFraction(text);
-      if (value === undefined || value > 1) throw fail(`"${text}" is not a percentage; write it like ${metric.of === 'success' ? '95% (or 0.95)' : '1% (or 0.01)'}`);
+      if (value === undefined || value > 1)
+        throw fail(`"${text}" is not a percentage; write it like ${metric.of === 'success' ? '95% (or 0.95)' : '1% (or 0.01)'}`);
       return { ...base, value };
     }
     case 'rate': {

@@ -54,4 +54,3 @@ export interface RunOptions {
    */
   spin?: boolean;
 }
-

@@ -5,7 +5,17 @@
  * holds every sample.
  */
 import { randomUUID } from 'node:crypto';
-import { ERROR_TYPES, ErrorIndex, MESSAGES_RECEIVED, MESSAGES_SENT, addOutcomes, failedOf, zeroCounts, zeroOutcomes, type OutcomeCounts } from '../shared/counters.js';
+import {
+  ERROR_TYPES,
+  ErrorIndex,
+  MESSAGES_RECEIVED,
+  MESSAGES_SENT,
+  addOutcomes,
+  failedOf,
+  zeroCounts,
+  zeroOutcomes,
+  type OutcomeCounts,
+} from '../shared/counters.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 
@@ -157,7 +167,12 @@ export class Aggregate {
    */
   engineLost(engineId: number, atMs: number): LostEngine {
     const s = this.latest.get(engineId);
-    const lost: LostEngine = { engineId, second: Math.max(0, Math.floor((atMs - this.startedAtMs) / 1000)), sessions: s?.sessionsOpen ?? 0, inFlight: s?.inFlight ?? 0 };
+    const lost: LostEngine = {
+      engineId,
+      second: Math.max(0, Math.floor((atMs - this.startedAtMs) / 1000)),
+      sessions: s?.sessionsOpen ?? 0,
+      inFlight: s?.inFlight ?? 0,
+    };
     this.latest.delete(engineId);
     this.errors[ErrorIndex.lost] += lost.inFlight;
     this.sessionsLost += lost.sessions;
@@ -223,7 +238,17 @@ export class Aggregate {
 
   /** Sum of the engines' latest gauges. */
   gauges(): Gauges {
-    const g: Gauges = { sessionsWanted: 0, sessionsConnecting: 0, sessionsOpen: 0, sessionsFailed: 0, inFlight: 0, targetRate: 0, loopUtilization: 0, loopLagMs: 0, generatorLimited: false };
+    const g: Gauges = {
+      sessionsWanted: 0,
+      sessionsConnecting: 0,
+      sessionsOpen: 0,
+      sessionsFailed: 0,
+      inFlight: 0,
+      targetRate: 0,
+      loopUtilization: 0,
+      loopLagMs: 0,
+      generatorLimited: false,
+    };
     for (const s of this.latest.values()) {
       g.sessionsWanted += s.sessionsWanted;
       g.sessionsConnecting += s.sessionsConnecting;

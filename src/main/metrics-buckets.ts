@@ -8,9 +8,7 @@ import hdr from 'hdr-histogram-js';
 import type { Histogram } from '../shared/stats.js';
 
 /** Upper bounds (ms) of the latency buckets: loopback sub-millisecond up to a minute over a WAN. */
-export const LATENCY_BUCKETS_MS: readonly number[] = [
-  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
-];
+export const LATENCY_BUCKETS_MS: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
 
 export interface BucketCounts {
   /** Cumulative counts, one per bound: observations whose HDR value is ≤ the bound. */

@@ -20,7 +20,9 @@ export interface MetricsSource {
 }
 
 /** The outcomes of a request that are `status` labels, as the label spells them (counters.ts). */
-const STATUSES = OUTCOMES.flatMap((o): { name: Outcome; status: string; help: string }[] => (o.status === null ? [] : [{ name: o.name, status: o.status, help: o.help }]));
+const STATUSES = OUTCOMES.flatMap((o): { name: Outcome; status: string; help: string }[] =>
+  o.status === null ? [] : [{ name: o.name, status: o.status, help: o.help }],
+);
 
 /** Everything one scrape reports, read from the Aggregate in one go. */
 interface View {
@@ -108,11 +110,19 @@ export class RunMetrics {
       new HdrHistogramMetric(this.registry, name, help, ['client_type', ...labelNames], () => fill(this.view));
 
     // The old simulator's names and labels (SPEC §4), so existing dashboards keep working.
-    counter('mcp_client_requests_total', `Requests by outcome: ${describeKinds(STATUSES.map((o) => ({ name: o.status, help: o.help })))}`, ['method', 'status'], (v, emit) => {
-      for (const m of v.methods) for (const o of STATUSES) emit({ ...ct, method: m.method, status: o.status }, m.totals?.[o.name] ?? 0);
-    });
-    histogram('mcp_client_request_duration_ms', 'Request latency in ms from the intended send time (corrected for coordinated omission); responses only (ok and rpc_error)', ['method'], (v) =>
-      v.methods.map((m) => ({ labels: { ...ct, method: m.method }, counts: m.latency })),
+    counter(
+      'mcp_client_requests_total',
+      `Requests by outcome: ${describeKinds(STATUSES.map((o) => ({ name: o.status, help: o.help })))}`,
+      ['method', 'status'],
+      (v, emit) => {
+        for (const m of v.methods) for (const o of STATUSES) emit({ ...ct, method: m.method, status: o.status }, m.totals?.[o.name] ?? 0);
+      },
+    );
+    histogram(
+      'mcp_client_request_duration_ms',
+      'Request latency in ms from the intended send time (corrected for coordinated omission); responses only (ok and rpc_error)',
+      ['method'],
+      (v) => v.methods.map((m) => ({ labels: { ...ct, method: m.method }, counts: m.latency })),
     );
     gauge('mcp_client_connections_active', 'Open MCP sessions (handshake done)', [], (v, emit) => emit(ct, v.gauges.sessionsOpen));
     counter('mcp_client_messages_sent_total', `JSON-RPC messages sent, by type: ${describeKinds(MESSAGES_SENT)}`, ['message_type'], (v, emit) => {
@@ -130,7 +140,9 @@ export class RunMetrics {
       for (const m of v.methods) emit({ ...ct, method: m.method }, m.totals?.sent ?? 0);
     });
     gauge('mcp_client_requests_in_flight', 'Requests sent and not yet answered, timed out or failed', [], (v, emit) => emit(ct, v.gauges.inFlight));
-    gauge('mcp_client_target_requests_per_second', 'Requests per second the profile asks for now (open sessions × rate per client)', [], (v, emit) => emit(ct, v.gauges.targetRate));
+    gauge('mcp_client_target_requests_per_second', 'Requests per second the profile asks for now (open sessions × rate per client)', [], (v, emit) =>
+      emit(ct, v.gauges.targetRate),
+    );
     counter('mcp_client_messages_received_total', `JSON-RPC messages received, by type: ${describeKinds(MESSAGES_RECEIVED)}`, ['message_type'], (v, emit) => {
       for (const { name } of MESSAGES_RECEIVED) emit({ ...ct, message_type: name }, v.agg.messagesReceived[name]);
     });
@@ -138,25 +150,58 @@ export class RunMetrics {
     counter('mcp_client_bytes_received_total', 'Bytes of messages received (WebSocket payloads)', [], (v, emit) => emit(ct, v.agg.bytesReceived));
     gauge('mcp_client_sessions_wanted', 'Sessions the profile (or its current stage) wants open', [], (v, emit) => emit(ct, v.gauges.sessionsWanted));
     gauge('mcp_client_sessions_connecting', 'Sessions connecting or in the initialize handshake', [], (v, emit) => emit(ct, v.gauges.sessionsConnecting));
-    gauge('mcp_client_sessions_failed', 'Sessions that gave up after their reconnect attempts ran out (reconnect.maxAttempts)', [], (v, emit) => emit(ct, v.gauges.sessionsFailed));
+    gauge('mcp_client_sessions_failed', 'Sessions that gave up after their reconnect attempts ran out (reconnect.maxAttempts)', [], (v, emit) =>
+      emit(ct, v.gauges.sessionsFailed),
+    );
     gauge('mcp_client_sessions_open', 'Open MCP sessions (the same as mcp_client_connections_active)', [], (v, emit) => emit(ct, v.gauges.sessionsOpen));
     counter('mcp_client_sessions_established_total', 'Sessions that completed the initialize handshake', [], (v, emit) => emit(ct, v.agg.sessionsEstablished));
     counter('mcp_client_reconnects_total', 'Connection attempts after the first one of a session', [], (v, emit) => emit(ct, v.agg.reconnects));
-    counter('mcp_client_engines_lost_total', 'Engines that died before their final snapshot (a crash, a killed engine process): their requests in flight count as error_type="lost"', [], (v, emit) => emit(ct, v.agg.lostEngines.length));
+    counter(
+      'mcp_client_engines_lost_total',
+      'Engines that died before their final snapshot (a crash, a killed engine process): their requests in flight count as error_type="lost"',
+      [],
+      (v, emit) => emit(ct, v.agg.lostEngines.length),
+    );
     counter('mcp_client_sessions_lost_total', 'Sessions that were open on engines that died', [], (v, emit) => emit(ct, v.agg.sessionsLost));
-    histogram('mcp_client_handshake_duration_ms', 'Session setup in ms: connect, WebSocket upgrade and initialize', [], (v) => [{ labels: ct, counts: v.handshake }]);
-    gauge('mcp_client_engine_event_loop_utilization', "Share of time an engine thread's event loop was busy over the last snapshot interval, 0..1 (near 1: the generator is the bottleneck)", ['engine'], (v, emit) => {
-      for (const e of v.loopUtilization) emit({ ...ct, engine: e.engine }, e.value);
-    });
-    gauge('mcp_client_engine_event_loop_lag_seconds', "Worst lateness of an engine thread's 1 ms ticker over the last snapshot interval, seconds (its event-loop lag)", ['engine'], (v, emit) => {
-      for (const e of v.loopLag) emit({ ...ct, engine: e.engine }, e.value);
-    });
-    counter('mcp_client_engine_cpu_seconds_total', "CPU time of each engine thread (user + system, from /proc/thread-self; absent where the OS does not tell)", ['engine'], (v, emit) => {
-      for (const e of v.cpu) emit({ ...ct, engine: e.engine }, e.value);
-    });
-    gauge('mcp_client_generator_limited', 'Whether an engine, not the target, limited the rate over its last interval: saturated event loop and late sends (1) or not (0)', [], (v, emit) => emit(ct, v.gauges.generatorLimited ? 1 : 0));
-    counter('mcp_client_generator_limited_seconds_total', 'Seconds in which an engine limited the rate (see mcp_client_generator_limited)', [], (v, emit) => emit(ct, v.agg.generator.limitedIntervals));
-    gauge('mcp_client_metrics_scrape_duration_seconds', 'Time the previous /metrics scrape took to compute on the main thread', [], (v, emit) => emit(ct, v.lastScrapeSeconds));
+    histogram('mcp_client_handshake_duration_ms', 'Session setup in ms: connect, WebSocket upgrade and initialize', [], (v) => [
+      { labels: ct, counts: v.handshake },
+    ]);
+    gauge(
+      'mcp_client_engine_event_loop_utilization',
+      "Share of time an engine thread's event loop was busy over the last snapshot interval, 0..1 (near 1: the generator is the bottleneck)",
+      ['engine'],
+      (v, emit) => {
+        for (const e of v.loopUtilization) emit({ ...ct, engine: e.engine }, e.value);
+      },
+    );
+    gauge(
+      'mcp_client_engine_event_loop_lag_seconds',
+      "Worst lateness of an engine thread's 1 ms ticker over the last snapshot interval, seconds (its event-loop lag)",
+      ['engine'],
+      (v, emit) => {
+        for (const e of v.loopLag) emit({ ...ct, engine: e.engine }, e.value);
+      },
+    );
+    counter(
+      'mcp_client_engine_cpu_seconds_total',
+      'CPU time of each engine thread (user + system, from /proc/thread-self; absent where the OS does not tell)',
+      ['engine'],
+      (v, emit) => {
+        for (const e of v.cpu) emit({ ...ct, engine: e.engine }, e.value);
+      },
+    );
+    gauge(
+      'mcp_client_generator_limited',
+      'Whether an engine, not the target, limited the rate over its last interval: saturated event loop and late sends (1) or not (0)',
+      [],
+      (v, emit) => emit(ct, v.gauges.generatorLimited ? 1 : 0),
+    );
+    counter('mcp_client_generator_limited_seconds_total', 'Seconds in which an engine limited the rate (see mcp_client_generator_limited)', [], (v, emit) =>
+      emit(ct, v.agg.generator.limitedIntervals),
+    );
+    gauge('mcp_client_metrics_scrape_duration_seconds', 'Time the previous /metrics scrape took to compute on the main thread', [], (v, emit) =>
+      emit(ct, v.lastScrapeSeconds),
+    );
   }
 }
 

@@ -17,7 +17,9 @@ export function progressLine(agg: Aggregate, nowMs: number): string {
   const failed = failedOf(t) + agg.errors[ErrorIndex.connect] + agg.errors[ErrorIndex.handshake] + agg.errors[ErrorIndex.lost];
   const rate = recent ? int(recent.sent) : '0';
   const lat = recent && recent.ok ? ` | p50 ${formatMicros(recent.p50)} p99 ${formatMicros(recent.p99)}` : '';
-  const more = [g.sessionsConnecting ? `${int(g.sessionsConnecting)} connecting` : '', g.sessionsFailed ? `${int(g.sessionsFailed)} failed` : ''].filter(Boolean).join(', ');
+  const more = [g.sessionsConnecting ? `${int(g.sessionsConnecting)} connecting` : '', g.sessionsFailed ? `${int(g.sessionsFailed)} failed` : '']
+    .filter(Boolean)
+    .join(', ');
   const limited = g.generatorLimited ? ` | WARNING: generator-limited (engine busy ${Math.round(g.loopUtilization * 100)}%)` : '';
   return `[${String(elapsed).padStart(3)}s] sessions ${int(g.sessionsOpen)}/${int(g.sessionsWanted)}${more ? ` (${more})` : ''} | sent ${int(t.sent)} | ok ${int(t.ok)} | err ${int(failed)} | ${rate} req/s${lat}${limited}`;
 }

@@ -133,6 +133,11 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     timeline: agg.timeline,
     ...(agg.lostEngines.length ? { lostEngines: agg.lostEngines.map((e) => ({ ...e })) } : {}),
     generator: generatorReport(agg, figures.requests.sent, seconds),
-    histograms: { latency: encodeHistogram(agg.latency), latencyRaw: encodeHistogram(agg.latencyRaw), handshake: encodeHistogram(agg.handshake), methods: methodHists },
+    histograms: {
+      latency: encodeHistogram(agg.latency),
+      latencyRaw: encodeHistogram(agg.latencyRaw),
+      handshake: encodeHistogram(agg.handshake),
+      methods: methodHists,
+    },
   };
 }

@@ -16,7 +16,16 @@ export interface Spectrum {
 export interface ChartData {
   latency: Spectrum;
   handshake: Spectrum;
-  timeline: { t: number[]; sent: number[]; ok: number[]; failed: number[]; sessions: number[]; wanted: number[]; p50: (number | null)[]; p99: (number | null)[] };
+  timeline: {
+    t: number[];
+    sent: number[];
+    ok: number[];
+    failed: number[];
+    sessions: number[];
+    wanted: number[];
+    p50: (number | null)[];
+    p99: (number | null)[];
+  };
 }
 
 const STEP = 0.025;

@@ -54,9 +54,21 @@ function cards(r: RunReport): string {
   return [
     card('requests sent', int(r.requests.sent), `${int(r.requests.ok)} ok, ${int(r.requests.failed)} failed, ${int(r.requests.dropped)} dropped`),
     card('success', pct(r.requests.successRate), 'ok / (ok + failed)', r.requests.successRate < 1 && r.requests.failed > 0 ? 'warn' : ''),
-    card('throughput', `${rate(r.throughput.requestsPerSecond)} req/s`, `${pct(r.throughput.achievedRatio)} of ${rate(r.throughput.targetRequestsPerSecond)} target`),
-    card('latency p50', r.latency.corrected.count ? formatMicros(r.latency.corrected.p50) : '-', `raw ${r.latency.raw.count ? formatMicros(r.latency.raw.p50) : '-'}`),
-    card('latency p99', r.latency.corrected.count ? formatMicros(r.latency.corrected.p99) : '-', `raw ${r.latency.raw.count ? formatMicros(r.latency.raw.p99) : '-'}`),
+    card(
+      'throughput',
+      `${rate(r.throughput.requestsPerSecond)} req/s`,
+      `${pct(r.throughput.achievedRatio)} of ${rate(r.throughput.targetRequestsPerSecond)} target`,
+    ),
+    card(
+      'latency p50',
+      r.latency.corrected.count ? formatMicros(r.latency.corrected.p50) : '-',
+      `raw ${r.latency.raw.count ? formatMicros(r.latency.raw.p50) : '-'}`,
+    ),
+    card(
+      'latency p99',
+      r.latency.corrected.count ? formatMicros(r.latency.corrected.p99) : '-',
+      `raw ${r.latency.raw.count ? formatMicros(r.latency.raw.p99) : '-'}`,
+    ),
     card('sessions', `${int(r.sessions.peak)} / ${int(r.sessions.wanted)}`, `peak of wanted; ${int(r.sessions.reconnects)} reconnects`),
     card('errors', int(errors), errors ? 'see the breakdown below' : 'none', errors ? 'bad' : ''),
   ].join('\n');
@@ -89,7 +101,11 @@ ${chartBox('chart-handshake', 'Handshake latency by percentile', 'Connect + init
 }
 
 function details(r: RunReport): string {
-  const latency = table(LATENCY_HEAD, [latencyRow('corrected', r.latency.corrected), latencyRow('raw', r.latency.raw), latencyRow('handshake', r.sessions.handshake)], 'num');
+  const latency = table(
+    LATENCY_HEAD,
+    [latencyRow('corrected', r.latency.corrected), latencyRow('raw', r.latency.raw), latencyRow('handshake', r.sessions.handshake)],
+    'num',
+  );
   const methodRows = Object.entries(r.methods).map(([name, m]) => [
     `<code>${esc(name)}</code>`,
     ...OUTCOMES.map((o) => int(m[o.name])),
@@ -98,21 +114,29 @@ function details(r: RunReport): string {
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.max)) : '-',
   ]);
   const methods = methodRows.length ? table(['method', ...OUTCOMES.map((o) => o.label), 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
-  const errors = table(['type', 'count'], Object.entries(r.errors).map(([type, n]) => [esc(type), int(n)]), 'num narrow');
+  const errors = table(
+    ['type', 'count'],
+    Object.entries(r.errors).map(([type, n]) => [esc(type), int(n)]),
+    'num narrow',
+  );
   const c = r.config;
-  const config = table(['setting', 'value'], [
-    ['profile', esc(r.profile)],
-    ['clients', `${int(c.clients)} × ${esc(c.ratePerClient)}/s`],
-    ['message size', `${int(c.messageSize)} B`],
-    ['target', c.urls.map((u) => `<code>${esc(u)}</code>`).join('<br>')],
-    ['protocol version', esc(c.protocolVersion)],
-    ['engine threads', int(c.workers)],
-    ['connect rate', c.connectRate ? `${esc(c.connectRate)}/s` : 'unlimited'],
-    ['bytes', `${mb(r.throughput.bytesSentPerSecond)} sent, ${mb(r.throughput.bytesReceivedPerSecond)} received`],
-    ['sessions', `${int(r.sessions.established)} established, ${int(r.sessions.reconnects)} reconnects`],
-    ['started', esc(r.startedAt)],
-    ['ended', esc(r.endedAt)],
-  ], 'narrow');
+  const config = table(
+    ['setting', 'value'],
+    [
+      ['profile', esc(r.profile)],
+      ['clients', `${int(c.clients)} × ${esc(c.ratePerClient)}/s`],
+      ['message size', `${int(c.messageSize)} B`],
+      ['target', c.urls.map((u) => `<code>${esc(u)}</code>`).join('<br>')],
+      ['protocol version', esc(c.protocolVersion)],
+      ['engine threads', int(c.workers)],
+      ['connect rate', c.connectRate ? `${esc(c.connectRate)}/s` : 'unlimited'],
+      ['bytes', `${mb(r.throughput.bytesSentPerSecond)} sent, ${mb(r.throughput.bytesReceivedPerSecond)} received`],
+      ['sessions', `${int(r.sessions.established)} established, ${int(r.sessions.reconnects)} reconnects`],
+      ['started', esc(r.startedAt)],
+      ['ended', esc(r.endedAt)],
+    ],
+    'narrow',
+  );
   return `<section><h2>Latency</h2>${latency}</section>
 <section><h2>Methods</h2>${methods}</section>
 <section class="two"><div><h2>Errors by type</h2>${errors}</div><div><h2>Run</h2>${config}</div></section>`;
@@ -121,7 +145,9 @@ function details(r: RunReport): string {
 function verdict(r: RunReport): string {
   if (!r.thresholds?.length) return '';
   const failed = r.thresholds.filter((t) => !t.passed).length;
-  return failed ? `<span class="badge fail">${failed} of ${r.thresholds.length} thresholds failed</span>` : `<span class="badge pass">all ${r.thresholds.length} thresholds passed</span>`;
+  return failed
+    ? `<span class="badge fail">${failed} of ${r.thresholds.length} thresholds failed</span>`
+    : `<span class="badge pass">all ${r.thresholds.length} thresholds passed</span>`;
 }
 
 /** The whole page for one report (a run's or a merge's). */

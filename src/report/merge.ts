@@ -61,7 +61,9 @@ export function validateReport(raw: unknown, source: string): RunReport {
   const version = (raw as { reportVersion?: unknown }).reportVersion;
   if (version === undefined) throw new UsageError(`${source}: not an mcpload report (reportVersion missing)`);
   if (version !== REPORT_VERSION) {
-    throw new UsageError(`${source}: reportVersion ${JSON.stringify(version)} is not supported (this mcpload reads version ${REPORT_VERSION}); merge with the mcpload that wrote it`);
+    throw new UsageError(
+      `${source}: reportVersion ${JSON.stringify(version)} is not supported (this mcpload reads version ${REPORT_VERSION}); merge with the mcpload that wrote it`,
+    );
   }
   const validate = schemaValidator();
   if (!validate(raw)) throw new UsageError(`${source}: not a valid mcpload report (${schemaProblem(validate.errors![0])})`);
@@ -73,7 +75,10 @@ export function validateReport(raw: unknown, source: string): RunReport {
     ['histograms.latency', report.histograms.latency],
     ['histograms.latencyRaw', report.histograms.latencyRaw],
     ['histograms.handshake', report.histograms.handshake],
-    ...Object.entries(report.histograms.methods).flatMap(([m, h]): [string, string][] => [[`histograms.methods.${m}.latency`, h.latency], [`histograms.methods.${m}.latencyRaw`, h.latencyRaw]]),
+    ...Object.entries(report.histograms.methods).flatMap(([m, h]): [string, string][] => [
+      [`histograms.methods.${m}.latency`, h.latency],
+      [`histograms.methods.${m}.latencyRaw`, h.latencyRaw],
+    ]),
   ];
   const counts = new Map<string, number>();
   for (const [field, value] of encoded) {
@@ -109,8 +114,12 @@ function checkTimes(r: RunReport, source: string): void {
 /** Every latency histogram holds one sample per response: a histogram that contradicts the counts is refused. */
 function checkHistogramCounts(r: RunReport, counts: ReadonlyMap<string, number>, source: string): void {
   const responses = (m: { ok: number; rpcError: number }) => m.ok + m.rpcError;
-  const expect: [string, number][] = [['histograms.latency', sum(Object.values(r.methods).map(responses))], ['histograms.latencyRaw', sum(Object.values(r.methods).map(responses))]];
-  for (const [name, m] of Object.entries(r.methods)) expect.push([`histograms.methods.${name}.latency`, responses(m)], [`histograms.methods.${name}.latencyRaw`, responses(m)]);
+  const expect: [string, number][] = [
+    ['histograms.latency', sum(Object.values(r.methods).map(responses))],
+    ['histograms.latencyRaw', sum(Object.values(r.methods).map(responses))],
+  ];
+  for (const [name, m] of Object.entries(r.methods))
+    expect.push([`histograms.methods.${name}.latency`, responses(m)], [`histograms.methods.${name}.latencyRaw`, responses(m)]);
   for (const [field, want] of expect) {
     const got = counts.get(field) ?? 0;
     if (got !== want) throw new UsageError(`${source}: not a valid mcpload report (${field} holds ${got} samples, but the counts say ${want} responses)`);
@@ -166,7 +175,10 @@ function mergeMethods(reports: readonly RunReport[]): { methods: Record<string, 
   const hists: RunReport['histograms']['methods'] = {};
   for (const name of distinct(reports.flatMap((r) => Object.keys(r.methods)))) {
     const parts = reports.filter((r) => r.methods[name]);
-    const counts = addCounts(OUTCOME_NAMES, parts.map((r) => r.methods[name])) as unknown as MethodReport;
+    const counts = addCounts(
+      OUTCOME_NAMES,
+      parts.map((r) => r.methods[name]),
+    ) as unknown as MethodReport;
     const latency = mergeEncoded(parts.map((r) => r.histograms.methods[name]?.latency ?? ''));
     const latencyRaw = mergeEncoded(parts.map((r) => r.histograms.methods[name]?.latencyRaw ?? ''));
     methods[name] = { ...counts, latency: { corrected: summarize(latency), raw: summarize(latencyRaw) } };
@@ -272,9 +284,21 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       ...(rs.some((r) => r.sessions.lost !== undefined) ? { lost: total((r) => r.sessions.lost ?? 0) } : {}),
       handshake: summarize(handshake),
     },
-    errors: addCounts(ERROR_TYPES, rs.map((r) => r.errors)),
+    errors: addCounts(
+      ERROR_TYPES,
+      rs.map((r) => r.errors),
+    ),
     // Free-form maps in the schema (no kind required): the kinds the replicas carry, in their order.
-    messages: { sent: addCounts([], rs.map((r) => r.messages.sent)), received: addCounts([], rs.map((r) => r.messages.received)) },
+    messages: {
+      sent: addCounts(
+        [],
+        rs.map((r) => r.messages.sent),
+      ),
+      received: addCounts(
+        [],
+        rs.map((r) => r.messages.received),
+      ),
+    },
     methods,
     timeline: mergeTimelines(rs, startMs),
     ...(rs.some((r) => r.lostEngines?.length) ? { lostEngines: rs.flatMap((r) => r.lostEngines ?? []) } : {}),

@@ -55,7 +55,9 @@ export function renderReport(r: RunReport): string {
   out.push(`  peak        ${int(r.sessions.peak)} of ${int(r.sessions.wanted)} wanted`);
   out.push(`  established ${int(r.sessions.established)}, reconnects ${int(r.sessions.reconnects)}`);
   for (const e of r.lostEngines ?? []) {
-    out.push(`  WARNING     engine ${e.engineId} was lost at ${e.second}s with ${int(e.sessions)} open sessions and ${int(e.inFlight)} requests in flight; its figures since its last snapshot (up to 1 s) are missing`);
+    out.push(
+      `  WARNING     engine ${e.engineId} was lost at ${e.second}s with ${int(e.sessions)} open sessions and ${int(e.inFlight)} requests in flight; its figures since its last snapshot (up to 1 s) are missing`,
+    );
   }
   out.push(latencyLine('handshake', r.sessions.handshake));
   out.push('', 'ERROR BREAKDOWN');

@@ -154,7 +154,9 @@ export function finalFailure(t: Threshold, run: RunReport | ThresholdSource, bou
 export function renderThresholds(results: readonly ThresholdResult[]): string {
   if (results.length === 0) return '';
   const width = Math.max(...results.map((r) => r.expr.length)) + 2;
-  const lines = results.map((r) => `  ${r.passed ? '✓' : '✗'} ${r.expr.padEnd(width)}${r.metric} ${r.pretty}${r.passed ? '' : `  (limit ${r.op} ${r.prettyLimit})`}`);
+  const lines = results.map(
+    (r) => `  ${r.passed ? '✓' : '✗'} ${r.expr.padEnd(width)}${r.metric} ${r.pretty}${r.passed ? '' : `  (limit ${r.op} ${r.prettyLimit})`}`,
+  );
   const failed = results.filter((r) => !r.passed).length;
   return ['', 'THRESHOLDS', ...lines, `  ${failed === 0 ? 'all passed' : `${failed} of ${results.length} failed`}`, ''].join('\n');
 }

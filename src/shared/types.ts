@@ -56,7 +56,6 @@ export interface Profile {
   stages: Stage[];
 }
 
-
 export type FrameTerminator = 'newline' | 'none';
 /** WebSocket, or MCP Streamable HTTP. */
 export type TransportKind = 'ws' | 'http';

@@ -211,7 +211,7 @@ export class Engine implements SessionHost<Session> {
     if (late > this.loopLagMs) this.loopLagMs = late;
     const elapsed = now - this.t0;
     if (this.sending) {
-      if (elapsed >= this.config.durationMs) this.stop(this.config.drainMs);
+      if (elapsed >= this.config.durationMs) void this.stop(this.config.drainMs);
       else this.plan(elapsed);
     }
     if (this.sending) this.startConnections(now);
@@ -308,13 +308,18 @@ export class Engine implements SessionHost<Session> {
         clearInterval(check);
         for (const s of this.sessions) s.stop();
         // One more tick so close frames are queued before the final snapshot counts everything.
-        setTimeout(async () => {
-          // HTTP sessions' DELETEs get a moment to reach the server before the thread may end.
-          await this.connector.close(1000);
-          if (this.ticker) clearInterval(this.ticker);
-          this.ticker = undefined;
-          this.events.snapshot(this.snapshot(true));
-          resolve();
+        setTimeout(() => {
+          // HTTP sessions' DELETEs get a moment to reach the server before the thread may end; the final
+          // snapshot goes out whatever the close does.
+          void this.connector
+            .close(1000)
+            .catch(() => undefined)
+            .then(() => {
+              if (this.ticker) clearInterval(this.ticker);
+              this.ticker = undefined;
+              this.events.snapshot(this.snapshot(true));
+              resolve();
+            });
         }, 20);
       }, 10);
     });

@@ -76,7 +76,7 @@ export class FrameTemplate {
       // name/uri first in params (what Mcp-Name carries, http-headers.ts): where a reader of the body finds it soonest.
       const { name, uri, ...rest } = params ?? {};
       params = { ...(name !== undefined ? { name } : {}), ...(uri !== undefined ? { uri } : {}), ...rest };
-      params._meta = { ...((params._meta as Record<string, unknown>) ?? {}), ...this.meta };
+      params._meta = { ...(params._meta ?? {}), ...this.meta };
     }
     if (pad !== undefined) {
       const meta = { ...((params?._meta as Record<string, unknown>) ?? {}), [PAD_KEY]: '' };

@@ -3,7 +3,17 @@
  * histograms here; `take()` turns it into a snapshot (histogram deltas) once per interval
  * and starts over, so nothing grows with the request rate.
  */
-import { ERROR_TYPES, ErrorIndex, MESSAGES_RECEIVED, MESSAGES_SENT, OUTCOME_NAMES, pickOutcomes, zeroCounts, type ErrorType, type OutcomeCounts } from '../shared/counters.js';
+import {
+  ERROR_TYPES,
+  ErrorIndex,
+  MESSAGES_RECEIVED,
+  MESSAGES_SENT,
+  OUTCOME_NAMES,
+  pickOutcomes,
+  zeroCounts,
+  type ErrorType,
+  type OutcomeCounts,
+} from '../shared/counters.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { takeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
 
@@ -72,7 +82,25 @@ export class Recorder {
     recordMicros(this.handshake, (now - startedAt) * 1000);
   }
 
-  take(gauges: Pick<EngineSnapshot, 'engineId' | 'atMs' | 'final' | 'interval' | 'sessionsWanted' | 'sessionsConnecting' | 'sessionsOpen' | 'sessionsFailed' | 'inFlight' | 'targetRate' | 'loopUtilization' | 'loopLagMs' | 'sendingStoppedAtMs' | 'cpuSeconds'>): EngineSnapshot {
+  take(
+    gauges: Pick<
+      EngineSnapshot,
+      | 'engineId'
+      | 'atMs'
+      | 'final'
+      | 'interval'
+      | 'sessionsWanted'
+      | 'sessionsConnecting'
+      | 'sessionsOpen'
+      | 'sessionsFailed'
+      | 'inFlight'
+      | 'targetRate'
+      | 'loopUtilization'
+      | 'loopLagMs'
+      | 'sendingStoppedAtMs'
+      | 'cpuSeconds'
+    >,
+  ): EngineSnapshot {
     let sent = 0;
     for (const m of this.methods) sent += m.sent;
     const methods: Record<string, MethodDelta> = {};

@@ -26,7 +26,7 @@ port.on('message', (msg: MainToEngine) => {
         break;
     }
   } catch (err) {
-    post({ type: 'fatal', engineId, message: err instanceof Error ? err.stack ?? err.message : String(err) });
+    post({ type: 'fatal', engineId, message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
 });
 

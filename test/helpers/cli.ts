@@ -22,7 +22,9 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   return new Promise((resolve, reject) => {
     // A clean environment: no MCPLOAD_* or legacy variables leak in from the caller. The metrics
     // endpoint is off unless a test asks for it, so runs never fight over the default port 9464.
-    const metricsOff = ['MCPLOAD_METRICS_PORT', 'METRICS_PORT', 'METRICS_ENABLED'].some((k) => opts.env?.[k] !== undefined) ? {} : { MCPLOAD_METRICS_PORT: '0' };
+    const metricsOff = ['MCPLOAD_METRICS_PORT', 'METRICS_PORT', 'METRICS_ENABLED'].some((k) => opts.env?.[k] !== undefined)
+      ? {}
+      : { MCPLOAD_METRICS_PORT: '0' };
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...metricsOff, ...opts.env };
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

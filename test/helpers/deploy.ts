@@ -28,7 +28,7 @@ export const FILES = {
 };
 
 /** Parsed YAML or JSON, read loosely: the tests check its shape. */
- 
+
 export type Doc = any;
 
 /** YAML as Docker reads a stack file: `<<` merge keys resolved. */
@@ -49,7 +49,9 @@ export function promtool(args: string[], cwd = ROOT): { status: number | null; o
   const bin = process.env.PROMTOOL_BIN ?? 'promtool';
   const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    throw new Error(`"${bin}" not found or not working: install Prometheus (Debian: apt-get install prometheus, which brings promtool; .ci/run does) or set PROMTOOL_BIN`);
+    throw new Error(
+      `"${bin}" not found or not working: install Prometheus (Debian: apt-get install prometheus, which brings promtool; .ci/run does) or set PROMTOOL_BIN`,
+    );
   }
   const r = spawnSync(bin, args, { cwd, encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -58,14 +60,27 @@ export function promtool(args: string[], cwd = ROOT): { status: number | null; o
 // ---------------------------------------------------------------------------------------------
 // PromQL, read just enough to check names, labels and aggregation.
 
-export interface Matcher { label: string; op: string; value: string }
-export interface Selector { name: string; matchers: Matcher[]; aggregated: boolean }
-export interface PromqlFacts { selectors: Selector[]; groupingLabels: string[]; problems: string[] }
+export interface Matcher {
+  label: string;
+  op: string;
+  value: string;
+}
+export interface Selector {
+  name: string;
+  matchers: Matcher[];
+  aggregated: boolean;
+}
+export interface PromqlFacts {
+  selectors: Selector[];
+  groupingLabels: string[];
+  problems: string[];
+}
 
 const AGGREGATORS = new Set(['sum', 'min', 'max', 'avg', 'count', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values']);
 const LABEL_LISTS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
 const KEYWORDS = new Set([...LABEL_LISTS, 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
-const TOKEN = /\s+|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|([a-zA-Z_:][a-zA-Z0-9_:]*)|(\d+(?:\.\d+)?(?:e[+-]?\d+)?)|(=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}[\]@])|(\S)/gy;
+const TOKEN =
+  /\s+|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|([a-zA-Z_:][a-zA-Z0-9_:]*)|(\d+(?:\.\d+)?(?:e[+-]?\d+)?)|(=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}[\]@])|(\S)/gy;
 
 function tokenize(expr: string): { kind: 'str' | 'id' | 'num' | 'op'; v: string }[] {
   const out: { kind: 'str' | 'id' | 'num' | 'op'; v: string }[] = [];
@@ -95,10 +110,15 @@ export function analyzePromql(expr: string): PromqlFacts {
     const prev = t[i - 1];
     if (kind === 'op' && v === '(') {
       const f: (typeof frames)[number] =
-        prev?.kind === 'id' && AGGREGATORS.has(prev.v) ? { kind: 'agg' }
-        : prev?.kind === 'id' && LABEL_LISTS.has(prev.v) ? { kind: 'labels', aggList: t[i - 2]?.kind === 'id' && AGGREGATORS.has(t[i - 2].v) }
-        : prev?.v === ')' && closedAggList ? { kind: 'agg' }
-        : prev?.kind === 'id' ? { kind: 'call' } : { kind: 'group' };
+        prev?.kind === 'id' && AGGREGATORS.has(prev.v)
+          ? { kind: 'agg' }
+          : prev?.kind === 'id' && LABEL_LISTS.has(prev.v)
+            ? { kind: 'labels', aggList: t[i - 2]?.kind === 'id' && AGGREGATORS.has(t[i - 2].v) }
+            : prev?.v === ')' && closedAggList
+              ? { kind: 'agg' }
+              : prev?.kind === 'id'
+                ? { kind: 'call' }
+                : { kind: 'group' };
       frames.push(f);
       closedAggList = false;
     } else if (kind === 'op' && v === ')') {
@@ -143,7 +163,10 @@ export function grafanaToPromql(expr: string, rateInterval = '10s'): string {
     .replace(/\$\{?\w+\}?/g, '.*');
 }
 
-export interface Query { where: string; expr: string }
+export interface Query {
+  where: string;
+  expr: string;
+}
 
 /** Every PromQL of a dashboard: panel targets and template variable queries (label_values(m, l) → m). */
 export function dashboardQueries(dash: Doc): Query[] {
@@ -164,15 +187,17 @@ export function dashboardQueries(dash: Doc): Query[] {
 }
 
 export function ruleQueries(rules: Doc): (Query & { record?: string; alert?: string })[] {
-  return rules.groups.flatMap((g: Doc) =>
-    g.rules.map((r: Doc) => ({ where: `rule ${r.record ?? r.alert}`, expr: r.expr, record: r.record, alert: r.alert })),
-  );
+  return rules.groups.flatMap((g: Doc) => g.rules.map((r: Doc) => ({ where: `rule ${r.record ?? r.alert}`, expr: r.expr, record: r.record, alert: r.alert })));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Dockerfile and .dockerignore.
 
-export interface Instruction { cmd: string; args: string; stage: number }
+export interface Instruction {
+  cmd: string;
+  args: string;
+  stage: number;
+}
 
 export function dockerfileInstructions(text: string): Instruction[] {
   const out: Instruction[] = [];
@@ -199,8 +224,16 @@ export function dockerignoreIncludes(lines: string[], path: string): boolean {
     const negate = raw.startsWith('!');
     const pattern = raw.replace(/^!/, '').replace(/^\/+|\/+$/g, '');
     // NUL stands in for '**' while single stars are rewritten: no path holds one.
-    // eslint-disable-next-line no-control-regex
-    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '.*')}(/.*)?$`);
+    const re = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .split('**')
+        .join('\u0000')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .split('\u0000')
+        .join('.*')}(/.*)?$`,
+    );
     if (re.test(path)) included = negate;
   }
   return included;

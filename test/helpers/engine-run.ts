@@ -108,10 +108,13 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
   const notes: string[] = [];
   let engine: Engine | undefined;
   await new Promise<void>((resolve, reject) => {
-    const giveUp = setTimeout(() => {
-      void engine?.stop(0);
-      reject(new Error(`runEngine: no final snapshot within ${opts.durationMs + drainMs + GIVE_UP_AFTER_MS} ms`));
-    }, opts.durationMs + drainMs + GIVE_UP_AFTER_MS);
+    const giveUp = setTimeout(
+      () => {
+        void engine?.stop(0);
+        reject(new Error(`runEngine: no final snapshot within ${opts.durationMs + drainMs + GIVE_UP_AFTER_MS} ms`));
+      },
+      opts.durationMs + drainMs + GIVE_UP_AFTER_MS,
+    );
     engine = new Engine(
       config,
       {

@@ -161,13 +161,22 @@ export async function hostileServer(kind: Hostility, opts: HostileOptions = {}):
           return { afterInitialize: () => (bad++, tcp(conn.socket).pause()), onRequest() {} };
         case 'notification-flood':
           return {
-            afterInitialize: () => flood(conn, () => bad++, (i) => ({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: i } })),
+            afterInitialize: () =>
+              flood(
+                conn,
+                () => bad++,
+                (i) => ({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: i } }),
+              ),
           };
         case 'ping-flood-never-reads':
           return {
             afterInitialize() {
               tcp(conn.socket).pause();
-              flood(conn, () => bad++, (i) => ({ jsonrpc: '2.0', id: `srv-${i}`, method: 'ping' }));
+              flood(
+                conn,
+                () => bad++,
+                (i) => ({ jsonrpc: '2.0', id: `srv-${i}`, method: 'ping' }),
+              );
             },
             onRequest() {},
           };
@@ -260,7 +269,10 @@ export function rssMb(pid: number): number | undefined {
 }
 
 /** Run the CLI and sample its RSS meanwhile. */
-export async function runCliWatchingRss(args: string[], opts: { warmupMs?: number; everyMs?: number; timeoutMs?: number } = {}): Promise<CliResult & { rss: RssWatch }> {
+export async function runCliWatchingRss(
+  args: string[],
+  opts: { warmupMs?: number; everyMs?: number; timeoutMs?: number } = {},
+): Promise<CliResult & { rss: RssWatch }> {
   const everyMs = opts.everyMs ?? 100;
   const warmupSamples = Math.ceil((opts.warmupMs ?? 1500) / everyMs);
   const samples: number[] = [];

@@ -262,8 +262,7 @@ export async function deadPort(): Promise<RawServer> {
 }
 
 /** (h) Answers initialize with an error ('error'), a result without protocolVersion, or not at all. */
-export const badHandshakeServer = (mode: 'error' | 'no-version' | 'silent' = 'error'): Promise<BaseServer> =>
-  startRawServer({ initialize: mode });
+export const badHandshakeServer = (mode: 'error' | 'no-version' | 'silent' = 'error'): Promise<BaseServer> => startRawServer({ initialize: mode });
 
 /** (i) After initialize sends `count` notifications: the first ones one per frame, the last two in one frame. */
 export const notifyingServer = (count: number): Promise<BaseServer> =>

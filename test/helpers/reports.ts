@@ -44,7 +44,10 @@ export function histogramOf(values: readonly number[]) {
 }
 
 /** A valid report whose histograms hold exactly the given samples; counters follow from them. */
-export function syntheticReport(s: Samples, over: { profile?: string; startedAt?: string; seconds?: number; clients?: number; urls?: string[] } = {}): RunReport {
+export function syntheticReport(
+  s: Samples,
+  over: { profile?: string; startedAt?: string; seconds?: number; clients?: number; urls?: string[] } = {},
+): RunReport {
   const all = Object.values(s.methods).flat();
   const rawOf = (v: number) => Math.max(0, v - (s.rawLess ?? 0));
   const latency = histogramOf(all);
@@ -72,7 +75,15 @@ export function syntheticReport(s: Samples, over: { profile?: string; startedAt?
     startedAt: new Date(start).toISOString(),
     endedAt: new Date(start + seconds * 1000).toISOString(),
     durationSeconds: seconds,
-    config: { clients, ratePerClient: 10, messageSize: 512, urls: over.urls ?? ['ws://127.0.0.1:8080/mcp/ws'], workers: 1, protocolVersion: '2025-11-25', connectRate: 0 },
+    config: {
+      clients,
+      ratePerClient: 10,
+      messageSize: 512,
+      urls: over.urls ?? ['ws://127.0.0.1:8080/mcp/ws'],
+      workers: 1,
+      protocolVersion: '2025-11-25',
+      connectRate: 0,
+    },
     requests: { sent, ok, failed, dropped: s.dropped ?? 0, successRate: sent ? ok / sent : 0 },
     latency: { unit: 'us', corrected: summarize(latency), raw: summarize(latencyRaw) },
     throughput: {
@@ -84,9 +95,20 @@ export function syntheticReport(s: Samples, over: { profile?: string; startedAt?
     },
     sessions: { wanted: clients, peak: s.handshake.length, established: s.handshake.length, reconnects: 0, handshake: summarize(handshake) },
     errors: { ...(Object.fromEntries(ERROR_TYPES.map((t) => [t, 0])) as RunReport['errors']), rpc: failed },
-    messages: { sent: { ...zeroCounts(MESSAGES_SENT), request: sent, notification: s.handshake.length }, received: { ...zeroCounts(MESSAGES_RECEIVED), response: sent } },
+    messages: {
+      sent: { ...zeroCounts(MESSAGES_SENT), request: sent, notification: s.handshake.length },
+      received: { ...zeroCounts(MESSAGES_RECEIVED), response: sent },
+    },
     methods,
-    timeline: Array.from({ length: seconds }, (_, i) => ({ second: i, sent: perSecond, ok: perSecond, failed: 0, sessionsOpen: s.handshake.length, p50: 1000 + i, p99: 5000 + i })),
+    timeline: Array.from({ length: seconds }, (_, i) => ({
+      second: i,
+      sent: perSecond,
+      ok: perSecond,
+      failed: 0,
+      sessionsOpen: s.handshake.length,
+      p50: 1000 + i,
+      p99: 5000 + i,
+    })),
     histograms: { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw), handshake: encodeHistogram(handshake), methods: methodHists },
   };
 }
@@ -143,7 +165,22 @@ export function syntheticAggregate(startedAtMs = Date.parse('2026-01-01T00:00:00
       rec.reconnects += engine;
       rec.sendLagSumMs += 3;
       const at = startedAtMs + interval * 1000;
-      const s = rec.take({ engineId: engine, atMs: at, final: interval === 5, interval, sessionsWanted: 7, sessionsConnecting: 1, sessionsOpen: 3 + interval, sessionsFailed: engine, inFlight: 2, targetRate: 70, loopUtilization: 0.95, loopLagMs: 2 + interval, sendingStoppedAtMs: interval === 5 ? startedAtMs + 5500 : 0, cpuSeconds: 0.25 });
+      const s = rec.take({
+        engineId: engine,
+        atMs: at,
+        final: interval === 5,
+        interval,
+        sessionsWanted: 7,
+        sessionsConnecting: 1,
+        sessionsOpen: 3 + interval,
+        sessionsFailed: engine,
+        inFlight: 2,
+        targetRate: 70,
+        loopUtilization: 0.95,
+        loopLagMs: 2 + interval,
+        sendingStoppedAtMs: interval === 5 ? startedAtMs + 5500 : 0,
+        cpuSeconds: 0.25,
+      });
       s.firstEstablishedAtMs = startedAtMs + 100;
       agg.add(s);
     }

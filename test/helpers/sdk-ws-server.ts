@@ -97,11 +97,9 @@ export function createSdkMcpServer(): McpServer {
       contents: [{ uri, mimeType: 'text/plain', text: `resource ${n}` }],
     }));
   }
-  server.registerPrompt(
-    'greeting',
-    { description: 'A greeting for someone.', argsSchema: { name: z.string().describe('Who to greet') } },
-    ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Hello, ${name}` } }] }),
-  );
+  server.registerPrompt('greeting', { description: 'A greeting for someone.', argsSchema: { name: z.string().describe('Who to greet') } }, ({ name }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Hello, ${name}` } }],
+  }));
   return server;
 }
 

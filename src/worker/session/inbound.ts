@@ -109,8 +109,6 @@ function answerServerRequest(s: Inbound, id: unknown, method: string): void {
   // A server that sends requests but does not read the answers must not grow our send buffer.
   if ((s.transport?.bufferedAmount ?? 0) > MAX_BUFFERED_REPLY_BYTES) return;
   const reply =
-    method === 'ping'
-      ? { jsonrpc: '2.0', id, result: {} }
-      : { jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${method}` } };
+    method === 'ping' ? { jsonrpc: '2.0', id, result: {} } : { jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${method}` } };
   s.write(jsonFrame(reply, s.host.terminator), 'response');
 }

@@ -170,10 +170,7 @@ export class HttpTransport implements Transport, PostOwner {
     // Tell the server the session is over (it may answer 405: servers need not allow it). Not after
     // a 404: that session is gone already.
     if (this.sessionId !== undefined && reason.kind !== CloseKind.SessionExpired) {
-      this.endpoint.control.dispatch(
-        { path: this.endpoint.path, method: 'DELETE', headers: this.headers.slice(4) },
-        IGNORE_RESPONSE,
-      );
+      this.endpoint.control.dispatch({ path: this.endpoint.path, method: 'DELETE', headers: this.headers.slice(4) }, IGNORE_RESPONSE);
     }
     queueMicrotask(() => this.events.onclose(reason));
   }

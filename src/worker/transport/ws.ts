@@ -2,6 +2,7 @@
  * The WebSocket transport on `ws`: shared listeners (nothing per connection but the socket), frames
  * of one turn or one read written together.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { CloseKind, type Connect, type Transport, type TransportEvents } from './transport.js';
 
@@ -9,7 +10,7 @@ const EVENTS = Symbol('mcpload.events');
 /** How the connection ends if it ends abnormally now (code 1006, no close frame from the peer). */
 const ENDING = Symbol('mcpload.ending');
 type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents; [ENDING]: CloseKind };
-type TaggedNetSocket = import('node:net').Socket & { [EVENTS]: TransportEvents };
+type TaggedNetSocket = Socket & { [EVENTS]: TransportEvents };
 
 // One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
 // connection costs no closures of its own: at 100K sessions that is memory that counts.
@@ -50,7 +51,7 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
 const TEXT = { binary: false } as const;
 
 /** The TCP socket under a ws connection (ws keeps it in `_socket`; not part of its typings). */
-type WithSocket = { _socket: import('node:net').Socket | null };
+type WithSocket = { _socket: Socket | null };
 
 /** Transports corked in this turn of the event loop; one nextTick uncorks them all. */
 const corkedNow: WebSocketTransport[] = [];
