@@ -139,6 +139,11 @@ export function parsedOptions<T extends OptionTable>(table: T, args: Readonly<Re
   return Object.fromEntries(Object.keys(table).map((key) => [key, args[key]])) as ParsedOptions<T>;
 }
 
+/** The old simulator's variables a table reads (CLIENT_TYPE, TARGET_SERVERS, ...). */
+export function legacyEnvNames(...tables: OptionTable[]): string[] {
+  return tables.flatMap((table) => Object.values(table).flatMap((o) => (o.legacyEnv ?? []).map((l) => l.name)));
+}
+
 /** The flags of the tables' boolean options. */
 export function booleanFlags(...tables: OptionTable[]): string[] {
   return tables.flatMap((table) => Object.keys(table).filter((key) => table[key].type === 'boolean')).map(flagOf);

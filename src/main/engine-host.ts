@@ -15,9 +15,13 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 for (const engineId of (process.argv[2] ?? '').split(',').filter(Boolean).map(Number)) {
   const worker = newEngineWorker(engineId);
   workers.set(engineId, worker);
-  const reply = (msg: EngineToMain) => process.send?.({ engineId, msg } satisfies HostReply);
+  const reply = (msg: EngineToMain) => {
+    if (process.connected) process.send?.({ engineId, msg } satisfies HostReply);
+  };
   worker.on('message', reply);
   worker.on('error', (err) => reply({ type: 'fatal', engineId, message: err.message }));
+  // A thread that ends without an error is lost too (the coordinator takes the first fatal only).
+  worker.on('exit', (code) => reply({ type: 'fatal', engineId, message: `engine thread exited (code ${code})` }));
 }
 process.on('message', (m: HostMessage) => workers.get(m.engineId)?.postMessage(m.msg));
 // The coordinator went away: nothing left to do.

@@ -58,6 +58,8 @@ export type HostReply = { engineId: number; msg: EngineToMain };
 
 class ThreadEngine implements EngineHandle {
   private readonly worker: Worker;
+  /** Ended by us (terminate, respawn), or its death was told once already: no (further) fatal. */
+  private ending = false;
 
   constructor(engineId: number) {
     this.worker = newEngineWorker(engineId);
@@ -72,15 +74,24 @@ class ThreadEngine implements EngineHandle {
 
   onMessage(listener: (msg: EngineToMain) => void): void {
     this.worker.on('message', listener);
-    // A crashed engine must not take the run down: it reports as a fatal message.
-    this.worker.on('error', (err) => listener({ type: 'fatal', engineId: this.engineId, message: err.message }));
+    // A crashed engine must not take the run down: it reports as a fatal message, once. A thread that
+    // exits without an error (process.exit in it) is a death too, or the run would wait for it forever.
+    const died = (message: string) => {
+      if (this.ending) return;
+      this.ending = true;
+      listener({ type: 'fatal', engineId: this.engineId, message });
+    };
+    this.worker.on('error', (err) => died(err.message));
+    this.worker.on('exit', (code) => died(`engine thread exited (code ${code})`));
   }
 
   async terminate(): Promise<void> {
+    this.ending = true;
     await this.worker.terminate();
   }
 
   respawn(): EngineHandle {
+    this.ending = true;
     void this.worker.terminate();
     return new ThreadEngine(this.engineId);
   }
@@ -100,10 +111,15 @@ class HostedEngine implements EngineHandle {
 
   onMessage(listener: (msg: EngineToMain) => void): void {
     this.child.on('message', (reply: HostReply) => {
-      if (reply.engineId === this.engineId) listener(reply.msg);
+      if (reply.engineId !== this.engineId || this.ending) return;
+      // One death per engine: its fatal, then nothing more from this host for it (a respawn takes over).
+      if (reply.msg.type === 'fatal') this.ending = true;
+      listener(reply.msg);
     });
     this.child.on('exit', (code, signal) => {
-      if (!this.ending) listener({ type: 'fatal', engineId: this.engineId, message: `engine process exited (${signal ?? code})` });
+      if (this.ending) return;
+      this.ending = true;
+      listener({ type: 'fatal', engineId: this.engineId, message: `engine process exited (${signal ?? code})` });
     });
   }
 

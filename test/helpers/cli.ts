@@ -51,9 +51,10 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
  */
 export async function runMain(args: string[], opts: { env?: Record<string, string> } = {}): Promise<CliResult> {
   const { main } = await import('../../src/cli.js');
-  const { LEGACY_ENV } = await import('../../src/config/options.js');
+  const { RUN_OPTIONS, legacyEnvNames } = await import('../../src/config/option-table.js');
+  const legacy = new Set(legacyEnvNames(RUN_OPTIONS));
   const saved = { ...process.env };
-  for (const k of Object.keys(process.env)) if (k.startsWith('MCPLOAD_') || k in LEGACY_ENV) delete process.env[k];
+  for (const k of Object.keys(process.env)) if (k.startsWith('MCPLOAD_') || legacy.has(k)) delete process.env[k];
   Object.assign(process.env, { MCPLOAD_METRICS_PORT: '0' }, opts.env);
   const out = { stdout: '', stderr: '' };
   const writes = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
