@@ -30,7 +30,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 }
 
 describe('a signal to the whole process group (--processes 2)', () => {
-  it.concurrent.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+  it.concurrent.for(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     '%s: engine processes drain their in-flight requests and the report keeps them',
     async (signal, { expect }) => {
       // Answers take 1.5 s: when the signal comes, requests are in flight and the drain must wait for them.
