@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import type { RunReport } from '../src/report/types.js';
 import { BIN } from './helpers/cli.js';
+import { until } from './helpers/engine-run.js';
 
 let target: RunningTarget | undefined;
 let dir: string | undefined;
@@ -21,14 +22,6 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   target = dir = undefined;
 });
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The engine host processes of the CLI process `pid` (its children running engine-host.js). */
 function engineHosts(pid: number): number[] {
@@ -76,12 +69,12 @@ describe('a lost engine process', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       // Past the first snapshot (1 s): what the engine held is known from it.
-      await until('4 sessions and a snapshot', () => target!.stats().sessionsOpen === 4 && target!.stats().requests > 160);
+      await until(() => target!.stats().sessionsOpen === 4 && target!.stats().requests > 160, 20_000);
       const hosts = engineHosts(child.pid!);
       expect(hosts).toHaveLength(2);
       process.kill(hosts[0], 'SIGKILL');
       // The respawned engine brings its 2 sessions back: the target sees 4 open again.
-      await until('the lost sessions back', () => target!.stats().sessionsOpen === 4 && target!.stats().sessionsTotal >= 6);
+      await until(() => target!.stats().sessionsOpen === 4 && target!.stats().sessionsTotal >= 6, 20_000);
       const code = await exited;
       expect(code, stderr).toBe(4);
       const r = JSON.parse(readFileSync(report, 'utf8')) as RunReport;

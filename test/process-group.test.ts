@@ -14,20 +14,13 @@ import { afterAll, describe, it } from 'vitest';
 import { startTarget } from '../src/reference-server/server.js';
 import type { RunReport } from '../src/report/types.js';
 import { BIN } from './helpers/cli.js';
+import { until } from './helpers/engine-run.js';
 
 // The three signals' runs share nothing (a target and a folder each): they go side by side.
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   await Promise.all(cleanups.map((c) => c()));
 });
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a signal to the whole process group (--processes 2)', () => {
   it.concurrent.for(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
@@ -72,7 +65,7 @@ describe('a signal to the whole process group (--processes 2)', () => {
       try {
         // Every session open and requests on the wire: the target has seen the 4 initialize requests
         // and at least 9 of the mix, and answered none of the mix yet.
-        await until('requests in flight', () => target.stats().sessionsOpen === 4 && target.stats().requests >= 13);
+        await until(() => target.stats().sessionsOpen === 4 && target.stats().requests >= 13, 20_000);
         process.kill(-child.pid!, signal);
         const code = await exited;
         expect(code, stderr).toBe({ SIGTERM: 143, SIGINT: 130, SIGHUP: 129 }[signal]);
