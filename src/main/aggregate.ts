@@ -92,6 +92,11 @@ export interface TimelinePoint {
   p99: number;
 }
 
+/** Second `second` of a timeline, before anything is counted in it. */
+export function emptyPoint(second: number): TimelinePoint {
+  return { second, sent: 0, ok: 0, failed: 0, sessionsOpen: 0, p50: 0, p99: 0 };
+}
+
 export class Aggregate {
   readonly methods = new Map<string, MethodTotals>();
   readonly latency = newHistogram();
@@ -212,7 +217,7 @@ export class Aggregate {
 
   private point(second: number): TimelinePoint {
     while (this.timeline.length <= second) {
-      this.timeline.push({ second: this.timeline.length, sent: 0, ok: 0, failed: 0, sessionsOpen: 0, p50: 0, p99: 0 });
+      this.timeline.push(emptyPoint(this.timeline.length));
     }
     return this.timeline[second];
   }

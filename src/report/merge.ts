@@ -26,7 +26,7 @@ import { fieldPath } from '../config/profile-messages.js';
 import { ERROR_TYPES, OUTCOME_NAMES } from '../shared/counters.js';
 import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
-import type { TimelinePoint } from '../main/aggregate.js';
+import { emptyPoint, type TimelinePoint } from '../main/aggregate.js';
 import { generatorWarning } from './build.js';
 import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport } from './types.js';
 
@@ -194,7 +194,7 @@ function mergeTimelines(reports: readonly RunReport[], startMs: number): Timelin
     const offset = Math.max(0, Math.round((Date.parse(r.startedAt) - startMs) / 1000));
     for (const p of r.timeline) {
       const second = p.second + offset;
-      while (out.length <= second) out.push({ second: out.length, sent: 0, ok: 0, failed: 0, sessionsOpen: 0, p50: 0, p99: 0 });
+      while (out.length <= second) out.push(emptyPoint(out.length));
       const q = out[second];
       q.sent += p.sent;
       q.ok += p.ok;
