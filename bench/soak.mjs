@@ -7,7 +7,11 @@
  * must then show the lost engine, and nothing it had measured before its last snapshot may be missing.
  *
  *   npm run build && node bench/soak.mjs [--minutes 10] [--warmup 60] [--every 10] [--profile normal]
- *     [--processes 2 --kill-engine-at 180]
+ *     [--processes 2 --kill-engine-at 180] [--trace-gc]
+ *
+ * --trace-gc runs mcpload (and so its engine hosts and engine threads) with node --trace-gc and reports, per
+ * V8 isolate, the live heap after its first mark-compact past warm-up and after its last one: that tells a heap
+ * that grows from RSS that only follows V8's sizing of its spaces.
  *
  * Both children (target and mcpload) are ended by PID; traffic stays on 127.0.0.1.
  */
@@ -25,6 +29,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string', default: 'normal' },
     processes: { type: 'string', default: '1' },
     'kill-engine-at': { type: 'string' },
+    'trace-gc': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(args.minutes) * 60;
@@ -79,7 +84,8 @@ const argv = [
 ];
 const t0 = performance.now();
 const busy0 = machineBusySeconds();
-const load = track(spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+// node refuses --trace-gc in NODE_OPTIONS; as an exec argument it reaches the engine hosts too (fork inherits execArgv).
+const load = track(spawn(process.execPath, [...(args['trace-gc'] ? ['--trace-gc'] : []), ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
 let stdout = '';
 let stderr = '';
 load.stdout.on('data', (d) => (stdout += d));
@@ -105,8 +111,9 @@ const sampler = setInterval(() => {
   const mb = treeRssMb(load.pid);
   if (mb === undefined) return;
   const at = Math.round((performance.now() - t0) / 1000);
+  const parts = [load.pid, ...childrenOf(load.pid)].map((p) => `${p}:${(rssMb(p) ?? 0).toFixed(0)}`).join(' ');
   samples.push({ at, mb, cpu: cpuSeconds(load.pid) + cpuSeconds(target.pid) });
-  process.stderr.write(`[${String(at).padStart(4)}s] mcpload RSS ${mb.toFixed(1)} MB\n`);
+  process.stderr.write(`[${String(at).padStart(4)}s] mcpload RSS ${mb.toFixed(1)} MB (pid:MB ${parts})\n`);
 }, EVERY_S * 1000);
 
 const code = await new Promise((resolve) => load.once('close', resolve));
@@ -147,6 +154,26 @@ const result = {
   errors: report.errors,
   p99us: report.latency.corrected.p99,
 };
+if (args['trace-gc']) result.liveHeapAfterMarkCompact = liveHeaps(stdout);
 rmSync(tmp, { recursive: true, force: true });
 process.stdout.write(JSON.stringify(result) + '\n');
 if (code !== 0 && !(killed && code === 4)) process.stderr.write(`mcpload exited ${code}:\n${stderr.slice(-2000)}\n`);
+
+/**
+ * From node --trace-gc lines (`[pid:0xisolate]  123456 ms: Mark-Compact 7.1 (10.2) -> 6.9 (10.5) MB, …`): per
+ * isolate, the heap after its first mark-compact past warm-up, after its last one, and the count in between.
+ * The time is the isolate's own (since its process started), so a respawned host counts from its start.
+ */
+function liveHeaps(text) {
+  const byIsolate = new Map();
+  for (const m of text.matchAll(/^\[(\d+):(0x[0-9a-f]+)\]\s+(\d+) ms: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/gm)) {
+    const key = `${m[1]}:${m[2]}`;
+    const list = byIsolate.get(key) ?? [];
+    list.push({ atS: Math.round(Number(m[3]) / 1000), liveMb: Number(m[4]), committedMb: Number(m[5]) });
+    byIsolate.set(key, list);
+  }
+  return [...byIsolate].map(([isolate, list]) => {
+    const past = list.filter((g) => g.atS >= WARMUP_S);
+    return { isolate, markCompacts: list.length, first: past[0] ?? list[0], last: list.at(-1) };
+  });
+}
