@@ -16,6 +16,7 @@ import { connectorFor, type Connector } from './transport/pick.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './local-ports.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
+import { DEFAULT_SUBPROTOCOL } from '../config/defaults.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import { SnapshotClock } from './intervals.js';
 import { VERSION } from '../shared/version.js';
@@ -62,6 +63,7 @@ export class Engine implements SessionHost<Session> {
   readonly requestMeta: Record<string, unknown>;
   readonly connect: Connect;
   readonly headers: Record<string, string>;
+  readonly subprotocol: string;
   /** Header values (and their words): never in a log line. */
   private readonly secrets: string[];
   readonly clientVersion = VERSION;
@@ -118,6 +120,7 @@ export class Engine implements SessionHost<Session> {
     this.connector = connectorFor(config, this.stateless, this.maxPayload, connect);
     this.connect = this.connector.connect;
     this.headers = config.headers;
+    this.subprotocol = config.subprotocol ?? DEFAULT_SUBPROTOCOL;
     this.secrets = headerSecrets(config.headers);
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);

@@ -34,6 +34,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly mixCounts: Uint32Array;
   readonly connect: Connect;
   readonly headers: Record<string, string>;
+  /** The WebSocket subprotocol offered ('' none). */
+  readonly subprotocol: string;
   readonly maxPayload: number;
   /** wss:// verification (--ca, --insecure); absent = against the system CAs. */
   readonly tls?: TlsOptions;

@@ -85,6 +85,7 @@ export class Session implements LinkedSession, Inbound, Sender {
         maxPayload: this.host.maxPayload,
         ca: this.host.tls?.ca,
         rejectUnauthorized: !this.host.tls?.insecure,
+        subprotocol: this.host.subprotocol,
       },
       link,
     );
@@ -145,7 +146,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     }
     this.transport?.setProtocolVersion?.(version);
     if (!host.stateless) this.write(initializedFrame(host), 'notification', undefined, INITIALIZED_ROUTE);
-    host.recorder.handshakeDone(this.connectStartedAt, now);
+    host.recorder.handshakeDone(this.connectStartedAt, now, this.transport?.subprotocol);
     this.state = State.Open;
     this.settle();
     this.everConnected = true;
