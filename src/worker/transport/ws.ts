@@ -34,13 +34,15 @@ function onOpen(this: WebSocket): void {
  * ("Server sent no subprotocol"), but RFC 6455 leaves that to the client, and servers such as erlmcp
  * never select one: mcpload goes on without, keeps what the server selected for the report, and has
  * ws see its own offer so its check passes (ws reads the headers after this event). Every other
- * check stays ws's: a subprotocol that was not offered still fails the upgrade.
+ * check stays ws's: a subprotocol that was not offered still fails the upgrade. Listened to only
+ * when one is offered.
  */
 function onUpgrade(this: WebSocket, res: IncomingMessage): void {
   const ws = this as TaggedSocket;
   const selected = res.headers['sec-websocket-protocol'];
-  if (selected !== undefined) ws[SUBPROTOCOL] = selected;
-  else if (ws[SUBPROTOCOL] !== '') {
+  if (selected !== undefined)
+    ws[SUBPROTOCOL] = selected; // ws checks that it was offered
+  else {
     res.headers['sec-websocket-protocol'] = ws[SUBPROTOCOL];
     ws[SUBPROTOCOL] = '';
   }
@@ -170,7 +172,7 @@ export const connectWebSocket: Connect = (opts, events) => {
   ws[EVENTS] = events;
   ws[ENDING] = CloseKind.Unreachable; // until it opens
   ws[SUBPROTOCOL] = offered;
-  ws.on('upgrade', onUpgrade);
+  if (offered !== '') ws.on('upgrade', onUpgrade);
   ws.on('open', onOpen);
   ws.on('message', onMessage);
   ws.on('error', onError);
