@@ -154,7 +154,7 @@ export class Aggregate {
     addDelta(this.handshake, s.handshake);
     this.sessionsEstablished += s.sessionsEstablished;
     this.reconnects += s.reconnects;
-    for (const [name, n] of Object.entries(s.subprotocols)) this.subprotocols[name] = (this.subprotocols[name] ?? 0) + n;
+    if (s.subprotocols) for (const [name, n] of Object.entries(s.subprotocols)) this.subprotocols[name] = (this.subprotocols[name] ?? 0) + n;
     for (const { name } of MESSAGES_SENT) this.messagesSent[name] += s.messagesSent[name];
     for (const { name } of MESSAGES_RECEIVED) this.messagesReceived[name] += s.messagesReceived[name];
     this.bytesSent += s.bytesSent;

@@ -85,8 +85,8 @@ export interface EngineSnapshot {
   sessionsEstablished: number;
   /** Connection attempts after the first one of a session. */
   reconnects: number;
-  /** Sessions established over WebSocket, by the subprotocol the server selected ('none': it selected none). */
-  subprotocols: Record<string, number>;
+  /** Sessions established over WebSocket, by the subprotocol the server selected ('none': it selected none); absent: none. */
+  subprotocols?: Record<string, number>;
   /** Handshake latency (connect + initialize), µs, as an HDR delta. */
   handshake: HistogramDelta;
   messagesSent: SentCounts;
