@@ -237,12 +237,7 @@ function closedModel(p: RawProfile, fail: (field: string, problem: string) => ne
  * Checks the entry's templates (unknown functions, bad arguments, {{row.X}} without a data file) and
  * reads its data file, keeping the fields the templates use. A relative path is relative to the profile file.
  */
-function entryData(
-  entry: RawProfile['mix'][number],
-  i: number,
-  source: string,
-  fail: (field: string, problem: string) => never,
-): MixEntry['data'] | undefined {
+function entryData(entry: RawProfile['mix'][number], i: number, source: string, fail: (field: string, problem: string) => never): MixEntry['data'] | undefined {
   let fields: string[];
   try {
     const holes = templatedStrings(entry.params ?? {}).flatMap((t) => t.parts);

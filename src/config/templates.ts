@@ -3,7 +3,8 @@
  * and `{{row.FIELD}}` inside the string values of a mix entry's params. The `{{ }}` syntax is what
  * Artillery's payload fields and Handlebars users already write; the functions are named like
  * Artillery's `$randomNumber`/`$randomString` helpers and k6's `__VU`/`__ITER`, without a script
- * language: a template is parsed once at load into plain data (Hole), and the engine fills holes in
+ * language. A templated string stays a JSON string (a tool's string argument stays valid), except
+ * `{{row.FIELD}}` alone, which is the field's JSON value. A template is parsed once at load into plain data (Hole), and the engine fills holes in
  * prebuilt frames (worker/templated-frame.ts), never building JSON per request.
  */
 
@@ -25,8 +26,6 @@ export type Hole =
 export type TemplatePart = string | Hole;
 
 export const TEMPLATE_FUNCTIONS = ['seq', 'session', 'randInt', 'randString', 'pick', 'row.FIELD'] as const;
-/** Holes that yield a number: alone in a string, they are sent as a JSON number. */
-export const NUMBER_HOLES: ReadonlySet<Hole['fn']> = new Set(['seq', 'session', 'randInt']);
 const MAX_RANDOM_STRING = 65536;
 
 export class TemplateError extends Error {}

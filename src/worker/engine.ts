@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
 import type { Profile, TlsOptions } from '../shared/types.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
-import { FrameTemplate, mixSequence } from './frames.js';
+import { FrameTemplate, mixSequence, type RequestFrames } from './frames.js';
+import { isTemplated, TemplatedFrame } from './templated-frame.js';
 import { Session, State, type SessionHost } from './session/session.js';
 import { isStatelessRevision } from './session/handshake.js';
 import type { Connect } from './transport/transport.js';
@@ -52,7 +53,7 @@ export interface EngineEvents {
 export class Engine implements SessionHost<Session> {
   readonly profile: Profile;
   readonly recorder: Recorder;
-  readonly templates: FrameTemplate[];
+  readonly templates: RequestFrames[];
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
   readonly mixCounts: Uint32Array;
@@ -124,7 +125,12 @@ export class Engine implements SessionHost<Session> {
     const methods = [...new Set(this.profile.mix.map((e) => e.method))];
     this.recorder = new Recorder(methods);
     const meta = this.stateless ? this.requestMeta : undefined;
-    this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator, meta));
+    const { messageSize } = this.profile;
+    this.templates = this.profile.mix.map((e) =>
+      isTemplated(e)
+        ? new TemplatedFrame(e, messageSize, this.terminator, meta, config.engineId, config.engineCount)
+        : new FrameTemplate(e, messageSize, this.terminator, meta),
+    );
     this.methodOf = this.profile.mix.map((e) => this.recorder.methods[methods.indexOf(e.method)]);
     this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
     this.mixCounts = new Uint32Array(this.profile.mix.length);

@@ -36,6 +36,8 @@ export class Session implements LinkedSession, Inbound, Sender {
   bucket: TokenBucket | undefined;
   /** Where in the engine's mix sequence the next request comes from. */
   mixCursor: number;
+  /** Mix requests sent, across connections: `{{seq}}` (request-loop.ts). */
+  seq = 0;
   private connectStartedAt = 0;
   private ttlAt = Infinity;
   private attempts = 0;
