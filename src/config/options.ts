@@ -150,7 +150,8 @@ function overrideModel(p: Profile, raw: RawRunOptions): void {
   if (raw.model !== undefined && raw.model !== 'open' && raw.model !== 'closed') throw new UsageError(`--model: must be open or closed (got ${raw.model})`);
   const concurrency = positiveInt('concurrency', raw.concurrency, 100_000);
   if (raw.model === 'closed' && !p.closed) {
-    if (p.stages.some((s) => s.rate !== undefined)) throw new UsageError('--model closed: the profile\'s stages set a rate, which a closed model has not (drop stages[].rate)');
+    if (p.stages.some((s) => s.rate !== undefined))
+      throw new UsageError("--model closed: the profile's stages set a rate, which a closed model has not (drop stages[].rate)");
     p.closed = { concurrency: 1, thinkMinMs: 0, thinkMaxMs: 0 };
   } else if (raw.model === 'open' && p.closed) {
     if (raw.rate === undefined) throw new UsageError('--model open: the profile is a closed model with no rate; give --rate too');
@@ -158,7 +159,8 @@ function overrideModel(p: Profile, raw: RawRunOptions): void {
     p.burst = Math.max(1, Math.ceil(p.rate * 0.1));
   }
   if (p.closed) {
-    if (raw.rate !== undefined) throw new UsageError('--rate: a closed model has no rate (each client sends when a request ends); give --model open, or --concurrency');
+    if (raw.rate !== undefined)
+      throw new UsageError('--rate: a closed model has no rate (each client sends when a request ends); give --model open, or --concurrency');
     p.rate = 0;
     p.burst = 1;
     if (concurrency !== undefined) p.closed = { ...p.closed, concurrency };

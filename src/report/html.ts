@@ -125,14 +125,16 @@ function details(r: RunReport): string {
       : [latencyRow('corrected', r.latency.corrected), latencyRow('raw', r.latency.raw), latencyRow('handshake', r.sessions.handshake)],
     'num',
   );
+  // The closed model drops nothing: no dropped column.
+  const outcomes = r.model === 'closed' ? OUTCOMES.filter((o) => o.name !== 'dropped') : OUTCOMES;
   const methodRows = Object.entries(r.methods).map(([name, m]) => [
     `<code>${esc(name)}</code>`,
-    ...OUTCOMES.map((o) => int(m[o.name])),
+    ...outcomes.map((o) => int(m[o.name])),
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p50)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p99)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.max)) : '-',
   ]);
-  const methods = methodRows.length ? table(['method', ...OUTCOMES.map((o) => o.label), 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
+  const methods = methodRows.length ? table(['method', ...outcomes.map((o) => o.label), 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
   const errors = table(
     ['type', 'count'],
     Object.entries(r.errors).map(([type, n]) => [esc(type), int(n)]),

@@ -29,7 +29,8 @@ export function loadLine(r: RunReport): string {
   const c = r.config;
   if (r.model !== 'closed') return `${c.clients} clients × ${c.ratePerClient}/s`;
   const t = c.thinkTimeMs ?? { min: 0, max: 0 };
-  const think = t.max === 0 ? '' : `, think ${t.min === t.max ? formatMicros(t.min * 1000) : `${formatMicros(t.min * 1000)}-${formatMicros(t.max * 1000)}`}`;
+  const ms = (v: number) => (v >= 1000 && v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`);
+  const think = t.max === 0 ? '' : `, think ${t.min === t.max ? ms(t.min) : `${ms(t.min)}-${ms(t.max)}`}`;
   return `${c.clients} clients × ${c.concurrency ?? 1} in flight${think} (closed model)`;
 }
 
