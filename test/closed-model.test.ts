@@ -35,7 +35,7 @@ async function holdingServer(holdMs: number): Promise<BaseServer & { maxInFlight
       };
     },
   });
-  const close = server.close;
+  const close = server.close.bind(server);
   return Object.assign(server, {
     perConnection,
     maxInFlight: () => Math.max(0, ...perConnection),
