@@ -4,12 +4,14 @@
  * (sequence numbers per session distinct and in order, session indices, picks from the list, random
  * values in range, the data file's rows in turn, exact frame sizes).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseProfile } from '../src/config/profile.js';
 import { runEngine } from './helpers/engine-run.js';
+import { runCli } from './helpers/cli.js';
+import type { RunReport } from '../src/report/types.js';
 import { startRawServer, result, type BaseServer, type JsonRpc } from './helpers/raw-servers.js';
 
 interface Recorded {
@@ -136,5 +138,19 @@ mix:
       const row = rows[i % rows.length];
       expect(p).toEqual({ taskId: row.tag, id: row.id, label: `#${row.id} ${row.tag}` });
     });
+  });
+
+  it('run against mcpload serve (the built-in target) with every request answered ok', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mcpload-templates-'));
+    writeFileSync(join(dir, 'rows.csv'), 'word,n\n' + ROWS.map((w, i) => `${w},${i}`).join('\n') + '\n');
+    const file = join(dir, 'templated.yaml');
+    writeFileSync(file, profileText().replace('{{pick echo add \\"long name\\"}}', '{{pick echo}}'));
+    const report = join(dir, 'report.json');
+    const r = await runCli(['--profile', file, '--duration', '1s', '--workers', '1', '--quiet', '--report', report]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
+    expect(json.requests.sent).toBeGreaterThan(0);
+    expect(json.requests.ok).toBe(json.requests.sent);
+    expect(Object.values(json.errors).every((n) => n === 0)).toBe(true);
   });
 });
