@@ -78,7 +78,7 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
   const at = path ? `${path}: ` : '';
   const value = valueAt(root, e.instancePath);
   const got = `(got ${show(value)})`;
-  const kind = e.schemaPath.includes('/size/') ? 'size' : e.schemaPath.includes('uration/') ? 'duration' : '';
+  const kind = e.schemaPath.includes('/size/') ? 'size' : e.schemaPath.includes('uration/') || path === 'thinkTime' ? 'duration' : '';
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -122,6 +122,7 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
     case 'maxLength':
       return `${at}must be at most ${String(p.limit)} characters long`;
     case 'enum':
+      if (path === 'model') return `${at}must be open (a rate per client) or closed (concurrency per client) ${got}`;
       return `${at}${methodProblem(String(value), (p.allowedValues as string[]) ?? [])}`;
     default:
       return `${at}${e.message ?? 'is not valid'}`;
