@@ -63,7 +63,9 @@ export class TemplatedFrame implements RequestFrames {
     private readonly engineCount: number,
   ) {
     this.method = entry.method;
-    this.route = routeOf(entry.method, entry.params);
+    // A templated name or URI differs per request: no Mcp-Name header rather than a wrong one (the body says it).
+    const fixed = (v: unknown) => (typeof v === 'string' && !v.includes('{{') ? v : undefined);
+    this.route = routeOf(entry.method, { name: fixed(entry.params?.name), uri: fixed(entry.params?.uri) });
     const strings: TemplatePart[][] = [];
     const params = replaceTemplates(entry.params ?? {}, strings);
     let tail = frameTail(entry.method, params, meta, messageSize > 0 ? '' : undefined, terminator === 'newline' ? '\n' : '');
