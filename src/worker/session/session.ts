@@ -132,7 +132,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     this.sendAfterRead = false;
     if (this.state !== State.Open) return;
     const now = performance.now();
-    if (this.loop !== undefined) sendClosed(this, this.loop, now, now);
+    if (this.loop !== undefined) this.sendClosedNow(now);
     else sendDue(this, now);
   }
 
@@ -146,7 +146,13 @@ export class Session implements LinkedSession, Inbound, Sender {
     const at = this.loop!.ended(now);
     if (at > now) this.host.wake(this, at);
     else if (this.transport?.readEnds) this.sendAfterRead = true;
-    else sendClosed(this, this.loop!, now, now);
+    else this.sendClosedNow(now);
+  }
+
+  /** Send what the closed model's free slots owe now; a full send buffer held some back: look again soon. */
+  private sendClosedNow(now: number): void {
+    sendClosed(this, this.loop!, now, now);
+    if (this.loop!.next() <= now) this.host.wake(this, now + BLOCKED_RECHECK_MS);
   }
 
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void {
