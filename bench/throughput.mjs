@@ -5,6 +5,7 @@
  *
  *   npm run build && node bench/throughput.mjs [--rounds 3] [--seconds 8] [--connections 100] [--depths 1,64]
  *                                              [--rate 10000] [--workers 1] [--cases ping-64,tools-104,ping-2048,tools-2048] [--no-cork]
+ *                                              [--templated]
  *
  * Cases: ping and tools/call (echo), at the smallest frame and at 2 KB. Frames are exact sizes, padded the
  * same way by both clients; 64 B is too small for a tools/call, whose smallest exact frame is 104 B.
@@ -17,6 +18,10 @@
  *   bare-cork the same with --cork: a connection's frames of one event-loop turn leave in one TCP write, as
  *            mcpload's transport does since it corks (without it the bare client pays a write per frame);
  *            --no-cork leaves it out
+ *   mcpload-tmpl (--templated, tools cases) the same profile with params templates: the echo text is
+ *            "s{{session}} r{{seq}} {{randString 8}} {{pick a b c}} {{row.word}}" with a 1,000-row CSV data
+ *            file, padded to the same size (so use a size the filled text fits: tools-2048); reported
+ *            against the fixed mcpload run of the same round (issue 16: >= 0.9x)
  * Figures: answered requests/s (both count answers to requests sent in the window, drain included),
  * mcpload / bare, generator CPU µs per answered request (child's user+sys, startup included), p50 from the
  * actual send, the target's and the rest of the machine's CPU, load average; medians over rounds.
@@ -36,6 +41,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1' },
     cases: { type: 'string', default: 'ping-64,tools-104,ping-2048,tools-2048' },
     'no-cork': { type: 'boolean', default: false },
+    templated: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -46,6 +52,9 @@ const RATE = Number(args.rate);
 const WORKERS = Number(args.workers);
 /** Also run the bare client with --cork (one TCP write per connection per event-loop turn, as mcpload does). */
 const CORK = !args['no-cork'];
+/** Also run mcpload with a templated mix (tools cases), against the fixed mix of the same round. */
+const TEMPLATED = args.templated;
+const TEMPLATE_TEXT = 's{{session}} r{{seq}} {{randString 8}} {{pick a b c}} {{row.word}}';
 const TOOL_PARAMS = { name: 'echo', arguments: { text: '' } };
 const METHODS = { ping: { method: 'ping' }, tools: { method: 'tools/call', params: TOOL_PARAMS } };
 const CASES = args.cases.split(',').map((c) => {
@@ -56,9 +65,9 @@ const CASES = args.cases.split(',').map((c) => {
 const tmp = tmpDir();
 let target;
 
-function profileFile(c, depth) {
+function profileFile(c, depth, templated = false) {
   const profile = {
-    name: `throughput-${c.name}-d${depth}`,
+    name: `throughput-${c.name}-d${depth}${templated ? '-tmpl' : ''}`,
     clients: CONNECTIONS,
     rate: RATE,
     burst: depth,
@@ -68,6 +77,11 @@ function profileFile(c, depth) {
     maxInFlight: depth,
     mix: [{ method: c.method, weight: 1, ...(c.params ? { params: c.params } : {}) }],
   };
+  if (templated) {
+    const words = join(tmp, 'words.csv');
+    writeFileSync(words, 'word\n' + Array.from({ length: 1000 }, (_, i) => `word${i}`).join('\n') + '\n');
+    profile.mix = [{ method: c.method, weight: 1, params: { name: 'echo', arguments: { text: TEMPLATE_TEXT } }, data: words }];
+  }
   const file = join(tmp, `${profile.name}.json`);
   writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
   return { file, profile };
@@ -75,8 +89,8 @@ function profileFile(c, depth) {
 
 const common = (c) => ({ targetCpuShare: c.watchCpu[0] / c.wall, otherCpuShare: c.otherCpuShare, load: loadAvg1() });
 
-async function runMcpload(c, depth) {
-  const { file } = profileFile(c, depth);
+async function runMcpload(c, depth, templated = false) {
+  const { file } = profileFile(c, depth, templated);
   const report = join(tmp, 'report.json');
   const argv = [
     'dist/bin.js',
@@ -102,7 +116,12 @@ async function runMcpload(c, depth) {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k}=${n}`);
   return {
-    cmd: 'node ' + argv.join(' ').replace(report, 'OUT.json').replace(file, `PROFILE(${c.name},d${depth}).json`),
+    cmd:
+      'node ' +
+      argv
+        .join(' ')
+        .replace(report, 'OUT.json')
+        .replace(file, `PROFILE(${c.name},d${depth}${templated ? ',templated' : ''}).json`),
     // ok / window: answers to requests sent in the window (the drain included), as the bare client counts.
     rps: r.requests.ok / r.durationSeconds,
     p50us: r.latency.raw.p50,
@@ -154,11 +173,13 @@ async function main() {
   console.log(`# mcpload throughput vs a bare ws client  ${new Date().toISOString()}`);
   console.log(machineLine());
   console.log(
-    `command: node bench/throughput.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --depths ${DEPTHS.join(',')} --rate ${RATE} --workers ${WORKERS} --cases ${args.cases}${CORK ? '' : ' --no-cork'}`,
+    `command: node bench/throughput.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS} --depths ${DEPTHS.join(',')} --rate ${RATE} --workers ${WORKERS} --cases ${args.cases}${CORK ? '' : ' --no-cork'}${TEMPLATED ? ' --templated' : ''}`,
   );
   target = await startServe();
   console.log(`target: ${target.command}  (pid ${target.pid}, ${target.url}), load avg ${loadAvg1()}`);
   for (const c of CASES) console.log(`profile ${c.name}: ${JSON.stringify(profileFile(c, DEPTHS.at(-1)).profile)}`);
+  if (TEMPLATED)
+    for (const c of CASES.filter((x) => x.params)) console.log(`profile ${c.name} templated: ${JSON.stringify(profileFile(c, DEPTHS.at(-1), true).profile)}`);
   // A fresh target's JIT is cold: warm it (and the first-run effects) up with an unrecorded run.
   await runBare(CASES[0], DEPTHS.at(-1), 3);
   console.log('(warm-up: one unrecorded bare run)\n');
@@ -167,6 +188,7 @@ async function main() {
   for (const c of CASES) {
     for (const depth of DEPTHS) {
       plan.push({ key: `${c.name} d${depth} mcpload`, c, depth, gen: 'mcpload', run: () => runMcpload(c, depth) });
+      if (TEMPLATED && c.params) plan.push({ key: `${c.name} d${depth} mcpload-tmpl`, c, depth, gen: 'mcpload-tmpl', run: () => runMcpload(c, depth, true) });
       plan.push({ key: `${c.name} d${depth} bare`, c, depth, gen: 'bare', run: () => runBare(c, depth) });
       if (CORK) plan.push({ key: `${c.name} d${depth} bare-cork`, c, depth, gen: 'bare-cork', run: () => runBare(c, depth, SECONDS, true) });
     }
@@ -247,6 +269,20 @@ async function main() {
     console.log(
       `vs bare-cork (>= 0.8): ${ratios.filter((r) => r.corkRatio >= 0.8).length} of ${ratios.length} (${ratios.map((r) => `${r.c.name} d${r.depth} ${r.corkRatio.toFixed(2)}`).join(', ')})`,
     );
+  if (TEMPLATED) {
+    console.log('\ntemplated mix vs fixed mix, mcpload, same rounds (target >= 0.9x req/s):');
+    for (const c of CASES.filter((x) => x.params)) {
+      for (const depth of DEPTHS) {
+        const m = results.get(`${c.name} d${depth} mcpload`);
+        const t = results.get(`${c.name} d${depth} mcpload-tmpl`);
+        const ratioOf = (key) => median(t.map((r, i) => r[key] / m[i][key]));
+        console.log(
+          `  ${c.name} d${depth}: templated ${fmtInt(median(t.map((r) => r.rps)))} req/s, fixed ${fmtInt(median(m.map((r) => r.rps)))} req/s, ` +
+            `ratio **${ratioOf('rps').toFixed(2)}**; CPU µs/req ${median(t.map((r) => r.cpuUsPerReq)).toFixed(1)} vs ${median(m.map((r) => r.cpuUsPerReq)).toFixed(1)} (${ratioOf('cpuUsPerReq').toFixed(2)}x)`,
+        );
+      }
+    }
+  }
   console.log('ratio and CPU/req ratio = median of the per-round ratios; req/s = answered requests sent in the window / window');
   console.log("p50 from the actual send (mcpload raw); mcpload in-flight = ok/s x mean raw latency / connections (Little's law)");
   console.log("CPU columns: share of one core over each child's whole run; CPU µs/req includes process startup (mcpload ~0.6 s CPU)");

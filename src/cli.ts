@@ -226,7 +226,8 @@ function profilesCommand(name: string | undefined): number {
 
 function validateCommand(file: string): number {
   const p = loadProfile(file);
-  process.stdout.write(`${file}: ok (profile ${p.name}: ${p.clients} clients × ${p.rate}/s, ${p.mix.length} methods, ${p.stages.length} stages)\n`);
+  const load = p.closed ? `${p.closed.concurrency} in flight (closed model)` : `${p.rate}/s`;
+  process.stdout.write(`${file}: ok (profile ${p.name}: ${p.clients} clients × ${load}, ${p.mix.length} methods, ${p.stages.length} stages)\n`);
   return EXIT.ok;
 }
 

@@ -105,7 +105,7 @@ describe('invalid profiles', () => {
     ['oversized message', BASE + 'messageSize: 32MiB\n', 'messageSize: must be at most 16MiB'],
     ['empty mix', 'name: t\nclients: 2\nrate: 5\nmix: []\n', 'mix: must list at least one method'],
     ['bad method', BASE.replace('ping', 'tool/call'), 'mix[0].method: "tool/call" is not an MCP client request method (did you mean "tools/call"?)'],
-    ['initialize in mix', BASE.replace('ping', 'initialize'), 'mix[0].method: initialize cannot be in the mix'],
+    ['initialize without its params', BASE.replace('ping', 'initialize'), 'mix[0].params: initialize needs params.protocolVersion'],
     ['mix item not a mapping', BASE.replace('- method: ping', '- ping'), 'mix[0]: must be a mapping like "- method: ping" (got "ping")'],
     ['negative weight', BASE + '  - method: tools/list\n    weight: -3\n', 'mix[1].weight: must be > 0 (got -3)'],
     ['tools/call without name', BASE.replace('ping', 'tools/call\n    params: {arguments: {}}'), 'mix[0].params: tools/call needs params.name'],

@@ -47,6 +47,13 @@ export const RUN_OPTIONS = {
   },
   clients: { alias: 'c', type: 'number', describe: 'concurrent MCP sessions (overrides the profile)', group: LOAD, legacyEnv: [{ name: 'CLIENT_COUNT' }] },
   rate: { alias: 'r', type: 'number', describe: 'requests per second per client (overrides the profile)', group: LOAD, legacyEnv: [{ name: 'MESSAGE_RATE' }] },
+  model: {
+    type: 'string',
+    choices: ['open', 'closed'],
+    describe: 'open: each client sends at --rate on schedule; closed: each keeps --concurrency requests in flight (overrides the profile)',
+    group: LOAD,
+  },
+  concurrency: { type: 'number', describe: 'closed model: requests in flight per client, each sent when one ends (overrides the profile)', group: LOAD },
   duration: {
     alias: 'd',
     type: 'string',

@@ -149,9 +149,32 @@ function overrideProfile(profile: Profile, raw: RawRunOptions): Profile {
       );
     p.rate = raw.rate;
   }
+  overrideModel(p, raw);
   const timeout = duration('timeout', raw.timeout, false);
   if (timeout !== undefined) p.timeoutMs = timeout;
   return p;
+}
+
+/** --model and --concurrency: the closed model has no rate, the open model no concurrency. */
+function overrideModel(p: Profile, raw: RawRunOptions): void {
+  if (raw.model !== undefined && raw.model !== 'open' && raw.model !== 'closed') throw new UsageError(`--model: must be open or closed (got ${raw.model})`);
+  const concurrency = positiveInt('concurrency', raw.concurrency, 100_000);
+  if (raw.model === 'closed' && !p.closed) {
+    if (p.stages.some((s) => s.rate !== undefined))
+      throw new UsageError("--model closed: the profile's stages set a rate, which a closed model has not (drop stages[].rate)");
+    p.closed = { concurrency: 1, thinkMinMs: 0, thinkMaxMs: 0 };
+  } else if (raw.model === 'open' && p.closed) {
+    if (raw.rate === undefined) throw new UsageError('--model open: the profile is a closed model with no rate; give --rate too');
+    p.closed = undefined;
+    p.burst = Math.max(1, Math.ceil(p.rate * 0.1));
+  }
+  if (p.closed) {
+    if (raw.rate !== undefined)
+      throw new UsageError('--rate: a closed model has no rate (each client sends when a request ends); give --model open, or --concurrency');
+    p.rate = 0;
+    p.burst = 1;
+    if (concurrency !== undefined) p.closed = { ...p.closed, concurrency };
+  } else if (concurrency !== undefined) throw new UsageError('--concurrency: is for the closed model; give --model closed too (the open model has --rate)');
 }
 
 export function resolveRunOptions(raw: RawRunOptions): RunOptions {
@@ -189,6 +212,10 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     localPorts: localPorts.to - localPorts.from + 1,
   });
   const thresholds = parseThresholds(raw.threshold);
+  if (profile.closed) {
+    const open = thresholds.find((t) => (t.metric.kind === 'ratio' && t.metric.of === 'dropped') || (t.metric.kind === 'rate' && t.relative));
+    if (open) throw new UsageError(`--threshold '${open.expr}': a closed model has no schedule, so nothing is dropped and there is no target rate`);
+  }
   if (raw.abortOnFail && thresholds.length === 0) throw new UsageError('--abort-on-fail: give at least one --threshold to abort on');
   const drainMs = duration('drain-timeout', raw.drainTimeout, true) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   if (drainMs > MAX_DRAIN_TIMEOUT_MS)

@@ -78,7 +78,7 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
   const at = path ? `${path}: ` : '';
   const value = valueAt(root, e.instancePath);
   const got = `(got ${show(value)})`;
-  const kind = e.schemaPath.includes('/size/') ? 'size' : e.schemaPath.includes('uration/') ? 'duration' : '';
+  const kind = e.schemaPath.includes('/size/') ? 'size' : e.schemaPath.includes('uration/') || path === 'thinkTime' ? 'duration' : '';
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -109,6 +109,7 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
       }
       if (kind === 'size') return `${at}must be ${SIZE_HINT} ${got}`;
       if (path === 'name') return `${at}must be lowercase letters, digits, ".", "_" or "-", starting with a letter or digit ${got}`;
+      if (e.schemaPath.includes('customMethod')) return `${at}a custom method is a request name without spaces, not notifications/* or rpc.* ${got}`;
       return `${at}must match ${String(p.pattern)} ${got}`;
     case 'minimum':
       return `${at}must be >= ${String(p.limit)} ${got}`;
@@ -121,6 +122,7 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
     case 'maxLength':
       return `${at}must be at most ${String(p.limit)} characters long`;
     case 'enum':
+      if (path === 'model') return `${at}must be open (a rate per client) or closed (concurrency per client) ${got}`;
       return `${at}${methodProblem(String(value), (p.allowedValues as string[]) ?? [])}`;
     default:
       return `${at}${e.message ?? 'is not valid'}`;
@@ -128,10 +130,9 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
 }
 
 function methodProblem(method: string, allowed: readonly string[]): string {
-  if (method === 'initialize') return 'initialize cannot be in the mix (every session sends it once, itself)';
   if (method.startsWith('notifications/')) return `"${method}" is a notification, not a request; the mix holds requests`;
   const guess = didYouMean(method, allowed);
-  return `"${method}" is not an MCP client request method ${guess ? `(did you mean "${guess}"?)` : `(use one of: ${allowed.join(', ')})`}`;
+  return `"${method}" is not an MCP client request method ${guess ? `(did you mean "${guess}"?)` : `(use one of: ${allowed.join(', ')})`}; a vendor method needs custom: true on its entry`;
 }
 
 function valueAt(root: unknown, pointer: string): unknown {

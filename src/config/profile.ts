@@ -4,15 +4,17 @@
  * Every problem becomes one UsageError line: file, field path, what is wrong, how to fix it.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { UsageError, describe } from '../shared/errors.js';
 import { describeSchemaError, pickError, show } from './profile-messages.js';
-import type { MixEntry, Profile, Stage } from '../shared/types.js';
+import type { ClosedModel, MixEntry, Profile, Stage } from '../shared/types.js';
 import { parseDuration, parseSize } from './units.js';
+import { templatedStrings, TemplateError } from './templates.js';
+import { DataFileError, loadDataFile } from './data-file.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -128,13 +130,16 @@ interface RawProfile {
   name: string;
   description?: string;
   clients: number;
-  rate: number;
+  rate?: number;
+  model?: 'open' | 'closed';
+  concurrency?: number;
+  thinkTime?: number | string | { min: number | string; max: number | string };
   burst?: number;
   messageSize?: number | string;
   timeout?: number | string;
   sessionTtl?: number | string;
   maxInFlight?: number;
-  mix: { method: string; weight?: number; params?: Record<string, unknown> }[];
+  mix: { method: string; custom?: boolean; weight?: number; params?: Record<string, unknown>; data?: string }[];
   reconnect?: { initialDelay?: number | string; maxDelay?: number | string; maxAttempts?: number };
   slowRead?: { pause: number | string; interval: number | string };
   stages?: { duration: number | string; clients: number; rate?: number }[];
@@ -177,20 +182,28 @@ export function validateProfile(raw: unknown, source: string): Profile {
     if (problem) fail(`mix[${i}].params${problem.field ? `.${problem.field}` : ''}`, problem.message);
     const out: MixEntry = { method: entry.method, weight: entry.weight ?? 1 };
     if (entry.params) out.params = entry.params;
+    if (entry.custom) out.custom = true;
+    const data = entryData(entry, i, source, fail);
+    if (data) out.data = data;
     return out;
   });
 
-  const stages = (p.stages ?? []).map((s): Stage => {
+  const closed = closedModel(p, fail);
+  const stages = (p.stages ?? []).map((s, i): Stage => {
     const stage: Stage = { durationMs: ms(s.duration), clients: s.clients };
-    if (s.rate !== undefined) stage.rate = s.rate;
+    if (s.rate !== undefined) {
+      if (closed) fail(`stages[${i}].rate`, 'a closed model has no rate: its clients send when a request ends (drop rate, or use model: open)');
+      stage.rate = s.rate;
+    }
     return stage;
   });
+  const rate = closed ? 0 : p.rate!;
 
   const profile: Profile = {
     name: p.name,
     clients: p.clients,
-    rate: p.rate,
-    burst: p.burst ?? Math.max(1, Math.ceil(p.rate * 0.1)),
+    rate,
+    burst: p.burst ?? Math.max(1, Math.ceil(rate * 0.1)),
     messageSize,
     timeoutMs: ms(p.timeout ?? '10s'),
     sessionTtlMs: ms(p.sessionTtl ?? 0),
@@ -201,7 +214,49 @@ export function validateProfile(raw: unknown, source: string): Profile {
   };
   if (p.description !== undefined) profile.description = p.description;
   if (slowRead) profile.slowRead = slowRead;
+  if (closed) profile.closed = closed;
   return profile;
+}
+
+/** model: closed -> its concurrency and think time; open model fields with it are refused. */
+function closedModel(p: RawProfile, fail: (field: string, problem: string) => never): ClosedModel | undefined {
+  if (p.model !== 'closed') {
+    if (p.concurrency !== undefined) fail('concurrency', 'is for model: closed (the open model bounds requests in flight with maxInFlight)');
+    if (p.thinkTime !== undefined) fail('thinkTime', 'is for model: closed (the open model sends at rate)');
+    return undefined;
+  }
+  if (p.rate !== undefined) fail('rate', 'a closed model has no rate: each client sends when a request ends (drop rate, or use model: open)');
+  if (p.burst !== undefined) fail('burst', 'a closed model has no token bucket (drop burst)');
+  const think = p.thinkTime ?? 0;
+  const [min, max] = typeof think === 'object' ? [ms(think.min), ms(think.max)] : [ms(think), ms(think)];
+  if (max < min) fail('thinkTime.max', `must be >= thinkTime.min (got ${show((think as { max: unknown }).max)})`);
+  return { concurrency: p.concurrency ?? 1, thinkMinMs: min, thinkMaxMs: max };
+}
+
+/**
+ * Checks the entry's templates (unknown functions, bad arguments, {{row.X}} without a data file) and
+ * reads its data file, keeping the fields the templates use. A relative path is relative to the profile file.
+ */
+function entryData(entry: RawProfile['mix'][number], i: number, source: string, fail: (field: string, problem: string) => never): MixEntry['data'] | undefined {
+  let fields: string[];
+  try {
+    const holes = templatedStrings(entry.params ?? {}).flatMap((t) => t.parts);
+    fields = [...new Set(holes.flatMap((h) => (typeof h === 'object' && h.fn === 'row' ? [h.field] : [])))];
+  } catch (err) {
+    if (err instanceof TemplateError) fail(`mix[${i}].params.${err.message.split(': ')[0]}`, err.message.slice(err.message.indexOf(': ') + 2));
+    throw err;
+  }
+  if (entry.data === undefined) {
+    if (fields.length > 0) fail(`mix[${i}].params`, `{{row.${fields[0]}}} needs a data file: add data: rows.csv (or .jsonl) to the entry`);
+    return undefined;
+  }
+  if (fields.length === 0) fail(`mix[${i}].data`, 'no template uses it: name its fields in params as {{row.FIELD}}');
+  try {
+    return loadDataFile(resolve(dirname(source), entry.data), entry.data, fields);
+  } catch (err) {
+    if (err instanceof DataFileError) fail(`mix[${i}].data`, err.message);
+    throw err;
+  }
 }
 
 /** The schema has already checked the format, so this always yields a number. */
@@ -214,6 +269,10 @@ function ms(value: number | string): number {
  * Field -> expected JSON type.
  */
 const REQUIRED_PARAMS: Record<string, Record<string, 'string' | 'object'>> = {
+  initialize: { protocolVersion: 'string', capabilities: 'object', clientInfo: 'object' },
+  'tasks/get': { taskId: 'string' },
+  'tasks/result': { taskId: 'string' },
+  'tasks/cancel': { taskId: 'string' },
   'tools/call': { name: 'string' },
   'prompts/get': { name: 'string' },
   'resources/read': { uri: 'string' },
@@ -224,6 +283,10 @@ const REQUIRED_PARAMS: Record<string, Record<string, 'string' | 'object'>> = {
 };
 const OPTIONAL_OBJECT_PARAMS: Record<string, string> = { 'tools/call': 'arguments', 'prompts/get': 'arguments' };
 const EXAMPLES: Record<string, string> = {
+  initialize: '{protocolVersion: 2025-11-25, capabilities: {}, clientInfo: {name: mcpload, version: "1"}}',
+  'tasks/get': '{taskId: "{{row.task}}"}',
+  'tasks/result': '{taskId: "{{row.task}}"}',
+  'tasks/cancel': '{taskId: "{{row.task}}"}',
   'tools/call': '{name: echo, arguments: {text: hi}}',
   'prompts/get': '{name: greeting}',
   'resources/read': '{uri: "mcpload://resources/1"}',

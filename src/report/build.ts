@@ -98,6 +98,11 @@ export function liveFigures(agg: Aggregate, opts: RunOptions, nowMs: number): Th
   };
 }
 
+function closedConfig(opts: RunOptions): Pick<RunReport['config'], 'concurrency' | 'thinkTimeMs'> {
+  const c = opts.profile.closed;
+  return c ? { concurrency: c.concurrency, thinkTimeMs: { min: c.thinkMinMs, max: c.thinkMaxMs } } : {};
+}
+
 export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], meta: { endedAtMs: number; workers: number; interrupted?: string }): RunReport {
   const seconds = windowSeconds(agg, meta.endedAtMs);
   const figures = runFigures(agg, opts, seconds);
@@ -113,6 +118,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     tool: { name: 'mcpload', version: VERSION },
     runId: agg.runId,
     profile: opts.profile.name,
+    model: opts.profile.closed ? 'closed' : 'open',
     startedAt: new Date(agg.startedAtMs).toISOString(),
     endedAt: new Date(meta.endedAtMs).toISOString(),
     durationSeconds: seconds,
@@ -126,6 +132,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       protocolVersion: opts.protocolVersion,
       connectRate: opts.connectRate,
       ...(opts.spin ? { spin: true as const } : {}),
+      ...closedConfig(opts),
     },
     ...figures,
     errors,

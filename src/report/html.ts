@@ -11,6 +11,7 @@ import { CLIENT_SCRIPT } from './html-client.js';
 import { chartData } from './html-data.js';
 import { PAGE_CSS } from './html-style.js';
 import type { RunReport } from './types.js';
+import { loadLine } from './text.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -51,6 +52,18 @@ function card(label: string, value: string, note = '', cls = ''): string {
 
 function cards(r: RunReport): string {
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+  // The closed model has no schedule: nothing dropped, no target rate, latency is the response time from the send.
+  if (r.model === 'closed') {
+    return [
+      card('requests sent', int(r.requests.sent), `${int(r.requests.ok)} ok, ${int(r.requests.failed)} failed`),
+      card('success', pct(r.requests.successRate), 'ok / (ok + failed)', r.requests.successRate < 1 && r.requests.failed > 0 ? 'warn' : ''),
+      card('throughput', `${rate(r.throughput.requestsPerSecond)} req/s`, `closed model: ${int(r.config.concurrency ?? 1)} in flight per session`),
+      card('latency p50', r.latency.raw.count ? formatMicros(r.latency.raw.p50) : '-', 'response time from the send'),
+      card('latency p99', r.latency.raw.count ? formatMicros(r.latency.raw.p99) : '-', 'response time from the send'),
+      card('sessions', `${int(r.sessions.peak)} / ${int(r.sessions.wanted)}`, `peak of wanted; ${int(r.sessions.reconnects)} reconnects`),
+      card('errors', int(errors), errors ? 'see the breakdown below' : 'none', errors ? 'bad' : ''),
+    ].join('\n');
+  }
   return [
     card('requests sent', int(r.requests.sent), `${int(r.requests.ok)} ok, ${int(r.requests.failed)} failed, ${int(r.requests.dropped)} dropped`),
     card('success', pct(r.requests.successRate), 'ok / (ok + failed)', r.requests.successRate < 1 && r.requests.failed > 0 ? 'warn' : ''),
@@ -89,9 +102,13 @@ function chartBox(id: string, title: string, note: string, wide = false): string
   return `<figure class="chart-box${wide ? ' wide' : ''}"><figcaption><h3>${esc(title)}</h3><p>${esc(note)}</p></figcaption><div class="chart" id="${id}"></div></figure>`;
 }
 
-function charts(): string {
+function charts(r: RunReport): string {
+  const spectrum =
+    r.model === 'closed'
+      ? 'HdrHistogram percentile spectrum of the response time from the send (closed model: no schedule, so corrected and raw are the same).'
+      : 'HdrHistogram percentile spectrum. Corrected: from the intended send time (coordinated omission corrected); raw: from the actual send time.';
   return `<section><h2>Charts</h2><div class="charts">
-${chartBox('chart-latency', 'Latency by percentile', 'HdrHistogram percentile spectrum. Corrected: from the intended send time (coordinated omission corrected); raw: from the actual send time.', true)}
+${chartBox('chart-latency', 'Latency by percentile', spectrum, true)}
 ${chartBox('chart-throughput', 'Requests per second', 'Requests sent and answered ok in each second.')}
 ${chartBox('chart-errors', 'Failed requests per second', 'RPC errors, timeouts and requests lost to closed connections.')}
 ${chartBox('chart-latency-time', 'Latency over time', 'Corrected p50 and p99 of the responses in each second.', true)}
@@ -103,17 +120,21 @@ ${chartBox('chart-handshake', 'Handshake latency by percentile', 'Connect + init
 function details(r: RunReport): string {
   const latency = table(
     LATENCY_HEAD,
-    [latencyRow('corrected', r.latency.corrected), latencyRow('raw', r.latency.raw), latencyRow('handshake', r.sessions.handshake)],
+    r.model === 'closed'
+      ? [latencyRow('response', r.latency.raw), latencyRow('handshake', r.sessions.handshake)]
+      : [latencyRow('corrected', r.latency.corrected), latencyRow('raw', r.latency.raw), latencyRow('handshake', r.sessions.handshake)],
     'num',
   );
+  // The closed model drops nothing: no dropped column.
+  const outcomes = r.model === 'closed' ? OUTCOMES.filter((o) => o.name !== 'dropped') : OUTCOMES;
   const methodRows = Object.entries(r.methods).map(([name, m]) => [
     `<code>${esc(name)}</code>`,
-    ...OUTCOMES.map((o) => int(m[o.name])),
+    ...outcomes.map((o) => int(m[o.name])),
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p50)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p99)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.max)) : '-',
   ]);
-  const methods = methodRows.length ? table(['method', ...OUTCOMES.map((o) => o.label), 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
+  const methods = methodRows.length ? table(['method', ...outcomes.map((o) => o.label), 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
   const errors = table(
     ['type', 'count'],
     Object.entries(r.errors).map(([type, n]) => [esc(type), int(n)]),
@@ -124,7 +145,7 @@ function details(r: RunReport): string {
     ['setting', 'value'],
     [
       ['profile', esc(r.profile)],
-      ['clients', `${int(c.clients)} × ${esc(c.ratePerClient)}/s`],
+      ['clients', r.model === 'closed' ? esc(loadLine(r)) : `${int(c.clients)} × ${esc(c.ratePerClient)}/s`],
       ['message size', `${int(c.messageSize)} B`],
       ['target', c.urls.map((u) => `<code>${esc(u)}</code>`).join('<br>')],
       ['protocol version', esc(c.protocolVersion)],
@@ -155,7 +176,7 @@ export function renderHtml(r: RunReport): string {
   const assets = chartAssets();
   const title = `mcpload report: ${r.profile}`;
   const sub = [
-    `${int(r.config.clients)} clients × ${r.config.ratePerClient}/s`,
+    r.model === 'closed' ? loadLine(r) : `${int(r.config.clients)} clients × ${r.config.ratePerClient}/s`,
     `${r.durationSeconds.toFixed(1)} s`,
     `started ${r.startedAt}`,
     ...(r.merged ? [`merged from ${r.merged.replicas} replicas`] : []),
@@ -179,7 +200,7 @@ ${r.interrupted ? `<p class="banner">Interrupted by ${esc(r.interrupted)}: the n
 <main>
 <section class="cards">${cards(r)}</section>
 ${thresholds(r)}
-${charts()}
+${charts(r)}
 ${details(r)}
 </main>
 <footer>Written by ${esc(r.tool.name)} ${esc(r.tool.version)} (report version ${esc(r.reportVersion)}). Charts by uPlot ${esc(assets.version)} (${esc(assets.license)} license), inlined.</footer>

@@ -245,6 +245,8 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     reportVersion: REPORT_VERSION,
     tool: rs[0].tool,
     profile: distinct(rs.map((r) => r.profile)).join('+'),
+    // Closed only if every replica was: a mixed merge keeps the open model's figures.
+    ...(rs.some((r) => r.model) ? { model: rs.every((r) => r.model === 'closed') ? ('closed' as const) : ('open' as const) } : {}),
     startedAt: new Date(startMs).toISOString(),
     endedAt: new Date(endMs).toISOString(),
     durationSeconds: Math.max(...rs.map((r) => r.durationSeconds)),

@@ -24,26 +24,45 @@ function latencyLine(label: string, l: LatencySummary): string {
   return `  ${label.padEnd(11)}` + cols.map(([k, v]) => `${k} ${formatMicros(v)}`.padEnd(15)).join('');
 }
 
+/** `100 clients × 50/s`, or in the closed model `100 clients × 4 in flight, think 100ms`. */
+export function loadLine(r: RunReport): string {
+  const c = r.config;
+  if (r.model !== 'closed') return `${c.clients} clients × ${c.ratePerClient}/s`;
+  const t = c.thinkTimeMs ?? { min: 0, max: 0 };
+  const ms = (v: number) => (v >= 1000 && v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`);
+  const think = t.max === 0 ? '' : `, think ${t.min === t.max ? ms(t.min) : `${ms(t.min)}-${ms(t.max)}`}`;
+  return `${c.clients} clients × ${c.concurrency ?? 1} in flight${think} (closed model)`;
+}
+
 export function renderReport(r: RunReport): string {
   const out: string[] = [];
-  const head = `mcpload report: profile ${r.profile}, ${r.config.clients} clients × ${r.config.ratePerClient}/s, ${r.durationSeconds.toFixed(1)}s`;
+  const closed = r.model === 'closed';
+  const head = `mcpload report: profile ${r.profile}, ${loadLine(r)}, ${r.durationSeconds.toFixed(1)}s`;
   out.push('', head + (r.interrupted ? ` (interrupted by ${r.interrupted})` : ''), '='.repeat(head.length));
   out.push('', 'REQUEST METRICS');
   out.push(`  sent        ${int(r.requests.sent)}`);
   out.push(`  ok          ${int(r.requests.ok)}`);
   out.push(`  failed      ${int(r.requests.failed)}`);
-  out.push(`  dropped     ${int(r.requests.dropped)}  (due but not sent: in-flight bound or bucket overflow)`);
+  if (!closed) out.push(`  dropped     ${int(r.requests.dropped)}  (due but not sent: in-flight bound or bucket overflow)`);
   out.push(`  success     ${pct(r.requests.successRate)}`);
-  out.push('', 'LATENCY METRICS (corrected: from the intended send time; raw: from the actual send time)');
-  out.push(latencyLine('corrected', r.latency.corrected));
-  out.push(latencyLine('raw', r.latency.raw));
+  if (closed) {
+    // No schedule, so nothing to correct for: a slow server slows the senders, which is the closed model.
+    out.push('', 'LATENCY METRICS (response time from the send; closed model: no schedule, no coordinated-omission correction)');
+    out.push(latencyLine('response', r.latency.raw));
+  } else {
+    out.push('', 'LATENCY METRICS (corrected: from the intended send time; raw: from the actual send time)');
+    out.push(latencyLine('corrected', r.latency.corrected));
+    out.push(latencyLine('raw', r.latency.raw));
+  }
   for (const [name, m] of Object.entries(r.methods)) {
     const counts = METHOD_LINE.map((o) => `${o.name} ${int(m[o.name])}`).join(', ');
-    out.push(`  ${name}: ${counts}, p50 ${formatMicros(m.latency.corrected.p50)}, p99 ${formatMicros(m.latency.corrected.p99)}`);
+    const l = closed ? m.latency.raw : m.latency.corrected;
+    out.push(`  ${name}: ${counts}, p50 ${formatMicros(l.p50)}, p99 ${formatMicros(l.p99)}`);
   }
   const t = r.throughput;
   out.push('', 'THROUGHPUT');
-  out.push(`  requests    ${rate(t.requestsPerSecond)} req/s of ${rate(t.targetRequestsPerSecond)} target (${pct(t.achievedRatio)})`);
+  if (closed) out.push(`  requests    ${rate(t.requestsPerSecond)} req/s`);
+  else out.push(`  requests    ${rate(t.requestsPerSecond)} req/s of ${rate(t.targetRequestsPerSecond)} target (${pct(t.achievedRatio)})`);
   out.push(`  bytes       ${(t.bytesSentPerSecond / 1e6).toFixed(2)} MB/s sent, ${(t.bytesReceivedPerSecond / 1e6).toFixed(2)} MB/s received`);
   const g = r.generator;
   if (g) {

@@ -103,10 +103,10 @@ export interface RunBound {
 
 /**
  * The most requests a run can make due: each client's token bucket gives at most rate × time + burst.
- * Infinity for a run without an end (duration 0: until a signal).
+ * Infinity for a run without an end (duration 0: until a signal), or without a schedule (the closed model).
  */
 export function requestBound(opts: RunOptions): RunBound {
-  if (!(opts.durationMs > 0)) return { maxRequests: Infinity };
+  if (!(opts.durationMs > 0) || opts.profile.closed) return { maxRequests: Infinity };
   const p = opts.profile;
   return { maxRequests: Math.ceil(plannedRequestRate(opts) * (opts.durationMs / 1000) * 1.02 + peakClients(p) * (p.burst + 1)) };
 }

@@ -19,6 +19,12 @@ export interface RunReport {
   reportVersion: number;
   tool: { name: 'mcpload'; version: string };
   profile: string;
+  /**
+   * open: each client sends at its rate on schedule (dropped, target rate and corrected latency apply);
+   * closed: each client keeps `config.concurrency` requests in flight (no schedule: nothing is dropped,
+   * there is no target rate, and corrected latency equals raw). Absent in reports of earlier builds: open.
+   */
+  model?: 'open' | 'closed';
   startedAt: string;
   endedAt: string;
   /** Seconds from the first established session to the end of sending: the window rates are measured over. */
@@ -38,6 +44,9 @@ export interface RunReport {
     connectRate: number;
     /** Present when the engines ran with --spin (sends on time, a busy core each). */
     spin?: true;
+    /** The closed model: requests in flight per session, and the think time between a request's end and the next. */
+    concurrency?: number;
+    thinkTimeMs?: { min: number; max: number };
   };
   requests: { sent: number; ok: number; failed: number; dropped: number; successRate: number };
   /** Latency in microseconds: corrected = from the intended send time; raw = from the actual send time. */

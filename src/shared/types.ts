@@ -9,8 +9,28 @@ export interface MixEntry {
   method: string;
   /** Relative weight; the mix picks methods in proportion. */
   weight: number;
-  /** JSON-RPC params sent with the request (valid MCP params for the method). */
+  /** JSON-RPC params sent with the request (valid MCP params for the method); strings may hold templates (config/templates.ts). */
   params?: Record<string, unknown>;
+  /** A method outside the revision's client methods, sent as given. */
+  custom?: true;
+  /** The rows of the entry's data file, for `{{row.FIELD}}` (config/data-file.ts). */
+  data?: DataRows;
+}
+
+/** A data file's rows, only the fields the templates use, in `fields` order. */
+export interface DataRows {
+  fields: string[];
+  rows: unknown[][];
+}
+
+/**
+ * The closed model: each session keeps `concurrency` requests in flight and sends the next when one
+ * ends, after a think time drawn uniformly from [thinkMinMs, thinkMaxMs]. No rate, no schedule.
+ */
+export interface ClosedModel {
+  concurrency: number;
+  thinkMinMs: number;
+  thinkMaxMs: number;
 }
 
 /** A k6-like stage: over `durationMs`, ramp linearly to `clients` (and `rate` per client if given). */
@@ -54,6 +74,8 @@ export interface Profile {
   reconnect: ReconnectPolicy;
   slowRead?: SlowRead;
   stages: Stage[];
+  /** Present: the closed model (rate is 0 then); absent: the open model, on the token bucket's schedule. */
+  closed?: ClosedModel;
 }
 
 export type FrameTerminator = 'newline' | 'none';

@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
 import type { Profile, TlsOptions } from '../shared/types.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
-import { CancelTemplate, FrameTemplate, mixSequence } from './frames.js';
+import { CancelTemplate, FrameTemplate, mixSequence, type RequestFrames } from './frames.js';
+import { isTemplated, TemplatedFrame } from './templated-frame.js';
 import { Session, State, type SessionHost } from './session/session.js';
 import { isStatelessRevision } from './session/handshake.js';
 import type { Connect } from './transport/transport.js';
@@ -53,7 +54,7 @@ export interface EngineEvents {
 export class Engine implements SessionHost<Session> {
   readonly profile: Profile;
   readonly recorder: Recorder;
-  readonly templates: FrameTemplate[];
+  readonly templates: RequestFrames[];
   readonly cancel: CancelTemplate | undefined;
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
@@ -128,7 +129,12 @@ export class Engine implements SessionHost<Session> {
     const methods = [...new Set(this.profile.mix.map((e) => e.method))];
     this.recorder = new Recorder(methods);
     const meta = this.stateless ? this.requestMeta : undefined;
-    this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator, meta));
+    const { messageSize } = this.profile;
+    this.templates = this.profile.mix.map((e) =>
+      isTemplated(e)
+        ? new TemplatedFrame(e, messageSize, this.terminator, meta, config.engineId, config.engineCount)
+        : new FrameTemplate(e, messageSize, this.terminator, meta),
+    );
     // 2026-07-28 over Streamable HTTP cancels by closing the request's stream (the transport's abandon()), no notification.
     const cancelsByClosing = this.stateless && speaksHttp(config);
     this.cancel = cancelsByClosing ? undefined : new CancelTemplate(`request timed out after ${this.profile.timeoutMs} ms`, this.terminator);

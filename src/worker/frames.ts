@@ -8,11 +8,27 @@ import type { FrameTerminator, MixEntry } from '../shared/types.js';
 import type { Route } from './transport/transport.js';
 import { routeOf } from './transport/http-headers.js';
 
-const PAD_KEY = 'mcpload/pad';
+export const PAD_KEY = 'mcpload/pad';
 /** Ids are per session and grow by one per request: 15 digits is plenty and stays a safe integer. */
 const MAX_ID_DIGITS = 15;
 
-export class FrameTemplate {
+/** What a request's frame is built from: the session's facts templates may use (templated-frame.ts). */
+export interface FrameContext {
+  /** The session's index within its engine. */
+  readonly slot: number;
+  /** The session's mix requests so far, this one included. */
+  readonly seq: number;
+}
+
+/** A mix entry's prebuilt request frames: FrameTemplate (fixed params) or TemplatedFrame. */
+export interface RequestFrames {
+  readonly method: string;
+  readonly route: Route;
+  readonly minimumSize: number;
+  frame(id: number, s: FrameContext): Buffer;
+}
+
+export class FrameTemplate implements RequestFrames {
   readonly method: string;
   /** What the request is, for transports that say it outside the body (Transport.send). */
   readonly route: Route;
@@ -27,26 +43,21 @@ export class FrameTemplate {
    * `meta`: keys every request carries in `params._meta` (the stateless revision's protocol version,
    * capabilities and client info); the padding still makes the frame exactly `messageSize`.
    */
-  constructor(
-    entry: MixEntry,
-    messageSize: number,
-    terminator: FrameTerminator,
-    private readonly meta?: Record<string, unknown>,
-  ) {
+  constructor(entry: MixEntry, messageSize: number, terminator: FrameTerminator, meta?: Record<string, unknown>) {
     this.method = entry.method;
     this.route = routeOf(entry.method, entry.params);
     this.head = Buffer.from('{"jsonrpc":"2.0","id":');
     const end = terminator === 'newline' ? '\n' : '';
     this.tails = [];
     let minimum = Infinity;
-    const bare = this.tailText(entry, undefined, end);
-    const wrapped = this.tailText(entry, '', end);
+    const bare = frameTail(entry.method, entry.params, meta, undefined, end);
+    const wrapped = frameTail(entry.method, entry.params, meta, '', end);
     for (let digits = 1; digits <= MAX_ID_DIGITS; digits++) {
       const fixed = this.head.length + digits;
       minimum = Math.min(minimum, fixed + Buffer.byteLength(bare));
       const room = messageSize - fixed - Buffer.byteLength(wrapped);
       let tail: string;
-      if (room >= 0) tail = this.tailText(entry, 'x'.repeat(room), end);
+      if (room >= 0) tail = frameTail(entry.method, entry.params, meta, 'x'.repeat(room), end);
       else {
         // Too small for the _meta wrapper: make up the difference with JSON whitespace before the
         // closing brace, so the size is still exact whenever the bare message fits.
@@ -63,26 +74,32 @@ export class FrameTemplate {
     const idText = String(id);
     return splice(this.head, idText, this.tails[idText.length - 1]);
   }
+}
 
-  /** The frame after the id; `pad` undefined: no padding field at all. */
-  private tailText(entry: MixEntry, pad: string | undefined, end: string): string {
-    let params: Record<string, unknown> | undefined = entry.params;
-    if (this.meta) {
-      // name/uri first in params (what Mcp-Name carries, http-headers.ts): where a reader of the body finds it soonest.
-      const { name, uri, ...rest } = params ?? {};
-      params = { ...(name !== undefined ? { name } : {}), ...(uri !== undefined ? { uri } : {}), ...rest };
-      params._meta = { ...(params._meta ?? {}), ...this.meta };
-    }
-    if (pad !== undefined) {
-      const meta = { ...((params?._meta as Record<string, unknown>) ?? {}), [PAD_KEY]: '' };
-      params = { ...(params ?? {}), _meta: meta };
-    }
-    let text = `,"method":${JSON.stringify(entry.method)}`;
-    if (params) text += `,"params":${JSON.stringify(params)}`;
-    text += '}' + end;
-    // The pad string is spliced in after stringify so its length is exact (x never needs escaping).
-    return pad ? text.replace(`"${PAD_KEY}":""`, `"${PAD_KEY}":"${pad}"`) : text;
+/** The frame after the id; `pad` undefined: no padding field at all. */
+export function frameTail(
+  method: string,
+  entryParams: Record<string, unknown> | undefined,
+  requestMeta: Record<string, unknown> | undefined,
+  pad: string | undefined,
+  end: string,
+): string {
+  let params: Record<string, unknown> | undefined = entryParams;
+  if (requestMeta) {
+    // name/uri first in params (what Mcp-Name carries, http-headers.ts): where a reader of the body finds it soonest.
+    const { name, uri, ...rest } = params ?? {};
+    params = { ...(name !== undefined ? { name } : {}), ...(uri !== undefined ? { uri } : {}), ...rest };
+    params._meta = { ...(params._meta ?? {}), ...requestMeta };
   }
+  if (pad !== undefined) {
+    const meta = { ...((params?._meta as Record<string, unknown>) ?? {}), [PAD_KEY]: '' };
+    params = { ...(params ?? {}), _meta: meta };
+  }
+  let text = `,"method":${JSON.stringify(method)}`;
+  if (params) text += `,"params":${JSON.stringify(params)}`;
+  text += '}' + end;
+  // The pad string is spliced in after stringify so its length is exact (x never needs escaping).
+  return pad ? text.replace(`"${PAD_KEY}":""`, `"${PAD_KEY}":"${pad}"`) : text;
 }
 
 /** A fresh buffer: `head`, the id's digits, `tail`. */

@@ -3,7 +3,7 @@
  * from its engine. Generic over the session type, so this file depends on no session.
  */
 import type { Profile, TlsOptions } from '../../shared/types.js';
-import type { CancelTemplate, FrameTemplate } from '../frames.js';
+import type { CancelTemplate, RequestFrames } from '../frames.js';
 import type { LocalPorts } from '../local-ports.js';
 import type { MethodRecorder, Recorder } from '../recorder.js';
 import type { Connect } from '../transport/transport.js';
@@ -26,7 +26,7 @@ export const enum State {
 export interface SessionHost<S> extends HandshakeSettings {
   readonly profile: Profile;
   readonly recorder: Recorder;
-  readonly templates: FrameTemplate[];
+  readonly templates: RequestFrames[];
   /** The cancellation sent for a timed-out request; absent where the revision cancels by closing its stream. */
   readonly cancel: CancelTemplate | undefined;
   /** The method recorder of each mix entry. */

@@ -1,6 +1,6 @@
 /**
  * The hot path of an open session: send the requests its token bucket says are due, built from the
- * mix's frame templates (only the id is spliced in), each handed to the transport with its id and
+ * mix's frame templates (only the id, and any template holes, are filled in), each handed to the transport with its id and
  * route and tracked by the correlator with its deadline on the engine's timeout queue.
  */
 import type { Route, Transport } from '../transport/transport.js';
@@ -20,6 +20,10 @@ export interface Sender {
   readonly bucket: TokenBucket | undefined;
   /** Where in the engine's mix sequence the session's next request comes from. */
   mixCursor: number;
+  /** The session's index within its engine. */
+  readonly slot: number;
+  /** Mix requests the session has sent (`{{seq}}` of the last one). */
+  seq: number;
   write(frame: Buffer, kind: 'request', id: number, route: Route): boolean;
 }
 
@@ -47,7 +51,8 @@ export function sendDue(s: Sender, now: number, until = now): void {
     const method = host.methodOf[entry];
     const template = host.templates[entry];
     const id = calls.nextId();
-    if (!s.write(template.frame(id), 'request', id, template.route)) {
+    s.seq++;
+    if (!s.write(template.frame(id, s), 'request', id, template.route)) {
       method.dropped++; // the connection is closing: its close event follows
       break;
     }

@@ -14,6 +14,7 @@ import { receive, type Inbound } from './inbound.js';
 import { Link, type LinkedSession } from './link.js';
 import { SlowReader } from './slow-reader.js';
 import { sendDue, type Sender } from './request-loop.js';
+import { ClosedLoop, sendClosed } from './closed-loop.js';
 import { backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
 
@@ -33,10 +34,14 @@ export class Session implements LinkedSession, Inbound, Sender {
   readonly calls: Correlator;
   /** Answers freed in-flight slots during this socket read; readEnd() sends then. */
   private sendAfterRead = false;
-  /** The request schedule (made at the first open). */
+  /** The request schedule (made at the first open; the open model). */
   bucket: TokenBucket | undefined;
+  /** The closed model's free slots (made at the first open); undefined in the open model. */
+  private loop: ClosedLoop | undefined;
   /** Where in the engine's mix sequence the next request comes from. */
   mixCursor: number;
+  /** Mix requests sent, across connections: `{{seq}}` (request-loop.ts). */
+  seq = 0;
   private connectStartedAt = 0;
   private ttlAt = Infinity;
   private attempts = 0;
@@ -112,7 +117,8 @@ export class Session implements LinkedSession, Inbound, Sender {
     const now = performance.now();
     this.calls.answered(id, p, ok, now);
     this.answeredHere = true;
-    if (this.state === State.Open) {
+    if (this.loop !== undefined) this.closedEnded(now);
+    else if (this.state === State.Open) {
       // Tokens that waited for this in-flight slot go out now, not at the next tick: after the other
       // answers this socket read brought (readEnd), so they leave in one write, or at once.
       if (this.bucket!.due <= now) {
@@ -126,7 +132,29 @@ export class Session implements LinkedSession, Inbound, Sender {
   readEnd(): void {
     if (!this.sendAfterRead) return;
     this.sendAfterRead = false;
-    if (this.state === State.Open) sendDue(this, performance.now());
+    if (this.state !== State.Open) return;
+    const now = performance.now();
+    if (this.loop !== undefined) this.sendClosedNow(now);
+    else sendDue(this, now);
+  }
+
+  /** Closed model: a request ended at `now`; its slot sends again after the think time. */
+  private closedEnded(now: number): void {
+    if (this.state === State.Retiring) {
+      if (this.calls.size === 0) this.transport?.close(1000);
+      return;
+    }
+    if (this.state !== State.Open) return;
+    const at = this.loop!.ended(now);
+    if (at > now) this.host.wake(this, at);
+    else if (this.transport?.readEnds) this.sendAfterRead = true;
+    else this.sendClosedNow(now);
+  }
+
+  /** Send what the closed model's free slots owe now; a full send buffer held some back: look again soon. */
+  private sendClosedNow(now: number): void {
+    sendClosed(this, this.loop!, now, now);
+    if (this.loop!.next() <= now) this.host.wake(this, now + BLOCKED_RECHECK_MS);
   }
 
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void {
@@ -155,6 +183,13 @@ export class Session implements LinkedSession, Inbound, Sender {
     if (!this.expiring) this.attempts = 0;
     const ttl = host.profile.sessionTtlMs;
     this.ttlAt = ttl > 0 ? now + ttl : Infinity;
+    const closed = host.profile.closed;
+    if (closed) {
+      (this.loop ??= new ClosedLoop(closed)).restart(now);
+      if (host.profile.slowRead) (this.slow ??= new SlowReader(host.profile.slowRead)).start(now);
+      host.wake(this, now);
+      return;
+    }
     const rate = host.rate();
     // A random phase spreads sessions over the interval instead of all sending in the same tick.
     const start = now + Math.random() * (1000 / rate);
@@ -199,6 +234,7 @@ export class Session implements LinkedSession, Inbound, Sender {
       this.retire(true);
       return;
     }
+    if (this.loop !== undefined) return this.pumpClosed(now, until);
     const bucket = this.bucket!;
     const rate = this.host.rate();
     if (bucket.rate !== rate) bucket.setRate(rate); // stages ramp the rate of open sessions too
@@ -215,6 +251,20 @@ export class Session implements LinkedSession, Inbound, Sender {
     const slow = this.slow;
     if (slow !== undefined && slow.active) next = Math.min(next, slow.toggle(now, this.transport!));
     this.host.wake(this, Math.min(next, this.ttlAt));
+  }
+
+  /** The closed model's wake-up: free slots whose think time is over send; wake for the next one. */
+  private pumpClosed(now: number, until: number): void {
+    const loop = this.loop!;
+    const sendAt = performance.now();
+    this.transport!.holdTurn?.();
+    sendClosed(this, loop, sendAt, until > sendAt ? until : sendAt);
+    let next = loop.next();
+    if (next <= until) next = now + BLOCKED_RECHECK_MS; // a full send buffer held them back
+    const slow = this.slow;
+    if (slow !== undefined && slow.active) next = Math.min(next, slow.toggle(now, this.transport!));
+    next = Math.min(next, this.ttlAt);
+    if (next !== Infinity) this.host.wake(this, next);
   }
 
   /** Request `id` passed its deadline (a negative id: the connect deadline of connection -id). */
@@ -241,7 +291,8 @@ export class Session implements LinkedSession, Inbound, Sender {
     if (cancel !== undefined) this.write(cancel.frame(id), 'cancellation');
     // A stream still coming for it would hold its connection (Streamable HTTP): the transport lets it go.
     if (this.transport?.abandon?.(id)) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
-    if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
+    if (this.loop !== undefined) this.closedEnded(performance.now());
+    else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
 
   /** Stop sending; close when in-flight requests are answered. `reconnect`: open a new session then (TTL). */
