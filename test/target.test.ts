@@ -148,7 +148,7 @@ describe('reference target', () => {
     expect((await client.next()).result.protocolVersion).toBe('2025-11-25');
   });
 
-  it('rejects bad params and unknown names with MCP errors', async () => {
+  it('rejects bad params and unknown names with MCP errors; bad tool input is a tool error (isError)', async () => {
     await start();
     const client = await open();
     client.send(request(1, 'tools/call', { name: 'nope', arguments: {} }));
@@ -157,7 +157,11 @@ describe('reference target', () => {
     client.send(request(4, 'prompts/get', { name: 'greeting' }));
     client.send(request(5, 'tools/call'));
     expect((await client.next()).error.code).toBe(-32602);
-    expect((await client.next()).error.code).toBe(-32602);
+    // 2025-11-25 server/tools "Error Handling": input validation is a tool execution error, a result.
+    expect((await client.next()).result).toEqual({
+      content: [{ type: 'text', text: 'Invalid arguments for tool echo: text must be a string' }],
+      isError: true,
+    });
     expect((await client.next()).error.code).toBe(-32002);
     expect((await client.next()).error.code).toBe(-32602);
     expect((await client.next()).error.code).toBe(-32602);

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { BAD_JSON, errorFrame, forEachMessage, requestFrame, resultFrame, type JsonRpcId } from './framing.js';
-import { answerRequest, RPC_ERROR } from './handlers.js';
+import { RPC_ERROR, type Answer } from './handlers.js';
 import type { Responder } from './responder.js';
 import type { TargetCounters } from './stats.js';
 
@@ -32,6 +32,8 @@ interface JsonRpcShape {
 export interface SessionSettings {
   /** Share of requests other than initialize answered with -32603. */
   errorRate: number;
+  /** The surface: the default one, or the conformance fixtures on top of it. */
+  answer: Answer;
 }
 
 export class TargetSession {
@@ -130,7 +132,7 @@ export class TargetSession {
       this.replyError(id, RPC_ERROR.internalError, 'Internal error (injected by the target error rate)');
       return;
     }
-    const answer = answerRequest(method, msg.params);
+    const answer = this.settings.answer(method, msg.params);
     if (typeof answer === 'string') this.responder.deliver(this, resultFrame(id, answer), false);
     else this.replyError(id, answer.code, answer.message);
   }
