@@ -1,16 +1,34 @@
 /**
- * The official MCP conformance suite's server scenarios (every one, pending included) against
- * `mcpload serve --fixtures` over Streamable HTTP on 127.0.0.1. Each must pass (no FAILURE check),
- * except the ones README's "Conformance" table lists for the server side, with the reason.
+ * The official MCP conformance suite, both ways. Server scenarios (every one, pending included) against
+ * `mcpload serve --fixtures` over Streamable HTTP on 127.0.0.1: each must pass (no FAILURE check).
+ * Client scenarios with mcpload as the client (test/helpers/conformance-client.mjs), each in a private
+ * network namespace: each must pass as the suite judges it (exit 0: no failure, no warning, mcpload
+ * exit 0). Except, on either side, the scenarios README's "Conformance" table lists with the reason;
+ * an exception that passes is stale and fails the test too.
  */
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { failures, listScenarios, readmeExceptions, readResults, requireConformance, resultsDir, runConformance } from './helpers/conformance.js';
+import {
+  CONFORMANCE_CLIENT,
+  failures,
+  judge,
+  listScenarios,
+  readmeExceptions,
+  readResults,
+  requireConformance,
+  requirePrivateNetwork,
+  resultsDir,
+  runConformance,
+} from './helpers/conformance.js';
 import { startServe, type Serve } from './helpers/serve.js';
 
 let serve: Serve | undefined;
+let dir: string | undefined;
 afterEach(async () => {
   await serve?.stop();
   serve = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
 });
 
 describe('@modelcontextprotocol/conformance server scenarios', () => {
@@ -19,10 +37,10 @@ describe('@modelcontextprotocol/conformance server scenarios', () => {
     const scenarios = await listScenarios('server');
     expect(scenarios.length).toBeGreaterThanOrEqual(30);
     serve = await startServe(['--fixtures']);
-    const dir = resultsDir();
+    dir = resultsDir();
     const run = await runConformance(['server', '--url', serve.httpUrl, '--suite', 'all', '-o', dir], 200_000);
     const results = readResults(dir, 'server-');
-    const excepted = readmeExceptions('server');
+
     const verdicts = Object.fromEntries(
       scenarios.map((s) => {
         const checks = results.get(s);
@@ -30,10 +48,41 @@ describe('@modelcontextprotocol/conformance server scenarios', () => {
         return [s, failures(checks)];
       }),
     );
-    const unexpected = Object.fromEntries(Object.entries(verdicts).filter(([s, failed]) => failed.length > 0 && !excepted.has(s)));
+    const { unexpected, stale } = judge(verdicts, readmeExceptions('server'));
     expect(unexpected).toEqual({});
     // An exception that passes now is stale: README must drop it.
-    const stale = [...excepted.keys()].filter((s) => verdicts[s]?.length === 0);
+    expect(stale).toEqual([]);
+  });
+});
+
+/** Runs `task` over `items`, `width` at a time (each client scenario starts the suite and mcpload; the machine has two cores). */
+async function inBatches<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map(task))));
+  return out;
+}
+
+describe('@modelcontextprotocol/conformance client scenarios', () => {
+  it('all pass with mcpload as the client, but those README excepts', { timeout: 400_000 }, async () => {
+    requireConformance();
+    await requirePrivateNetwork();
+    const scenarios = await listScenarios('client');
+    expect(scenarios.length).toBeGreaterThanOrEqual(4);
+    const out = (dir = resultsDir());
+    const command = `${process.execPath} ${CONFORMANCE_CLIENT}`;
+    const verdicts = Object.fromEntries(
+      await inBatches(scenarios, 3, async (s) => {
+        const run = await runConformance(['client', '--command', command, '--scenario', s, '--timeout', '30000', '-o', out], 60_000, true);
+        const checks = readResults(out, '').get(s);
+        const failed = checks
+          ? [...failures(checks), ...checks.filter((c) => c.status === 'WARNING').map((c) => `${c.id}: ${c.errorMessage ?? 'warning'}`)]
+          : [];
+        if (run.code !== 0 && failed.length === 0) failed.push(`exit ${run.code}: ${run.output.slice(-300)}`);
+        return [s, failed] as const;
+      }),
+    );
+    const { unexpected, stale } = judge(verdicts, readmeExceptions('client'));
+    expect(unexpected).toEqual({});
     expect(stale).toEqual([]);
   });
 });
