@@ -90,8 +90,9 @@ export function readResults(dir: string, prefix: string): Map<string, Conformanc
   return results;
 }
 
+/** The checks that failed or warned (a warning is a SHOULD not met: priming events, retry, resumption). */
 export function failures(checks: ConformanceCheck[]): string[] {
-  return checks.filter((c) => c.status === 'FAILURE').map((c) => `${c.id}: ${c.errorMessage ?? 'failed'}`);
+  return checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING').map((c) => `${c.id} ${c.status}: ${c.errorMessage ?? ''}`);
 }
 
 /** README's "Conformance" table: `| server | scenario | why |` rows, the exceptions a side is allowed (`auth/*` covers a family). */
