@@ -10,14 +10,13 @@
  * client's answers to server requests arrive as POSTed responses (202) and settle the waiting call.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ClientRequests } from './client-requests.js';
 import { isStreamingTool, runStreamingTool, type ToolStream } from './fixtures.js';
 import { resultFrame, type JsonRpcId } from './framing.js';
 import type { Responder, ResponseSink } from './responder.js';
 
 /** What clients wait before resuming a stream whose connection the target ended. */
 export const SSE_RETRY_MS = 500;
-/** How long a tool waits for the client to answer its sampling or elicitation request. */
-const CLIENT_ANSWER_TIMEOUT_MS = 30_000;
 /** Streams remembered per session for resumption; older ones are dropped. */
 const MAX_STREAMS = 64;
 const OPEN = 1;
@@ -97,18 +96,11 @@ class SseStream implements ResponseSink {
   }
 }
 
-interface PendingRequest {
-  resolve(result: Record<string, unknown>): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 class FixtureSession {
   readonly streams = new Map<string, SseStream>();
-  readonly pending = new Map<string, PendingRequest>();
+  readonly requests = new ClientRequests();
   standalone: ServerResponse | undefined;
   private streamSeq = 0;
-  private requestSeq = 0;
 
   constructor(readonly clientCapabilities: Record<string, unknown>) {}
 
@@ -122,36 +114,8 @@ class FixtureSession {
     return stream;
   }
 
-  request(stream: SseStream, method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const id = `mcpload-target-${++this.requestSeq}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`the client did not answer ${method} within ${CLIENT_ANSWER_TIMEOUT_MS / 1000}s`));
-      }, CLIENT_ANSWER_TIMEOUT_MS);
-      this.pending.set(id, { resolve, reject, timer });
-      stream.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-    });
-  }
-
-  /** A client's response: true when it answers a request of ours. */
-  settle(id: unknown, message: { result?: unknown; error?: unknown }): boolean {
-    const pending = typeof id === 'string' ? this.pending.get(id) : undefined;
-    if (!pending) return false;
-    this.pending.delete(id as string);
-    clearTimeout(pending.timer);
-    const error = message.error as { message?: unknown } | undefined;
-    if (error !== undefined) pending.reject(new Error(`the client answered with an error: ${String(error?.message)}`));
-    else pending.resolve((typeof message.result === 'object' && message.result !== null ? message.result : {}) as Record<string, unknown>);
-    return true;
-  }
-
   close(): void {
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new Error('the session ended'));
-    }
-    this.pending.clear();
+    this.requests.close();
     for (const s of this.streams.values()) s.close();
     this.streams.clear();
     this.standalone?.end();
@@ -181,7 +145,7 @@ export class FixtureHttp {
 
   /** A POSTed JSON-RPC response; true when it answered one of our requests. */
   response(sessionId: string | undefined, message: { id?: unknown; result?: unknown; error?: unknown }): boolean {
-    return sessionId !== undefined && (this.sessions.get(sessionId)?.settle(message.id, message) ?? false);
+    return sessionId !== undefined && (this.sessions.get(sessionId)?.requests.settle(message.id, message) ?? false);
   }
 
   /** Takes a tools/call of a streaming tool and answers it as an SSE stream; false for any other call. */
@@ -199,7 +163,7 @@ export class FixtureHttp {
     const stream = session.openStream(res, headers);
     const tool: ToolStream = {
       notify: (method, p) => stream.write(notificationJson(method, p)),
-      request: (method, p) => session.request(stream, method, p),
+      request: (method, p) => session.requests.request((json) => stream.write(json), method, p),
       interrupt: () => stream.interrupt(),
       clientCapabilities: session.clientCapabilities,
     };

@@ -3,7 +3,7 @@
  * tools, resources and prompts that @modelcontextprotocol/conformance's server scenarios call, with
  * the contents their checks look for. Plain answers are built once at load, like handlers.ts; the
  * streaming tools (logging, progress, sampling, elicitation, a stream closed mid-call) run against a
- * ToolStream that the transport provides (fixture-http.ts).
+ * ToolStream that the transport provides (fixture-http.ts, fixture-ws.ts).
  */
 import { answerRequest, RpcFailure, RPC_ERROR, SUPPORTED_PROTOCOL_VERSIONS, TARGET_NAME, TARGET_VERSION, toolError, type Answer } from './handlers.js';
 
@@ -235,8 +235,8 @@ export const answerFixture: Answer = (method, rawParams) => {
       const name = params?.name;
       if (typeof name === 'string' && Object.hasOwn(PLAIN_TOOLS, name)) return PLAIN_TOOLS[name].result;
       if (name === 'json_schema_2020_12_tool') return result(text(`json_schema_2020_12_tool called with ${JSON.stringify(params?.arguments ?? {})}`));
-      // Over Streamable HTTP these never get here (fixture-http.ts takes them); a WebSocket has no stream per call.
-      if (isStreamingTool(name)) return toolError(`${name} streams its answer: call it over Streamable HTTP`);
+      // The transports run these (fixture-http.ts, fixture-ws.ts); one that does not gets a tool error.
+      if (isStreamingTool(name)) return toolError(`${name} streams its answer, which this transport does not do`);
       break;
     }
     case 'resources/list':

@@ -136,7 +136,7 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
   const counters = new TargetCounters();
   const responder = new Responder(opts.delayMs, opts.jitterMs, counters);
   const sessions = new Set<TargetSession>();
-  const settings = { errorRate: opts.errorRate, answer: opts.fixtures ? answerFixture : answerRequest };
+  const settings = { errorRate: opts.errorRate, answer: opts.fixtures ? answerFixture : answerRequest, fixtures: opts.fixtures };
   const guard = new OriginGuard(opts.host, opts.allowedHosts, opts.allowedOrigins);
   let closing: Promise<void> | undefined;
 
@@ -187,6 +187,7 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
     socket.on('error', () => {});
     socket.on('close', (code: number) => {
       sessions.delete(session);
+      session.ended();
       // 1006 means the connection ended without a close frame from the client.
       if (code !== 1006) counters.closeFramesReceived++;
     });
