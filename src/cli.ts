@@ -52,6 +52,17 @@ const SERVE_OPTIONS = {
   stallEvery: { type: 'string', describe: 'hold all responses periodically, e.g. 10s' },
   stallFor: { type: 'string', describe: 'for this long, e.g. 1s' },
   pingInterval: { type: 'string', describe: 'send server->client pings this often' },
+  allowedHosts: {
+    type: 'string',
+    array: true,
+    describe: 'Host headers answered, repeatable or comma-separated; * = any (default: loopback names when bound to loopback, else any)',
+  },
+  allowedOrigins: {
+    type: 'string',
+    array: true,
+    describe: 'Origin headers answered, e.g. https://app.example.com; * = any (default: loopback origins; no Origin always passes)',
+  },
+  fixtures: { type: 'boolean', default: false, describe: 'also serve the tools, resources and prompts of the MCP conformance suite (test_simple_text, ...)' },
 } as const satisfies OptionTable;
 
 async function runCommand(args: Record<string, unknown>): Promise<number> {
@@ -96,6 +107,11 @@ function cannotStartLine(report: RunReport, lastNote: string | undefined): strin
   return `mcpload: no session could be established (${what}${lastNote ? `; last: ${lastNote}` : ''}); check that an MCP server answers at ${report.config.urls.join(', ')}`;
 }
 
+/** A repeatable option that also takes comma-separated values; undefined when not given. */
+function list(values: readonly string[] | undefined): string[] | undefined {
+  return values?.flatMap((v) => v.split(',')).filter(Boolean);
+}
+
 async function serveCommand(args: Record<string, unknown>): Promise<number> {
   const a = parsedOptions(SERVE_OPTIONS, args);
   const ms = (key: 'delay' | 'jitter' | 'stallEvery' | 'stallFor' | 'pingInterval') => {
@@ -116,8 +132,11 @@ async function serveCommand(args: Record<string, unknown>): Promise<number> {
     stallEveryMs: ms('stallEvery'),
     stallForMs: ms('stallFor'),
     pingIntervalMs: ms('pingInterval'),
+    allowedHosts: list(a.allowedHosts),
+    allowedOrigins: list(a.allowedOrigins),
+    fixtures: a.fixtures,
   };
-  const hosts = (a.host ?? []).flatMap((h) => h.split(',')).filter(Boolean);
+  const hosts = list(a.host) ?? [];
   const processes = a.processes ?? 1;
   if (!Number.isInteger(processes) || processes < 1 || processes > 64)
     throw new UsageError(`--processes: must be a whole number from 1 to 64 (got ${processes})`);

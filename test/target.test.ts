@@ -148,7 +148,7 @@ describe('reference target', () => {
     expect((await client.next()).result.protocolVersion).toBe('2025-11-25');
   });
 
-  it('rejects bad params and unknown names with MCP errors', async () => {
+  it('rejects bad params and unknown names with MCP errors; bad tool input is a tool error (isError)', async () => {
     await start();
     const client = await open();
     client.send(request(1, 'tools/call', { name: 'nope', arguments: {} }));
@@ -157,7 +157,11 @@ describe('reference target', () => {
     client.send(request(4, 'prompts/get', { name: 'greeting' }));
     client.send(request(5, 'tools/call'));
     expect((await client.next()).error.code).toBe(-32602);
-    expect((await client.next()).error.code).toBe(-32602);
+    // 2025-11-25 server/tools "Error Handling": input validation is a tool execution error, a result.
+    expect((await client.next()).result).toEqual({
+      content: [{ type: 'text', text: 'Invalid arguments for tool echo: text must be a string' }],
+      isError: true,
+    });
     expect((await client.next()).error.code).toBe(-32002);
     expect((await client.next()).error.code).toBe(-32602);
     expect((await client.next()).error.code).toBe(-32602);
@@ -243,5 +247,57 @@ describe('reference target', () => {
     await expect(connect(wrong)).rejects.toThrow(/404/);
     await target!.close();
     await target!.close();
+  });
+});
+
+describe('reference target with --fixtures, over WebSocket', () => {
+  const init = (capabilities: Record<string, unknown>) =>
+    request(0, 'initialize', { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 't', version: '1' } });
+
+  it('adds the conformance surface; without fixtures it is not there', async () => {
+    await start();
+    const plain = await open();
+    plain.send(request(1, 'tools/call', { name: 'test_simple_text', arguments: {} }));
+    expect((await plain.next()).error.code).toBe(-32602);
+    await target!.close();
+    await start({ fixtures: true });
+    const client = await open();
+    client.send(init({}));
+    expect((await client.next()).result.capabilities).toMatchObject({ logging: {}, completions: {}, resources: { subscribe: true } });
+    client.send(request(1, 'tools/call', { name: 'test_simple_text', arguments: {} }));
+    client.send(request(2, 'tools/call', { name: 'echo', arguments: { text: 'still here' } }));
+    client.send(request(3, 'resources/read', { uri: 'test://template/42/data' }));
+    client.send(request(4, 'tools/call', { name: 'test_error_handling', arguments: {} }));
+    expect((await client.next()).result.content[0]).toEqual({ type: 'text', text: 'This is a simple text response for testing.' });
+    expect((await client.next()).result.content[0].text).toBe('still here');
+    expect((await client.next()).result.contents[0].text).toContain('"id":"42"');
+    expect((await client.next()).result.isError).toBe(true);
+  });
+
+  it('streams progress before the result, and round-trips sampling through the client', async () => {
+    await start({ fixtures: true });
+    const client = await open();
+    client.send(init({ sampling: {} }));
+    await client.next();
+    client.send(request(1, 'tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: 'p1' } }));
+    for (const progress of [0, 50, 100]) {
+      expect(await client.next()).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'p1', progress, total: 100 } });
+    }
+    expect((await client.next()).id).toBe(1);
+    client.send(request(2, 'tools/call', { name: 'test_sampling', arguments: { prompt: 'say hi' } }));
+    const ask = await client.next();
+    expect(ask).toMatchObject({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'say hi' } }] } });
+    client.send(JSON.stringify({ jsonrpc: '2.0', id: ask.id, result: { role: 'assistant', content: { type: 'text', text: 'hi' }, model: 'm' } }));
+    expect(await client.next()).toEqual({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'LLM response: hi' }] } });
+    expect(target!.stats().unmatchedResponses).toBe(0);
+  });
+
+  it('a client that declared no elicitation gets a tool error, not a request', async () => {
+    await start({ fixtures: true });
+    const client = await open();
+    client.send(init({}));
+    await client.next();
+    client.send(request(1, 'tools/call', { name: 'test_elicitation', arguments: { message: 'name?' } }));
+    expect(await client.next()).toMatchObject({ id: 1, result: { isError: true, content: [{ text: 'The client declared no elicitation capability' }] } });
   });
 });

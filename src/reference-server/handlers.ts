@@ -31,6 +31,17 @@ export class RpcFailure {
 
 export const TARGET_VERSION = VERSION;
 
+/** A surface: answers one client request with result JSON or the JSON-RPC error to send instead. */
+export type Answer = (method: string, rawParams: unknown) => string | RpcFailure;
+
+/**
+ * A tool execution error (2025-11-25, server/tools, "Error Handling"): bad input to a known tool is a
+ * result with `isError: true` the model can act on; an unknown tool or a malformed call is a JSON-RPC error.
+ */
+export function toolError(message: string): string {
+  return '{"content":[{"type":"text","text":' + JSON.stringify(message) + '}],"isError":true}';
+}
+
 const initializeResults = new Map<string, string>(
   SUPPORTED_PROTOCOL_VERSIONS.map((protocolVersion) => [
     protocolVersion,
@@ -92,7 +103,7 @@ function callTool(params: Record<string, unknown> | undefined): string | RpcFail
   const name = params?.name;
   if (name !== 'echo') return new RpcFailure(RPC_ERROR.invalidParams, `Unknown tool: ${String(name)}`);
   const text = record(params!.arguments)?.text;
-  if (typeof text !== 'string') return new RpcFailure(RPC_ERROR.invalidParams, 'Invalid arguments for tool echo: text must be a string');
+  if (typeof text !== 'string') return toolError('Invalid arguments for tool echo: text must be a string');
   return '{"content":[{"type":"text","text":' + JSON.stringify(text) + '}]}';
 }
 
@@ -110,8 +121,8 @@ function getPrompt(params: Record<string, unknown> | undefined): string | RpcFai
   return JSON.stringify({ messages: [{ role: 'user', content: { type: 'text', text: `Hello, ${who}` } }] });
 }
 
-/** Answers one client request: result JSON, or the JSON-RPC error to send instead. */
-export function answerRequest(method: string, rawParams: unknown): string | RpcFailure {
+/** The default surface. */
+export const answerRequest: Answer = (method, rawParams) => {
   const params = record(rawParams);
   switch (method) {
     case 'ping':
@@ -135,4 +146,4 @@ export function answerRequest(method: string, rawParams: unknown): string | RpcF
     default:
       return new RpcFailure(RPC_ERROR.methodNotFound, `Method not found: ${method}`);
   }
-}
+};

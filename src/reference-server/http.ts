@@ -6,13 +6,15 @@
  * it (400 without, 404 for one this target does not know), DELETE ends it. 2026-07-28: requests
  * carry their version in `params._meta` and need no session; `server/discover` answers what the
  * target supports; `MCP-Protocol-Version` and `Mcp-Method` must match the body (400 otherwise).
- * Answers are JSON, or SSE (one `message` event, then the stream ends) with `sse` on. No GET
- * stream: server-to-client pings are a WebSocket feature of this target.
+ * Answers are JSON, or SSE (one `message` event, then the stream ends) with `sse` on. An
+ * `MCP-Protocol-Version` header this target does not speak gets 400. No GET stream (405), except
+ * with fixtures on, where fixture-http.ts adds SSE streams, resumption and server->client requests.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorFrame, resultFrame, type JsonRpcId } from './framing.js';
-import { answerRequest, RPC_ERROR, SUPPORTED_PROTOCOL_VERSIONS, TARGET_NAME, TARGET_VERSION } from './handlers.js';
+import { RPC_ERROR, SUPPORTED_PROTOCOL_VERSIONS, TARGET_NAME, TARGET_VERSION } from './handlers.js';
+import type { FixtureHttp } from './fixture-http.js';
 import type { Responder, ResponseSink } from './responder.js';
 import type { SessionSettings } from './session.js';
 import type { TargetCounters } from './stats.js';
@@ -25,6 +27,9 @@ const HEADER_MISMATCH = -32020;
 const MAX_SESSIONS = 200_000;
 const OPEN = 1;
 const GONE = 3;
+
+/** Every revision this endpoint speaks, for the MCP-Protocol-Version header. */
+const KNOWN_VERSIONS = new Set<string>([STATELESS_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS]);
 
 const DISCOVER_RESULT = JSON.stringify({
   resultType: 'complete',
@@ -39,6 +44,8 @@ interface Message {
   jsonrpc?: unknown;
   id?: unknown;
   method?: unknown;
+  result?: unknown;
+  error?: unknown;
   params?: { _meta?: Record<string, unknown> } & Record<string, unknown>;
 }
 
@@ -75,6 +82,7 @@ export class HttpEndpoint {
     private readonly settings: SessionSettings,
     private readonly counters: TargetCounters,
     private readonly responder: Responder,
+    private readonly fixtures: FixtureHttp | undefined,
   ) {}
 
   get sessionCount(): number {
@@ -84,13 +92,27 @@ export class HttpEndpoint {
   /** Forget every session, as a restarted server would: their next request gets 404. */
   forgetSessions(): void {
     this.sessions.clear();
+    this.fixtures?.forgetAll();
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     res.on('error', () => {});
+    const version = req.headers['mcp-protocol-version'];
+    if (version !== undefined && !KNOWN_VERSIONS.has(version as string)) {
+      const known = [...KNOWN_VERSIONS].join(', ');
+      return this.fail(
+        res,
+        400,
+        null,
+        RPC_ERROR.invalidRequest,
+        `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)} (this server speaks ${known})`,
+      );
+    }
     if (req.method === 'DELETE') return this.delete(req, res);
+    if (req.method === 'GET' && this.fixtures) return this.get(req, res, this.fixtures);
     if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST, DELETE', 'content-type': 'text/plain' }).end('POST JSON-RPC messages here (no GET stream)\n');
+      const allow = this.fixtures ? 'GET, POST, DELETE' : 'POST, DELETE';
+      res.writeHead(405, { allow, 'content-type': 'text/plain' }).end('POST JSON-RPC messages here (no GET stream)\n');
       return;
     }
     const chunks: Buffer[] = [];
@@ -106,9 +128,20 @@ export class HttpEndpoint {
     });
   }
 
+  private get(req: IncomingMessage, res: ServerResponse, fixtures: FixtureHttp): void {
+    if (!(req.headers.accept ?? '').includes('text/event-stream')) {
+      return this.fail(res, 406, null, RPC_ERROR.invalidRequest, 'Not Acceptable: Accept must list text/event-stream');
+    }
+    const sid = req.headers['mcp-session-id'];
+    if (typeof sid !== 'string') return this.fail(res, 400, null, RPC_ERROR.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
+    if (!this.sessions.has(sid)) return this.fail(res, 404, null, -32001, 'Session not found');
+    fixtures.get(req, res, sid, { 'mcp-session-id': sid });
+  }
+
   private delete(req: IncomingMessage, res: ServerResponse): void {
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string' && this.sessions.delete(sid)) {
+      this.fixtures?.forget(sid);
       this.counters.closeFramesReceived++; // the session ended the polite way, like a close frame
       res.writeHead(200).end();
     } else this.fail(res, 404, null, -32001, 'Session not found');
@@ -139,6 +172,7 @@ export class HttpEndpoint {
     const method = msg.method;
     const version = msg.params?._meta?.[VERSION_META];
     let sessionId: string | undefined;
+    let sid: string | undefined;
     if (typeof version === 'string' && version >= STATELESS_PROTOCOL_VERSION) {
       // The stateless revision: the headers must say what the body says.
       if (req.headers['mcp-protocol-version'] !== version) {
@@ -149,20 +183,27 @@ export class HttpEndpoint {
       }
     } else if (method === 'initialize') {
       sessionId = randomUUID();
-      if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.values().next().value!);
+      if (this.sessions.size >= MAX_SESSIONS) {
+        const oldest = this.sessions.values().next().value!;
+        this.sessions.delete(oldest);
+        this.fixtures?.forget(oldest);
+      }
       this.sessions.add(sessionId);
+      this.fixtures?.opened(sessionId, msg.params);
       counters.sessionsTotal++;
     } else {
-      const sid = req.headers['mcp-session-id'];
-      if (typeof sid !== 'string') {
+      const header = req.headers['mcp-session-id'];
+      if (typeof header !== 'string') {
         return this.fail(res, 400, validId ? id : null, RPC_ERROR.invalidRequest, 'Bad Request: Mcp-Session-Id header is required');
       }
-      if (!this.sessions.has(sid)) return this.fail(res, 404, validId ? id : null, -32001, 'Session not found');
+      if (!this.sessions.has(header)) return this.fail(res, 404, validId ? id : null, -32001, 'Session not found');
+      sid = header;
     }
     if (typeof method !== 'string') {
-      // A client's answer (this target sends no requests over HTTP) or something that is not JSON-RPC.
-      if (validId && ('result' in msg || 'error' in msg)) counters.unmatchedResponses++;
-      else counters.badMessages++;
+      // A client's answer (to a fixture tool's sampling or elicitation request) or something that is not JSON-RPC.
+      if (validId && ('result' in msg || 'error' in msg)) {
+        if (!this.fixtures?.response(sid, msg)) counters.unmatchedResponses++;
+      } else counters.badMessages++;
       res.writeHead(202).end();
       return;
     }
@@ -183,7 +224,8 @@ export class HttpEndpoint {
       this.responder.deliver(reply, errorFrame(id, RPC_ERROR.internalError, 'Internal error (injected by the target error rate)'), true);
       return;
     }
-    const answer = method === 'server/discover' ? DISCOVER_RESULT : answerRequest(method, msg.params);
+    if (method === 'tools/call' && this.fixtures?.call(sid, id, msg.params, res, sid ? { 'mcp-session-id': sid } : {})) return;
+    const answer = method === 'server/discover' ? DISCOVER_RESULT : this.settings.answer(method, msg.params);
     if (typeof answer === 'string') this.responder.deliver(reply, resultFrame(id, answer), false);
     else this.responder.deliver(reply, errorFrame(id, answer.code, answer.message), true);
   }

@@ -11,7 +11,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { UsageError } from '../shared/errors.js';
 import { Responder } from './responder.js';
 import { HttpEndpoint } from './http.js';
+import { answerRequest } from './handlers.js';
+import { answerFixture } from './fixtures.js';
+import { FixtureHttp } from './fixture-http.js';
+import { checkAllowLists, OriginGuard } from './origin-guard.js';
 import { TargetSession } from './session.js';
+import { errorFrame } from './framing.js';
 import { TargetCounters, type TargetStats } from './stats.js';
 
 export type { TargetStats } from './stats.js';
@@ -42,6 +47,12 @@ export interface TargetOptions {
   pingIntervalMs: number;
   /** Largest incoming message in bytes (ws closes the session with 1009 beyond it). */
   maxPayload: number;
+  /** Host header values answered (host or host:port; `*` = any). Unset: loopback names when bound to loopback, else any. */
+  allowedHosts?: string[];
+  /** Origin header values answered (`*` = any). Unset: loopback origins. A request without Origin always passes. */
+  allowedOrigins?: string[];
+  /** Add the tools, resources and prompts the official conformance suite's server scenarios call. */
+  fixtures: boolean;
 }
 
 export const DEFAULT_TARGET_OPTIONS: TargetOptions = {
@@ -57,6 +68,7 @@ export const DEFAULT_TARGET_OPTIONS: TargetOptions = {
   stallForMs: 0,
   pingIntervalMs: 0,
   maxPayload: 16 * 1024 * 1024,
+  fixtures: false,
 };
 
 export interface RunningTarget {
@@ -73,6 +85,11 @@ export interface RunningTarget {
 }
 
 const SUBPROTOCOL = 'mcp';
+
+/** A JSON-RPC error with no request to answer (the spec allows one in a 403's body). */
+function forbiddenBody(reason: string): string {
+  return errorFrame(null, -32000, `Forbidden: ${reason}`);
+}
 
 /** Checks the options a user gave, with one line that says what is wrong. */
 export function resolveTargetOptions(partial: Partial<TargetOptions> = {}): TargetOptions {
@@ -91,6 +108,7 @@ export function resolveTargetOptions(partial: Partial<TargetOptions> = {}): Targ
   }
   if (!Number.isInteger(opts.maxPayload) || opts.maxPayload <= 0) throw new UsageError(`target maxPayload must be a positive integer, got ${opts.maxPayload}`);
   if (opts.stallEveryMs > 0 && opts.stallForMs <= 0) throw new UsageError('target stallForMs must be > 0 when stallEveryMs is set');
+  checkAllowLists(opts.allowedHosts, opts.allowedOrigins);
   return opts;
 }
 
@@ -107,9 +125,10 @@ function dialHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function rejectUpgrade(socket: Duplex, status: string): void {
+function rejectUpgrade(socket: Duplex, status: string, body = ''): void {
   socket.on('error', () => {});
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const type = body ? 'Content-Type: application/json\r\n' : '';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 export async function startTarget(partial?: Partial<TargetOptions>): Promise<RunningTarget> {
@@ -117,11 +136,26 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
   const counters = new TargetCounters();
   const responder = new Responder(opts.delayMs, opts.jitterMs, counters);
   const sessions = new Set<TargetSession>();
-  const settings = { errorRate: opts.errorRate };
+  const settings = { errorRate: opts.errorRate, answer: opts.fixtures ? answerFixture : answerRequest, fixtures: opts.fixtures };
+  const guard = new OriginGuard(opts.host, opts.allowedHosts, opts.allowedOrigins);
   let closing: Promise<void> | undefined;
 
-  const endpoint = new HttpEndpoint(opts.httpPath, opts.httpSse, opts.maxPayload, settings, counters, responder);
+  const endpoint = new HttpEndpoint(
+    opts.httpPath,
+    opts.httpSse,
+    opts.maxPayload,
+    settings,
+    counters,
+    responder,
+    opts.fixtures ? new FixtureHttp(responder) : undefined,
+  );
   const http = createServer((req, res) => {
+    const refusal = guard.refusal(req.headers);
+    if (refusal) {
+      counters.forbidden++;
+      res.writeHead(403, { 'content-type': 'application/json', connection: 'close' }).end(forbiddenBody(refusal));
+      return;
+    }
     if (pathOf(req.url) === opts.httpPath) return endpoint.handle(req, res);
     if (pathOf(req.url) === STATS_PATH && req.method === 'GET') {
       // What the target saw, for cross-checking a generator's own counts (bench/peers does).
@@ -153,6 +187,7 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
     socket.on('error', () => {});
     socket.on('close', (code: number) => {
       sessions.delete(session);
+      session.ended();
       // 1006 means the connection ended without a close frame from the client.
       if (code !== 1006) counters.closeFramesReceived++;
     });
@@ -160,6 +195,11 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (closing) return rejectUpgrade(socket, '503 Service Unavailable');
+    const refusal = guard.refusal(req.headers);
+    if (refusal) {
+      counters.forbidden++;
+      return rejectUpgrade(socket, '403 Forbidden', forbiddenBody(refusal));
+    }
     if (pathOf(req.url) !== opts.path) return rejectUpgrade(socket, '404 Not Found');
     wss.handleUpgrade(req, socket, head, onSession);
   });

@@ -6,8 +6,9 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { BAD_JSON, errorFrame, forEachMessage, requestFrame, resultFrame, type JsonRpcId } from './framing.js';
-import { answerRequest, RPC_ERROR } from './handlers.js';
+import { RPC_ERROR, type Answer } from './handlers.js';
 import type { Responder } from './responder.js';
+import { WsToolCalls } from './fixture-ws.js';
 import type { TargetCounters } from './stats.js';
 
 /** A client that never answers pings must not grow memory: forget the oldest beyond this. */
@@ -32,11 +33,17 @@ interface JsonRpcShape {
 export interface SessionSettings {
   /** Share of requests other than initialize answered with -32603. */
   errorRate: number;
+  /** The surface: the default one, or the conformance fixtures on top of it. */
+  answer: Answer;
+  /** Fixtures on: streaming tools run here (fixture-ws.ts), with requests to the client. */
+  fixtures: boolean;
 }
 
 export class TargetSession {
   /** Ids of pings sent and not yet answered; created on the first ping. */
   private pings: Set<string> | undefined;
+  /** With fixtures: the streaming tool calls and their requests to the client; created when first needed. */
+  private toolCalls: WsToolCalls | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -111,7 +118,7 @@ export class TargetSession {
     }
     const method = msg.method;
     if (typeof method !== 'string') {
-      if (validId && ('result' in msg || 'error' in msg)) this.onResponse(id);
+      if (validId && ('result' in msg || 'error' in msg)) this.onResponse(id, msg);
       else this.invalid(validId ? id : null, 'Invalid Request: no method');
       return;
     }
@@ -130,14 +137,24 @@ export class TargetSession {
       this.replyError(id, RPC_ERROR.internalError, 'Internal error (injected by the target error rate)');
       return;
     }
-    const answer = answerRequest(method, msg.params);
+    if (this.settings.fixtures) {
+      const calls = (this.toolCalls ??= new WsToolCalls(this, this.responder));
+      if (method === 'initialize') calls.initialized(msg.params);
+      else if (method === 'tools/call' && calls.call(id, msg.params)) return;
+    }
+    const answer = this.settings.answer(method, msg.params);
     if (typeof answer === 'string') this.responder.deliver(this, resultFrame(id, answer), false);
     else this.replyError(id, answer.code, answer.message);
   }
 
-  private onResponse(id: string | number): void {
+  private onResponse(id: string | number, msg: JsonRpcShape): void {
     if (typeof id === 'string' && this.pings?.delete(id)) this.counters.pongsReceived++;
-    else this.counters.unmatchedResponses++;
+    else if (!this.toolCalls?.requests.settle(id, msg)) this.counters.unmatchedResponses++;
+  }
+
+  /** The connection closed: tools waiting on the client fail now instead of at their timeout. */
+  ended(): void {
+    this.toolCalls?.requests.close();
   }
 
   private invalid(id: JsonRpcId, message: string): void {

@@ -21,6 +21,8 @@ export interface TargetStats {
   pongsReceived: number;
   /** Sessions that ended with a close frame from the client (not a dropped connection). */
   closeFramesReceived: number;
+  /** HTTP requests and WebSocket upgrades refused with 403 for their Host or Origin. */
+  forbidden: number;
   /** Requests and notifications by method; unknown methods are summed under `(other)`. */
   byMethod: Record<string, number>;
 }
@@ -43,6 +45,10 @@ const COUNTED_METHODS = [
   'notifications/cancelled',
   'notifications/progress',
   'notifications/roots/list_changed',
+  'logging/setLevel',
+  'completion/complete',
+  'resources/subscribe',
+  'resources/unsubscribe',
 ] as const;
 export const OTHER_METHOD = '(other)';
 
@@ -57,6 +63,7 @@ export class TargetCounters {
   pingsSent = 0;
   pongsReceived = 0;
   closeFramesReceived = 0;
+  forbidden = 0;
   private readonly byMethod = new Map<string, number>();
 
   constructor() {
@@ -85,6 +92,7 @@ export class TargetCounters {
       pingsSent: this.pingsSent,
       pongsReceived: this.pongsReceived,
       closeFramesReceived: this.closeFramesReceived,
+      forbidden: this.forbidden,
       byMethod,
     };
   }
