@@ -16,6 +16,7 @@ import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
 import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
 import { startTarget, type RunningTarget } from './reference-server/server.js';
+import { discoverMix } from './discover/run.js';
 
 export type { RunOptions } from './config/types.js';
 export type { RunReport } from './report/types.js';
@@ -49,7 +50,7 @@ export class Run extends EventEmitter<RunEvents> {
   private interrupted: string | undefined;
   private stopRequested: number | undefined;
 
-  constructor(private readonly opts: RunOptions) {
+  constructor(private opts: RunOptions) {
     super();
     this.result = this.execute();
     // Errors surface through `result`; keep Node from reporting an unhandled rejection meanwhile.
@@ -72,21 +73,36 @@ export class Run extends EventEmitter<RunEvents> {
     const opts = this.opts;
     let target: RunningTarget | undefined;
     let urls = opts.urls;
-    const metrics = opts.metricsPort ? await this.startMetrics(opts.metricsPort) : undefined;
+    let metrics: MetricsServer | undefined;
     try {
       if (urls.length === 0) {
         target = await startTarget({ host: '127.0.0.1', port: 0 });
         urls = [opts.transport === 'http' ? target.httpUrl : target.url];
         this.emit('target', urls[0]);
       }
-      const coordinator = new Coordinator(opts, urls);
+      // Mix entries with `discover` become ordinary entries here, once, before the engines start.
+      const profile = await discoverMix(
+        opts.profile,
+        {
+          url: urls[0],
+          headers: opts.headers,
+          tls: opts.tls,
+          frameTerminator: opts.frameTerminator,
+          protocolVersion: opts.protocolVersion,
+          builtinTarget: target !== undefined,
+        },
+        (m) => this.emit('note', m),
+      );
+      if (profile !== opts.profile) this.opts = { ...opts, profile };
+      if (opts.metricsPort) metrics = await this.startMetrics(opts.metricsPort);
+      const coordinator = new Coordinator(this.opts, urls);
       this.coordinator = coordinator;
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
       coordinator.on('note', (m) => this.emit('note', m));
       if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator);
       if (this.stopRequested !== undefined) coordinator.stop(this.stopRequested);
       const agg = await coordinator.run();
-      const report = buildReport(agg, opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
+      const report = buildReport(agg, this.opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
       if (opts.thresholds?.length) report.thresholds = evaluateThresholds(opts.thresholds, report);
       const outputs: OutputResult[] = [];
       if (opts.reportPath) outputs.push(writeOutputWithFallback('report', opts.reportPath, JSON.stringify(report, null, 2) + '\n', agg.startedAtMs));

@@ -11,6 +11,18 @@ export interface MixEntry {
   weight: number;
   /** JSON-RPC params sent with the request (valid MCP params for the method). */
   params?: Record<string, unknown>;
+  /**
+   * Targets drawn from discovery at run start (src/discover/): 'all' (`discover: true`) spreads the
+   * weight over what the server offers; 'fallback' keeps params when the server has what they name.
+   * Resolved into ordinary entries before any engine starts: engines never see it.
+   */
+  discover?: 'all' | 'fallback';
+}
+
+/** How discovery picks tools: beyond the read-only ones, only those named here; arguments sampled with this seed. */
+export interface DiscoveryPolicy {
+  tools: string[];
+  seed: number;
 }
 
 /** A k6-like stage: over `durationMs`, ramp linearly to `clients` (and `rate` per client if given). */
@@ -54,6 +66,8 @@ export interface Profile {
   reconnect: ReconnectPolicy;
   slowRead?: SlowRead;
   stages: Stage[];
+  /** For mix entries with `discover`: the tool allowlist and the sampling seed. */
+  discovery?: DiscoveryPolicy;
 }
 
 export type FrameTerminator = 'newline' | 'none';
