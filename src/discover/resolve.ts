@@ -122,9 +122,12 @@ function keptAsNamed(entry: MixEntry, catalog: Catalog, allow: ReadonlySet<strin
     case 'tools/call': {
       const tool = catalog.tools.find((t) => t.name === p.name);
       if (!tool) return undefined;
-      // A fallback entry's name was written for another server: it is not an explicit name here.
+      // The profile named this tool with these arguments and the server has just that: keep it
+      // (a name in the profile is explicit), unless the server says the tool is destructive.
+      const fits = p.arguments !== undefined && argumentsFit(tool.inputSchema, p.arguments);
+      if (fallback && fits && (tool.annotations?.destructiveHint !== true || allow.has(tool.name))) return true;
+      // Other arguments: the name was written for another server, so the tool must be callable by the discovery rules.
       if (fallback && !toolVerdict(tool, allow).call) return undefined;
-      if (fallback && p.arguments !== undefined && argumentsFit(tool.inputSchema, p.arguments)) return true;
       const args = p.arguments !== undefined && !fallback ? p.arguments : undefined;
       const sampled = args ?? sampleArguments(tool.inputSchema, 1);
       return sampled === undefined ? undefined : { params: { name: tool.name, arguments: sampled }, label: `tool ${tool.name}` };
