@@ -121,6 +121,8 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
     case 'maxLength':
       return `${at}must be at most ${String(p.limit)} characters long`;
     case 'enum':
+      if (/\.discover$/.test(path))
+        return `${at}must be true (draw targets from discovery) or fallback (only where the server lacks the named one) (got ${show(value)})`;
       return `${at}${methodProblem(String(value), (p.allowedValues as string[]) ?? [])}`;
     default:
       return `${at}${e.message ?? 'is not valid'}`;
