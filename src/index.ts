@@ -73,7 +73,7 @@ export class Run extends EventEmitter<RunEvents> {
     const opts = this.opts;
     let target: RunningTarget | undefined;
     let urls = opts.urls;
-    let metrics: MetricsServer | undefined;
+    const metrics = opts.metricsPort ? await this.startMetrics(opts.metricsPort) : undefined;
     try {
       if (urls.length === 0) {
         target = await startTarget({ host: '127.0.0.1', port: 0 });
@@ -94,7 +94,6 @@ export class Run extends EventEmitter<RunEvents> {
         (m) => this.emit('note', m),
       );
       if (profile !== opts.profile) this.opts = { ...opts, profile };
-      if (opts.metricsPort) metrics = await this.startMetrics(opts.metricsPort);
       const coordinator = new Coordinator(this.opts, urls);
       this.coordinator = coordinator;
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
@@ -137,10 +136,18 @@ export class Run extends EventEmitter<RunEvents> {
   /** Up before the engines start and until the report is written, so the drain can be scraped. */
   private async startMetrics(port: number): Promise<MetricsServer> {
     const { profile } = this.opts;
+    const methodsOf = () => [...new Set(this.opts.profile.mix.map((e) => e.method))];
     const server = await MetricsServer.start({
       host: this.opts.metricsHost ?? DEFAULT_METRICS_HOST,
       port,
-      source: { clientType: profile.name, methods: [...new Set(profile.mix.map((e) => e.method))], aggregate: () => this.coordinator?.aggregate },
+      source: {
+        clientType: profile.name,
+        // Read at scrape time: discovery may change the mix after the endpoint is up (a fallback to tools/list).
+        get methods() {
+          return methodsOf();
+        },
+        aggregate: () => this.coordinator?.aggregate,
+      },
     });
     this.emit('metrics', server.url);
     return server;

@@ -31,9 +31,10 @@ const TOOLS = [
 ];
 
 /** A WebSocket MCP server with paged lists; it records every tools/call by name. */
-async function pagingServer() {
+async function pagingServer(o: { noSubprotocol?: boolean } = {}) {
   const calls: string[] = [];
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  // noSubprotocol, like erlmcp: it selects none (discovery connects again without offering one).
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...(o.noSubprotocol ? { handleProtocols: () => false as const } : {}) });
   await new Promise((r) => wss.once('listening', r));
   const answer = (method: string, params: any): unknown => {
     switch (method) {
@@ -142,6 +143,17 @@ describe('mcpload discover', () => {
     expect((await runMain(['discover', server.url, '--write', a, '--seed', '7'])).code).toBe(0);
     expect((await runMain(['discover', server.url, '--write', b, '--seed', '7'])).code).toBe(0);
     expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
+  });
+
+  it('connects to a server that selects no subprotocol (erlmcp)', async () => {
+    const plain = await pagingServer({ noSubprotocol: true });
+    try {
+      const r = await runMain(['discover', plain.url]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('Paging Test 1.0');
+    } finally {
+      await plain.close();
+    }
   });
 
   it('bad URL: exit 2; nothing listening: exit 3; one line each', async () => {

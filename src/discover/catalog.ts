@@ -88,7 +88,7 @@ export async function discover(o: ConnectOptions): Promise<Connection> {
       prompts: [],
       problems: [],
     };
-    const limiter = new Bottleneck({ maxConcurrent: 2 });
+    const limiter = new Bottleneck({ maxConcurrent: 4 });
     const list = <T>(method: string, key: string, into: T[]) => limiter.schedule(() => listAll(peer, method, key, into, catalog.problems, o.timeoutMs));
     await Promise.all([
       capabilities.tools ? list('tools/list', 'tools', catalog.tools) : undefined,

@@ -37,6 +37,8 @@ function ms(flag: string, value: string | undefined, fallback: number): number {
 
 export async function discoverCommand(a: DiscoverArgs, out: (text: string) => void, err: (line: string) => void): Promise<number> {
   checkUrl(a.url);
+  if (a.write !== undefined && /\.json$/i.test(a.write))
+    throw new UsageError(`--write: the starter profile is YAML (with comments); name it .yaml (got ${a.write})`);
   const tools = (a.tools ?? [])
     .flatMap((t) => t.split(','))
     .map((t) => t.trim())

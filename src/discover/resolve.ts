@@ -61,6 +61,13 @@ export async function resolveMix(profile: Profile, conn: Connection, o: ResolveO
     profile.mix.map(async (entry, i) => {
       const where = `mix[${i}] ${entry.method}`;
       if (!entry.discover) return void (out[i] = entry);
+      // The server would not list this family (an error, a timeout): nothing is known, so keep what was written.
+      const fam = DISCOVERABLE[entry.method];
+      const unlisted = conn.catalog.problems.find((p) => p.startsWith(fam.list + ':'));
+      if (entry.discover === 'fallback' && (unlisted || !conn.catalog.capabilities[fam.capability])) {
+        o.note(`${where}: kept as written (${unlisted ?? `the server declares no ${fam.capability} capability, so nothing can be listed`})`);
+        return void (out[i] = plain(entry, entry.params));
+      }
       const kept = keptAsNamed(entry, conn.catalog, allow);
       if (kept === true) return void (out[i] = plain(entry, entry.params));
       const candidates = kept ? [kept] : candidatesFor(entry, conn.catalog, allow, o);
@@ -72,7 +79,6 @@ export async function resolveMix(profile: Profile, conn: Connection, o: ResolveO
       }
       const asked = namedTarget(entry);
       if (good.length === 0) {
-        const fam = DISCOVERABLE[entry.method];
         if (asked && entry.discover === 'all') throw new StartError(`${where}: the server at ${conn.catalog.url} offers no usable ${asked}`);
         if (conn.catalog.capabilities[fam.capability]) {
           o.note(`${where}: the server offers nothing this entry can call${asked ? ` (no ${asked})` : ''}; sending ${fam.list} instead`);

@@ -10,7 +10,7 @@ import { resolveMix } from './resolve.js';
 /** Probe calls wait at most this long (or the profile's timeout, if shorter). */
 export const PROBE_TIMEOUT_MS = 2000;
 /** Each discovery call (initialize, a list page) at a run's start waits at most this long. */
-export const DISCOVERY_TIMEOUT_MS = 5000;
+export const DISCOVERY_TIMEOUT_MS = 2000;
 
 export interface RunDiscovery {
   url: string;
