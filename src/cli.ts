@@ -26,6 +26,7 @@ import { start, type StopSignal } from './index.js';
 import type { RunReport } from './report/types.js';
 import { resolveTargetOptions, startTarget } from './reference-server/server.js';
 import { startTargetCluster } from './reference-server/cluster.js';
+import { discoverCommand } from './discover/command.js';
 
 /** A table's options as yargs declares them: the flag in kebab case, everything but the legacy variables. */
 function yargsOptions(table: OptionTable): Record<string, Options> {
@@ -63,6 +64,19 @@ const SERVE_OPTIONS = {
     describe: 'Origin headers answered, e.g. https://app.example.com; * = any (default: loopback origins; no Origin always passes)',
   },
   fixtures: { type: 'boolean', default: false, describe: 'also serve the tools, resources and prompts of the MCP conformance suite (test_simple_text, ...)' },
+} as const satisfies OptionTable;
+
+/** `mcpload discover`: what to ask a server and where to write the starter profile. */
+const DISCOVER_OPTIONS = {
+  write: { type: 'string', describe: 'write a starter profile (YAML) whose mix calls what was found' },
+  tools: { type: 'string', array: true, describe: 'tools to call beyond the readOnlyHint ones, repeatable or a,b (the only way in for destructiveHint tools)' },
+  seed: { type: 'number', default: 1, describe: "seed of the arguments sampled from each tool's inputSchema" },
+  name: { type: 'string', describe: "the written profile's name (default: from the server's name)" },
+  header: { alias: 'H', type: 'string', array: true, describe: "extra header, repeatable: 'Authorization: Bearer TOKEN'" },
+  timeout: { type: 'string', default: '10s', describe: 'how long each list call may take' },
+  probeTimeout: { type: 'string', default: '2s', describe: 'with --write: each target is called once; slower ones are left out' },
+  protocolVersion: { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)' },
+  frameTerminator: { type: 'string', choices: ['newline', 'none'], default: 'newline', describe: 'end of each WebSocket frame' },
 } as const satisfies OptionTable;
 
 async function runCommand(args: Record<string, unknown>): Promise<number> {
@@ -183,7 +197,7 @@ function unknownEnvironmentVariable(msg: string): string | undefined {
 }
 
 /** The boolean options of every command. */
-const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS);
+const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS, DISCOVER_OPTIONS);
 const YES = new Set(['true', '1', 'yes', 'on']);
 const NO = new Set(['false', '0', 'no', 'off']);
 
@@ -284,6 +298,19 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
           .option('threshold', { type: 'string', array: true, describe: 'evaluate on the merged report; any failure exits 1' }),
       (args) => {
         result = mergeCommand(args.reports, args);
+      },
+    )
+    .command(
+      'discover <url>',
+      "list a server's tools, resources, templates and prompts; --write a starter profile",
+      (y) => y.positional('url', { type: 'string', demandOption: true }).options(yargsOptions(DISCOVER_OPTIONS)),
+      (args) => {
+        const a = parsedOptions(DISCOVER_OPTIONS, args);
+        result = discoverCommand(
+          { ...a, url: String(args.url) },
+          (text) => process.stdout.write(text),
+          (line) => process.stderr.write(line + '\n'),
+        );
       },
     )
     .command(

@@ -16,6 +16,7 @@ import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
 import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
 import { startTarget, type RunningTarget } from './reference-server/server.js';
+import { discoverMix } from './discover/run.js';
 
 export type { RunOptions } from './config/types.js';
 export type { RunReport } from './report/types.js';
@@ -49,7 +50,7 @@ export class Run extends EventEmitter<RunEvents> {
   private interrupted: string | undefined;
   private stopRequested: number | undefined;
 
-  constructor(private readonly opts: RunOptions) {
+  constructor(private opts: RunOptions) {
     super();
     this.result = this.execute();
     // Errors surface through `result`; keep Node from reporting an unhandled rejection meanwhile.
@@ -79,14 +80,28 @@ export class Run extends EventEmitter<RunEvents> {
         urls = [opts.transport === 'http' ? target.httpUrl : target.url];
         this.emit('target', urls[0]);
       }
-      const coordinator = new Coordinator(opts, urls);
+      // Mix entries with `discover` become ordinary entries here, once, before the engines start.
+      const profile = await discoverMix(
+        opts.profile,
+        {
+          url: urls[0],
+          headers: opts.headers,
+          tls: opts.tls,
+          frameTerminator: opts.frameTerminator,
+          protocolVersion: opts.protocolVersion,
+          builtinTarget: target !== undefined,
+        },
+        (m) => this.emit('note', m),
+      );
+      if (profile !== opts.profile) this.opts = { ...opts, profile };
+      const coordinator = new Coordinator(this.opts, urls);
       this.coordinator = coordinator;
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
       coordinator.on('note', (m) => this.emit('note', m));
       if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator);
       if (this.stopRequested !== undefined) coordinator.stop(this.stopRequested);
       const agg = await coordinator.run();
-      const report = buildReport(agg, opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
+      const report = buildReport(agg, this.opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
       if (opts.thresholds?.length) report.thresholds = evaluateThresholds(opts.thresholds, report);
       const outputs: OutputResult[] = [];
       if (opts.reportPath) outputs.push(writeOutputWithFallback('report', opts.reportPath, JSON.stringify(report, null, 2) + '\n', agg.startedAtMs));
@@ -121,10 +136,18 @@ export class Run extends EventEmitter<RunEvents> {
   /** Up before the engines start and until the report is written, so the drain can be scraped. */
   private async startMetrics(port: number): Promise<MetricsServer> {
     const { profile } = this.opts;
+    const methodsOf = () => [...new Set(this.opts.profile.mix.map((e) => e.method))];
     const server = await MetricsServer.start({
       host: this.opts.metricsHost ?? DEFAULT_METRICS_HOST,
       port,
-      source: { clientType: profile.name, methods: [...new Set(profile.mix.map((e) => e.method))], aggregate: () => this.coordinator?.aggregate },
+      source: {
+        clientType: profile.name,
+        // Read at scrape time: discovery may change the mix after the endpoint is up (a fallback to tools/list).
+        get methods() {
+          return methodsOf();
+        },
+        aggregate: () => this.coordinator?.aggregate,
+      },
     });
     this.emit('metrics', server.url);
     return server;

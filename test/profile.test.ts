@@ -29,9 +29,9 @@ describe('built-in profiles', () => {
       300_000,
       256,
       [
-        { method: 'tools/call', weight: 50, params: TOOLS_CALL },
-        { method: 'resources/read', weight: 30, params: READ },
-        { method: 'prompts/get', weight: 20, params: PROMPT },
+        { method: 'tools/call', weight: 50, params: TOOLS_CALL, discover: 'fallback' },
+        { method: 'resources/read', weight: 30, params: READ, discover: 'fallback' },
+        { method: 'prompts/get', weight: 20, params: PROMPT, discover: 'fallback' },
       ],
     ],
     [
@@ -44,9 +44,9 @@ describe('built-in profiles', () => {
       600_000,
       64,
       [
-        { method: 'tools/call', weight: 40, params: TOOLS_CALL },
+        { method: 'tools/call', weight: 40, params: TOOLS_CALL, discover: 'fallback' },
         { method: 'resources/list', weight: 30 },
-        { method: 'resources/read', weight: 30, params: READ },
+        { method: 'resources/read', weight: 30, params: READ, discover: 'fallback' },
       ],
     ],
     [
@@ -63,7 +63,7 @@ describe('built-in profiles', () => {
         { method: 'resources/list', weight: 50 },
       ],
     ],
-    ['slow-client', 5, 1, 1, 1024, 60_000, 900_000, 16, [{ method: 'resources/read', weight: 100, params: READ }]],
+    ['slow-client', 5, 1, 1, 1024, 60_000, 900_000, 16, [{ method: 'resources/read', weight: 100, params: READ, discover: 'fallback' }]],
     ['message-bomber', 10, 10_000, 1000, 128, 2_000, 120_000, 1024, [{ method: 'ping', weight: 100 }]],
   ] as const)('%s keeps the spec numbers', (name, clients, rate, burst, messageSize, timeoutMs, sessionTtlMs, maxInFlight, mix) => {
     const p = loadProfile(name);

@@ -131,6 +131,12 @@ export const RUN_OPTIONS = {
   },
   ca: { type: 'string', describe: 'PEM file of the CA to verify wss:// servers against (instead of the system CAs)', group: TARGET },
   insecure: { type: 'boolean', describe: 'do not verify wss:// certificates (test setups only)', default: false, group: TARGET },
+  tools: {
+    type: 'string',
+    array: true,
+    describe: "tools that mix entries with discover may call beyond the readOnlyHint ones (added to the profile's discovery.tools), repeatable or a,b",
+    group: LOAD,
+  },
   spin: { type: 'boolean', describe: 'send on time to 1/16 ms instead of per 1 ms tick, at the cost of one busy core per engine', default: false, group: LOAD },
 } as const satisfies OptionTable;
 

@@ -152,6 +152,8 @@ function overrideProfile(profile: Profile, raw: RawRunOptions): Profile {
   overrideModel(p, raw);
   const timeout = duration('timeout', raw.timeout, false);
   if (timeout !== undefined) p.timeoutMs = timeout;
+  const tools = list(raw.tools);
+  if (tools.length) p.discovery = { seed: p.discovery?.seed ?? 1, tools: [...(p.discovery?.tools ?? []), ...tools] };
   return p;
 }
 

@@ -123,6 +123,8 @@ export function describeSchemaError(e: ErrorObject, root: unknown): string {
       return `${at}must be at most ${String(p.limit)} characters long`;
     case 'enum':
       if (path === 'model') return `${at}must be open (a rate per client) or closed (concurrency per client) ${got}`;
+      if (/\.discover$/.test(path))
+        return `${at}must be true (draw targets from discovery) or fallback (only where the server lacks the named one) (got ${show(value)})`;
       return `${at}${methodProblem(String(value), (p.allowedValues as string[]) ?? [])}`;
     default:
       return `${at}${e.message ?? 'is not valid'}`;

@@ -139,7 +139,8 @@ interface RawProfile {
   timeout?: number | string;
   sessionTtl?: number | string;
   maxInFlight?: number;
-  mix: { method: string; custom?: boolean; weight?: number; params?: Record<string, unknown>; data?: string }[];
+  mix: { method: string; custom?: boolean; weight?: number; params?: Record<string, unknown>; data?: string; discover?: true | 'fallback' }[];
+  discovery?: { tools?: string[]; seed?: number };
   reconnect?: { initialDelay?: number | string; maxDelay?: number | string; maxAttempts?: number };
   slowRead?: { pause: number | string; interval: number | string };
   stages?: { duration: number | string; clients: number; rate?: number }[];
@@ -178,13 +179,17 @@ export function validateProfile(raw: unknown, source: string): Profile {
   }
 
   const mix = p.mix.map((entry, i): MixEntry => {
-    const problem = paramsProblem(entry.method, entry.params);
+    if (entry.discover !== undefined && !DISCOVERABLE_METHODS.includes(entry.method))
+      fail(`mix[${i}].discover`, `only ${DISCOVERABLE_METHODS.join(', ')} draw targets from discovery (got method ${entry.method})`);
+    // `discover: true` finds the name (or uri) itself; a fallback entry's params must be complete.
+    const problem = entry.discover === true ? discoverParamsProblem(entry.params) : paramsProblem(entry.method, entry.params);
     if (problem) fail(`mix[${i}].params${problem.field ? `.${problem.field}` : ''}`, problem.message);
     const out: MixEntry = { method: entry.method, weight: entry.weight ?? 1 };
     if (entry.params) out.params = entry.params;
     if (entry.custom) out.custom = true;
     const data = entryData(entry, i, source, fail);
     if (data) out.data = data;
+    if (entry.discover !== undefined) out.discover = entry.discover === true ? 'all' : 'fallback';
     return out;
   });
 
@@ -215,6 +220,7 @@ export function validateProfile(raw: unknown, source: string): Profile {
   if (p.description !== undefined) profile.description = p.description;
   if (slowRead) profile.slowRead = slowRead;
   if (closed) profile.closed = closed;
+  if (p.discovery) profile.discovery = { tools: p.discovery.tools ?? [], seed: p.discovery.seed ?? 1 };
   return profile;
 }
 
@@ -310,6 +316,20 @@ function paramsProblem(method: string, params: Record<string, unknown> | undefin
   if (optional && params?.[optional] !== undefined && !isObject(params[optional])) {
     return { field: optional, message: `must be a mapping of argument names to values (got ${show(params[optional])})` };
   }
+  return undefined;
+}
+
+/** The methods whose mix entries may draw their targets from discovery. */
+const DISCOVERABLE_METHODS = ['tools/call', 'resources/read', 'prompts/get'];
+
+/** With `discover: true`, params are optional; what is given must still have the right types. */
+function discoverParamsProblem(params: Record<string, unknown> | undefined): { field: string; message: string } | undefined {
+  for (const field of ['name', 'uri']) {
+    const v = params?.[field];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) return { field, message: `must be a non-empty string (got ${show(v)})` };
+  }
+  if (params?.arguments !== undefined && !isObject(params.arguments))
+    return { field: 'arguments', message: `must be a mapping of argument names to values (got ${show(params.arguments)})` };
   return undefined;
 }
 

@@ -63,6 +63,8 @@ const TOOLS_LIST = JSON.stringify({
         properties: { text: { type: 'string', description: 'Text to echo back' } },
         required: ['text'],
       },
+      // Discovery calls only read-only tools unless told otherwise (src/discover/policy.ts): echo is one.
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
   ],
 });

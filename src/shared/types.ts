@@ -15,6 +15,18 @@ export interface MixEntry {
   custom?: true;
   /** The rows of the entry's data file, for `{{row.FIELD}}` (config/data-file.ts). */
   data?: DataRows;
+  /**
+   * Targets drawn from discovery at run start (src/discover/): 'all' (`discover: true`) spreads the
+   * weight over what the server offers; 'fallback' keeps params when the server has what they name.
+   * Resolved into ordinary entries before any engine starts: engines never see it.
+   */
+  discover?: 'all' | 'fallback';
+}
+
+/** How discovery picks tools: beyond the read-only ones, only those named here; arguments sampled with this seed. */
+export interface DiscoveryPolicy {
+  tools: string[];
+  seed: number;
 }
 
 /** A data file's rows, only the fields the templates use, in `fields` order. */
@@ -76,6 +88,8 @@ export interface Profile {
   stages: Stage[];
   /** Present: the closed model (rate is 0 then); absent: the open model, on the token bucket's schedule. */
   closed?: ClosedModel;
+  /** For mix entries with `discover`: the tool allowlist and the sampling seed. */
+  discovery?: DiscoveryPolicy;
 }
 
 export type FrameTerminator = 'newline' | 'none';
