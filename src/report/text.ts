@@ -33,6 +33,7 @@ export function renderReport(r: RunReport): string {
   out.push(`  ok          ${int(r.requests.ok)}`);
   out.push(`  failed      ${int(r.requests.failed)}`);
   out.push(`  dropped     ${int(r.requests.dropped)}  (due but not sent: in-flight bound or bucket overflow)`);
+  if (r.requests.queued) out.push(`  queued      ${int(r.requests.queued)}  (not sent: still waiting inside mcpload for a connection at their timeout)`);
   out.push(`  success     ${pct(r.requests.successRate)}`);
   out.push('', 'LATENCY METRICS (corrected: from the intended send time; raw: from the actual send time)');
   out.push(latencyLine('corrected', r.latency.corrected));

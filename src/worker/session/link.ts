@@ -12,6 +12,7 @@ export interface LinkedSession {
   opened(): void;
   received(data: Buffer, isBinary: boolean): void;
   readEnd(): void;
+  wired(id: number, bytes: number): void;
   closed(reason: CloseReason): void;
   failed(err: Error): void;
 }
@@ -31,6 +32,9 @@ export class Link implements TransportEvents {
     if (!this.live) return;
     this.session.received(data, isBinary);
     this.session.host.poll();
+  }
+  onwire(id: number, bytes: number): void {
+    if (this.live) this.session.wired(id, bytes);
   }
   onreadend(): void {
     if (this.live) this.session.readEnd();

@@ -96,7 +96,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     this.state = State.Handshake;
     const id = this.calls.nextId();
     const now = performance.now();
-    this.calls.track(id, HANDSHAKE, now, now);
+    this.calls.track(id, HANDSHAKE, now, now, this.transport?.queues !== true);
     this.write(handshakeFrame(this.host, id), 'request', id, handshakeRoute(this.host));
     this.host.trackTimeout(this, id, now + this.host.profile.timeoutMs);
   }
@@ -166,11 +166,24 @@ export class Session implements LinkedSession, Inbound, Sender {
   }
 
   write(frame: Buffer | string, kind: 'request' | 'notification' | 'response', id?: number, route?: Route): boolean {
-    if (!this.transport?.send(frame, id, route)) return false;
+    const transport = this.transport;
+    if (!transport?.send(frame, id, route)) return false;
+    // Held inside mcpload until a connection is free: counted when it reaches the socket (wired()).
+    if (transport.queues === true && id !== undefined) return true;
     const rec = this.host.recorder;
     rec.sent[kind]++;
     rec.bytesSent += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
     return true;
+  }
+
+  /** Request `id`, held by a transport that queues, reached its socket: now it is sent. */
+  wired(id: number, bytes: number): void {
+    const p = this.calls.wired(id, performance.now());
+    if (p === undefined) return;
+    const rec = this.host.recorder;
+    rec.sent.request++;
+    rec.bytesSent += bytes;
+    if (p.entry !== HANDSHAKE) this.host.methodOf[p.entry].sent++;
   }
 
   /**

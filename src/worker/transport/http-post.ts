@@ -62,7 +62,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   private delivered = false;
   /** Response bytes this POST holds on the engine's budget. */
   private held = 0;
-  /** abandon() came before the POST left the pool's queue: it is aborted as it starts. */
+  /** abandon() came before the POST left the pool's queue: it is skipped when its turn comes, never written. */
   private abandoned = false;
 
   constructor(
@@ -72,19 +72,26 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     readonly id: number | undefined,
   ) {}
 
+  /**
+   * undici hands the POST a connected socket and writes its bytes right after this returns, in the
+   * same call: the moment the request is sent. An abandoned POST throws instead, which undici takes
+   * as the request failing before it was written (the socket stays in the pool; controller.abort()
+   * here would destroy it) and answers with onResponseError.
+   */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (!this.started) {
       this.started = true;
       this.t.dequeued(this.body.length);
     }
-    if (this.abandoned) controller.abort(ABANDONED);
+    if (this.abandoned) throw ABANDONED;
+    if (this.id !== undefined) this.t.events.onwire?.(this.id, this.body.length);
   }
 
   /**
    * Nothing more of this POST is wanted (its request timed out, or the transport closed): stop
    * reading its answer, so its connection goes back to the pool (a stream that never ends would hold
-   * it for the rest of the run). A POST still in the pool's queue is aborted as it starts.
+   * it for the rest of the run). A POST still in the pool's queue is skipped as it starts: never sent.
    */
   abandon(): void {
     this.finish();

@@ -30,6 +30,8 @@ function flatHeaders(headers: Record<string, string>): string[] {
 const MAX_QUEUED = 32;
 
 export class HttpTransport implements Transport, PostOwner {
+  /** POSTs wait in the pool for a free connection: each request is sent when undici writes it (onwire). */
+  readonly queues = true;
   /** Requests handed to the pool and not yet on a connection, and their bytes. */
   queued = 0;
   queuedBytes = 0;
