@@ -13,6 +13,8 @@ export interface LinkedSession {
   received(data: Buffer, isBinary: boolean): void;
   readEnd(): void;
   wired(id: number, bytes: number): void;
+  /** Request `id` is still pending. */
+  waiting(id: number): boolean;
   closed(reason: CloseReason): void;
   failed(err: Error): void;
 }
@@ -35,6 +37,9 @@ export class Link implements TransportEvents {
   }
   onwire(id: number, bytes: number): void {
     if (this.live) this.session.wired(id, bytes);
+  }
+  waiting(id: number): boolean {
+    return this.live && this.session.waiting(id);
   }
   onreadend(): void {
     if (this.live) this.session.readEnd();

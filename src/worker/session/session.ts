@@ -176,6 +176,10 @@ export class Session implements LinkedSession, Inbound, Sender {
     return true;
   }
 
+  waiting(id: number): boolean {
+    return this.calls.get(id) !== undefined;
+  }
+
   /** Request `id`, held by a transport that queues, reached its socket: now it is sent. */
   wired(id: number, bytes: number): void {
     const p = this.calls.wired(id, performance.now());

@@ -29,6 +29,10 @@ export interface PostOwner {
   expire(): void;
   /** A network-level failure. */
   lost(err: Error): void;
+  /** The session still waits for the answer to request `id`. */
+  waiting(id: number): boolean;
+  /** Request `id`'s SSE stream ended before its answer: resume it (GET with Last-Event-ID) after the server's retry time. */
+  resumeStream(id: number, lastEventId: string, retry: number | undefined): void;
 }
 
 const NOT_JSON_RPC = Buffer.alloc(0);
@@ -65,12 +69,19 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   /** abandon() came before the POST left the pool's queue: it is skipped when its turn comes, never written. */
   private abandoned = false;
 
+  /** A resuming GET waits for the server's retry time on this timer. */
+  timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly t: PostOwner,
     private readonly body: Buffer,
     /** The JSON-RPC id when the POST carries one of mcpload's requests. */
     readonly id: number | undefined,
-  ) {}
+    /** A GET resuming the stream of request `id` (it was sent already, and never waited in the transport's queue). */
+    private readonly resuming = false,
+  ) {
+    if (resuming) this.started = true;
+  }
 
   /**
    * undici hands the POST a connected socket and writes its bytes right after this returns, in the
@@ -85,7 +96,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       this.t.dequeued(this.body.length);
     }
     if (this.abandoned) throw ABANDONED;
-    if (this.id !== undefined) this.t.events.onwire?.(this.id, this.body.length);
+    if (this.id !== undefined && !this.resuming) this.t.events.onwire?.(this.id, this.body.length);
   }
 
   /**
@@ -96,6 +107,10 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   abandon(): void {
     this.finish();
     this.abandoned = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.controller?.abort(ABANDONED);
   }
 
@@ -167,9 +182,26 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       case Mode.Failed:
         this.failed();
         return;
+      case Mode.Sse:
+        this.resumeIfUnanswered();
+        return;
       default:
         return;
     }
+  }
+
+  /**
+   * An SSE stream ended (closed by the server, or cut) and its request is still unanswered. A stream
+   * whose events had an id can be resumed: the 2025-11-25 polling pattern, where the server closes the
+   * connection after a priming event and the client reconnects with GET + Last-Event-ID after the
+   * `retry` time. True when that is under way. A stream without ids cannot be: its request times out.
+   */
+  private resumeIfUnanswered(): boolean {
+    const id = this.id;
+    const lastEventId = this.sse?.lastEventId;
+    if (id === undefined || lastEventId === undefined || !this.t.waiting(id)) return false;
+    this.t.resumeStream(id, lastEventId, this.sse!.retry);
+    return true;
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -183,7 +215,10 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     }
     const code = (err as { code?: string }).code ?? '';
     // The session timed the request out already; a stream that ends badly after its answer lost nothing.
-    if (QUIET_ERRORS.has(code) || this.delivered) return;
+    if (QUIET_ERRORS.has(code)) return;
+    // A resumable stream cut by the network is resumed on another connection, as a closed one is.
+    if (mode === Mode.Sse && this.resumeIfUnanswered()) return;
+    if (this.delivered) return;
     t.lost(err);
   }
 

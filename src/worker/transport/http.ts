@@ -36,6 +36,8 @@ export class HttpTransport implements Transport, PostOwner {
   queued = 0;
   queuedBytes = 0;
   private headers: string[] = [];
+  /** The server's SSE reconnection time (its last `retry:`), ms, for resuming streams. */
+  private retryMs = DEFAULT_RETRY_MS;
   private readonly userHeaders: string[];
   private sessionId: string | undefined;
   private version: string | undefined;
@@ -146,6 +148,27 @@ export class HttpTransport implements Transport, PostOwner {
     return false;
   }
 
+  waiting(id: number): boolean {
+    return !this.closed && this.events.waiting?.(id) === true;
+  }
+
+  /**
+   * Resume request `id`'s stream: after the server's retry time, a GET with Last-Event-ID on the
+   * request pool, whose events (the answer among them) go to the session like the POST's. Held in
+   * `active` meanwhile, so the request's timeout (abandon) or the close cancels it.
+   */
+  resumeStream(id: number, lastEventId: string, retry: number | undefined): void {
+    if (this.closed) return;
+    if (retry !== undefined) this.retryMs = retry;
+    const handler = new PostHandler(this, EMPTY, id, true);
+    this.active.add(handler);
+    const headers = ['accept', 'text/event-stream', ...this.headers.slice(4), 'last-event-id', lastEventId];
+    handler.timer = setTimeout(() => {
+      handler.timer = undefined;
+      if (this.active.has(handler)) this.endpoint.pool.dispatch({ path: this.endpoint.path, method: 'GET', headers }, handler);
+    }, this.retryMs);
+  }
+
   /** A 404 on the session id: the server forgot the session. */
   expire(): void {
     this.end({ kind: CloseKind.SessionExpired, code: 0, text: 'session expired (HTTP 404)' });
@@ -189,6 +212,9 @@ export class HttpTransport implements Transport, PostOwner {
 }
 
 const NO_ROUTE: Route = [];
+const EMPTY = Buffer.alloc(0);
+/** Reconnection time before a server sent `retry:` (EventSource leaves it to the client; browsers wait about this long). */
+const DEFAULT_RETRY_MS = 1000;
 
 /** Swallows the answer to a DELETE: the session is over whatever the server says. */
 const IGNORE_RESPONSE: Dispatcher.DispatchHandler = {

@@ -62,6 +62,8 @@ export interface TransportEvents {
    * `queue` only; the session counts a request sent here, not when send() took it.
    */
   onwire?(id: number, bytes: number): void;
+  /** The session still waits for the answer to request `id` (transports that resume streams ask, at a stream's end). */
+  waiting?(id: number): boolean;
   /** Called once, whatever ended the connection. */
   onclose(reason: CloseReason): void;
   /** Called before onclose when the connection failed (connect refused, bad upgrade, reset): for the log. */
