@@ -107,6 +107,15 @@ export class Correlator {
     return p.entry;
   }
 
+  /** Request `id` was lost with the connection it was on (the session's other connections go on): counted `closed`. False when it is not pending. */
+  lost(id: number): boolean {
+    const p = this.pending.get(id);
+    if (p === undefined) return false;
+    this.pending.delete(id);
+    if (p.entry !== HANDSHAKE) this.counts.methodOf[p.entry].closed++;
+    return true;
+  }
+
   /** The connection ended: every request still pending failed as `closed` (or `queued`, never sent). */
   failAll(): void {
     for (const p of this.pending.values()) {

@@ -13,6 +13,7 @@ export interface LinkedSession {
   received(data: Buffer, isBinary: boolean): void;
   readEnd(): void;
   wired(id: number, bytes: number): void;
+  requestLost(id: number | undefined, err: Error): void;
   /** Request `id` is still pending. */
   waiting(id: number): boolean;
   closed(reason: CloseReason): void;
@@ -37,6 +38,9 @@ export class Link implements TransportEvents {
   }
   onwire(id: number, bytes: number): void {
     if (this.live) this.session.wired(id, bytes);
+  }
+  onrequestlost(id: number | undefined, err: Error): void {
+    if (this.live) this.session.requestLost(id, err);
   }
   waiting(id: number): boolean {
     return this.live && this.session.waiting(id);

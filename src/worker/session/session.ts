@@ -176,6 +176,22 @@ export class Session implements LinkedSession, Inbound, Sender {
     return true;
   }
 
+  /**
+   * One request's connection failed after it was written, and only that connection (Streamable HTTP):
+   * the request fails as `closed` (one closed error), the session stays open with its session id.
+   * A notification or answer lost that way is a closed error too. No reconnect, no new initialize.
+   */
+  requestLost(id: number | undefined, err: Error): void {
+    if (id !== undefined && !this.calls.lost(id)) return;
+    this.host.recorder.error('closed');
+    this.host.note(
+      this,
+      id === undefined ? 'a notification lost with its connection; the session goes on' : `request ${id} lost with its connection; the session goes on`,
+      err,
+    );
+    if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
+  }
+
   waiting(id: number): boolean {
     return this.calls.get(id) !== undefined;
   }

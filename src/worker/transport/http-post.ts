@@ -25,10 +25,14 @@ export interface PostOwner {
   noteHeaders(headers: Record<string, string | string[] | undefined>): void;
   /** One JSON-RPC message (or batch) for the session. */
   deliver(message: Buffer): void;
-  /** A 404 on the session id. */
-  expire(): void;
-  /** A network-level failure. */
+  /** The server forgot the session: a 404 on the session id (or a 400 that says so: `why`). */
+  expire(why?: string): void;
+  /** A network-level failure that ends the transport (nothing reached the server, or nothing was answered yet). */
   lost(err: Error): void;
+  /** The connection of a written request failed, after the session was answered on others: only that request is lost. */
+  requestLost(id: number | undefined, err: Error): void;
+  /** Some response arrived on this transport. */
+  readonly answered: boolean;
   /** The session still waits for the answer to request `id`. */
   waiting(id: number): boolean;
   /** Request `id`'s SSE stream ended before its answer: resume it (GET with Last-Event-ID) after the server's retry time. */
@@ -58,6 +62,8 @@ const enum Mode {
 export class PostHandler implements Dispatcher.DispatchHandler {
   controller: Dispatcher.DispatchController | undefined;
   private started = false;
+  /** undici wrote it to a connected socket (a failure after that is the connection's, not the target's address). */
+  private written = false;
   private mode = Mode.Pending;
   private status = 0;
   private chunks: Buffer[] = [];
@@ -96,6 +102,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       this.t.dequeued(this.body.length);
     }
     if (this.abandoned) throw ABANDONED;
+    this.written = true;
     if (this.id !== undefined && !this.resuming) this.t.events.onwire?.(this.id, this.body.length);
   }
 
@@ -218,8 +225,11 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     if (QUIET_ERRORS.has(code)) return;
     // A resumable stream cut by the network is resumed on another connection, as a closed one is.
     if (mode === Mode.Sse && this.resumeIfUnanswered()) return;
-    if (this.delivered) return;
-    t.lost(err);
+    // Answered (or timed out) already: the connection's end lost nothing.
+    if (this.id !== undefined ? !t.waiting(this.id) : this.delivered) return;
+    // A reset after the request went out on a session that works: that request is lost, the session is not.
+    if (this.written && t.answered) t.requestLost(this.id, err);
+    else t.lost(err);
   }
 
   /** The answer is larger than mcpload holds: the server's protocol error (counted), and reading stops. */
@@ -275,11 +285,22 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       // Not JSON: the text itself says what went wrong.
     }
     const message = `HTTP ${this.status}${detail ? ': ' + detail : ''}`;
+    // Servers that answer a forgotten session with 400 instead of the spec's 404 (server-everything:
+    // "Bad Request: No valid session ID provided"): the words say what the status does not.
+    if (this.status === 400 && t.hasSession && forgotSession(detail)) {
+      t.expire(message);
+      return;
+    }
     t.events.onerror(new Error(message));
     const id = this.id;
     if (id === undefined) t.events.onmessage(NOT_JSON_RPC, true);
     else t.deliver(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
   }
+}
+
+/** A 400's message that says the session id sent is not one the server knows ("No valid session ID", "Unknown session", "Session not found"). */
+function forgotSession(detail: string): boolean {
+  return /session/i.test(detail) && /\b(no valid|invalid|unknown|not found|expired|terminated|no such)\b/i.test(detail);
 }
 
 const BUDGET_SPENT = "response bytes beyond the engine's in-flight budget";

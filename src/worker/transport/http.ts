@@ -8,7 +8,9 @@
  * request), `MCP-Protocol-Version` once the handshake agreed on it (setProtocolVersion), the
  * 2026-07-28 routing headers (from the route `send` is handed), a DELETE on close, and a 404 on a
  * known session id, which closes the transport as CloseKind.SessionExpired so the session
- * initializes a new one. Connections come from one undici Pool per engine and origin
+ * initializes a new one. A connection reset after the session was answered costs only the request
+ * that was on it (onrequestlost): the session keeps its id and goes on over new connections. Streams
+ * that end before their answer are resumed (GET + Last-Event-ID). Connections come from one undici Pool per engine and origin
  * (see HttpClients): sessions share keep-alive connections instead of owning a socket each.
  */
 import type { Dispatcher } from 'undici';
@@ -169,9 +171,9 @@ export class HttpTransport implements Transport, PostOwner {
     }, this.retryMs);
   }
 
-  /** A 404 on the session id: the server forgot the session. */
-  expire(): void {
-    this.end({ kind: CloseKind.SessionExpired, code: 0, text: 'session expired (HTTP 404)' });
+  /** A 404 on the session id (or a 400 that says so: `why`): the server forgot the session. */
+  expire(why = 'HTTP 404'): void {
+    this.end({ kind: CloseKind.SessionExpired, code: 0, text: `session expired (${why})` });
   }
 
   /** A POST failed at the network level: the session sees the connection end, as on WebSocket. */
@@ -179,6 +181,12 @@ export class HttpTransport implements Transport, PostOwner {
     if (this.closed) return;
     this.events.onerror(err);
     this.end({ kind: this.answered ? CloseKind.Lost : CloseKind.Unreachable, code: 0, text: err.message });
+  }
+
+  requestLost(id: number | undefined, err: Error): void {
+    if (this.closed) return;
+    if (this.events.onrequestlost) this.events.onrequestlost(id, err);
+    else this.lost(err);
   }
 
   close(code = 1000, reason = ''): void {

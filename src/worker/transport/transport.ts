@@ -62,6 +62,13 @@ export interface TransportEvents {
    * `queue` only; the session counts a request sent here, not when send() took it.
    */
   onwire?(id: number, bytes: number): void;
+  /**
+   * One request (`id`; undefined: a notification or an answer to the server) was cut with its
+   * connection after it was written, and the connection is all that ended: the session lives on
+   * (Streamable HTTP: an MCP session does not live in a TCP connection, the next requests go on new
+   * ones with the same Mcp-Session-Id). Transports without it end the connection instead (onclose).
+   */
+  onrequestlost?(id: number | undefined, err: Error): void;
   /** The session still waits for the answer to request `id` (transports that resume streams ask, at a stream's end). */
   waiting?(id: number): boolean;
   /** Called once, whatever ended the connection. */
