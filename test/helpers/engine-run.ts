@@ -28,6 +28,8 @@ export interface EngineRunOptions {
   connectRate?: number;
   /** --spin: the engine polls its schedule every event-loop turn. */
   spin?: boolean;
+  /** --http-get-stream: Streamable HTTP sessions open a GET stream for server-initiated messages. */
+  httpGetStream?: boolean;
   /** How sessions connect instead of by the URL (test/session-machine.test.ts: the in-memory pair). */
   connect?: Connect;
 }
@@ -104,6 +106,7 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
     snapshotIntervalMs: 200,
     drainMs,
     spin: opts.spin ?? false,
+    ...(opts.httpGetStream ? { httpGetStream: true } : {}),
   };
   const snapshots: EngineSnapshot[] = [];
   const notes: string[] = [];

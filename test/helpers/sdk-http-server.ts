@@ -49,6 +49,10 @@ export interface SdkHttpServer {
   streamsClosed(): number;
   /** GETs that carried a Last-Event-ID. */
   resumes(): number;
+  /** GETs that opened a stream for server-initiated messages (no Last-Event-ID). */
+  listens(): number;
+  /** `broadcast` calls: each sent a notification related to no request (it reaches a client only on a GET stream). */
+  broadcasts(): number;
   /** Drop every session, as a restarted server would. */
   forgetSessions(): Promise<void>;
   close(): Promise<void>;
@@ -75,7 +79,7 @@ function jsonError(res: ServerResponse, status: number, code: number, message: s
 
 export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promise<SdkHttpServer> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
-  const counts = { created: 0, deletes: 0, notFound: 0, transportErrors: 0, pingsAnswered: 0, streamsClosed: 0, resumes: 0 };
+  const counts = { created: 0, deletes: 0, notFound: 0, transportErrors: 0, pingsAnswered: 0, streamsClosed: 0, resumes: 0, listens: 0, broadcasts: 0 };
   const enableJsonResponse = opts.json ?? false;
 
   const newServer = () => {
@@ -86,6 +90,11 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
       await extra.sendRequest({ method: 'ping' }, EmptyResultSchema);
       counts.pingsAnswered++;
       return { content: [{ type: 'text', text: 'done' }] };
+    });
+    server.registerTool('broadcast', { description: 'Sends a notification related to no request, then answers.' }, async () => {
+      await server.server.notification({ method: 'notifications/message', params: { level: 'info', data: 'to the GET stream' } });
+      counts.broadcasts++;
+      return { content: [{ type: 'text', text: 'sent' }] };
     });
     server.registerTool('poll', { description: 'Closes its SSE stream, then answers: only a resuming client gets the answer.' }, async (extra) => {
       if (extra.closeSSEStream) {
@@ -107,7 +116,7 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
         return jsonError(res, 404, -32001, 'Session not found');
       }
       if (req.method === 'DELETE') counts.deletes++;
-      if (req.method === 'GET' && req.headers['last-event-id'] !== undefined) counts.resumes++;
+      if (req.method === 'GET') counts[req.headers['last-event-id'] !== undefined ? 'resumes' : 'listens']++;
       return transport.handleRequest(req, res);
     }
     if (req.method !== 'POST') return jsonError(res, 400, -32000, 'Bad Request: no session');
@@ -178,6 +187,8 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
     pingsAnswered: () => counts.pingsAnswered,
     streamsClosed: () => counts.streamsClosed,
     resumes: () => counts.resumes,
+    listens: () => counts.listens,
+    broadcasts: () => counts.broadcasts,
     forgetSessions,
     close: () =>
       (closing ??= (async () => {

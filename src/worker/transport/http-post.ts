@@ -37,6 +37,18 @@ export interface PostOwner {
   waiting(id: number): boolean;
   /** Request `id`'s SSE stream ended before its answer: resume it (GET with Last-Event-ID) after the server's retry time. */
   resumeStream(id: number, lastEventId: string, retry: number | undefined): void;
+  /** The GET stream for server-initiated messages ended: open it again after the retry time (`lastEventId`: resuming it). */
+  reopenListen(lastEventId: string | undefined, retry: number | undefined): void;
+}
+
+/** What a handler's HTTP request is. */
+export const enum Kind {
+  /** A POST carrying one JSON-RPC message. */
+  Post,
+  /** A GET resuming the SSE stream of request `id` (sent already: it never waits in the transport's queue). */
+  Resume,
+  /** The GET stream for server-initiated messages (--http-get-stream). */
+  Listen,
 }
 
 const NOT_JSON_RPC = Buffer.alloc(0);
@@ -83,10 +95,9 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     private readonly body: Buffer,
     /** The JSON-RPC id when the POST carries one of mcpload's requests. */
     readonly id: number | undefined,
-    /** A GET resuming the stream of request `id` (it was sent already, and never waited in the transport's queue). */
-    private readonly resuming = false,
+    private readonly kind = Kind.Post,
   ) {
-    if (resuming) this.started = true;
+    if (kind !== Kind.Post) this.started = true;
   }
 
   /**
@@ -103,7 +114,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     }
     if (this.abandoned) throw ABANDONED;
     this.written = true;
-    if (this.id !== undefined && !this.resuming) this.t.events.onwire?.(this.id, this.body.length);
+    if (this.id !== undefined && this.kind === Kind.Post) this.t.events.onwire?.(this.id, this.body.length);
   }
 
   /**
@@ -129,6 +140,11 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.status = statusCode;
+    // A server with no GET stream says so with 405 (the spec's answer): nothing to listen to, quietly.
+    if (statusCode === 405 && this.kind === Kind.Listen) {
+      this.mode = Mode.Done;
+      return;
+    }
     if (statusCode === 404 && t.hasSession) {
       this.finish();
       t.expire();
@@ -204,6 +220,10 @@ export class PostHandler implements Dispatcher.DispatchHandler {
    * `retry` time. True when that is under way. A stream without ids cannot be: its request times out.
    */
   private resumeIfUnanswered(): boolean {
+    if (this.kind === Kind.Listen) {
+      this.t.reopenListen(this.sse?.lastEventId, this.sse?.retry);
+      return true;
+    }
     const id = this.id;
     const lastEventId = this.sse?.lastEventId;
     if (id === undefined || lastEventId === undefined || !this.t.waiting(id)) return false;
@@ -223,8 +243,9 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     const code = (err as { code?: string }).code ?? '';
     // The session timed the request out already; a stream that ends badly after its answer lost nothing.
     if (QUIET_ERRORS.has(code)) return;
-    // A resumable stream cut by the network is resumed on another connection, as a closed one is.
-    if (mode === Mode.Sse && this.resumeIfUnanswered()) return;
+    // A resumable stream cut by the network is resumed on another connection, as a closed one is;
+    // the GET stream is opened again whatever cut it (a dead server fails the session's POSTs instead).
+    if ((mode === Mode.Sse || this.kind === Kind.Listen) && this.resumeIfUnanswered()) return;
     // Answered (or timed out) already: the connection's end lost nothing.
     if (this.id !== undefined ? !t.waiting(this.id) : this.delivered) return;
     // A reset after the request went out on a session that works: that request is lost, the session is not.

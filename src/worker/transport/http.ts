@@ -16,7 +16,7 @@
 import type { Dispatcher } from 'undici';
 import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
 import type { BodyBudget, Endpoint, HttpSettings } from './http-endpoint.js';
-import { PostHandler, type PostOwner } from './http-post.js';
+import { Kind, PostHandler, type PostOwner } from './http-post.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
   const out: string[] = [];
@@ -38,6 +38,8 @@ export class HttpTransport implements Transport, PostOwner {
   queued = 0;
   queuedBytes = 0;
   private headers: string[] = [];
+  /** The GET stream for server-initiated messages was opened (--http-get-stream). */
+  private listening = false;
   /** The server's SSE reconnection time (its last `retry:`), ms, for resuming streams. */
   private retryMs = DEFAULT_RETRY_MS;
   private readonly userHeaders: string[];
@@ -128,11 +130,20 @@ export class HttpTransport implements Transport, PostOwner {
     this.events.onmessage(message, false);
   }
 
-  /** Later requests carry the revision initialize agreed on as MCP-Protocol-Version. */
+  /**
+   * The handshake agreed on `version`: later requests carry it as MCP-Protocol-Version, and the
+   * session is ready for its GET stream (--http-get-stream), opened now.
+   */
   setProtocolVersion(version: string): void {
-    if (this.version === version) return;
-    this.version = version;
-    this.rebuildHeaders();
+    if (this.version !== version) {
+      this.version = version;
+      this.rebuildHeaders();
+    }
+    const streams = this.endpoint.streams;
+    if (streams && !this.listening) {
+      this.listening = true;
+      this.get(new PostHandler(this, EMPTY, undefined, Kind.Listen), streams, undefined, 0);
+    }
   }
 
   /**
@@ -160,15 +171,29 @@ export class HttpTransport implements Transport, PostOwner {
    * `active` meanwhile, so the request's timeout (abandon) or the close cancels it.
    */
   resumeStream(id: number, lastEventId: string, retry: number | undefined): void {
-    if (this.closed) return;
     if (retry !== undefined) this.retryMs = retry;
-    const handler = new PostHandler(this, EMPTY, id, true);
+    this.get(new PostHandler(this, EMPTY, id, Kind.Resume), this.endpoint.pool, lastEventId, this.retryMs);
+  }
+
+  reopenListen(lastEventId: string | undefined, retry: number | undefined): void {
+    if (retry !== undefined) this.retryMs = retry;
+    const streams = this.endpoint.streams;
+    if (streams) this.get(new PostHandler(this, EMPTY, undefined, Kind.Listen), streams, lastEventId, this.retryMs);
+  }
+
+  /** A GET for an SSE stream after `delayMs`, held in `active` meanwhile (a timeout or the close cancels it). */
+  private get(handler: PostHandler, pool: Dispatcher, lastEventId: string | undefined, delayMs: number): void {
+    if (this.closed) return;
     this.active.add(handler);
-    const headers = ['accept', 'text/event-stream', ...this.headers.slice(4), 'last-event-id', lastEventId];
-    handler.timer = setTimeout(() => {
+    const dispatch = () => {
       handler.timer = undefined;
-      if (this.active.has(handler)) this.endpoint.pool.dispatch({ path: this.endpoint.path, method: 'GET', headers }, handler);
-    }, this.retryMs);
+      if (!this.active.has(handler)) return;
+      const headers = ['accept', 'text/event-stream', ...this.headers.slice(4)];
+      if (lastEventId !== undefined) headers.push('last-event-id', lastEventId);
+      pool.dispatch({ path: this.endpoint.path, method: 'GET', headers }, handler);
+    };
+    if (delayMs > 0) handler.timer = setTimeout(dispatch, delayMs);
+    else dispatch();
   }
 
   /** A 404 on the session id (or a 400 that says so: `why`): the server forgot the session. */
