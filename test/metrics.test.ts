@@ -70,7 +70,7 @@ async function scrape(url: string): Promise<Sample[]> {
 }
 
 describe('the metrics endpoint during a run (CLI)', () => {
-  it('serves the drop-in names with their labels and /healthz, consistent within one scrape, and closes after the run', async () => {
+  it('serves the drop-in names with their labels, /healthz and /health, consistent within one scrape, and closes after the run', async () => {
     target = await startTarget({ port: 0 });
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -100,6 +100,7 @@ describe('the metrics endpoint during a run (CLI)', () => {
       { timeoutMs: 30_000 },
     );
     expect(await waitFor('/healthz', async () => (await fetch(`${base}/healthz`)).status)).toBe(200);
+    expect((await fetch(`${base}/health`)).status, 'erlmcp names it /health').toBe(200);
     const all = await waitFor('responses counted in /metrics', async () => {
       const s = await scrape(`${base}/metrics`);
       return value(s, 'mcp_client_messages_received_total', { message_type: 'response' }) > 10 ? s : undefined;

@@ -2,6 +2,8 @@
 
 export const DEFAULT_PROTOCOL_VERSION = '2025-11-25';
 export const DEFAULT_DURATION = '60s';
+/** The WebSocket subprotocol offered unless --subprotocol says otherwise (a server may select none). */
+export const DEFAULT_SUBPROTOCOL = 'mcp';
 /** The command line's metrics endpoint (resolveRunOptions alone leaves it off: a library opens no port unasked). */
 export const DEFAULT_METRICS_PORT = 9464;
 /** All interfaces, like Prometheus exporters: Prometheus scrapes Swarm replicas from another container. */

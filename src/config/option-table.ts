@@ -3,7 +3,7 @@
  * the old simulator's variables, the yes/no reading of booleans and the RawRunOptions type are all
  * derived from this table.
  */
-import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT } from './defaults.js';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, DEFAULT_SUBPROTOCOL } from './defaults.js';
 
 /** One command-line option. Its flag is the key in kebab case, its variable MCPLOAD_ plus the flag. */
 export interface OptionSpec {
@@ -89,6 +89,12 @@ export const RUN_OPTIONS = {
     group: TARGET,
   },
   frameTerminator: { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline', group: TARGET },
+  subprotocol: {
+    type: 'string',
+    describe: 'WebSocket subprotocol to offer, or none; a server that selects none is accepted either way (the report says which)',
+    default: DEFAULT_SUBPROTOCOL,
+    group: TARGET,
+  },
   report: { type: 'string', describe: 'write the JSON report to this file', group: RESULTS },
   html: { type: 'string', describe: 'write a self-contained HTML report with charts to this file', group: RESULTS },
   threshold: {
@@ -100,7 +106,7 @@ export const RUN_OPTIONS = {
   abortOnFail: { type: 'boolean', default: false, describe: 'stop the run once a threshold has failed for good', group: RESULTS },
   metricsPort: {
     type: 'number',
-    describe: 'serve Prometheus /metrics and /healthz on this port (0 = off)',
+    describe: 'serve Prometheus /metrics and /healthz (also /health) on this port (0 = off)',
     default: DEFAULT_METRICS_PORT,
     group: OBSERVE,
     // METRICS_ENABLED first: a disabled endpoint wins over a port.

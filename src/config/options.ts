@@ -17,7 +17,7 @@ import { checkCapacity } from './limits.js';
 import { checkOutputs } from './outputs.js';
 import { parseHeaders } from './headers.js';
 import { DEFAULT_LOCAL_PORTS, type PortRange } from './ports.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION } from './defaults.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION, DEFAULT_SUBPROTOCOL } from './defaults.js';
 import { RUN_OPTIONS, envOf, flagOf, type OptionSpec, type RawRunOptions } from './option-table.js';
 
 const MAX_DRAIN_TIMEOUT_MS = 600_000;
@@ -125,6 +125,16 @@ export function expandLocalAddresses(values: string[]): string[] {
   return out;
 }
 
+/** --subprotocol: a token (RFC 6455: an HTTP token, as ws checks it), or `none` ('': offer none). */
+function subprotocolOption(value: string | undefined): string {
+  const v = (value ?? DEFAULT_SUBPROTOCOL).trim();
+  if (v === 'none') return '';
+  if (!/^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/.test(v)) {
+    throw new UsageError(`--subprotocol: "${v}" is not a WebSocket subprotocol name (one token, no spaces or commas); give a name like mcp, or none`);
+  }
+  return v;
+}
+
 /** Apply the command line's overrides to a profile. */
 function overrideProfile(profile: Profile, raw: RawRunOptions): Profile {
   const p = { ...profile };
@@ -198,6 +208,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     processes,
     localPorts,
     frameTerminator: terminator,
+    subprotocol: subprotocolOption(raw.subprotocol),
     reportPath: raw.report,
     progressIntervalMs: progress,
     quiet: raw.quiet ?? false,

@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Source ports mcpload binds from on each --local-address (default 10000-65535). */
   localPorts?: { from: number; to: number };
   frameTerminator: FrameTerminator;
+  /** The WebSocket subprotocol offered ('' offers none); absent: DEFAULT_SUBPROTOCOL. */
+  subprotocol?: string;
   /** Write the JSON report here. */
   reportPath?: string;
   /** Seconds between progress lines. */

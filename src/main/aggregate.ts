@@ -105,6 +105,8 @@ export class Aggregate {
   readonly errors: number[] = ERROR_TYPES.map(() => 0);
   sessionsEstablished = 0;
   reconnects = 0;
+  /** Sessions established over WebSocket, by the subprotocol the server selected ('none': none). */
+  readonly subprotocols: Record<string, number> = {};
   readonly messagesSent = zeroCounts(MESSAGES_SENT);
   readonly messagesReceived = zeroCounts(MESSAGES_RECEIVED);
   bytesSent = 0;
@@ -152,6 +154,7 @@ export class Aggregate {
     addDelta(this.handshake, s.handshake);
     this.sessionsEstablished += s.sessionsEstablished;
     this.reconnects += s.reconnects;
+    if (s.subprotocols) for (const [name, n] of Object.entries(s.subprotocols)) this.subprotocols[name] = (this.subprotocols[name] ?? 0) + n;
     for (const { name } of MESSAGES_SENT) this.messagesSent[name] += s.messagesSent[name];
     for (const { name } of MESSAGES_RECEIVED) this.messagesReceived[name] += s.messagesReceived[name];
     this.bytesSent += s.bytesSent;

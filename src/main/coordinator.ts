@@ -130,6 +130,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       sessionsPerEngine: Math.ceil(this.peakClients / engineCount),
       openFilesSoft: this.openFilesSoft,
       frameTerminator: o.frameTerminator,
+      subprotocol: o.subprotocol,
       connectRate: o.connectRate / engineCount,
       maxConnecting: Math.ceil(MAX_CONNECTING / engineCount),
       durationMs: o.durationMs,

@@ -1,6 +1,6 @@
 /**
  * The metrics endpoint: `/metrics` (Prometheus text exposition of the run's own Registry) and
- * `/healthz` (200 while the server is up). The run starts it before the engines and closes it
+ * `/healthz` or `/health` (erlmcp's name; 200 while the server is up). The run starts it before the engines and closes it
  * once the report is written, so scrapes during the drain still see the numbers grow.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -67,10 +67,10 @@ function handle(metrics: RunMetrics, req: IncomingMessage, res: ServerResponse):
       (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
       (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`scrape failed: ${describe(err)}\n`),
     );
-  } else if (path === '/healthz') {
+  } else if (path === '/healthz' || path === '/health') {
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
   } else {
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: mcpload serves /metrics and /healthz\n');
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: mcpload serves /metrics, /healthz and /health\n');
   }
 }
 

@@ -81,6 +81,7 @@ function runFigures(agg: Aggregate, opts: RunOptions, seconds: number): RunFigur
       established: agg.sessionsEstablished,
       reconnects: agg.reconnects,
       ...(agg.sessionsLost > 0 || agg.lostEngines.length > 0 ? { lost: agg.sessionsLost } : {}),
+      ...(Object.keys(agg.subprotocols).length > 0 ? { subprotocols: { ...agg.subprotocols } } : {}),
       handshake: summarize(agg.handshake),
     },
   };

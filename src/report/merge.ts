@@ -283,6 +283,14 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       established: total((r) => r.sessions.established),
       reconnects: total((r) => r.sessions.reconnects),
       ...(rs.some((r) => r.sessions.lost !== undefined) ? { lost: total((r) => r.sessions.lost ?? 0) } : {}),
+      ...(rs.some((r) => r.sessions.subprotocols)
+        ? {
+            subprotocols: addCounts(
+              [],
+              rs.map((r) => r.sessions.subprotocols ?? {}),
+            ),
+          }
+        : {}),
       handshake: summarize(handshake),
     },
     errors: addCounts(

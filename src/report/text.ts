@@ -54,7 +54,10 @@ export function renderReport(r: RunReport): string {
   }
   out.push('', 'SESSIONS');
   out.push(`  peak        ${int(r.sessions.peak)} of ${int(r.sessions.wanted)} wanted`);
-  out.push(`  established ${int(r.sessions.established)}, reconnects ${int(r.sessions.reconnects)}`);
+  const subprotocols = Object.entries(r.sessions.subprotocols ?? {}).map(([name, n]) => `${name} ${int(n)}`);
+  out.push(
+    `  established ${int(r.sessions.established)}, reconnects ${int(r.sessions.reconnects)}${subprotocols.length ? `; subprotocol ${subprotocols.join(', ')}` : ''}`,
+  );
   for (const e of r.lostEngines ?? []) {
     out.push(
       `  WARNING     engine ${e.engineId} was lost at ${e.second}s with ${int(e.sessions)} open sessions and ${int(e.inFlight)} requests in flight; its figures since its last snapshot (up to 1 s) are missing`,

@@ -58,8 +58,19 @@ export interface RunReport {
     bytesSentPerSecond: number;
     bytesReceivedPerSecond: number;
   };
-  /** lost: sessions open on engines that died (present only when an engine died). */
-  sessions: { wanted: number; peak: number; established: number; reconnects: number; lost?: number; handshake: LatencySummary };
+  /**
+   * lost: sessions open on engines that died (present only when an engine died). subprotocols: sessions
+   * established over WebSocket by the subprotocol the server selected, 'none' for none (absent without any).
+   */
+  sessions: {
+    wanted: number;
+    peak: number;
+    established: number;
+    reconnects: number;
+    lost?: number;
+    subprotocols?: Record<string, number>;
+    handshake: LatencySummary;
+  };
   /** Engines that died before their final snapshot: the figures have a gap there (absent when none did). */
   lostEngines?: LostEngine[];
   errors: Record<ErrorType, number>;

@@ -81,6 +81,7 @@ export const MESSAGES_SENT = [
   { name: 'request', help: 'initialize included' },
   { name: 'notification', help: '' },
   { name: 'response', help: 'to server requests' },
+  { name: 'cancellation', help: 'notifications/cancelled for a timed-out request' },
 ] as const;
 export const MESSAGES_RECEIVED = [
   { name: 'response', help: '' },

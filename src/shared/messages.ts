@@ -24,6 +24,8 @@ export interface EngineConfig {
   /** The open-files soft limit of the process, read once on the main thread (Infinity: none known). */
   openFilesSoft: number;
   frameTerminator: FrameTerminator;
+  /** The WebSocket subprotocol offered ('' offers none); absent: the default (config/defaults.ts). */
+  subprotocol?: string;
   /** New sessions per second for this engine (its share of the global rate); 0 = unlimited. */
   connectRate: number;
   /** Connection attempts this engine keeps in progress at most (its share of the global bound). */
@@ -85,6 +87,8 @@ export interface EngineSnapshot {
   sessionsEstablished: number;
   /** Connection attempts after the first one of a session. */
   reconnects: number;
+  /** Sessions established over WebSocket, by the subprotocol the server selected ('none': it selected none); absent: none. */
+  subprotocols?: Record<string, number>;
   /** Handshake latency (connect + initialize), µs, as an HDR delta. */
   handshake: HistogramDelta;
   messagesSent: SentCounts;

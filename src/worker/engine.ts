@@ -8,14 +8,15 @@ import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
 import type { Profile, TlsOptions } from '../shared/types.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
-import { FrameTemplate, mixSequence } from './frames.js';
+import { CancelTemplate, FrameTemplate, mixSequence } from './frames.js';
 import { Session, State, type SessionHost } from './session/session.js';
 import { isStatelessRevision } from './session/handshake.js';
 import type { Connect } from './transport/transport.js';
-import { connectorFor, type Connector } from './transport/pick.js';
+import { connectorFor, speaksHttp, type Connector } from './transport/pick.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './local-ports.js';
 import { plannedClients, plannedRate } from '../config/stages.js';
+import { DEFAULT_SUBPROTOCOL } from '../config/defaults.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import { SnapshotClock } from './intervals.js';
 import { VERSION } from '../shared/version.js';
@@ -53,6 +54,7 @@ export class Engine implements SessionHost<Session> {
   readonly profile: Profile;
   readonly recorder: Recorder;
   readonly templates: FrameTemplate[];
+  readonly cancel: CancelTemplate | undefined;
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
   readonly mixCounts: Uint32Array;
@@ -62,6 +64,7 @@ export class Engine implements SessionHost<Session> {
   readonly requestMeta: Record<string, unknown>;
   readonly connect: Connect;
   readonly headers: Record<string, string>;
+  readonly subprotocol: string;
   /** Header values (and their words): never in a log line. */
   private readonly secrets: string[];
   readonly clientVersion = VERSION;
@@ -118,6 +121,7 @@ export class Engine implements SessionHost<Session> {
     this.connector = connectorFor(config, this.stateless, this.maxPayload, connect);
     this.connect = this.connector.connect;
     this.headers = config.headers;
+    this.subprotocol = config.subprotocol ?? DEFAULT_SUBPROTOCOL;
     this.secrets = headerSecrets(config.headers);
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);
@@ -125,6 +129,9 @@ export class Engine implements SessionHost<Session> {
     this.recorder = new Recorder(methods);
     const meta = this.stateless ? this.requestMeta : undefined;
     this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator, meta));
+    // 2026-07-28 over Streamable HTTP cancels by closing the request's stream (the transport's abandon()), no notification.
+    const cancelsByClosing = this.stateless && speaksHttp(config);
+    this.cancel = cancelsByClosing ? undefined : new CancelTemplate(`request timed out after ${this.profile.timeoutMs} ms`, this.terminator);
     this.methodOf = this.profile.mix.map((e) => this.recorder.methods[methods.indexOf(e.method)]);
     this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
     this.mixCounts = new Uint32Array(this.profile.mix.length);

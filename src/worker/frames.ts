@@ -61,12 +61,7 @@ export class FrameTemplate {
   /** A fresh buffer holding the whole frame for request `id` (ws may mask it in place). */
   frame(id: number): Buffer {
     const idText = String(id);
-    const tail = this.tails[idText.length - 1];
-    const buf = Buffer.allocUnsafe(this.head.length + idText.length + tail.length);
-    this.head.copy(buf, 0);
-    buf.write(idText, this.head.length, 'latin1');
-    tail.copy(buf, this.head.length + idText.length);
-    return buf;
+    return splice(this.head, idText, this.tails[idText.length - 1]);
   }
 
   /** The frame after the id; `pad` undefined: no padding field at all. */
@@ -87,6 +82,33 @@ export class FrameTemplate {
     text += '}' + end;
     // The pad string is spliced in after stringify so its length is exact (x never needs escaping).
     return pad ? text.replace(`"${PAD_KEY}":""`, `"${PAD_KEY}":"${pad}"`) : text;
+  }
+}
+
+/** A fresh buffer: `head`, the id's digits, `tail`. */
+function splice(head: Buffer, idText: string, tail: Buffer): Buffer {
+  const buf = Buffer.allocUnsafe(head.length + idText.length + tail.length);
+  head.copy(buf, 0);
+  buf.write(idText, head.length, 'latin1');
+  tail.copy(buf, head.length + idText.length);
+  return buf;
+}
+
+/**
+ * `notifications/cancelled` for a request that timed out (MCP lifecycle, Timeouts: the sender SHOULD
+ * cancel it), built once per engine with only the request id spliced in: a server flooded with
+ * timeouts meets as many cancellations, and mcpload spends no JSON building on them.
+ */
+export class CancelTemplate {
+  private readonly head = Buffer.from('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":');
+  private readonly tail: Buffer;
+
+  constructor(reason: string, terminator: FrameTerminator) {
+    this.tail = Buffer.from(`,"reason":${JSON.stringify(reason)}}}` + (terminator === 'newline' ? '\n' : ''));
+  }
+
+  frame(id: number): Buffer {
+    return splice(this.head, String(id), this.tail);
   }
 }
 

@@ -52,6 +52,8 @@ export class Recorder {
   /** Wall clock of the first completed handshake; kept across snapshots. */
   firstEstablishedAtMs = 0;
   reconnects = 0;
+  /** Sessions established over WebSocket, by the subprotocol the server selected ('none': it selected none). */
+  subprotocols: Record<string, number> = {};
   sent = zeroCounts(MESSAGES_SENT);
   received = zeroCounts(MESSAGES_RECEIVED);
   bytesSent = 0;
@@ -77,8 +79,13 @@ export class Recorder {
     recordMicros(m.latencyRaw, (now - sentAt) * 1000);
   }
 
-  handshakeDone(startedAt: number, now: number): void {
+  /** `subprotocol`: what the server selected at the WebSocket upgrade ('' none; undefined: not WebSocket). */
+  handshakeDone(startedAt: number, now: number, subprotocol?: string): void {
     this.sessionsEstablished++;
+    if (subprotocol !== undefined) {
+      const name = subprotocol === '' ? 'none' : subprotocol;
+      this.subprotocols[name] = (this.subprotocols[name] ?? 0) + 1;
+    }
     if (this.firstEstablishedAtMs === 0) this.firstEstablishedAtMs = Date.now();
     recordMicros(this.handshake, (now - startedAt) * 1000);
   }
@@ -112,6 +119,7 @@ export class Recorder {
       errors: Array.from(this.errors),
       sessionsEstablished: this.sessionsEstablished,
       reconnects: this.reconnects,
+      subprotocols: this.subprotocols,
       handshake: takeDelta(this.handshake),
       messagesSent: this.sent,
       messagesReceived: this.received,
@@ -124,6 +132,7 @@ export class Recorder {
     this.errors.fill(0);
     this.handshake.reset();
     this.sessionsEstablished = this.reconnects = this.bytesSent = this.bytesReceived = 0;
+    this.subprotocols = {};
     this.sent = zeroCounts(MESSAGES_SENT);
     this.received = zeroCounts(MESSAGES_RECEIVED);
     return snapshot;

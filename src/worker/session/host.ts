@@ -3,7 +3,7 @@
  * from its engine. Generic over the session type, so this file depends on no session.
  */
 import type { Profile, TlsOptions } from '../../shared/types.js';
-import type { FrameTemplate } from '../frames.js';
+import type { CancelTemplate, FrameTemplate } from '../frames.js';
 import type { LocalPorts } from '../local-ports.js';
 import type { MethodRecorder, Recorder } from '../recorder.js';
 import type { Connect } from '../transport/transport.js';
@@ -27,6 +27,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly profile: Profile;
   readonly recorder: Recorder;
   readonly templates: FrameTemplate[];
+  /** The cancellation sent for a timed-out request; absent where the revision cancels by closing its stream. */
+  readonly cancel: CancelTemplate | undefined;
   /** The method recorder of each mix entry. */
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
@@ -34,6 +36,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly mixCounts: Uint32Array;
   readonly connect: Connect;
   readonly headers: Record<string, string>;
+  /** The WebSocket subprotocol offered ('' none). */
+  readonly subprotocol: string;
   readonly maxPayload: number;
   /** wss:// verification (--ca, --insecure); absent = against the system CAs. */
   readonly tls?: TlsOptions;

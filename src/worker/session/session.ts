@@ -5,6 +5,7 @@
  * read in inbound.ts and matched to requests by the correlator (correlator.ts). A plain object woken
  * by its engine's ticker: no timers of its own.
  */
+import type { SentCounts } from '../../shared/counters.js';
 import type { CloseReason, Route, Transport } from '../transport/transport.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Correlator, HANDSHAKE, type Pending } from './correlator.js';
@@ -85,6 +86,7 @@ export class Session implements LinkedSession, Inbound, Sender {
         maxPayload: this.host.maxPayload,
         ca: this.host.tls?.ca,
         rejectUnauthorized: !this.host.tls?.insecure,
+        subprotocol: this.host.subprotocol,
       },
       link,
     );
@@ -145,7 +147,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     }
     this.transport?.setProtocolVersion?.(version);
     if (!host.stateless) this.write(initializedFrame(host), 'notification', undefined, INITIALIZED_ROUTE);
-    host.recorder.handshakeDone(this.connectStartedAt, now);
+    host.recorder.handshakeDone(this.connectStartedAt, now, this.transport?.subprotocol);
     this.state = State.Open;
     this.settle();
     this.everConnected = true;
@@ -165,7 +167,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     host.wake(this, slowRead ? Math.min(start, now) : start);
   }
 
-  write(frame: Buffer | string, kind: 'request' | 'notification' | 'response', id?: number, route?: Route): boolean {
+  write(frame: Buffer | string, kind: keyof SentCounts, id?: number, route?: Route): boolean {
     const transport = this.transport;
     if (!transport?.send(frame, id, route)) return false;
     // Held inside mcpload until a connection is free: counted when it reaches the socket (wired()).
@@ -258,6 +260,8 @@ export class Session implements LinkedSession, Inbound, Sender {
       }
       return;
     }
+    // A request still waiting inside mcpload for a connection never reached the server: nothing to cancel there.
+    const wired = this.calls.get(id)?.wired === true;
     const entry = this.calls.timedOut(id);
     if (entry === undefined) return;
     if (entry === HANDSHAKE) {
@@ -267,6 +271,9 @@ export class Session implements LinkedSession, Inbound, Sender {
       this.transport?.close(1000, 'initialize timed out');
       return;
     }
+    // The server may stop working on it (MCP: the sender of a timed-out request SHOULD cancel it).
+    const cancel = this.host.cancel;
+    if (cancel !== undefined && wired) this.write(cancel.frame(id), 'cancellation');
     // A stream still coming for it would hold its connection (Streamable HTTP): the transport lets it go.
     if (this.transport?.abandon?.(id)) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
     if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);

@@ -95,7 +95,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     private readonly body: Buffer,
     /** The JSON-RPC id when the POST carries one of mcpload's requests. */
     readonly id: number | undefined,
-    private readonly kind = Kind.Post,
+    readonly kind = Kind.Post,
   ) {
     if (kind !== Kind.Post) this.started = true;
   }

@@ -222,8 +222,10 @@ export class HttpTransport implements Transport, PostOwner {
     if (this.closed) return;
     this.closed = true;
     if (this.paused) this.resume();
-    // What is still coming is not wanted any more: its connections go back to the pool.
-    for (const h of [...this.active]) h.abandon();
+    // Answers still coming are not wanted any more: their connections go back to the pool. Notifications
+    // and answers to the server already handed over still go out (a cancellation sent just before the
+    // close), as frames queued on a WebSocket do before its close frame. The GET stream ends too.
+    for (const h of [...this.active]) if (h.id !== undefined || h.kind === Kind.Listen) h.abandon();
     this.active.clear();
     // Tell the server the session is over (it may answer 405: servers need not allow it). Not after
     // a 404: that session is gone already.

@@ -21,6 +21,11 @@ export function isHttpUrl(url: string): boolean {
   return url.startsWith('http://') || url.startsWith('https://');
 }
 
+/** The engine's sessions speak Streamable HTTP (else WebSocket). */
+export function speaksHttp(config: EngineConfig): boolean {
+  return config.transport === 'http' || config.urls.some(isHttpUrl);
+}
+
 /**
  * Connections for an engine's request pool: up to PER_SESSION per session (concurrent requests of a
  * session, as a browser or fetch opens them), within the open-files limit left after every session's
@@ -40,7 +45,7 @@ const NOTHING_TO_CLOSE = (): Promise<void> => Promise.resolve();
  */
 export function connectorFor(config: EngineConfig, stateless: boolean, maxPayload: number, connect?: Connect): Connector {
   if (connect) return { connect, close: NOTHING_TO_CLOSE };
-  if (config.transport !== 'http' && !config.urls.some(isHttpUrl)) return { connect: connectWebSocket, close: NOTHING_TO_CLOSE };
+  if (!speaksHttp(config)) return { connect: connectWebSocket, close: NOTHING_TO_CLOSE };
   // One undici pool per origin for the engine, sized from the sessions it holds at most.
   const sessions = config.sessionsPerEngine;
   const http = new HttpClients({

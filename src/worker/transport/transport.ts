@@ -105,6 +105,8 @@ export interface Transport {
   resume(): void;
   /** Bytes queued but not yet written to the socket. */
   readonly bufferedAmount: number;
+  /** WebSocket: the subprotocol the server selected at the upgrade ('' none), once open. Absent where there is none (HTTP). */
+  readonly subprotocol?: string;
   /** True when onreadend follows the messages of each socket read, so answers can be batched. */
   readonly readEnds?: boolean;
   /** Hold the frames sent from now to the end of this event-loop turn, and write them together then. */
@@ -125,6 +127,8 @@ export interface ConnectOptions {
   ca?: string;
   /** wss://: false turns certificate verification off (--insecure). Default true. */
   rejectUnauthorized?: boolean;
+  /** WebSocket: the subprotocol to offer (--subprotocol); '' or absent offers none. */
+  subprotocol?: string;
 }
 
 export type Connect = (opts: ConnectOptions, events: TransportEvents) => Transport;

@@ -2,6 +2,7 @@
  * The WebSocket transport on `ws`: shared listeners (nothing per connection but the socket), frames
  * of one turn or one read written together.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { CloseKind, type Connect, type Transport, type TransportEvents } from './transport.js';
@@ -9,7 +10,9 @@ import { CloseKind, type Connect, type Transport, type TransportEvents } from '.
 const EVENTS = Symbol('mcpload.events');
 /** How the connection ends if it ends abnormally now (code 1006, no close frame from the peer). */
 const ENDING = Symbol('mcpload.ending');
-type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents; [ENDING]: CloseKind };
+/** The subprotocol offered, then (from the upgrade on) the one the server selected: '' for none. */
+const SUBPROTOCOL = Symbol('mcpload.subprotocol');
+type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents; [ENDING]: CloseKind; [SUBPROTOCOL]: string };
 type TaggedNetSocket = Socket & { [EVENTS]: TransportEvents };
 
 // One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
@@ -25,6 +28,24 @@ function onOpen(this: WebSocket): void {
     socket.on('data', onReadEnd);
   }
   events.onopen();
+}
+/**
+ * The 101 answer, before ws checks it. ws refuses one that selects none of the subprotocols offered
+ * ("Server sent no subprotocol"), but RFC 6455 leaves that to the client, and servers such as erlmcp
+ * never select one: mcpload goes on without, keeps what the server selected for the report, and has
+ * ws see its own offer so its check passes (ws reads the headers after this event). Every other
+ * check stays ws's: a subprotocol that was not offered still fails the upgrade. Listened to only
+ * when one is offered.
+ */
+function onUpgrade(this: WebSocket, res: IncomingMessage): void {
+  const ws = this as TaggedSocket;
+  const selected = res.headers['sec-websocket-protocol'];
+  if (selected !== undefined)
+    ws[SUBPROTOCOL] = selected; // ws checks that it was offered
+  else {
+    res.headers['sec-websocket-protocol'] = ws[SUBPROTOCOL];
+    ws[SUBPROTOCOL] = '';
+  }
 }
 function onReadEnd(this: TaggedNetSocket): void {
   this[EVENTS].onreadend?.();
@@ -76,6 +97,10 @@ class WebSocketTransport implements Transport {
 
   readonly readEnds = true;
 
+  get subprotocol(): string {
+    return this.ws[SUBPROTOCOL];
+  }
+
   send(frame: Buffer | string): boolean {
     // The id and route (see Transport.send) are HTTP's business: a WebSocket message carries its own.
     const ws = this.ws;
@@ -125,13 +150,15 @@ class WebSocketTransport implements Transport {
 }
 
 /**
- * The WebSocket transport: subprotocol `mcp`, no compression, custom headers, optional source
+ * The WebSocket transport: the subprotocol asked for offered (a server may select none, see
+ * onUpgrade), no compression, custom headers, optional source
  * address and port. The connect deadline is the session's (the engine's timeout queue), not a
  * ws handshake timer per connection. An upgrade answered with anything but 101 makes ws emit
  * 'error' and then 'close'.
  */
 export const connectWebSocket: Connect = (opts, events) => {
-  const ws = new WebSocket(opts.url, ['mcp'], {
+  const offered = opts.subprotocol ?? '';
+  const ws = new WebSocket(opts.url, offered === '' ? [] : [offered], {
     headers: opts.headers,
     localAddress: opts.localAddress,
     localPort: opts.localPort,
@@ -144,6 +171,8 @@ export const connectWebSocket: Connect = (opts, events) => {
   }) as TaggedSocket;
   ws[EVENTS] = events;
   ws[ENDING] = CloseKind.Unreachable; // until it opens
+  ws[SUBPROTOCOL] = offered;
+  if (offered !== '') ws.on('upgrade', onUpgrade);
   ws.on('open', onOpen);
   ws.on('message', onMessage);
   ws.on('error', onError);
