@@ -13,8 +13,8 @@ import { latencies, syntheticReport } from './helpers/reports.js';
 
 describe('the counter families', () => {
   it('keep their names, order and label spellings', () => {
-    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped']);
-    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'timeout', 'closed', 'dropped']);
+    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped', 'queued']);
+    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'timeout', 'closed', 'dropped', 'queued']);
     expect(FAILED_OUTCOMES).toEqual(['rpcError', 'timeout', 'closed']);
     expect(ERROR_TYPES).toEqual(['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'closed', 'lost']);
     expect(ErrorIndex).toEqual({ connect: 0, handshake: 1, timeout: 2, protocol: 3, rpc: 4, closed: 5, lost: 6 });

@@ -89,6 +89,12 @@ export const RUN_OPTIONS = {
   },
   processes: { type: 'number', describe: 'engine processes, when one process cannot hold the sessions (open-files limit)', group: LOAD },
   localPorts: { type: 'string', describe: 'source ports to bind from on each --local-address (default 10000-65535)', group: TARGET },
+  httpGetStream: {
+    type: 'boolean',
+    describe: 'Streamable HTTP: each session also opens a GET stream for server-initiated messages (a 405 answer: the server has none)',
+    default: false,
+    group: TARGET,
+  },
   frameTerminator: { type: 'string', choices: ['newline', 'none'], describe: 'end of each frame (erlmcp needs newline)', default: 'newline', group: TARGET },
   subprotocol: {
     type: 'string',

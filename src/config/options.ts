@@ -250,6 +250,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     drainMs,
     ...(tls ? { tls } : {}),
     ...(raw.spin ? { spin: true } : {}),
+    ...(raw.httpGetStream ? { httpGetStream: true } : {}),
   };
 }
 

@@ -55,4 +55,6 @@ export interface RunOptions {
    * cost of one busy core per engine thread (bench/accuracy.mjs, part c).
    */
   spin?: boolean;
+  /** --http-get-stream: each Streamable HTTP session keeps a GET stream open for server-initiated messages. */
+  httpGetStream?: boolean;
 }

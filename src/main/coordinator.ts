@@ -139,6 +139,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       drainMs: this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
       tls: this.opts.tls,
       spin: this.opts.spin ?? false,
+      ...(this.opts.httpGetStream ? { httpGetStream: true } : {}),
     };
   }
 

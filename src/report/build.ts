@@ -66,7 +66,7 @@ function runFigures(agg: Aggregate, opts: RunOptions, seconds: number): RunFigur
   const target = plannedRequestRate(opts);
   const rps = t.sent / seconds;
   return {
-    requests: { sent: t.sent, ok: t.ok, failed, dropped: t.dropped, successRate: t.ok + failed > 0 ? t.ok / (t.ok + failed) : 0 },
+    requests: { sent: t.sent, ok: t.ok, failed, dropped: t.dropped, queued: t.queued, successRate: t.ok + failed > 0 ? t.ok / (t.ok + failed) : 0 },
     latency: { unit: 'us', corrected: summarize(agg.latency), raw: summarize(agg.latencyRaw) },
     throughput: {
       requestsPerSecond: rps,

@@ -268,6 +268,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       ok,
       failed,
       dropped: total((r) => r.requests.dropped),
+      queued: total((r) => r.requests.queued ?? 0),
       successRate: ok + failed > 0 ? ok / (ok + failed) : 0,
     },
     latency: { unit: 'us', corrected: summarize(latency), raw: summarize(latencyRaw) },

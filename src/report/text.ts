@@ -44,6 +44,7 @@ export function renderReport(r: RunReport): string {
   out.push(`  ok          ${int(r.requests.ok)}`);
   out.push(`  failed      ${int(r.requests.failed)}`);
   if (!closed) out.push(`  dropped     ${int(r.requests.dropped)}  (due but not sent: in-flight bound or bucket overflow)`);
+  if (r.requests.queued) out.push(`  queued      ${int(r.requests.queued)}  (not sent: still waiting inside mcpload for a connection at their timeout)`);
   out.push(`  success     ${pct(r.requests.successRate)}`);
   if (closed) {
     // No schedule, so nothing to correct for: a slow server slows the senders, which is the closed model.

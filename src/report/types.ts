@@ -48,7 +48,15 @@ export interface RunReport {
     concurrency?: number;
     thinkTimeMs?: { min: number; max: number };
   };
-  requests: { sent: number; ok: number; failed: number; dropped: number; successRate: number };
+  requests: {
+    sent: number;
+    ok: number;
+    failed: number;
+    dropped: number;
+    /** Never sent: still waiting inside mcpload for a pooled connection (Streamable HTTP) at their timeout or the run's end. Absent in reports of older versions. */
+    queued?: number;
+    successRate: number;
+  };
   /** Latency in microseconds: corrected = from the intended send time; raw = from the actual send time. */
   latency: { unit: 'us'; corrected: LatencySummary; raw: LatencySummary };
   throughput: {

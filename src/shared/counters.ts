@@ -22,6 +22,14 @@ export const OUTCOMES = [
   { name: 'timeout', status: 'timeout', help: '', failed: true, label: 'timeout', text: false },
   { name: 'closed', status: 'closed', help: 'connection lost in flight', failed: true, label: 'closed', text: false },
   { name: 'dropped', status: 'dropped', help: 'not sent: in-flight bound reached', failed: false, label: 'dropped', text: false },
+  {
+    name: 'queued',
+    status: 'queued',
+    help: 'not sent: still waiting inside mcpload for a pooled connection when it timed out or the run ended',
+    failed: false,
+    label: 'queued',
+    text: false,
+  },
 ] as const;
 
 export type Outcome = (typeof OUTCOMES)[number]['name'];

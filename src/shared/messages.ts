@@ -42,6 +42,8 @@ export interface EngineConfig {
   tls?: TlsOptions;
   /** --spin: poll the send schedule in a busy loop between socket events (RunOptions.spin). */
   spin?: boolean;
+  /** --http-get-stream (RunOptions.httpGetStream). */
+  httpGetStream?: boolean;
 }
 
 /**

@@ -12,3 +12,10 @@ function packageVersion(): string {
 }
 
 export const VERSION = packageVersion();
+
+/**
+ * The MCP revisions with initialize that mcpload speaks, newest first: an initialize answer that
+ * agrees on any other (except the one asked for with --protocol-version) fails the handshake, as
+ * the lifecycle's version negotiation says a client that does not support the server's version should.
+ */
+export const MCP_REVISIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;

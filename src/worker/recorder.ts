@@ -28,6 +28,7 @@ export class MethodRecorder implements OutcomeCounts {
   timeout = 0;
   closed = 0;
   dropped = 0;
+  queued = 0;
   readonly latency: Histogram = newHistogram();
   readonly latencyRaw: Histogram = newHistogram();
 

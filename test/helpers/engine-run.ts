@@ -28,6 +28,8 @@ export interface EngineRunOptions {
   connectRate?: number;
   /** --spin: the engine polls its schedule every event-loop turn. */
   spin?: boolean;
+  /** --http-get-stream: Streamable HTTP sessions open a GET stream for server-initiated messages. */
+  httpGetStream?: boolean;
   /** How sessions connect instead of by the URL (test/session-machine.test.ts: the in-memory pair). */
   connect?: Connect;
 }
@@ -39,6 +41,7 @@ export interface MethodTotals {
   timeout: number;
   closed: number;
   dropped: number;
+  queued: number;
   /** Values recorded in the coordinated-omission-corrected latency histogram. */
   latencyCount: number;
   /** Values recorded in the raw latency histogram. */
@@ -103,6 +106,7 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
     snapshotIntervalMs: 200,
     drainMs,
     spin: opts.spin ?? false,
+    ...(opts.httpGetStream ? { httpGetStream: true } : {}),
   };
   const snapshots: EngineSnapshot[] = [];
   const notes: string[] = [];
@@ -135,10 +139,10 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
 }
 
 function emptyMethod(): MethodTotals {
-  return { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0, latencyCount: 0, latencyRawCount: 0 };
+  return { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0, queued: 0, latencyCount: 0, latencyRawCount: 0 };
 }
 
-const COUNTERS = ['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped'] as const;
+const COUNTERS = ['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped', 'queued'] as const;
 
 export function sum(snapshots: EngineSnapshot[]): EngineTotals {
   const total: EngineTotals = {

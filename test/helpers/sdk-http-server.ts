@@ -9,11 +9,17 @@
  * Besides the reference target's surface (createSdkMcpServer), a tool `chatty` sends a log
  * notification and a `ping` request to the client on the request's own SSE stream before it answers,
  * so a test sees server-to-client traffic handled over HTTP.
+ *
+ * `resumable` gives each session the SDK's InMemoryEventStore and a retry interval: every SSE stream
+ * starts with a priming event (an id, `retry:`), and a tool `poll` closes its request's stream
+ * (the SDK's closeSSEStream, the 2025-11-25 polling pattern) before it answers, so the answer only
+ * reaches a client that resumes with GET + Last-Event-ID.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { EmptyResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createSdkMcpServer } from './sdk-ws-server.js';
 
@@ -21,6 +27,8 @@ export interface SdkHttpServerOptions {
   stateless?: boolean;
   /** JSON bodies instead of SSE streams. */
   json?: boolean;
+  /** Resumable streams (an event store per session) with this retry interval, ms, and the `poll` tool. */
+  resumable?: { retryMs: number };
 }
 
 export interface SdkHttpServer {
@@ -37,6 +45,14 @@ export interface SdkHttpServer {
   transportErrors(): number;
   /** `chatty` calls whose ping to the client was answered. */
   pingsAnswered(): number;
+  /** `poll` calls whose stream the server closed before answering. */
+  streamsClosed(): number;
+  /** GETs that carried a Last-Event-ID. */
+  resumes(): number;
+  /** GETs that opened a stream for server-initiated messages (no Last-Event-ID). */
+  listens(): number;
+  /** `broadcast` calls: each sent a notification related to no request (it reaches a client only on a GET stream). */
+  broadcasts(): number;
   /** Drop every session, as a restarted server would. */
   forgetSessions(): Promise<void>;
   close(): Promise<void>;
@@ -63,7 +79,7 @@ function jsonError(res: ServerResponse, status: number, code: number, message: s
 
 export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promise<SdkHttpServer> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
-  const counts = { created: 0, deletes: 0, notFound: 0, transportErrors: 0, pingsAnswered: 0 };
+  const counts = { created: 0, deletes: 0, notFound: 0, transportErrors: 0, pingsAnswered: 0, streamsClosed: 0, resumes: 0, listens: 0, broadcasts: 0 };
   const enableJsonResponse = opts.json ?? false;
 
   const newServer = () => {
@@ -74,6 +90,19 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
       await extra.sendRequest({ method: 'ping' }, EmptyResultSchema);
       counts.pingsAnswered++;
       return { content: [{ type: 'text', text: 'done' }] };
+    });
+    server.registerTool('broadcast', { description: 'Sends a notification related to no request, then answers.' }, async () => {
+      await server.server.notification({ method: 'notifications/message', params: { level: 'info', data: 'to the GET stream' } });
+      counts.broadcasts++;
+      return { content: [{ type: 'text', text: 'sent' }] };
+    });
+    server.registerTool('poll', { description: 'Closes its SSE stream, then answers: only a resuming client gets the answer.' }, async (extra) => {
+      if (extra.closeSSEStream) {
+        extra.closeSSEStream();
+        counts.streamsClosed++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { content: [{ type: 'text', text: 'polled' }] };
     });
     return server;
   };
@@ -87,6 +116,7 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
         return jsonError(res, 404, -32001, 'Session not found');
       }
       if (req.method === 'DELETE') counts.deletes++;
+      if (req.method === 'GET') counts[req.headers['last-event-id'] !== undefined ? 'resumes' : 'listens']++;
       return transport.handleRequest(req, res);
     }
     if (req.method !== 'POST') return jsonError(res, 400, -32000, 'Bad Request: no session');
@@ -95,6 +125,7 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse,
+      ...(opts.resumable ? { eventStore: new InMemoryEventStore(), retryInterval: opts.resumable.retryMs } : {}),
       onsessioninitialized: (id) => {
         transports.set(id, transport);
         counts.created++;
@@ -154,6 +185,10 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
     notFound: () => counts.notFound,
     transportErrors: () => counts.transportErrors,
     pingsAnswered: () => counts.pingsAnswered,
+    streamsClosed: () => counts.streamsClosed,
+    resumes: () => counts.resumes,
+    listens: () => counts.listens,
+    broadcasts: () => counts.broadcasts,
     forgetSessions,
     close: () =>
       (closing ??= (async () => {

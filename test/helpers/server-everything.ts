@@ -20,6 +20,10 @@ export interface EverythingServer {
   url: string;
   /** What it wrote on stderr so far (for a failing test's message). */
   log(): string;
+  /** Sessions it initialized (Streamable HTTP: it logs each id on stdout). */
+  sessionIds(): string[];
+  /** End every session it holds with a DELETE, as if it had restarted: its answer to their ids is then a 400. */
+  forgetSessions(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,7 +43,18 @@ export async function startEverything(transport: EverythingTransport): Promise<E
   }
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ids: string[] = [];
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    let nl: number;
+    while ((nl = stdout.indexOf('\n')) !== -1) {
+      const m = /Session initialized with ID: (\S+)/.exec(stdout.slice(0, nl));
+      if (m) ids.push(m[1]);
+      stdout = stdout.slice(nl + 1);
+    }
   });
   let stderr = '';
   const port = await new Promise<number>((resolve, reject) => {
@@ -61,7 +76,10 @@ export async function startEverything(transport: EverythingTransport): Promise<E
     });
   });
   const url = transport === 'http' ? `http://127.0.0.1:${port}/mcp` : `ws://127.0.0.1:${port}/message`;
-  return { url, log: () => stderr, close: () => stop(child) };
+  const forgetSessions = async () => {
+    await Promise.all(ids.map((id) => fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': id } }).then((r) => r.arrayBuffer())));
+  };
+  return { url, log: () => stderr, sessionIds: () => [...ids], forgetSessions, close: () => stop(child) };
 }
 
 /** SIGTERM (supergateway ends its stdio child on it), SIGKILL if it lingers. */

@@ -64,18 +64,21 @@ export function sendClosed(s: Sender, loop: ClosedLoop, now: number, until: numb
   const calls = s.calls;
   const timeoutMs = host.profile.timeoutMs;
   const transport = s.transport!;
+  const queues = transport.queues === true;
   while (transport.bufferedAmount <= MAX_BUFFERED_BYTES && loop.take(until)) {
     const entry = host.mix[s.mixCursor];
     s.mixCursor = s.mixCursor + 1 === host.mix.length ? 0 : s.mixCursor + 1;
     const template = host.templates[entry];
     const id = calls.nextId();
     s.seq++;
+    // Tracked first, as in sendDue: a queueing transport counts it sent when its bytes reach the socket (Session.wired).
+    calls.track(id, entry, now, now, !queues);
     if (!s.write(template.frame(id, s), 'request', id, template.route)) {
+      calls.forget(id);
       loop.giveBack(now); // the connection is closing: its close event follows
       break;
     }
-    host.methodOf[entry].sent++;
-    calls.track(id, entry, now, now);
+    if (!queues) host.methodOf[entry].sent++;
     host.trackTimeout(s, id, now + timeoutMs);
   }
 }

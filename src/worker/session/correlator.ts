@@ -16,6 +16,8 @@ export interface Pending {
   entry: number;
   intended: number;
   sentAt: number;
+  /** Its bytes reached the socket (false while a transport that `queues` holds it: see Transport.queues). */
+  wired: boolean;
 }
 
 export class Correlator {
@@ -40,9 +42,23 @@ export class Correlator {
     return this.next++;
   }
 
-  /** Request `id` went out; `entry`: its mix entry, or HANDSHAKE. */
-  track(id: number, entry: number, intended: number, sentAt: number): void {
-    this.pending.set(id, { entry, intended, sentAt });
+  /** Request `id` is going out; `entry`: its mix entry, or HANDSHAKE; `wired`: its bytes are on the socket already. */
+  track(id: number, entry: number, intended: number, sentAt: number, wired = true): void {
+    this.pending.set(id, { entry, intended, sentAt, wired });
+  }
+
+  /** The transport did not take request `id` after all. */
+  forget(id: number): void {
+    this.pending.delete(id);
+  }
+
+  /** Request `id`'s bytes reached the socket at `now`: its actual send time (undefined: no longer pending). */
+  wired(id: number, now: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (p === undefined || p.wired) return undefined;
+    p.wired = true;
+    p.sentAt = now;
+    return p;
   }
 
   get(id: number): Pending | undefined {
@@ -73,22 +89,40 @@ export class Correlator {
 
   /**
    * Request `id` passed its deadline: returns its entry (HANDSHAKE for the handshake, which the
-   * session counts), or undefined when it was answered meanwhile. A request is counted as a timeout.
+   * session counts), or undefined when it was answered meanwhile. A request is counted as a timeout,
+   * or as `queued` when it never reached a socket (it was never sent: the server cannot be late).
    */
   timedOut(id: number): number | undefined {
     const p = this.pending.get(id);
     if (p === undefined) return undefined;
     this.pending.delete(id);
     if (p.entry === HANDSHAKE) return HANDSHAKE;
+    if (!p.wired) {
+      this.counts.methodOf[p.entry].queued++;
+      return p.entry;
+    }
     this.counts.recorder.error('timeout');
     this.counts.methodOf[p.entry].timeout++;
     (this.lateIds ??= new LateIds()).mark(id, true);
     return p.entry;
   }
 
-  /** The connection ended: every request still pending failed as `closed`. */
+  /** Request `id` was lost with the connection it was on (the session's other connections go on): counted `closed`. False when it is not pending. */
+  lost(id: number): boolean {
+    const p = this.pending.get(id);
+    if (p === undefined) return false;
+    this.pending.delete(id);
+    if (p.entry !== HANDSHAKE) this.counts.methodOf[p.entry].closed++;
+    return true;
+  }
+
+  /** The connection ended: every request still pending failed as `closed` (or `queued`, never sent). */
   failAll(): void {
-    for (const p of this.pending.values()) if (p.entry !== HANDSHAKE) this.counts.methodOf[p.entry].closed++;
+    for (const p of this.pending.values()) {
+      if (p.entry === HANDSHAKE) continue;
+      if (p.wired) this.counts.methodOf[p.entry].closed++;
+      else this.counts.methodOf[p.entry].queued++;
+    }
     this.pending.clear();
   }
 }

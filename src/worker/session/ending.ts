@@ -32,13 +32,14 @@ const NOTHING: Ending = { next: Next.Nothing };
 const IDLE: Ending = { next: Next.Idle };
 const REQUEUE: Ending = { next: Next.Requeue };
 const BACKOFF: Ending = { next: Next.Backoff };
-const EXPIRED: Ending = { note: 'session expired (HTTP 404): initializing a new one', next: Next.Requeue };
-const EXPIRED_UNANSWERED: Ending = {
+/** `reason.text` says how the server said it forgot the session (HTTP 404, or a 400 that names the session: http-post.ts). */
+const expired = (reason: CloseReason): Ending => ({ note: `${reason.text}: initializing a new one`, next: Next.Requeue });
+const expiredUnanswered = (reason: CloseReason): Ending => ({
   error: 'closed',
-  note: 'session expired (HTTP 404) before any request was answered: backing off',
+  note: `${reason.text} before any request was answered: backing off`,
   next: Next.Backoff,
   expiredUnanswered: true,
-};
+});
 
 /**
  * A connection of a session in `state` ended for `reason`; `reconnect`: a retiring session wants a
@@ -61,10 +62,10 @@ export function ending(state: State, reason: CloseReason, reconnect: boolean, an
       if (reason.kind === CloseKind.SessionExpired) {
         // The server forgot the session (HTTP 404 on its Mcp-Session-Id). The spec's answer is a new
         // initialize: not an error, counted as a reconnect; requests it had in flight count as closed.
-        if (answered) return EXPIRED;
+        if (answered) return expired(reason);
         // Expired before it answered anything (a server that 404s all but initialize): re-initializing
         // at once would be a storm, so it is a close like any other, counted and backed off.
-        return EXPIRED_UNANSWERED;
+        return expiredUnanswered(reason);
       }
       return { error: violation ? 'protocol' : 'closed', note: `closed by server (${closeText(reason)})`, next: Next.Backoff };
     case State.Backoff:

@@ -6,6 +6,7 @@
  * frames and reads the answer.
  */
 import type { FrameTerminator } from '../../shared/types.js';
+import { MCP_REVISIONS } from '../../shared/version.js';
 import { jsonFrame } from '../frames.js';
 import { routeOf } from '../transport/http-headers.js';
 import type { Route } from '../transport/transport.js';
@@ -63,7 +64,8 @@ export const INITIALIZED_ROUTE = routeOf('notifications/initialized');
 
 /**
  * The revision the handshake's answer agreed on, or undefined when it failed: an error, an
- * initialize result without a protocolVersion, or a discover result that does not list ours.
+ * initialize result without a protocolVersion or with one mcpload does not speak (neither asked for
+ * nor in MCP_REVISIONS), or a discover result that does not list ours.
  */
 export function agreedVersion(s: HandshakeSettings, answer: { result?: unknown; error?: unknown }): string | undefined {
   if (answer.error !== undefined) return undefined;
@@ -71,10 +73,20 @@ export function agreedVersion(s: HandshakeSettings, answer: { result?: unknown; 
   if (s.stateless) {
     return Array.isArray(result?.supportedVersions) && result.supportedVersions.includes(s.protocolVersion) ? s.protocolVersion : undefined;
   }
-  return typeof result?.protocolVersion === 'string' ? result.protocolVersion : undefined;
+  const version = result?.protocolVersion;
+  return typeof version === 'string' && spoken(s, version) ? version : undefined;
+}
+
+function spoken(s: HandshakeSettings, version: string): boolean {
+  return version === s.protocolVersion || (MCP_REVISIONS as readonly string[]).includes(version);
 }
 
 /** What a failed handshake answered, for the log. */
 export function handshakeFailure(s: HandshakeSettings, answer: { result?: unknown; error?: unknown }): string {
+  const version = (answer.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+  if (answer.error === undefined && typeof version === 'string' && !s.stateless && !spoken(s, version)) {
+    const known = [...new Set([s.protocolVersion, ...MCP_REVISIONS])].join(', ');
+    return `initialize failed: the server agreed on protocolVersion ${JSON.stringify(version)}, which mcpload does not speak (it speaks ${known}; --protocol-version picks the one it asks for)`;
+  }
   return `${handshakeMethod(s)} failed: ` + JSON.stringify(answer.error ?? answer.result); // the engine redacts, then cuts
 }

@@ -12,6 +12,10 @@ export interface LinkedSession {
   opened(): void;
   received(data: Buffer, isBinary: boolean): void;
   readEnd(): void;
+  wired(id: number, bytes: number): void;
+  requestLost(id: number | undefined, err: Error): void;
+  /** Request `id` is still pending. */
+  waiting(id: number): boolean;
   closed(reason: CloseReason): void;
   failed(err: Error): void;
 }
@@ -31,6 +35,15 @@ export class Link implements TransportEvents {
     if (!this.live) return;
     this.session.received(data, isBinary);
     this.session.host.poll();
+  }
+  onwire(id: number, bytes: number): void {
+    if (this.live) this.session.wired(id, bytes);
+  }
+  onrequestlost(id: number | undefined, err: Error): void {
+    if (this.live) this.session.requestLost(id, err);
+  }
+  waiting(id: number): boolean {
+    return this.live && this.session.waiting(id);
   }
   onreadend(): void {
     if (this.live) this.session.readEnd();

@@ -42,6 +42,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
   const maxInFlight = host.profile.maxInFlight;
   const timeoutMs = host.profile.timeoutMs;
   const transport = s.transport!;
+  const queues = transport.queues === true;
   // Two or more frames: one write for all of them (a turn's hold, see Session.pump(), may already do that).
   const batch = bucket.readyTwo(until) && calls.size + 1 < maxInFlight && transport.cork !== undefined;
   if (batch) transport.cork!();
@@ -52,13 +53,16 @@ export function sendDue(s: Sender, now: number, until = now): void {
     const template = host.templates[entry];
     const id = calls.nextId();
     s.seq++;
+    // Tracked first: a transport may write it (and call onwire) within send().
+    calls.track(id, entry, intended, now, !queues);
     if (!s.write(template.frame(id, s), 'request', id, template.route)) {
+      calls.forget(id);
       method.dropped++; // the connection is closing: its close event follows
       break;
     }
-    method.sent++;
+    // A queueing transport's request counts as sent when its bytes reach the socket (Session.wired).
+    if (!queues) method.sent++;
     if (now > intended) host.recorder.sendLagSumMs += now - intended;
-    calls.track(id, entry, intended, now);
     host.trackTimeout(s, id, now + timeoutMs);
   }
   if (batch) transport.uncork!();

@@ -103,7 +103,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     this.state = State.Handshake;
     const id = this.calls.nextId();
     const now = performance.now();
-    this.calls.track(id, HANDSHAKE, now, now);
+    this.calls.track(id, HANDSHAKE, now, now, this.transport?.queues !== true);
     this.write(handshakeFrame(this.host, id), 'request', id, handshakeRoute(this.host));
     this.host.trackTimeout(this, id, now + this.host.profile.timeoutMs);
   }
@@ -203,11 +203,44 @@ export class Session implements LinkedSession, Inbound, Sender {
   }
 
   write(frame: Buffer | string, kind: keyof SentCounts, id?: number, route?: Route): boolean {
-    if (!this.transport?.send(frame, id, route)) return false;
+    const transport = this.transport;
+    if (!transport?.send(frame, id, route)) return false;
+    // Held inside mcpload until a connection is free: counted when it reaches the socket (wired()).
+    if (transport.queues === true && id !== undefined) return true;
     const rec = this.host.recorder;
     rec.sent[kind]++;
     rec.bytesSent += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
     return true;
+  }
+
+  /**
+   * One request's connection failed after it was written, and only that connection (Streamable HTTP):
+   * the request fails as `closed` (one closed error), the session stays open with its session id.
+   * A notification or answer lost that way is a closed error too. No reconnect, no new initialize.
+   */
+  requestLost(id: number | undefined, err: Error): void {
+    if (id !== undefined && !this.calls.lost(id)) return;
+    this.host.recorder.error('closed');
+    this.host.note(
+      this,
+      id === undefined ? 'a notification lost with its connection; the session goes on' : `request ${id} lost with its connection; the session goes on`,
+      err,
+    );
+    if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
+  }
+
+  waiting(id: number): boolean {
+    return this.calls.get(id) !== undefined;
+  }
+
+  /** Request `id`, held by a transport that queues, reached its socket: now it is sent. */
+  wired(id: number, bytes: number): void {
+    const p = this.calls.wired(id, performance.now());
+    if (p === undefined) return;
+    const rec = this.host.recorder;
+    rec.sent.request++;
+    rec.bytesSent += bytes;
+    if (p.entry !== HANDSHAKE) this.host.methodOf[p.entry].sent++;
   }
 
   /**
@@ -277,6 +310,8 @@ export class Session implements LinkedSession, Inbound, Sender {
       }
       return;
     }
+    // A request still waiting inside mcpload for a connection never reached the server: nothing to cancel there.
+    const wired = this.calls.get(id)?.wired === true;
     const entry = this.calls.timedOut(id);
     if (entry === undefined) return;
     if (entry === HANDSHAKE) {
@@ -288,7 +323,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     }
     // The server may stop working on it (MCP: the sender of a timed-out request SHOULD cancel it).
     const cancel = this.host.cancel;
-    if (cancel !== undefined) this.write(cancel.frame(id), 'cancellation');
+    if (cancel !== undefined && wired) this.write(cancel.frame(id), 'cancellation');
     // A stream still coming for it would hold its connection (Streamable HTTP): the transport lets it go.
     if (this.transport?.abandon?.(id)) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
     if (this.loop !== undefined) this.closedEnded(performance.now());

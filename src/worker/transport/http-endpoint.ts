@@ -11,6 +11,8 @@ export interface HttpSettings {
   /** The revision spoken; sent as MCP-Protocol-Version (2025-11-25: from the one initialize agreed on). */
   protocolVersion: string;
   maxPayload: number;
+  /** Each session opens a GET stream for server-initiated messages once initialized (--http-get-stream). */
+  getStream: boolean;
 }
 
 export interface HttpClientOptions extends HttpSettings {
@@ -40,6 +42,8 @@ export interface Endpoint {
    * so an answer the server waits for never queues behind the streams that wait for it.
    */
   control: Pool;
+  /** GET streams (--http-get-stream): a connection per session, apart from its requests'. */
+  streams: Pool | undefined;
   path: string;
   /** The engine's, shared by all its endpoints. */
   budget: BodyBudget;

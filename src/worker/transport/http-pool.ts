@@ -46,6 +46,8 @@ export class HttpClients {
       endpoint = {
         pool: new Pool(url.origin, options(Math.max(1, this.opts.connections))),
         control: new Pool(url.origin, options(Math.ceil(Math.max(1, this.opts.sessions) / 10))),
+        // A GET stream has no answer to wait for: no body timeout on it.
+        streams: this.opts.getStream ? new Pool(url.origin, { ...options(Math.max(1, this.opts.sessions)), bodyTimeout: 0 }) : undefined,
         path: url.pathname + url.search,
         budget: this.budget,
       };
@@ -57,7 +59,7 @@ export class HttpClients {
   /** Let queued requests (DELETEs of closing sessions) finish for up to graceMs, then drop the rest. Idempotent. */
   close(graceMs = 1000): Promise<void> {
     return (this.closing ??= (async () => {
-      const pools = [...this.endpoints.values()].flatMap((e) => [e.pool, e.control]);
+      const pools = [...this.endpoints.values()].flatMap((e) => (e.streams ? [e.pool, e.control, e.streams] : [e.pool, e.control]));
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([Promise.allSettled(pools.map((p) => p.close())), grace]);

@@ -25,10 +25,30 @@ export interface PostOwner {
   noteHeaders(headers: Record<string, string | string[] | undefined>): void;
   /** One JSON-RPC message (or batch) for the session. */
   deliver(message: Buffer): void;
-  /** A 404 on the session id. */
-  expire(): void;
-  /** A network-level failure. */
+  /** The server forgot the session: a 404 on the session id (or a 400 that says so: `why`). */
+  expire(why?: string): void;
+  /** A network-level failure that ends the transport (nothing reached the server, or nothing was answered yet). */
   lost(err: Error): void;
+  /** The connection of a written request failed, after the session was answered on others: only that request is lost. */
+  requestLost(id: number | undefined, err: Error): void;
+  /** Some response arrived on this transport. */
+  readonly answered: boolean;
+  /** The session still waits for the answer to request `id`. */
+  waiting(id: number): boolean;
+  /** Request `id`'s SSE stream ended before its answer: resume it (GET with Last-Event-ID) after the server's retry time. */
+  resumeStream(id: number, lastEventId: string, retry: number | undefined): void;
+  /** The GET stream for server-initiated messages ended: open it again after the retry time (`lastEventId`: resuming it). */
+  reopenListen(lastEventId: string | undefined, retry: number | undefined): void;
+}
+
+/** What a handler's HTTP request is. */
+export const enum Kind {
+  /** A POST carrying one JSON-RPC message. */
+  Post,
+  /** A GET resuming the SSE stream of request `id` (sent already: it never waits in the transport's queue). */
+  Resume,
+  /** The GET stream for server-initiated messages (--http-get-stream). */
+  Listen,
 }
 
 const NOT_JSON_RPC = Buffer.alloc(0);
@@ -54,6 +74,8 @@ const enum Mode {
 export class PostHandler implements Dispatcher.DispatchHandler {
   controller: Dispatcher.DispatchController | undefined;
   private started = false;
+  /** undici wrote it to a connected socket (a failure after that is the connection's, not the target's address). */
+  private written = false;
   private mode = Mode.Pending;
   private status = 0;
   private chunks: Buffer[] = [];
@@ -62,33 +84,51 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   private delivered = false;
   /** Response bytes this POST holds on the engine's budget. */
   private held = 0;
-  /** abandon() came before the POST left the pool's queue: it is aborted as it starts. */
+  /** abandon() came before the POST left the pool's queue: it is skipped when its turn comes, never written. */
   private abandoned = false;
+
+  /** A resuming GET waits for the server's retry time on this timer. */
+  timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly t: PostOwner,
     private readonly body: Buffer,
     /** The JSON-RPC id when the POST carries one of mcpload's requests. */
     readonly id: number | undefined,
-  ) {}
+    readonly kind = Kind.Post,
+  ) {
+    if (kind !== Kind.Post) this.started = true;
+  }
 
+  /**
+   * undici hands the POST a connected socket and writes its bytes right after this returns, in the
+   * same call: the moment the request is sent. An abandoned POST throws instead, which undici takes
+   * as the request failing before it was written (the socket stays in the pool; controller.abort()
+   * here would destroy it) and answers with onResponseError.
+   */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (!this.started) {
       this.started = true;
       this.t.dequeued(this.body.length);
     }
-    if (this.abandoned) controller.abort(ABANDONED);
+    if (this.abandoned) throw ABANDONED;
+    this.written = true;
+    if (this.id !== undefined && this.kind === Kind.Post) this.t.events.onwire?.(this.id, this.body.length);
   }
 
   /**
    * Nothing more of this POST is wanted (its request timed out, or the transport closed): stop
    * reading its answer, so its connection goes back to the pool (a stream that never ends would hold
-   * it for the rest of the run). A POST still in the pool's queue is aborted as it starts.
+   * it for the rest of the run). A POST still in the pool's queue is skipped as it starts: never sent.
    */
   abandon(): void {
     this.finish();
     this.abandoned = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.controller?.abort(ABANDONED);
   }
 
@@ -100,6 +140,11 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.status = statusCode;
+    // A server with no GET stream says so with 405 (the spec's answer): nothing to listen to, quietly.
+    if (statusCode === 405 && this.kind === Kind.Listen) {
+      this.mode = Mode.Done;
+      return;
+    }
     if (statusCode === 404 && t.hasSession) {
       this.finish();
       t.expire();
@@ -160,9 +205,30 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       case Mode.Failed:
         this.failed();
         return;
+      case Mode.Sse:
+        this.resumeIfUnanswered();
+        return;
       default:
         return;
     }
+  }
+
+  /**
+   * An SSE stream ended (closed by the server, or cut) and its request is still unanswered. A stream
+   * whose events had an id can be resumed: the 2025-11-25 polling pattern, where the server closes the
+   * connection after a priming event and the client reconnects with GET + Last-Event-ID after the
+   * `retry` time. True when that is under way. A stream without ids cannot be: its request times out.
+   */
+  private resumeIfUnanswered(): boolean {
+    if (this.kind === Kind.Listen) {
+      this.t.reopenListen(this.sse?.lastEventId, this.sse?.retry);
+      return true;
+    }
+    const id = this.id;
+    const lastEventId = this.sse?.lastEventId;
+    if (id === undefined || lastEventId === undefined || !this.t.waiting(id)) return false;
+    this.t.resumeStream(id, lastEventId, this.sse!.retry);
+    return true;
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -176,8 +242,15 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     }
     const code = (err as { code?: string }).code ?? '';
     // The session timed the request out already; a stream that ends badly after its answer lost nothing.
-    if (QUIET_ERRORS.has(code) || this.delivered) return;
-    t.lost(err);
+    if (QUIET_ERRORS.has(code)) return;
+    // A resumable stream cut by the network is resumed on another connection, as a closed one is;
+    // the GET stream is opened again whatever cut it (a dead server fails the session's POSTs instead).
+    if ((mode === Mode.Sse || this.kind === Kind.Listen) && this.resumeIfUnanswered()) return;
+    // Answered (or timed out) already: the connection's end lost nothing.
+    if (this.id !== undefined ? !t.waiting(this.id) : this.delivered) return;
+    // A reset after the request went out on a session that works: that request is lost, the session is not.
+    if (this.written && t.answered) t.requestLost(this.id, err);
+    else t.lost(err);
   }
 
   /** The answer is larger than mcpload holds: the server's protocol error (counted), and reading stops. */
@@ -233,11 +306,22 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       // Not JSON: the text itself says what went wrong.
     }
     const message = `HTTP ${this.status}${detail ? ': ' + detail : ''}`;
+    // Servers that answer a forgotten session with 400 instead of the spec's 404 (server-everything:
+    // "Bad Request: No valid session ID provided"): the words say what the status does not.
+    if (this.status === 400 && t.hasSession && forgotSession(detail)) {
+      t.expire(message);
+      return;
+    }
     t.events.onerror(new Error(message));
     const id = this.id;
     if (id === undefined) t.events.onmessage(NOT_JSON_RPC, true);
     else t.deliver(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
   }
+}
+
+/** A 400's message that says the session id sent is not one the server knows ("No valid session ID", "Unknown session", "Session not found"). */
+function forgotSession(detail: string): boolean {
+  return /session/i.test(detail) && /\b(no valid|invalid|unknown|not found|expired|terminated|no such)\b/i.test(detail);
 }
 
 const BUDGET_SPENT = "response bytes beyond the engine's in-flight budget";

@@ -2,9 +2,11 @@
  * A Server-Sent Events reader for Streamable HTTP responses: bytes in, one callback per complete
  * `message` event. Lines end with LF, CRLF or CR; chunks may split a line (or a UTF-8 character)
  * anywhere, so an unfinished line is kept as the chunks it came in (joined once, at its end: linear
- * in its length however it was split). Event ids, retry hints and comments are skipped (mcpload does
- * not resume streams); events with an empty data field (the 2025-11-25 priming event) deliver
- * nothing; an unfinished event at the end of the body is dropped, as EventSource does.
+ * in its length however it was split). Event ids and retry hints are kept as EventSource keeps them
+ * (`lastEventId`, set when an event ends; `retry`, the server's reconnection time) so a stream the
+ * server closes early can be resumed (http-post.ts); comments are skipped; events with an empty data
+ * field (the 2025-11-25 priming event) deliver nothing; an unfinished event at the end of the body is
+ * dropped, as EventSource does.
  *
  * An event's data, and an unfinished line, are bounded by `maxBytes` (the transport's payload bound):
  * beyond it push() returns false and the reader reads no more (the server's protocol error).
@@ -27,6 +29,12 @@ export class SseReader {
   private afterCr = false;
   /** An event or a line went beyond maxBytes: nothing more is read. */
   private over = false;
+  /** The id field of the event being read (EventSource's last event ID buffer). */
+  private idBuffer: string | undefined;
+  /** The id of the last event that ended (undefined: no event had one): Last-Event-ID when resuming. */
+  lastEventId: string | undefined;
+  /** The server's reconnection time (a `retry:` field), ms; undefined when it sent none. */
+  retry: number | undefined;
 
   constructor(
     private readonly onEvent: (data: string) => void,
@@ -103,7 +111,8 @@ export class SseReader {
 
   private line(buf: Buffer, from: number, to: number): void {
     if (from === to) {
-      // A blank line ends the event.
+      // A blank line ends the event; its id, if it had one, is the stream's last event id even when it carries no data.
+      if (this.idBuffer !== undefined) this.lastEventId = this.idBuffer;
       if (this.hasData && !this.otherType && this.data !== '') this.onEvent(this.data);
       this.data = '';
       this.dataLength = 0;
@@ -131,7 +140,14 @@ export class SseReader {
     } else if (nameLength === 5 && buf.toString('latin1', from, nameEnd) === 'event') {
       const type = valueStart < to ? buf.toString('utf8', valueStart, to) : '';
       this.otherType = type !== '' && type !== 'message';
+    } else if (nameLength === 2 && buf[from] === 0x69 && buf[from + 1] === 0x64) {
+      // id: an id with a NUL in it is ignored (the SSE standard).
+      const id = valueStart < to ? buf.toString('utf8', valueStart, to) : '';
+      if (!id.includes('\0')) this.idBuffer = id;
+    } else if (nameLength === 5 && buf.toString('latin1', from, nameEnd) === 'retry') {
+      const value = valueStart < to ? buf.toString('latin1', valueStart, to) : '';
+      if (/^\d+$/.test(value)) this.retry = Number(value);
     }
-    // id:, retry:, comments (a leading colon) and unknown fields are ignored.
+    // Comments (a leading colon) and unknown fields are ignored.
   }
 }

@@ -8,13 +8,15 @@
  * request), `MCP-Protocol-Version` once the handshake agreed on it (setProtocolVersion), the
  * 2026-07-28 routing headers (from the route `send` is handed), a DELETE on close, and a 404 on a
  * known session id, which closes the transport as CloseKind.SessionExpired so the session
- * initializes a new one. Connections come from one undici Pool per engine and origin
+ * initializes a new one. A connection reset after the session was answered costs only the request
+ * that was on it (onrequestlost): the session keeps its id and goes on over new connections. Streams
+ * that end before their answer are resumed (GET + Last-Event-ID). Connections come from one undici Pool per engine and origin
  * (see HttpClients): sessions share keep-alive connections instead of owning a socket each.
  */
 import type { Dispatcher } from 'undici';
 import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
 import type { BodyBudget, Endpoint, HttpSettings } from './http-endpoint.js';
-import { PostHandler, type PostOwner } from './http-post.js';
+import { Kind, PostHandler, type PostOwner } from './http-post.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
   const out: string[] = [];
@@ -30,10 +32,16 @@ function flatHeaders(headers: Record<string, string>): string[] {
 const MAX_QUEUED = 32;
 
 export class HttpTransport implements Transport, PostOwner {
+  /** POSTs wait in the pool for a free connection: each request is sent when undici writes it (onwire). */
+  readonly queues = true;
   /** Requests handed to the pool and not yet on a connection, and their bytes. */
   queued = 0;
   queuedBytes = 0;
   private headers: string[] = [];
+  /** The GET stream for server-initiated messages was opened (--http-get-stream). */
+  private listening = false;
+  /** The server's SSE reconnection time (its last `retry:`), ms, for resuming streams. */
+  private retryMs = DEFAULT_RETRY_MS;
   private readonly userHeaders: string[];
   private sessionId: string | undefined;
   private version: string | undefined;
@@ -122,11 +130,20 @@ export class HttpTransport implements Transport, PostOwner {
     this.events.onmessage(message, false);
   }
 
-  /** Later requests carry the revision initialize agreed on as MCP-Protocol-Version. */
+  /**
+   * The handshake agreed on `version`: later requests carry it as MCP-Protocol-Version, and the
+   * session is ready for its GET stream (--http-get-stream), opened now.
+   */
   setProtocolVersion(version: string): void {
-    if (this.version === version) return;
-    this.version = version;
-    this.rebuildHeaders();
+    if (this.version !== version) {
+      this.version = version;
+      this.rebuildHeaders();
+    }
+    const streams = this.endpoint.streams;
+    if (streams && !this.listening) {
+      this.listening = true;
+      this.get(new PostHandler(this, EMPTY, undefined, Kind.Listen), streams, undefined, 0);
+    }
   }
 
   /**
@@ -144,9 +161,44 @@ export class HttpTransport implements Transport, PostOwner {
     return false;
   }
 
-  /** A 404 on the session id: the server forgot the session. */
-  expire(): void {
-    this.end({ kind: CloseKind.SessionExpired, code: 0, text: 'session expired (HTTP 404)' });
+  waiting(id: number): boolean {
+    return !this.closed && this.events.waiting?.(id) === true;
+  }
+
+  /**
+   * Resume request `id`'s stream: after the server's retry time, a GET with Last-Event-ID on the
+   * request pool, whose events (the answer among them) go to the session like the POST's. Held in
+   * `active` meanwhile, so the request's timeout (abandon) or the close cancels it.
+   */
+  resumeStream(id: number, lastEventId: string, retry: number | undefined): void {
+    if (retry !== undefined) this.retryMs = retry;
+    this.get(new PostHandler(this, EMPTY, id, Kind.Resume), this.endpoint.pool, lastEventId, this.retryMs);
+  }
+
+  reopenListen(lastEventId: string | undefined, retry: number | undefined): void {
+    if (retry !== undefined) this.retryMs = retry;
+    const streams = this.endpoint.streams;
+    if (streams) this.get(new PostHandler(this, EMPTY, undefined, Kind.Listen), streams, lastEventId, this.retryMs);
+  }
+
+  /** A GET for an SSE stream after `delayMs`, held in `active` meanwhile (a timeout or the close cancels it). */
+  private get(handler: PostHandler, pool: Dispatcher, lastEventId: string | undefined, delayMs: number): void {
+    if (this.closed) return;
+    this.active.add(handler);
+    const dispatch = () => {
+      handler.timer = undefined;
+      if (!this.active.has(handler)) return;
+      const headers = ['accept', 'text/event-stream', ...this.headers.slice(4)];
+      if (lastEventId !== undefined) headers.push('last-event-id', lastEventId);
+      pool.dispatch({ path: this.endpoint.path, method: 'GET', headers }, handler);
+    };
+    if (delayMs > 0) handler.timer = setTimeout(dispatch, delayMs);
+    else dispatch();
+  }
+
+  /** A 404 on the session id (or a 400 that says so: `why`): the server forgot the session. */
+  expire(why = 'HTTP 404'): void {
+    this.end({ kind: CloseKind.SessionExpired, code: 0, text: `session expired (${why})` });
   }
 
   /** A POST failed at the network level: the session sees the connection end, as on WebSocket. */
@@ -154,6 +206,12 @@ export class HttpTransport implements Transport, PostOwner {
     if (this.closed) return;
     this.events.onerror(err);
     this.end({ kind: this.answered ? CloseKind.Lost : CloseKind.Unreachable, code: 0, text: err.message });
+  }
+
+  requestLost(id: number | undefined, err: Error): void {
+    if (this.closed) return;
+    if (this.events.onrequestlost) this.events.onrequestlost(id, err);
+    else this.lost(err);
   }
 
   close(code = 1000, reason = ''): void {
@@ -166,8 +224,8 @@ export class HttpTransport implements Transport, PostOwner {
     if (this.paused) this.resume();
     // Answers still coming are not wanted any more: their connections go back to the pool. Notifications
     // and answers to the server already handed over still go out (a cancellation sent just before the
-    // close), as frames queued on a WebSocket do before its close frame.
-    for (const h of [...this.active]) if (h.id !== undefined) h.abandon();
+    // close), as frames queued on a WebSocket do before its close frame. The GET stream ends too.
+    for (const h of [...this.active]) if (h.id !== undefined || h.kind === Kind.Listen) h.abandon();
     this.active.clear();
     // Tell the server the session is over (it may answer 405: servers need not allow it). Not after
     // a 404: that session is gone already.
@@ -189,6 +247,9 @@ export class HttpTransport implements Transport, PostOwner {
 }
 
 const NO_ROUTE: Route = [];
+const EMPTY = Buffer.alloc(0);
+/** Reconnection time before a server sent `retry:` (EventSource leaves it to the client; browsers wait about this long). */
+const DEFAULT_RETRY_MS = 1000;
 
 /** Swallows the answer to a DELETE: the session is over whatever the server says. */
 const IGNORE_RESPONSE: Dispatcher.DispatchHandler = {

@@ -55,6 +55,7 @@ export function connectorFor(config: EngineConfig, stateless: boolean, maxPayloa
     stateless,
     protocolVersion: config.protocolVersion,
     maxPayload,
+    getStream: config.httpGetStream === true && !stateless,
   });
   return { connect: http.connect, close: (graceMs) => http.close(graceMs) };
 }

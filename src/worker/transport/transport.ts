@@ -57,6 +57,20 @@ export interface TransportEvents {
   onmessage(data: Buffer, isBinary: boolean): void;
   /** Every message of one socket read has been delivered (transports with `readEnds` only). */
   onreadend?(): void;
+  /**
+   * Request `id` (as handed to send) reached its socket: its bytes were written now. Transports that
+   * `queue` only; the session counts a request sent here, not when send() took it.
+   */
+  onwire?(id: number, bytes: number): void;
+  /**
+   * One request (`id`; undefined: a notification or an answer to the server) was cut with its
+   * connection after it was written, and the connection is all that ended: the session lives on
+   * (Streamable HTTP: an MCP session does not live in a TCP connection, the next requests go on new
+   * ones with the same Mcp-Session-Id). Transports without it end the connection instead (onclose).
+   */
+  onrequestlost?(id: number | undefined, err: Error): void;
+  /** The session still waits for the answer to request `id` (transports that resume streams ask, at a stream's end). */
+  waiting?(id: number): boolean;
   /** Called once, whatever ended the connection. */
   onclose(reason: CloseReason): void;
   /** Called before onclose when the connection failed (connect refused, bad upgrade, reset): for the log. */
@@ -73,9 +87,15 @@ export interface Transport {
   /** Graceful close (close frame). Safe to call twice. `code`/`reason` go on the wire where the transport has a close frame. */
   close(code?: number, reason?: string): void;
   /**
+   * True when send() may hold a request inside mcpload before its bytes reach a socket (Streamable
+   * HTTP: a POST waiting for a pooled connection). Such a transport calls `onwire` when they do.
+   */
+  readonly queues?: boolean;
+  /**
    * The session counted request `id` as timed out: stop waiting for its answer. True when that cut
-   * an answer still coming (Streamable HTTP: the POST's stream is aborted, so its pooled connection
-   * is freed for the next requests). Transports whose answers share one connection (WebSocket) have none.
+   * an answer still coming (Streamable HTTP: the POST is aborted, so its pooled connection is freed
+   * for the next requests; a POST still waiting for a connection is taken off the queue and never
+   * sent). Transports whose answers share one connection (WebSocket) have none.
    */
   abandon?(id: number): boolean;
   /** The handshake agreed on this protocol revision (transports that announce it on every message: HTTP). */
