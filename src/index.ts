@@ -16,6 +16,7 @@ import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
 import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
 import { startTarget, type RunningTarget } from './reference-server/server.js';
+import { distinctTargets } from './shared/targets.js';
 
 export type { RunOptions } from './config/types.js';
 export type { RunReport } from './report/types.js';
@@ -124,7 +125,12 @@ export class Run extends EventEmitter<RunEvents> {
     const server = await MetricsServer.start({
       host: this.opts.metricsHost ?? DEFAULT_METRICS_HOST,
       port,
-      source: { clientType: profile.name, methods: [...new Set(profile.mix.map((e) => e.method))], aggregate: () => this.coordinator?.aggregate },
+      source: {
+        clientType: profile.name,
+        methods: [...new Set(profile.mix.map((e) => e.method))],
+        targets: distinctTargets(profile.mix),
+        aggregate: () => this.coordinator?.aggregate,
+      },
     });
     this.emit('metrics', server.url);
     return server;

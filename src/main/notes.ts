@@ -12,13 +12,14 @@ export class NoteLog {
 
   constructor(private readonly warn: (line: string) => void) {}
 
-  add(message: string): void {
+  /** `times`: how often it came (an engine's snapshot adds up a reason's copies of one interval). */
+  add(message: string, times = 1): void {
     this.last = message;
     const seen = this.repeats.get(message);
     if (seen === undefined) {
-      this.repeats.set(message, 0);
+      this.repeats.set(message, times - 1);
       this.warn(message);
-    } else this.repeats.set(message, seen + 1);
+    } else this.repeats.set(message, seen + times);
   }
 
   /** Log the repeats counted since the last flush; each message's next copy logs again. Safe to call twice. */

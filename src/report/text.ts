@@ -1,8 +1,9 @@
 /** The text report, in the old simulator's sections so existing readers find their numbers. */
 import { formatMicros } from '../config/units.js';
-import { OUTCOMES } from '../shared/counters.js';
+import { OUTCOMES, failedOf } from '../shared/counters.js';
+import { describeDetail } from '../shared/error-details.js';
 import type { LatencySummary } from '../shared/stats.js';
-import type { RunReport } from './types.js';
+import type { MethodReport, RunReport } from './types.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(2)}%`;
@@ -24,6 +25,14 @@ function latencyLine(label: string, l: LatencySummary): string {
   return `  ${label.padEnd(11)}` + cols.map(([k, v]) => `${k} ${formatMicros(v)}`.padEnd(15)).join('');
 }
 
+/** A method's (or target's) counts on its line: the `text` outcomes, failed when any, p50 and p99. */
+function methodFigures(m: MethodReport): string {
+  const counts = METHOD_LINE.map((o) => `${o.name} ${int(m[o.name] ?? 0)}`);
+  const failed = failedOf(m);
+  if (failed > 0) counts.push(`failed ${int(failed)}`);
+  return `${counts.join(', ')}, p50 ${formatMicros(m.latency.corrected.p50)}, p99 ${formatMicros(m.latency.corrected.p99)}`;
+}
+
 export function renderReport(r: RunReport): string {
   const out: string[] = [];
   const head = `mcpload report: profile ${r.profile}, ${r.config.clients} clients × ${r.config.ratePerClient}/s, ${r.durationSeconds.toFixed(1)}s`;
@@ -38,8 +47,9 @@ export function renderReport(r: RunReport): string {
   out.push(latencyLine('corrected', r.latency.corrected));
   out.push(latencyLine('raw', r.latency.raw));
   for (const [name, m] of Object.entries(r.methods)) {
-    const counts = METHOD_LINE.map((o) => `${o.name} ${int(m[o.name])}`).join(', ');
-    out.push(`  ${name}: ${counts}, p50 ${formatMicros(m.latency.corrected.p50)}, p99 ${formatMicros(m.latency.corrected.p99)}`);
+    out.push(`  ${name}: ${methodFigures(m)}`);
+    // Its tools, prompts or resources, under it.
+    for (const [key, t] of Object.entries(r.targets ?? {})) if (t.method === name) out.push(`    ${key}: ${methodFigures(t)}`);
   }
   const t = r.throughput;
   out.push('', 'THROUGHPUT');
@@ -64,6 +74,10 @@ export function renderReport(r: RunReport): string {
   const errors = Object.entries(r.errors);
   if (errors.every(([, n]) => n === 0)) out.push('  none');
   else for (const [type, n] of errors) out.push(`  ${type.padEnd(11)} ${int(n)}`);
+  if (r.errorDetails?.length) {
+    out.push('  reasons (the most frequent of each method; messages redacted and cut):');
+    for (const d of r.errorDetails) out.push(`    ${int(d.count).padStart(9)}  ${describeDetail(d)}`);
+  }
   out.push('');
   return out.join('\n');
 }

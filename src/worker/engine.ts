@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
 import type { Profile, TlsOptions } from '../shared/types.js';
+import { distinctTargets, mixTargets } from '../shared/targets.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
 import { FrameTemplate, mixSequence } from './frames.js';
 import { Session, State, type SessionHost } from './session/session.js';
@@ -122,10 +123,12 @@ export class Engine implements SessionHost<Session> {
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);
     const methods = [...new Set(this.profile.mix.map((e) => e.method))];
-    this.recorder = new Recorder(methods);
+    // Each entry's target is known now: requests count under it without a look at their params.
+    const targets = mixTargets(this.profile.mix);
+    this.recorder = new Recorder(methods, distinctTargets(this.profile.mix), this.secrets);
     const meta = this.stateless ? this.requestMeta : undefined;
     this.templates = this.profile.mix.map((e) => new FrameTemplate(e, this.profile.messageSize, this.terminator, meta));
-    this.methodOf = this.profile.mix.map((e) => this.recorder.methods[methods.indexOf(e.method)]);
+    this.methodOf = this.profile.mix.map((e, i) => this.recorder.recorderOf(e.method, targets[i]));
     this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
     this.mixCounts = new Uint32Array(this.profile.mix.length);
     for (const entry of this.mix) this.mixCounts[entry]++;

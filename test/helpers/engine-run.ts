@@ -36,6 +36,7 @@ export interface MethodTotals {
   sent: number;
   ok: number;
   rpcError: number;
+  toolError: number;
   timeout: number;
   closed: number;
   dropped: number;
@@ -135,10 +136,10 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
 }
 
 function emptyMethod(): MethodTotals {
-  return { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0, latencyCount: 0, latencyRawCount: 0 };
+  return { sent: 0, ok: 0, rpcError: 0, toolError: 0, timeout: 0, closed: 0, dropped: 0, latencyCount: 0, latencyRawCount: 0 };
 }
 
-const COUNTERS = ['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped'] as const;
+const COUNTERS = ['sent', 'ok', 'rpcError', 'toolError', 'timeout', 'closed', 'dropped'] as const;
 
 export function sum(snapshots: EngineSnapshot[]): EngineTotals {
   const total: EngineTotals = {

@@ -62,3 +62,15 @@ export function resultId(buf: Buffer): number {
   }
   return -1;
 }
+
+/** The `isError` key as every JSON serializer writes it (they escape only control and non-ASCII characters). */
+const IS_ERROR = Buffer.from('"isError"');
+
+/**
+ * Whether a tools/call result may be a tool error: its frame holds the key `"isError"` anywhere (one
+ * native byte search). A false alarm (the words inside a text, `"isError": false`) only costs the full
+ * parse, which then reads `result.isError` itself; a frame without the key cannot be a tool error.
+ */
+export function mayBeToolError(buf: Buffer): boolean {
+  return buf.indexOf(IS_ERROR) !== -1;
+}

@@ -6,6 +6,7 @@
  * by its engine's ticker: no timers of its own.
  */
 import type { CloseReason, Route, Transport } from '../transport/transport.js';
+import type { Answer } from '../recorder.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Correlator, HANDSHAKE, type Pending } from './correlator.js';
 import { agreedVersion, handshakeFailure, handshakeFrame, handshakeMethod, handshakeRoute, initializedFrame, INITIALIZED_ROUTE } from './handshake.js';
@@ -105,10 +106,10 @@ export class Session implements LinkedSession, Inbound, Sender {
     receive(this, data, isBinary);
   }
 
-  /** Request `id` was answered (`ok`: a result, not a JSON-RPC error). */
-  answered(id: number, p: Pending, ok: boolean): void {
+  /** Request `id` was answered (a result, a JSON-RPC error or a tool error). */
+  answered(id: number, p: Pending, answer: Answer): void {
     const now = performance.now();
-    this.calls.answered(id, p, ok, now);
+    this.calls.answered(id, p, answer, now);
     this.answeredHere = true;
     if (this.state === State.Open) {
       // Tokens that waited for this in-flight slot go out now, not at the next tick: after the other
