@@ -69,8 +69,8 @@ async function runCommand(args: Record<string, unknown>): Promise<number> {
   const secrets = headerSecrets(opts.headers);
   const notes = new NoteLog((line) => log.warn(line));
   run.on('note', (message) => notes.add(redactSecrets(message, secrets)));
-  // The servers' reasons for rpc and tool errors, collapsed the same way (already redacted and cut by the engines).
-  const reasons = new NoteLog((line) => log.warn(line));
+  // The servers' reasons for rpc and tool errors (redacted and cut by the engines): each in full once, then counts.
+  const reasons = new NoteLog((line) => log.warn(line), true);
   run.on('snapshot', (s) => {
     for (const d of s.errorDetails) reasons.add(describeDetail(d), d.count);
   });

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { EmptyResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createSdkMcpServer } from './sdk-ws-server.js';
@@ -21,6 +22,8 @@ export interface SdkHttpServerOptions {
   stateless?: boolean;
   /** JSON bodies instead of SSE streams. */
   json?: boolean;
+  /** More tools, resources or prompts on each McpServer the helper makes (test/tool-errors.test.ts). */
+  register?: (server: McpServer) => void;
 }
 
 export interface SdkHttpServer {
@@ -75,6 +78,7 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
       counts.pingsAnswered++;
       return { content: [{ type: 'text', text: 'done' }] };
     });
+    opts.register?.(server);
     return server;
   };
 
