@@ -25,11 +25,10 @@ function latencyLine(label: string, l: LatencySummary): string {
   return `  ${label.padEnd(11)}` + cols.map(([k, v]) => `${k} ${formatMicros(v)}`.padEnd(15)).join('');
 }
 
-/** A method's (or target's) counts on its line: the `text` outcomes, failed when any, p50 and p99. */
+/** A method's (or target's) counts on its line: the `text` outcomes, failed, p50 and p99. */
 function methodFigures(m: MethodReport): string {
   const counts = METHOD_LINE.map((o) => `${o.name} ${int(m[o.name] ?? 0)}`);
-  const failed = failedOf(m);
-  if (failed > 0) counts.push(`failed ${int(failed)}`);
+  counts.push(`failed ${int(failedOf(m))}`);
   return `${counts.join(', ')}, p50 ${formatMicros(m.latency.corrected.p50)}, p99 ${formatMicros(m.latency.corrected.p99)}`;
 }
 
@@ -76,7 +75,7 @@ export function renderReport(r: RunReport): string {
   else for (const [type, n] of errors) out.push(`  ${type.padEnd(11)} ${int(n)}`);
   if (r.errorDetails?.length) {
     out.push('  reasons (the most frequent of each method; messages redacted and cut):');
-    for (const d of r.errorDetails) out.push(`    ${int(d.count).padStart(9)}  ${describeDetail(d)}`);
+    for (const d of r.errorDetails) out.push(`    ${int(d.count)} × ${describeDetail(d)}`);
   }
   out.push('');
   return out.join('\n');

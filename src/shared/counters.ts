@@ -49,10 +49,10 @@ export function pickOutcomes(from: Readonly<OutcomeCounts>): OutcomeCounts {
   return Object.fromEntries(OUTCOME_NAMES.map((n) => [n, from[n]])) as OutcomeCounts;
 }
 
-/** Failed requests among `c`: the sum of the failed outcomes. */
-export function failedOf(c: Readonly<OutcomeCounts>): number {
+/** Failed requests among `c`: the sum of the failed outcomes (one a record lacks, as a report of an older mcpload may, counts 0). */
+export function failedOf(c: Readonly<Partial<OutcomeCounts>>): number {
   let n = 0;
-  for (const o of FAILED_OUTCOMES) n += c[o];
+  for (const o of FAILED_OUTCOMES) n += c[o] ?? 0;
   return n;
 }
 

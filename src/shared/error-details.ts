@@ -81,7 +81,8 @@ export class DetailTally {
 
 /**
  * The DETAILS_PER_METHOD most frequent details of each method (ties: the lower code, then the message),
- * the rest of each method folded into OTHER_MESSAGE per target and type; methods in order of first appearance.
+ * the rest of each method folded into OTHER_MESSAGE per target and type; methods in alphabetical order (a
+ * report reads the same whichever engine saw an error first).
  */
 export function topDetails(details: readonly ErrorDetail[]): ErrorDetail[] {
   const byMethod = new Map<string, ErrorDetail[]>();
@@ -91,7 +92,8 @@ export function topDetails(details: readonly ErrorDetail[]): ErrorDetail[] {
     else byMethod.set(d.method, [d]);
   }
   const out: ErrorDetail[] = [];
-  for (const list of byMethod.values()) {
+  for (const method of [...byMethod.keys()].sort()) {
+    const list = byMethod.get(method)!;
     const named = list.filter((d) => d.message !== OTHER_MESSAGE).sort(byCount);
     const rest = new DetailTally(Infinity);
     for (const d of list) if (d.message === OTHER_MESSAGE) rest.add(d, d.count);
