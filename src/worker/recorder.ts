@@ -44,7 +44,7 @@ export class MethodRecorder implements OutcomeCounts {
   /** A tools/call entry: its results are looked at for `isError` (inbound.ts). */
   readonly toolCall: boolean;
 
-  /** `target`: the tool, prompt or URI this recorder counts (a TargetRecorder); undefined: the whole method. */
+  /** `target`: the tool, prompt or URI this recorder counts (Recorder.targets); undefined: the method's untargeted requests. */
   constructor(
     readonly method: string,
     readonly target?: Target,

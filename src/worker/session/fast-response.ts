@@ -67,9 +67,10 @@ export function resultId(buf: Buffer): number {
 const IS_ERROR = Buffer.from('"isError"');
 
 /**
- * Whether a tools/call result may be a tool error: its frame holds the key `"isError"` anywhere (one
- * native byte search). A false alarm (the words inside a text, `"isError": false`) only costs the full
- * parse, which then reads `result.isError` itself; a frame without the key cannot be a tool error.
+ * Whether a tools/call result may be a tool error: its frame holds the bytes `"isError"` anywhere (one
+ * native byte search). A text that mentions it does not match (its quotes are escaped: `\"isError\"`);
+ * a false alarm (`"isError": false`, a nested one, a text that is exactly `isError`) only costs the full
+ * parse, which reads `result.isError` itself. A frame without those bytes cannot be a tool error.
  */
 export function mayBeToolError(buf: Buffer): boolean {
   return buf.indexOf(IS_ERROR) !== -1;
