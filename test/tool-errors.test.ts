@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ErrorDetail } from '../src/shared/error-details.js';
 import type { EngineSnapshot, MethodDelta } from '../src/shared/messages.js';
 import { deltaCount } from '../src/shared/stats.js';
+import { mayBeToolError } from '../src/worker/session/fast-response.js';
 import { runEngine } from './helpers/engine-run.js';
 import { rpcError, startRawServer, type BaseServer, type JsonRpc } from './helpers/raw-servers.js';
 
@@ -30,6 +31,10 @@ const TOOL_FRAMES: Record<string, (id: unknown) => string> = {
   word: (id) => `{"jsonrpc":"2.0","id":${String(id)},"result":{"content":[{"type":"text","text":"isError"}],"structuredContent":{"isError":true}}}\n`,
   // Said, but false.
   false: (id) => `{"jsonrpc":"2.0","id":${String(id)},"result":{"content":[],"isError":false}}\n`,
+  // Past 512 bytes the scan is Buffer.indexOf's: a tool error with a large image, and a large text that mentions it.
+  'fails-big': (id) =>
+    `{"jsonrpc":"2.0","id":${String(id)},"result":{"content":[{"type":"image","mimeType":"image/png","data":"${'A'.repeat(1000)}"},{"type":"text","text":"big boom"}],"isError":true}}\n`,
+  'big-ok': (id) => `{"result":{"content":[{"type":"text","text":"${'z'.repeat(1000)} \\"isError\\": true"}]},"jsonrpc":"2.0","id":${String(id)}}\n`,
 };
 
 function answer(conn: { send(m: object | string): void }, msg: JsonRpc): void {
@@ -77,6 +82,8 @@ describe('tool errors', () => {
       'tools/call quotes',
       'tools/call word',
       'tools/call false',
+      'tools/call fails-big',
+      'tools/call big-ok',
       'resources/read mcpload://missing',
       'prompts/get greeting',
     ]);
@@ -85,14 +92,15 @@ describe('tool errors', () => {
       // Every request was answered (a tool error is an answer: its latency is recorded).
       expect(t.latency, key).toBe(t.sent);
     }
-    for (const key of ['tools/call fails', 'tools/call fails-sdk']) expect(targets[key], key).toMatchObject({ ok: 0, toolError: targets[key].sent });
-    for (const key of ['tools/call quotes', 'tools/call word', 'tools/call false', 'prompts/get greeting'])
+    for (const key of ['tools/call fails', 'tools/call fails-sdk', 'tools/call fails-big'])
+      expect(targets[key], key).toMatchObject({ ok: 0, toolError: targets[key].sent });
+    for (const key of ['tools/call quotes', 'tools/call word', 'tools/call false', 'tools/call big-ok', 'prompts/get greeting'])
       expect(targets[key], key).toMatchObject({ ok: targets[key].sent, toolError: 0, rpcError: 0 });
     expect(targets['resources/read mcpload://missing']).toMatchObject({ ok: 0, rpcError: targets['resources/read mcpload://missing'].sent });
 
     // The method's figures hold its targets'; the error types count the same requests.
     const calls = run.total.methods['tools/call'];
-    const toolErrors = targets['tools/call fails'].toolError + targets['tools/call fails-sdk'].toolError;
+    const toolErrors = targets['tools/call fails'].toolError + targets['tools/call fails-sdk'].toolError + targets['tools/call fails-big'].toolError;
     expect(calls.toolError).toBe(toolErrors);
     expect(calls.sent).toBe(Object.keys(TOOL_FRAMES).reduce((n, k) => n + targets[`tools/call ${k}`].sent, 0));
     expect(run.total.errors.tool).toBe(toolErrors);
@@ -108,8 +116,26 @@ describe('tool errors', () => {
     expect(Object.fromEntries(details)).toEqual({
       [JSON.stringify({ method: 'tools/call', target: 'fails', type: 'tool', message: 'boom' })]: targets['tools/call fails'].toolError,
       [JSON.stringify({ method: 'tools/call', target: 'fails-sdk', type: 'tool', message: 'sdk boom' })]: targets['tools/call fails-sdk'].toolError,
+      [JSON.stringify({ method: 'tools/call', target: 'fails-big', type: 'tool', message: 'big boom' })]: targets['tools/call fails-big'].toolError,
       [JSON.stringify({ method: 'resources/read', target: 'mcpload://missing', type: 'rpc', code: -32002, message: 'Resource not found: mcpload://missing' })]:
         targets['resources/read mcpload://missing'].rpcError,
     });
+  });
+});
+
+describe('the isError scan', () => {
+  it('finds the key wherever it is, in frames short and long, as Buffer.indexOf does', () => {
+    const key = '"isError"';
+    // Text around the key made of its own letters, so the scan's shifts meet every case.
+    const filler = (n: number) => Array.from({ length: n }, (_, i) => 'rros"iE x'[(i * 7) % 9]).join('');
+    for (const size of [0, 1, 8, 9, 10, 60, 200, 511, 512, 513, 2000]) {
+      for (let at = 0; at <= size; at += Math.max(1, Math.floor(size / 40))) {
+        const text = filler(at) + key + filler(size - at);
+        expect(mayBeToolError(Buffer.from(text)), `key at ${at} of ${text.length}`).toBe(true);
+        const broken = filler(at) + '"isErro"' + filler(size - at);
+        expect(mayBeToolError(Buffer.from(broken)), `broken at ${at}`).toBe(Buffer.from(broken).includes(key));
+      }
+    }
+    expect(mayBeToolError(Buffer.from('{"text":"\\"isError\\":true"}'))).toBe(false);
   });
 });
