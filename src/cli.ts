@@ -17,6 +17,7 @@ import { VERSION } from './shared/version.js';
 import { createLogger } from './main/log.js';
 import { Progress } from './main/progress.js';
 import { NoteLog } from './main/notes.js';
+import { describeDetail } from './shared/error-details.js';
 import { renderReport } from './report/text.js';
 import { mergeReportFiles } from './report/merge.js';
 import { renderHtml } from './report/html.js';
@@ -93,7 +94,12 @@ async function runCommand(args: Record<string, unknown>): Promise<number> {
   const secrets = headerSecrets(opts.headers);
   const notes = new NoteLog((line) => log.warn(line));
   run.on('note', (message) => notes.add(redactSecrets(message, secrets)));
-  const flushNotes = setInterval(() => notes.flush(), opts.progressIntervalMs).unref();
+  // The servers' reasons for rpc and tool errors (redacted and cut by the engines): each in full once, then counts.
+  const reasons = new NoteLog((line) => log.warn(line), true);
+  run.on('snapshot', (s) => {
+    for (const d of s.errorDetails) reasons.add(describeDetail(d), d.count);
+  });
+  const flushNotes = setInterval(() => (notes.flush(), reasons.flush()), opts.progressIntervalMs).unref();
   if (!opts.quiet) run.on('snapshot', (_s, agg) => progress.update(agg));
   let signals = 0;
   const onSignal = (signal: StopSignal) => {
@@ -105,6 +111,7 @@ async function runCommand(args: Record<string, unknown>): Promise<number> {
   const { report, exitCode, outputs } = await run.result;
   clearInterval(flushNotes);
   notes.flush();
+  reasons.flush();
   progress.end();
   process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
   for (const o of outputs) process.stderr.write(describeOutput(o) + '\n');

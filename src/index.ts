@@ -17,6 +17,7 @@ import { renderHtml } from './report/html.js';
 import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
 import { startTarget, type RunningTarget } from './reference-server/server.js';
 import { discoverMix } from './discover/run.js';
+import { distinctTargets } from './shared/targets.js';
 
 export type { RunOptions } from './config/types.js';
 export type { RunReport } from './report/types.js';
@@ -137,6 +138,7 @@ export class Run extends EventEmitter<RunEvents> {
   private async startMetrics(port: number): Promise<MetricsServer> {
     const { profile } = this.opts;
     const methodsOf = () => [...new Set(this.opts.profile.mix.map((e) => e.method))];
+    const targetsOf = () => distinctTargets(this.opts.profile.mix);
     const server = await MetricsServer.start({
       host: this.opts.metricsHost ?? DEFAULT_METRICS_HOST,
       port,
@@ -145,6 +147,9 @@ export class Run extends EventEmitter<RunEvents> {
         // Read at scrape time: discovery may change the mix after the endpoint is up (a fallback to tools/list).
         get methods() {
           return methodsOf();
+        },
+        get targets() {
+          return targetsOf();
         },
         aggregate: () => this.coordinator?.aggregate,
       },

@@ -13,15 +13,15 @@ import { latencies, syntheticReport } from './helpers/reports.js';
 
 describe('the counter families', () => {
   it('keep their names, order and label spellings', () => {
-    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped', 'queued']);
-    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'timeout', 'closed', 'dropped', 'queued']);
-    expect(FAILED_OUTCOMES).toEqual(['rpcError', 'timeout', 'closed']);
-    expect(ERROR_TYPES).toEqual(['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'closed', 'lost']);
-    expect(ErrorIndex).toEqual({ connect: 0, handshake: 1, timeout: 2, protocol: 3, rpc: 4, closed: 5, lost: 6 });
+    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'toolError', 'timeout', 'closed', 'dropped', 'queued']);
+    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'tool_error', 'timeout', 'closed', 'dropped', 'queued']);
+    expect(FAILED_OUTCOMES).toEqual(['rpcError', 'toolError', 'timeout', 'closed']);
+    expect(ERROR_TYPES).toEqual(['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'tool', 'closed', 'lost']);
+    expect(ErrorIndex).toEqual({ connect: 0, handshake: 1, timeout: 2, protocol: 3, rpc: 4, tool: 5, closed: 6, lost: 7 });
   });
 
   it('failedOf adds the failed outcomes only', () => {
-    expect(failedOf({ ...zeroOutcomes(), sent: 100, ok: 50, rpcError: 1, timeout: 2, closed: 4, dropped: 8 })).toBe(7);
+    expect(failedOf({ ...zeroOutcomes(), sent: 100, ok: 50, rpcError: 1, toolError: 16, timeout: 2, closed: 4, dropped: 8 })).toBe(23);
   });
 
   it("the recorder's snapshot carries every outcome and starts over", () => {
@@ -89,15 +89,20 @@ describe('the report schema and the declaration', () => {
   // schema/report.schema.json is written by hand: this is what tells a new counter's author it needs its line.
   const schema = JSON.parse(readFileSync(reportSchemaPath(), 'utf8')) as {
     properties: {
-      methods: { additionalProperties: { properties: Record<string, unknown> } };
+      methods: { additionalProperties: { $ref: string } };
       errors: { required: string[]; properties: Record<string, unknown> };
     };
+    definitions: { methodFigures: { required: string[]; properties: Record<string, unknown> } };
   };
   it('documents every outcome of a method, in order', () => {
-    expect(Object.keys(schema.properties.methods.additionalProperties.properties).filter((k) => k !== 'latency')).toEqual(OUTCOME_NAMES);
+    expect(schema.properties.methods.additionalProperties.$ref).toBe('#/definitions/methodFigures');
+    expect(Object.keys(schema.definitions.methodFigures.properties).filter((k) => k !== 'latency')).toEqual(OUTCOME_NAMES);
   });
+  // Outcomes added after version 1 shipped are documented, not required: older reports still merge.
+  it('requires every outcome but those added after version 1 shipped', () =>
+    expect(schema.definitions.methodFigures.required.filter((k) => k !== 'latency')).toEqual(OUTCOME_NAMES.filter((n) => n !== 'toolError')));
   it('documents every error type, in order', () => expect(Object.keys(schema.properties.errors.properties)).toEqual(ERROR_TYPES));
-  // Reports written before `lost` existed (same reportVersion) must still merge: it is documented, not required.
+  // Reports written before `lost` and `tool` existed (same reportVersion) must still merge: they are documented, not required.
   it('requires every error type but those added after version 1 shipped', () =>
-    expect(schema.properties.errors.required).toEqual(ERROR_TYPES.filter((t) => t !== 'lost')));
+    expect(schema.properties.errors.required).toEqual(ERROR_TYPES.filter((t) => t !== 'lost' && t !== 'tool')));
 });

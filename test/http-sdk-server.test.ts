@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 function expectClean(run: EngineRun, clients: number): void {
-  expect(run.total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 });
+  expect(run.total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 });
   expect(run.total.sessionsEstablished).toBe(clients);
   expect(run.total.sent).toBeGreaterThan(0);
   expect(run.total.ok).toBe(run.total.sent);

@@ -30,7 +30,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 }
 
 function expectClean(run: EngineRun, clients: number): void {
-  expect(run.total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 });
+  expect(run.total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 });
   expect(run.total.sessionsEstablished).toBe(clients);
   expect(run.total.sent).toBeGreaterThan(0);
   expect(run.total.ok).toBe(run.total.sent);
@@ -133,7 +133,7 @@ describe('mcpload drives the target over Streamable HTTP', () => {
     })();
     const run = await runEngine({ url: t.httpUrl, clients: 3, profile: { rate: 50 }, durationMs: 1500 });
     await forgotten;
-    expect(run.total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 });
+    expect(run.total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 });
     expect(run.total.sessionsEstablished).toBe(6);
     expect(run.total.reconnects).toBe(3);
     expect(t.stats().sessionsTotal).toBe(6);

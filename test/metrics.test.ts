@@ -22,9 +22,9 @@ import { freePort, parseExposition, samples, value, waitFor, type Sample } from 
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-metrics-'));
 const NORMAL_METHODS = ['tools/call', 'resources/list', 'resources/read'];
-const STATUSES = { ok: 'ok', rpc_error: 'rpcError', timeout: 'timeout', closed: 'closed', dropped: 'dropped', queued: 'queued' } as const;
+const STATUSES = { ok: 'ok', rpc_error: 'rpcError', tool_error: 'toolError', timeout: 'timeout', closed: 'closed', dropped: 'dropped', queued: 'queued' } as const;
 /** The only labels an mcp_client_ series may carry: nothing per client or per session. */
-const ALLOWED_LABELS = new Set(['client_type', 'method', 'status', 'le', 'message_type', 'error_type', 'engine']);
+const ALLOWED_LABELS = new Set(['client_type', 'method', 'target', 'status', 'le', 'message_type', 'error_type', 'engine']);
 
 let target: RunningTarget | undefined;
 let metricsServer: MetricsServer | undefined;
@@ -136,12 +136,12 @@ describe('the metrics endpoint during a run (CLI)', () => {
       const n = (status: string) => value(all, 'mcp_client_requests_total', { method, status });
       for (const name of ['mcp_client_request_duration_ms', 'mcp_client_request_raw_duration_ms']) {
         const h = scrapedHistogram(all, name, { method });
-        expect(h.count).toBe(n('ok') + n('rpc_error'));
+        expect(h.count).toBe(n('ok') + n('rpc_error') + n('tool_error'));
         expect(h.inf).toBe(h.count);
         h.buckets.forEach((b, i) => expect(b).toBeLessThanOrEqual(i + 1 < h.buckets.length ? h.buckets[i + 1] : h.inf));
       }
-      inFlight += value(all, 'mcp_client_requests_sent_total', { method }) - (n('ok') + n('rpc_error') + n('timeout') + n('closed'));
-      responses += n('ok') + n('rpc_error');
+      inFlight += value(all, 'mcp_client_requests_sent_total', { method }) - (n('ok') + n('rpc_error') + n('tool_error') + n('timeout') + n('closed'));
+      responses += n('ok') + n('rpc_error') + n('tool_error');
     }
     // One engine: the in-flight gauge and the counters come from the same snapshot.
     expect(value(all, 'mcp_client_requests_in_flight')).toBe(inFlight);

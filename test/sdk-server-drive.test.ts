@@ -20,7 +20,7 @@ describe('mcpload against the SDK McpServer', () => {
       const { report, exitCode } = await start(opts).result;
       expect(exitCode).toBe(0);
       expect(report.sessions.established).toBe(4);
-      expect(report.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 });
+      expect(report.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 });
       expect(report.requests.sent).toBeGreaterThan(100);
       expect(report.requests.ok).toBe(report.requests.sent);
       // Every method of the profile's mix was sent and answered successfully.

@@ -68,7 +68,7 @@ function responder(b: Behaviour = {}) {
 }
 
 const FAST_RECONNECT = { initialDelayMs: 10, maxDelayMs: 20, maxAttempts: 0 };
-const NO_ERRORS = { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 };
+const NO_ERRORS = { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 };
 
 function run(connect: EngineRunOptions['connect'], opts: Partial<EngineRunOptions> = {}): Promise<EngineRun> {
   return runEngine({ url: 'ws://memory.invalid/mcp', clients: 1, durationMs: 300, drainMs: 200, ...opts, connect, profile: { rate: 50, ...opts.profile } });

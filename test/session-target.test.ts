@@ -25,7 +25,7 @@ describe('against the reference target', () => {
 
     expect(total.sessionsEstablished).toBe(clients);
     expect(total.reconnects).toBe(0);
-    expect(total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 });
+    expect(total.errors).toEqual({ connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 });
     expect(total.sent).toBeGreaterThan(300);
     expect(total.ok).toBe(total.sent);
     expect(total.latencyCount).toBe(total.ok);

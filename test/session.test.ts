@@ -18,7 +18,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-const NO_ERRORS = { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 };
+const NO_ERRORS = { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 };
 
 describe('responses are matched by id', () => {
   it('matches responses that arrive out of order, every one of them', async () => {

@@ -7,18 +7,20 @@
  *             (plain = corrected latency, from the intended send time; raw. = from the actual send time)
  *   success   ok / (ok + failed)                         VALUE 95% or 0.95
  *   errors    failed / (ok + failed)                     VALUE 1% or 0.01
+ *   errors.T  errors of type T (tool, rpc, timeout, ...: counters.ts ERROR_TYPES) / (ok + failed)   VALUE 1% or 0.01
  *   dropped   dropped / (sent + dropped): due, not sent  VALUE 1% or 0.01
  *   rate      achieved requests/s                        VALUE 1000 (req/s), 0.99*target, target, 99% (of target)
  *   sessions  peak open sessions                         VALUE 100% (of wanted), 0.9*wanted, or a count
  */
 import { didYouMean } from './profile-messages.js';
-import { UsageError } from '../shared/errors.js';
+import { ERROR_TYPES, UsageError, type ErrorType } from '../shared/errors.js';
 
 export type Op = '<' | '<=' | '>' | '>=';
 export type LatencyStat = 'min' | 'max' | 'mean' | 'percentile';
 export type Metric =
   | { kind: 'latency'; series: 'corrected' | 'raw' | 'handshake'; stat: LatencyStat; percentile?: number }
-  | { kind: 'ratio'; of: 'success' | 'errors' | 'dropped' }
+  /** `type`: errors of that type only (errors.tool), over the same requests. */
+  | { kind: 'ratio'; of: 'success' | 'errors' | 'dropped'; type?: ErrorType }
   | { kind: 'rate' }
   | { kind: 'sessions' };
 
@@ -42,6 +44,7 @@ const KNOWN = [
   ...LATENCY_STATS.map((s) => `handshake.${s}`),
   'success',
   'errors',
+  ...ERROR_TYPES.map((t) => `errors.${t}`),
   'dropped',
   'rate',
   'sessions',
@@ -117,6 +120,8 @@ export function parseThresholds(exprs: readonly string[] = []): Threshold[] {
 
 function parseMetric(name: string): Metric | undefined {
   if (name === 'success' || name === 'errors' || name === 'dropped') return { kind: 'ratio', of: name };
+  const type = /^errors\.(\w+)$/.exec(name)?.[1];
+  if (type !== undefined) return (ERROR_TYPES as readonly string[]).includes(type) ? { kind: 'ratio', of: 'errors', type: type as ErrorType } : undefined;
   if (name === 'rate') return { kind: 'rate' };
   if (name === 'sessions') return { kind: 'sessions' };
   const m = /^(?:(raw|handshake|corrected)\.)?(min|max|mean|avg|med|p(\d+(?:\.\d+)?))$/.exec(name);
@@ -130,7 +135,7 @@ function parseMetric(name: string): Metric | undefined {
 }
 
 function canonicalName(m: Metric): string {
-  if (m.kind === 'ratio') return m.of;
+  if (m.kind === 'ratio') return m.type ? `${m.of}.${m.type}` : m.of;
   if (m.kind !== 'latency') return m.kind;
   const stat = m.stat === 'percentile' ? `p${m.percentile}` : m.stat;
   return m.series === 'corrected' ? stat : `${m.series}.${stat}`;

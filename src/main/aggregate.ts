@@ -16,6 +16,7 @@ import {
   zeroOutcomes,
   type OutcomeCounts,
 } from '../shared/counters.js';
+import { DetailTally, MAX_KEPT_DETAILS } from '../shared/error-details.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 
@@ -99,6 +100,10 @@ export function emptyPoint(second: number): TimelinePoint {
 
 export class Aggregate {
   readonly methods = new Map<string, MethodTotals>();
+  /** Per target (`tools/call echo`: targets.ts); these requests are in `methods` too. */
+  readonly targets = new Map<string, MethodTotals>();
+  /** The servers' reasons for rpc and tool errors, added up (bounded: error-details.ts). */
+  readonly errorDetails = new DetailTally(MAX_KEPT_DETAILS);
   readonly latency = newHistogram();
   readonly latencyRaw = newHistogram();
   readonly handshake = newHistogram();
@@ -150,6 +155,13 @@ export class Aggregate {
       point.ok += d.ok;
       point.failed += failedOf(d);
     }
+    for (const [key, d] of Object.entries(s.targets)) {
+      const t = this.totalsOf(this.targets, key);
+      addOutcomes(t, d);
+      addDelta(t.latency, d.latency);
+      addDelta(t.latencyRaw, d.latencyRaw);
+    }
+    this.errorDetails.addAll(s.errorDetails);
     s.errors.forEach((n, i) => (this.errors[i] += n));
     addDelta(this.handshake, s.handshake);
     this.sessionsEstablished += s.sessionsEstablished;
@@ -210,10 +222,14 @@ export class Aggregate {
   }
 
   private method(name: string): MethodTotals {
-    let m = this.methods.get(name);
+    return this.totalsOf(this.methods, name);
+  }
+
+  private totalsOf(map: Map<string, MethodTotals>, key: string): MethodTotals {
+    let m = map.get(key);
     if (!m) {
       m = { ...zeroOutcomes(), latency: newHistogram(), latencyRaw: newHistogram() };
-      this.methods.set(name, m);
+      map.set(key, m);
     }
     return m;
   }

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, OUTCOMES, describeKinds, type Outcome } from '../shared/counters.js';
+import type { Target } from '../shared/targets.js';
 import { Aggregate, type Gauges, type MethodTotals } from './aggregate.js';
 import { LATENCY_BUCKETS_MS, bucketCounts, emptyBuckets, type BucketCounts } from './metrics-buckets.js';
 
@@ -15,6 +16,8 @@ export interface MetricsSource {
   clientType: string;
   /** The methods of the profile's mix, so their series exist (at zero) from the first scrape. */
   methods: readonly string[];
+  /** The targets of the profile's mix (shared/targets.ts: capped), so their series exist from the first scrape. */
+  targets?: readonly Target[];
   /** The run's merged view; undefined before the engines start. */
   aggregate(): Aggregate | undefined;
 }
@@ -29,6 +32,7 @@ interface View {
   agg: Aggregate;
   gauges: Gauges;
   methods: { method: string; totals: MethodTotals | undefined; latency: BucketCounts; latencyRaw: BucketCounts }[];
+  targets: { labels: { method: string; target: string }; totals: MethodTotals | undefined; latency: BucketCounts }[];
   handshake: BucketCounts;
   loopUtilization: { engine: string; value: number }[];
   loopLag: { engine: string; value: number }[];
@@ -71,6 +75,14 @@ export class RunMetrics {
           totals,
           latency: totals ? bucketCounts(totals.latency, LATENCY_BUCKETS_MS) : emptyBuckets(LATENCY_BUCKETS_MS),
           latencyRaw: totals ? bucketCounts(totals.latencyRaw, LATENCY_BUCKETS_MS) : emptyBuckets(LATENCY_BUCKETS_MS),
+        };
+      }),
+      targets: (this.source.targets ?? []).map((t) => {
+        const totals = agg.targets.get(t.key);
+        return {
+          labels: { method: t.method, target: t.target },
+          totals,
+          latency: totals ? bucketCounts(totals.latency, LATENCY_BUCKETS_MS) : emptyBuckets(LATENCY_BUCKETS_MS),
         };
       }),
       handshake: bucketCounts(agg.handshake, LATENCY_BUCKETS_MS),
@@ -120,7 +132,7 @@ export class RunMetrics {
     );
     histogram(
       'mcp_client_request_duration_ms',
-      'Request latency in ms from the intended send time (corrected for coordinated omission); responses only (ok and rpc_error)',
+      'Request latency in ms from the intended send time (corrected for coordinated omission); responses only (ok, rpc_error and tool_error)',
       ['method'],
       (v) => v.methods.map((m) => ({ labels: { ...ct, method: m.method }, counts: m.latency })),
     );
@@ -139,6 +151,24 @@ export class RunMetrics {
     counter('mcp_client_requests_sent_total', 'Requests sent (the profile mix; initialize is not included)', ['method'], (v, emit) => {
       for (const m of v.methods) emit({ ...ct, method: m.method }, m.totals?.sent ?? 0);
     });
+    // Per tool, prompt and resource URI: their own families, so the series of the drop-in names keep one per method.
+    counter(
+      'mcp_client_target_requests_total',
+      'Requests by target (the tool or prompt name, the resource URI; at most 100, then "(other)") and outcome, as mcp_client_requests_total',
+      ['method', 'target', 'status'],
+      (v, emit) => {
+        for (const t of v.targets) for (const o of STATUSES) emit({ ...ct, ...t.labels, status: o.status }, t.totals?.[o.name] ?? 0);
+      },
+    );
+    counter('mcp_client_target_requests_sent_total', 'Requests sent, by target (as mcp_client_requests_sent_total)', ['method', 'target'], (v, emit) => {
+      for (const t of v.targets) emit({ ...ct, ...t.labels }, t.totals?.sent ?? 0);
+    });
+    histogram(
+      'mcp_client_target_request_duration_ms',
+      'Request latency in ms from the intended send time, by target (as mcp_client_request_duration_ms); responses only',
+      ['method', 'target'],
+      (v) => v.targets.map((t) => ({ labels: { ...ct, ...t.labels }, counts: t.latency })),
+    );
     gauge('mcp_client_requests_in_flight', 'Requests sent and not yet answered, timed out or failed', [], (v, emit) => emit(ct, v.gauges.inFlight));
     gauge('mcp_client_target_requests_per_second', 'Requests per second the profile asks for now (open sessions × rate per client)', [], (v, emit) =>
       emit(ct, v.gauges.targetRate),

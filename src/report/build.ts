@@ -6,8 +6,9 @@ import type { RunOptions } from '../config/types.js';
 import { peakClients, plannedRequestRate } from '../config/stages.js';
 import { ERROR_TYPES, ErrorIndex, failedOf, pickOutcomes, type ErrorType } from '../shared/counters.js';
 import { encodeHistogram, summarize } from '../shared/stats.js';
-import type { Aggregate } from '../main/aggregate.js';
-import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type ThresholdSource } from './types.js';
+import { distinctTargets } from '../shared/targets.js';
+import type { Aggregate, MethodTotals } from '../main/aggregate.js';
+import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type TargetReport, type ThresholdSource } from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
 
@@ -60,6 +61,7 @@ function windowSeconds(agg: Aggregate, endedAtMs: number): number {
 
 /** The report's totals, latency, throughput and sessions: what thresholds read. */
 function runFigures(agg: Aggregate, opts: RunOptions, seconds: number): RunFigures {
+  const errors = Object.fromEntries(ERROR_TYPES.map((e, i) => [e, agg.errors[i]])) as Record<ErrorType, number>;
   const t = agg.totals();
   // Requests in flight on an engine that died never got an outcome: they failed.
   const failed = failedOf(t) + agg.errors[ErrorIndex.lost];
@@ -84,7 +86,25 @@ function runFigures(agg: Aggregate, opts: RunOptions, seconds: number): RunFigur
       ...(Object.keys(agg.subprotocols).length > 0 ? { subprotocols: { ...agg.subprotocols } } : {}),
       handshake: summarize(agg.handshake),
     },
+    errors,
   };
+}
+
+function methodReport(m: MethodTotals): MethodReport {
+  return { ...pickOutcomes(m), latency: { corrected: summarize(m.latency), raw: summarize(m.latencyRaw) } };
+}
+
+/** The report's targets and their histograms, in mix order. */
+function targetReports(agg: Aggregate, opts: RunOptions): { targets: Record<string, TargetReport>; hists: NonNullable<RunReport['histograms']['targets']> } {
+  const targets: Record<string, TargetReport> = {};
+  const hists: NonNullable<RunReport['histograms']['targets']> = {};
+  for (const { key, method, target } of distinctTargets(opts.profile.mix)) {
+    const t = agg.targets.get(key);
+    if (!t) continue;
+    targets[key] = { method, target, ...methodReport(t) };
+    hists[key] = { latency: encodeHistogram(t.latency), latencyRaw: encodeHistogram(t.latencyRaw) };
+  }
+  return { targets, hists };
 }
 
 /**
@@ -109,10 +129,11 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
   const methods: Record<string, MethodReport> = {};
   const methodHists: RunReport['histograms']['methods'] = {};
   for (const [name, m] of agg.methods) {
-    methods[name] = { ...pickOutcomes(m), latency: { corrected: summarize(m.latency), raw: summarize(m.latencyRaw) } };
+    methods[name] = methodReport(m);
     methodHists[name] = { latency: encodeHistogram(m.latency), latencyRaw: encodeHistogram(m.latencyRaw) };
   }
-  const errors = Object.fromEntries(ERROR_TYPES.map((e, i) => [e, agg.errors[i]])) as Record<ErrorType, number>;
+  const targets = targetReports(agg, opts);
+  const { errors, ...rest } = figures;
   return {
     reportVersion: REPORT_VERSION,
     tool: { name: 'mcpload', version: VERSION },
@@ -134,10 +155,12 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       ...(opts.spin ? { spin: true as const } : {}),
       ...closedConfig(opts),
     },
-    ...figures,
+    ...rest,
     errors,
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
     methods,
+    targets: targets.targets,
+    errorDetails: agg.errorDetails.top(),
     timeline: agg.timeline,
     ...(agg.lostEngines.length ? { lostEngines: agg.lostEngines.map((e) => ({ ...e })) } : {}),
     generator: generatorReport(agg, figures.requests.sent, seconds),
@@ -146,6 +169,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       latencyRaw: encodeHistogram(agg.latencyRaw),
       handshake: encodeHistogram(agg.handshake),
       methods: methodHists,
+      targets: targets.hists,
     },
   };
 }

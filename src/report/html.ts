@@ -10,7 +10,7 @@ import { chartAssets } from './html-assets.js';
 import { CLIENT_SCRIPT } from './html-client.js';
 import { chartData } from './html-data.js';
 import { PAGE_CSS } from './html-style.js';
-import type { RunReport } from './types.js';
+import type { MethodReport, RunReport } from './types.js';
 import { loadLine } from './text.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -110,7 +110,7 @@ function charts(r: RunReport): string {
   return `<section><h2>Charts</h2><div class="charts">
 ${chartBox('chart-latency', 'Latency by percentile', spectrum, true)}
 ${chartBox('chart-throughput', 'Requests per second', 'Requests sent and answered ok in each second.')}
-${chartBox('chart-errors', 'Failed requests per second', 'RPC errors, timeouts and requests lost to closed connections.')}
+${chartBox('chart-errors', 'Failed requests per second', 'RPC errors, tool errors (isError results), timeouts and requests lost to closed connections.')}
 ${chartBox('chart-latency-time', 'Latency over time', 'Corrected p50 and p99 of the responses in each second.', true)}
 ${chartBox('chart-sessions', 'Open sessions', 'Peak open MCP sessions in each second, against the number wanted.')}
 ${chartBox('chart-handshake', 'Handshake latency by percentile', 'Connect + initialize, per session (reconnects included).')}
@@ -127,14 +127,31 @@ function details(r: RunReport): string {
   );
   // The closed model drops nothing: no dropped column.
   const outcomes = r.model === 'closed' ? OUTCOMES.filter((o) => o.name !== 'dropped') : OUTCOMES;
-  const methodRows = Object.entries(r.methods).map(([name, m]) => [
+  const methodRow = (name: string, m: MethodReport) => [
     `<code>${esc(name)}</code>`,
-    ...outcomes.map((o) => int(m[o.name])),
+    ...outcomes.map((o) => int(m[o.name] ?? 0)),
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p50)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.p99)) : '-',
     m.latency.corrected.count ? esc(formatMicros(m.latency.corrected.max)) : '-',
-  ]);
-  const methods = methodRows.length ? table(['method', ...outcomes.map((o) => o.label), 'p50', 'p99', 'max'], methodRows, 'num') : '<p>No requests.</p>';
+  ];
+  const methodHead = ['method', ...outcomes.map((o) => o.label), 'p50', 'p99', 'max'];
+  const methodRows = Object.entries(r.methods).map(([name, m]) => methodRow(name, m));
+  const methods = methodRows.length ? table(methodHead, methodRows, 'num') : '<p>No requests.</p>';
+  const targetRows = Object.entries(r.targets ?? {}).map(([key, t]) => methodRow(key, t));
+  const targets = targetRows.length ? `<h3>By tool, prompt and resource</h3>${table(['target', ...methodHead.slice(1)], targetRows, 'num')}` : '';
+  const reasons = r.errorDetails?.length
+    ? `<h3>Most frequent reasons</h3>${table(
+        ['method', 'type', 'code', 'message', 'count'],
+        r.errorDetails.map((d) => [
+          `<code>${esc(d.target !== undefined ? `${d.method} ${d.target}` : d.method)}</code>`,
+          esc(d.type),
+          d.code !== undefined ? esc(d.code) : '',
+          esc(d.message || '(no message)'),
+          int(d.count),
+        ]),
+        'narrow',
+      )}`
+    : '';
   const errors = table(
     ['type', 'count'],
     Object.entries(r.errors).map(([type, n]) => [esc(type), int(n)]),
@@ -159,8 +176,8 @@ function details(r: RunReport): string {
     'narrow',
   );
   return `<section><h2>Latency</h2>${latency}</section>
-<section><h2>Methods</h2>${methods}</section>
-<section class="two"><div><h2>Errors by type</h2>${errors}</div><div><h2>Run</h2>${config}</div></section>`;
+<section><h2>Methods</h2>${methods}${targets}</section>
+<section class="two"><div><h2>Errors by type</h2>${errors}${reasons}</div><div><h2>Run</h2>${config}</div></section>`;
 }
 
 function verdict(r: RunReport): string {

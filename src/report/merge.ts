@@ -15,6 +15,10 @@
  * - timeline: points are aligned on the wall clock (second N of the merged timeline is N seconds after the earliest
  *   startedAt, each replica's seconds shifted by its start offset, rounded to the second); counts and open sessions
  *   add up; the per-second p50/p99 are the worst replica's (an upper bound: per-second histograms are not kept).
+ * - targets add up like methods; past MAX_TARGETS distinct keys a method's other names fold into its "(other)" target;
+ * - errorDetails add up by reason and are cut again to the most frequent of each method: a reason that was
+ *   not in a replica's top list is in its "(other messages)" there, so the merged tops are exact only for
+ *   reasons every replica listed (the counts per method, target and type always add up).
  * Thresholds evaluated on the replicas are dropped: evaluate them again on the merged report.
  */
 import { readFileSync } from 'node:fs';
@@ -23,12 +27,14 @@ import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { fieldPath } from '../config/profile-messages.js';
-import { ERROR_TYPES, OUTCOME_NAMES } from '../shared/counters.js';
+import { ERROR_TYPES, OUTCOME_NAMES, answeredOf } from '../shared/counters.js';
+import { DetailTally } from '../shared/error-details.js';
+import { TargetCap } from '../shared/targets.js';
 import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 import { emptyPoint, type TimelinePoint } from '../main/aggregate.js';
 import { generatorWarning } from './build.js';
-import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport } from './types.js';
+import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport, type TargetReport } from './types.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -79,6 +85,10 @@ export function validateReport(raw: unknown, source: string): RunReport {
       [`histograms.methods.${m}.latency`, h.latency],
       [`histograms.methods.${m}.latencyRaw`, h.latencyRaw],
     ]),
+    ...Object.entries(report.histograms.targets ?? {}).flatMap(([t, h]): [string, string][] => [
+      [`histograms.targets.${t}.latency`, h.latency],
+      [`histograms.targets.${t}.latencyRaw`, h.latencyRaw],
+    ]),
   ];
   const counts = new Map<string, number>();
   for (const [field, value] of encoded) {
@@ -113,13 +123,15 @@ function checkTimes(r: RunReport, source: string): void {
 
 /** Every latency histogram holds one sample per response: a histogram that contradicts the counts is refused. */
 function checkHistogramCounts(r: RunReport, counts: ReadonlyMap<string, number>, source: string): void {
-  const responses = (m: { ok: number; rpcError: number }) => m.ok + m.rpcError;
+  const responses = answeredOf;
   const expect: [string, number][] = [
     ['histograms.latency', sum(Object.values(r.methods).map(responses))],
     ['histograms.latencyRaw', sum(Object.values(r.methods).map(responses))],
   ];
   for (const [name, m] of Object.entries(r.methods))
     expect.push([`histograms.methods.${name}.latency`, responses(m)], [`histograms.methods.${name}.latencyRaw`, responses(m)]);
+  for (const [name, t] of Object.entries(r.targets ?? {}))
+    expect.push([`histograms.targets.${name}.latency`, responses(t)], [`histograms.targets.${name}.latencyRaw`, responses(t)]);
   for (const [field, want] of expect) {
     const got = counts.get(field) ?? 0;
     if (got !== want) throw new UsageError(`${source}: not a valid mcpload report (${field} holds ${got} samples, but the counts say ${want} responses)`);
@@ -187,6 +199,48 @@ function mergeMethods(reports: readonly RunReport[]): { methods: Record<string, 
   return { methods, hists };
 }
 
+type Hists = NonNullable<RunReport['histograms']['targets']>;
+
+/** Targets added up like methods, capped again (see the module comment); absent when no replica has any. */
+function mergeTargets(reports: readonly RunReport[]): { targets?: Record<string, TargetReport>; hists?: Hists } {
+  if (!reports.some((r) => r.targets)) return {};
+  const cap = new TargetCap();
+  const parts = new Map<string, { method: string; target: string; counts: object[]; latency: string[]; latencyRaw: string[] }>();
+  for (const r of reports) {
+    for (const [key, t] of Object.entries(r.targets ?? {})) {
+      const to = cap.of(t.method, t.target);
+      let p = parts.get(to.key);
+      if (!p) parts.set(to.key, (p = { method: to.method, target: to.target, counts: [], latency: [], latencyRaw: [] }));
+      p.counts.push(t);
+      p.latency.push(r.histograms.targets?.[key]?.latency ?? '');
+      p.latencyRaw.push(r.histograms.targets?.[key]?.latencyRaw ?? '');
+    }
+  }
+  const targets: Record<string, TargetReport> = {};
+  const hists: Hists = {};
+  for (const [key, p] of parts) {
+    const counts = addCounts(OUTCOME_NAMES, p.counts);
+    const latency = mergeEncoded(p.latency);
+    const latencyRaw = mergeEncoded(p.latencyRaw);
+    targets[key] = {
+      method: p.method,
+      target: p.target,
+      ...(counts as unknown as MethodReport),
+      latency: { corrected: summarize(latency), raw: summarize(latencyRaw) },
+    };
+    hists[key] = { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw) };
+  }
+  return { targets, hists };
+}
+
+/** Error reasons added up and cut again to each method's most frequent; absent when no replica has any. */
+function mergeErrorDetails(reports: readonly RunReport[]): { errorDetails?: RunReport['errorDetails'] } {
+  if (!reports.some((r) => r.errorDetails)) return {};
+  const tally = new DetailTally(Infinity);
+  for (const r of reports) tally.addAll(r.errorDetails ?? []);
+  return { errorDetails: tally.top() };
+}
+
 /** Timelines aligned on the wall clock: see the module comment. */
 function mergeTimelines(reports: readonly RunReport[], startMs: number): TimelinePoint[] {
   const out: TimelinePoint[] = [];
@@ -231,6 +285,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
   const latencyRaw = mergeEncoded(rs.map((r) => r.histograms.latencyRaw));
   const handshake = mergeEncoded(rs.map((r) => r.histograms.handshake));
   const { methods, hists } = mergeMethods(rs);
+  const targets = mergeTargets(rs);
   const startMs = Math.min(...rs.map((r) => Date.parse(r.startedAt)));
   const endMs = Math.max(...rs.map((r) => Date.parse(r.endedAt)));
   const total = (pick: (r: RunReport) => number) => sum(rs.map(pick));
@@ -311,10 +366,18 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       ),
     },
     methods,
+    ...(targets.targets ? { targets: targets.targets } : {}),
+    ...mergeErrorDetails(rs),
     timeline: mergeTimelines(rs, startMs),
     ...(rs.some((r) => r.lostEngines?.length) ? { lostEngines: rs.flatMap((r) => r.lostEngines ?? []) } : {}),
     ...mergeGenerators(rs),
-    histograms: { latency: encodeHistogram(latency), latencyRaw: encodeHistogram(latencyRaw), handshake: encodeHistogram(handshake), methods: hists },
+    histograms: {
+      latency: encodeHistogram(latency),
+      latencyRaw: encodeHistogram(latencyRaw),
+      handshake: encodeHistogram(handshake),
+      methods: hists,
+      ...(targets.hists ? { targets: targets.hists } : {}),
+    },
   };
 }
 

@@ -1,8 +1,9 @@
 /** The text report, in the old simulator's sections so existing readers find their numbers. */
 import { formatMicros } from '../config/units.js';
-import { OUTCOMES } from '../shared/counters.js';
+import { OUTCOMES, failedOf } from '../shared/counters.js';
+import { describeDetail } from '../shared/error-details.js';
 import type { LatencySummary } from '../shared/stats.js';
-import type { RunReport } from './types.js';
+import type { MethodReport, RunReport } from './types.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(2)}%`;
@@ -34,6 +35,14 @@ export function loadLine(r: RunReport): string {
   return `${c.clients} clients × ${c.concurrency ?? 1} in flight${think} (closed model)`;
 }
 
+/** A method's (or target's) counts on its line: the `text` outcomes, failed, p50 and p99 (raw in the closed model: no schedule). */
+function methodFigures(m: MethodReport, closed: boolean): string {
+  const counts = METHOD_LINE.map((o) => `${o.name} ${int(m[o.name] ?? 0)}`);
+  counts.push(`failed ${int(failedOf(m))}`);
+  const l = closed ? m.latency.raw : m.latency.corrected;
+  return `${counts.join(', ')}, p50 ${formatMicros(l.p50)}, p99 ${formatMicros(l.p99)}`;
+}
+
 export function renderReport(r: RunReport): string {
   const out: string[] = [];
   const closed = r.model === 'closed';
@@ -56,9 +65,9 @@ export function renderReport(r: RunReport): string {
     out.push(latencyLine('raw', r.latency.raw));
   }
   for (const [name, m] of Object.entries(r.methods)) {
-    const counts = METHOD_LINE.map((o) => `${o.name} ${int(m[o.name])}`).join(', ');
-    const l = closed ? m.latency.raw : m.latency.corrected;
-    out.push(`  ${name}: ${counts}, p50 ${formatMicros(l.p50)}, p99 ${formatMicros(l.p99)}`);
+    out.push(`  ${name}: ${methodFigures(m, closed)}`);
+    // Its tools, prompts or resources, under it.
+    for (const [key, t] of Object.entries(r.targets ?? {})) if (t.method === name) out.push(`    ${key}: ${methodFigures(t, closed)}`);
   }
   const t = r.throughput;
   out.push('', 'THROUGHPUT');
@@ -87,6 +96,10 @@ export function renderReport(r: RunReport): string {
   const errors = Object.entries(r.errors);
   if (errors.every(([, n]) => n === 0)) out.push('  none');
   else for (const [type, n] of errors) out.push(`  ${type.padEnd(11)} ${int(n)}`);
+  if (r.errorDetails?.length) {
+    out.push('  reasons (the most frequent of each method; messages redacted and cut):');
+    for (const d of r.errorDetails) out.push(`    ${int(d.count)} × ${describeDetail(d)}`);
+  }
   out.push('');
   return out.join('\n');
 }

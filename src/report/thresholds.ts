@@ -28,6 +28,7 @@ function sourceOf(r: RunReport | ThresholdSource): ThresholdSource {
     latency: r.latency,
     throughput: r.throughput,
     sessions: r.sessions,
+    errors: r.errors,
     histogramOf: (series) => (encoded[series] ? decodeHistogram(encoded[series]) : undefined),
   };
 }
@@ -56,7 +57,8 @@ function measure(t: Threshold, r: ThresholdSource): { actual: number; limit: num
       return { actual: latencyValue(r, m), limit: t.value };
     case 'ratio': {
       const { ok, failed, sent, dropped } = r.requests;
-      const actual = m.of === 'success' ? ratio(ok, ok + failed) : m.of === 'errors' ? ratio(failed, ok + failed) : ratio(dropped, sent + dropped);
+      const errors = m.type ? (r.errors[m.type] ?? 0) : failed;
+      const actual = m.of === 'success' ? ratio(ok, ok + failed) : m.of === 'errors' ? ratio(errors, ok + failed) : ratio(dropped, sent + dropped);
       return { actual, limit: t.value };
     }
     case 'rate':
@@ -146,7 +148,7 @@ export function finalFailure(t: Threshold, run: RunReport | ThresholdSource, bou
   if (m.kind !== 'ratio' || !Number.isFinite(n)) return false;
   const { ok, failed, sent, dropped } = partial.requests;
   if (m.of === 'success') return !upper && !compare(1 - failed / Math.max(n, ok + failed), t.op, limit);
-  if (m.of === 'errors') return upper && !compare(failed / Math.max(n, ok + failed), t.op, limit);
+  if (m.of === 'errors') return upper && !compare((m.type ? (partial.errors[m.type] ?? 0) : failed) / Math.max(n, ok + failed), t.op, limit);
   return upper && !compare(dropped / Math.max(n, sent + dropped), t.op, limit);
 }
 

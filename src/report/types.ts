@@ -5,6 +5,7 @@
  */
 import type { Op } from '../config/thresholds.js';
 import type { ErrorType, OutcomeCounts } from '../shared/counters.js';
+import type { ErrorDetail } from '../shared/error-details.js';
 import type { Histogram, LatencySummary } from '../shared/stats.js';
 import type { LostEngine, TimelinePoint } from '../main/aggregate.js';
 
@@ -13,6 +14,13 @@ export const REPORT_VERSION = 1;
 /** One method's outcomes (counters.ts) and latency summaries. */
 export interface MethodReport extends OutcomeCounts {
   latency: { corrected: LatencySummary; raw: LatencySummary };
+}
+
+/** One target's figures (a tool, prompt or resource URI of a method: shared/targets.ts). */
+export interface TargetReport extends MethodReport {
+  method: string;
+  /** The tool or prompt name, the resource URI, or "(other)" past the cap. */
+  target: string;
 }
 
 export interface RunReport {
@@ -85,17 +93,28 @@ export interface RunReport {
   errors: Record<ErrorType, number>;
   messages: { sent: Record<string, number>; received: Record<string, number> };
   methods: Record<string, MethodReport>;
+  /** Per target, keyed `method target` (`tools/call echo`), capped at MAX_TARGETS (absent in reports of older versions). */
+  targets?: Record<string, TargetReport>;
+  /** The most frequent rpc and tool error reasons of each method, redacted and cut (absent in reports of older versions). */
+  errorDetails?: ErrorDetail[];
   timeline: TimelinePoint[];
   /** How the generator itself did (absent in reports of older versions). */
   generator?: GeneratorReport;
   /** The --threshold results, when any were given (schema/report.schema.json documents every field). */
   thresholds?: ThresholdResult[];
   /** Encoded HdrHistograms (µs), for exact merging across replicas. */
-  histograms: { latency: string; latencyRaw: string; handshake: string; methods: Record<string, { latency: string; latencyRaw: string }> };
+  histograms: {
+    latency: string;
+    latencyRaw: string;
+    handshake: string;
+    methods: Record<string, { latency: string; latencyRaw: string }>;
+    /** Like methods, per target (absent in reports of older versions). */
+    targets?: Record<string, { latency: string; latencyRaw: string }>;
+  };
 }
 
-/** The report's totals, latency, throughput and sessions: the figures thresholds are measured on. */
-export type RunFigures = Pick<RunReport, 'requests' | 'latency' | 'throughput' | 'sessions'>;
+/** The report's totals, latency, throughput, sessions and errors: the figures thresholds are measured on. */
+export type RunFigures = Pick<RunReport, 'requests' | 'latency' | 'throughput' | 'sessions' | 'errors'>;
 
 /**
  * What thresholds are evaluated on: a run's figures and the histogram behind each latency series (for the

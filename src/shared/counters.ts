@@ -12,21 +12,24 @@
  * - `status`: the `status` label of mcp_client_requests_total (null: not an outcome label; `sent` has its own series);
  * - `help`: what the status means, in that metric's help (empty: the label says it);
  * - `failed`: counts in requests.failed, the timeline's failed and the error rate;
+ * - `answered`: a response came back (the latency histograms hold one sample per answered request);
  * - `label`: the column head of the HTML report's method table;
  * - `text`: shown on the method's line of the text report.
  */
 export const OUTCOMES = [
-  { name: 'sent', status: null, help: '', failed: false, label: 'sent', text: true },
-  { name: 'ok', status: 'ok', help: '', failed: false, label: 'ok', text: true },
-  { name: 'rpcError', status: 'rpc_error', help: 'JSON-RPC error response', failed: true, label: 'rpc error', text: false },
-  { name: 'timeout', status: 'timeout', help: '', failed: true, label: 'timeout', text: false },
-  { name: 'closed', status: 'closed', help: 'connection lost in flight', failed: true, label: 'closed', text: false },
-  { name: 'dropped', status: 'dropped', help: 'not sent: in-flight bound reached', failed: false, label: 'dropped', text: false },
+  { name: 'sent', status: null, help: '', failed: false, answered: false, label: 'sent', text: true },
+  { name: 'ok', status: 'ok', help: '', failed: false, answered: true, label: 'ok', text: true },
+  { name: 'rpcError', status: 'rpc_error', help: 'JSON-RPC error response', failed: true, answered: true, label: 'rpc error', text: false },
+  { name: 'toolError', status: 'tool_error', help: 'tools/call result with isError: true', failed: true, answered: true, label: 'tool error', text: false },
+  { name: 'timeout', status: 'timeout', help: '', failed: true, answered: false, label: 'timeout', text: false },
+  { name: 'closed', status: 'closed', help: 'connection lost in flight', failed: true, answered: false, label: 'closed', text: false },
+  { name: 'dropped', status: 'dropped', help: 'not sent: in-flight bound reached', failed: false, answered: false, label: 'dropped', text: false },
   {
     name: 'queued',
     status: 'queued',
     help: 'not sent: still waiting inside mcpload for a pooled connection when it timed out or the run ended',
     failed: false,
+    answered: false,
     label: 'queued',
     text: false,
   },
@@ -36,8 +39,10 @@ export type Outcome = (typeof OUTCOMES)[number]['name'];
 /** One number per outcome: MethodDelta's, MethodTotals' and MethodReport's counters. */
 export type OutcomeCounts = { [K in Outcome]: number };
 export const OUTCOME_NAMES: readonly Outcome[] = OUTCOMES.map((o) => o.name);
-/** The outcomes that count as failed requests (rpcError, timeout, closed). */
+/** The outcomes that count as failed requests (rpcError, toolError, timeout, closed). */
 export const FAILED_OUTCOMES: readonly Outcome[] = OUTCOMES.filter((o) => o.failed).map((o) => o.name);
+/** The outcomes of requests that got a response (ok, rpcError, toolError): one latency sample each. */
+export const ANSWERED_OUTCOMES: readonly Outcome[] = OUTCOMES.filter((o) => o.answered).map((o) => o.name);
 
 export function zeroOutcomes(): OutcomeCounts {
   return Object.fromEntries(OUTCOME_NAMES.map((n) => [n, 0])) as OutcomeCounts;
@@ -53,10 +58,17 @@ export function pickOutcomes(from: Readonly<OutcomeCounts>): OutcomeCounts {
   return Object.fromEntries(OUTCOME_NAMES.map((n) => [n, from[n]])) as OutcomeCounts;
 }
 
-/** Failed requests among `c`: the sum of the failed outcomes. */
-export function failedOf(c: Readonly<OutcomeCounts>): number {
+/** Failed requests among `c`: the sum of the failed outcomes (one a record lacks, as a report of an older mcpload may, counts 0). */
+export function failedOf(c: Readonly<Partial<OutcomeCounts>>): number {
   let n = 0;
-  for (const o of FAILED_OUTCOMES) n += c[o];
+  for (const o of FAILED_OUTCOMES) n += c[o] ?? 0;
+  return n;
+}
+
+/** Answered requests among `c` (latency samples); an outcome a record lacks (a report of an older mcpload) counts 0. */
+export function answeredOf(c: Readonly<Partial<OutcomeCounts>>): number {
+  let n = 0;
+  for (const o of ANSWERED_OUTCOMES) n += c[o] ?? 0;
   return n;
 }
 
@@ -68,11 +80,12 @@ export function failedOf(c: Readonly<OutcomeCounts>): number {
  * timeout:   a request got no response within the profile's timeout
  * protocol:  bad JSON, a response with an unknown or duplicate id, a binary frame, an oversized frame
  * rpc:       a JSON-RPC error response to one of our requests
+ * tool:      a `tools/call` answered with a result whose `isError` is true (the tool failed; MCP's tool error)
  * closed:    the connection closed (or errored) while the session was open; in-flight requests fail with it
  * lost:      requests in flight on an engine that died (thread crash, its process killed): counted by the
  *            main thread from the engine's last snapshot, never by an engine; they count as failed
  */
-export const ERROR_TYPES = ['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'closed', 'lost'] as const;
+export const ERROR_TYPES = ['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'tool', 'closed', 'lost'] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 export const ErrorIndex = Object.fromEntries(ERROR_TYPES.map((t, i) => [t, i])) as { readonly [K in ErrorType]: number };
 

@@ -3,6 +3,7 @@
  * Everything is structured-clone safe plain data.
  */
 import type { OutcomeCounts, ReceivedCounts, SentCounts } from './counters.js';
+import type { ErrorDetail } from './error-details.js';
 import type { HistogramDelta } from './stats.js';
 import type { FrameTerminator, Profile, TlsOptions, TransportKind } from './types.js';
 
@@ -79,10 +80,14 @@ export interface EngineSnapshot {
   /** Requests per second this engine is asked to send now (sum over its open sessions' rates). */
   targetRate: number;
   // Deltas since the previous snapshot.
-  /** Keyed by method, in the order of the profile's mix. */
+  /** Keyed by method, in the order of the profile's mix (targeted requests included). */
   methods: Record<string, MethodDelta>;
+  /** Keyed by target (`tools/call echo`: targets.ts), capped; these requests are in `methods` too. */
+  targets: Record<string, MethodDelta>;
   /** Indexed like ERROR_TYPES. */
   errors: number[];
+  /** The servers' reasons for this interval's rpc and tool errors: at most MAX_SNAPSHOT_DETAILS, messages redacted and cut. */
+  errorDetails: ErrorDetail[];
   /** Sessions that completed the MCP handshake. */
   sessionsEstablished: number;
   /** Connection attempts after the first one of a session. */

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
 import type { Profile, TlsOptions } from '../shared/types.js';
+import { distinctTargets, mixTargets } from '../shared/targets.js';
 import { Recorder, type MethodRecorder } from './recorder.js';
 import { CancelTemplate, FrameTemplate, mixSequence, type RequestFrames } from './frames.js';
 import { isTemplated, TemplatedFrame } from './templated-frame.js';
@@ -127,7 +128,9 @@ export class Engine implements SessionHost<Session> {
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);
     const methods = [...new Set(this.profile.mix.map((e) => e.method))];
-    this.recorder = new Recorder(methods);
+    // Each entry's target is known now: requests count under it without a look at their params.
+    const targets = mixTargets(this.profile.mix);
+    this.recorder = new Recorder(methods, distinctTargets(this.profile.mix), this.secrets);
     const meta = this.stateless ? this.requestMeta : undefined;
     const { messageSize } = this.profile;
     this.templates = this.profile.mix.map((e) =>
@@ -138,7 +141,7 @@ export class Engine implements SessionHost<Session> {
     // 2026-07-28 over Streamable HTTP cancels by closing the request's stream (the transport's abandon()), no notification.
     const cancelsByClosing = this.stateless && speaksHttp(config);
     this.cancel = cancelsByClosing ? undefined : new CancelTemplate(`request timed out after ${this.profile.timeoutMs} ms`, this.terminator);
-    this.methodOf = this.profile.mix.map((e) => this.recorder.methods[methods.indexOf(e.method)]);
+    this.methodOf = this.profile.mix.map((e, i) => this.recorder.recorderOf(e.method, targets[i]));
     this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
     this.mixCounts = new Uint32Array(this.profile.mix.length);
     for (const entry of this.mix) this.mixCounts[entry]++;

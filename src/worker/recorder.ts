@@ -14,8 +14,17 @@ import {
   type ErrorType,
   type OutcomeCounts,
 } from '../shared/counters.js';
+import { DetailTally, MAX_SNAPSHOT_DETAILS, detailMessage, type ErrorDetail } from '../shared/error-details.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
-import { takeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
+import type { Target } from '../shared/targets.js';
+import { addDelta, takeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
+
+/** How a request was answered: a result, a JSON-RPC error, or a tools/call result with `isError: true`. */
+export const enum Answer {
+  Ok,
+  RpcError,
+  ToolError,
+}
 
 /**
  * One method's outcomes (counters.ts OUTCOMES) as plain numeric fields, so the hot path bumps a field
@@ -25,6 +34,7 @@ export class MethodRecorder implements OutcomeCounts {
   sent = 0;
   ok = 0;
   rpcError = 0;
+  toolError = 0;
   timeout = 0;
   closed = 0;
   dropped = 0;
@@ -32,7 +42,23 @@ export class MethodRecorder implements OutcomeCounts {
   readonly latency: Histogram = newHistogram();
   readonly latencyRaw: Histogram = newHistogram();
 
-  constructor(readonly method: string) {}
+  /** A tools/call entry: its results are looked at for `isError` (inbound.ts). */
+  readonly toolCall: boolean;
+
+  /** `target`: the tool, prompt or URI this recorder counts (Recorder.targets); undefined: the method's untargeted requests. */
+  constructor(
+    readonly method: string,
+    readonly target?: Target,
+  ) {
+    this.toolCall = method === 'tools/call';
+  }
+
+  /** Add a delta of one of this method's targets (once per snapshot, not per request). */
+  absorb(d: MethodDelta): void {
+    for (const n of OUTCOME_NAMES) this[n] += d[n];
+    addDelta(this.latency, d.latency);
+    addDelta(this.latencyRaw, d.latencyRaw);
+  }
 
   take(): MethodDelta {
     const delta: MethodDelta = { ...pickOutcomes(this), latency: takeDelta(this.latency), latencyRaw: takeDelta(this.latencyRaw) };
@@ -46,6 +72,14 @@ export class MethodRecorder implements OutcomeCounts {
 export class Recorder {
   /** One per distinct method of the mix, in mix order. */
   readonly methods: MethodRecorder[];
+  /**
+   * One per distinct target of the mix (targets.ts), in mix order. The requests of a targeted entry are
+   * counted here only, and added into their method's recorder when a snapshot is taken: the hot path
+   * bumps one recorder per request whatever the breakdown.
+   */
+  readonly targets: MethodRecorder[];
+  /** The server's reasons for this interval's rpc and tool errors (bounded: error-details.ts). */
+  private readonly details = new DetailTally(MAX_SNAPSHOT_DETAILS);
   readonly errors = new Float64Array(ERROR_TYPES.length);
   readonly handshake: Histogram = newHistogram();
   sessionsEstablished = 0;
@@ -61,8 +95,20 @@ export class Recorder {
   /** Sum over the requests sent this interval of how late they left (actual send - intended time, ≥ 0), ms. */
   sendLagSumMs = 0;
 
-  constructor(methods: string[]) {
+  /** `secrets`: what error messages must not carry into a report (header values). */
+  constructor(
+    methods: string[],
+    targets: readonly Target[] = [],
+    private readonly secrets: readonly string[] = [],
+  ) {
     this.methods = methods.map((m) => new MethodRecorder(m));
+    this.targets = targets.map((t) => new MethodRecorder(t.method, t));
+  }
+
+  /** The recorder that counts requests of `method` with `target` (undefined: none named). */
+  recorderOf(method: string, target: Target | undefined): MethodRecorder {
+    const list = target ? this.targets : this.methods;
+    return list.find((m) => m.method === method && m.target?.key === target?.key)!;
   }
 
   error(type: ErrorType, n = 1): void {
@@ -70,13 +116,30 @@ export class Recorder {
   }
 
   /** A response arrived for a request of method `m`; times in ms on the performance clock. */
-  response(m: MethodRecorder, ok: boolean, intended: number, sentAt: number, now: number): void {
-    if (ok) m.ok++;
-    else m.rpcError++;
+  response(m: MethodRecorder, answer: Answer, intended: number, sentAt: number, now: number): void {
+    if (answer === Answer.Ok) m.ok++;
+    else if (answer === Answer.RpcError) {
+      m.rpcError++;
+      this.error('rpc');
+    } else {
+      m.toolError++;
+      this.error('tool');
+    }
     // From the intended time, or from the send if it went early (the ticker sends up to half a tick
     // ahead): a request is never credited with time before it left.
     recordMicros(m.latency, (now - (intended < sentAt ? intended : sentAt)) * 1000);
     recordMicros(m.latencyRaw, (now - sentAt) * 1000);
+  }
+
+  /** Why a request of `m` failed, in the server's words (not on the hot path: errors are parsed in full). */
+  errorDetail(m: MethodRecorder, type: ErrorDetail['type'], code: unknown, message: unknown): void {
+    this.details.add({
+      method: m.method,
+      ...(m.target ? { target: m.target.target } : {}),
+      type,
+      ...(typeof code === 'number' && Number.isFinite(code) ? { code } : {}),
+      message: detailMessage(message, this.secrets),
+    });
   }
 
   /** `subprotocol`: what the server selected at the WebSocket upgrade ('' none; undefined: not WebSocket). */
@@ -111,12 +174,20 @@ export class Recorder {
   ): EngineSnapshot {
     let sent = 0;
     for (const m of this.methods) sent += m.sent;
+    for (const t of this.targets) sent += t.sent;
+    const targets: Record<string, MethodDelta> = {};
+    for (const t of this.targets) {
+      const d = (targets[t.target!.key] = t.take());
+      this.methods.find((m) => m.method === t.method)!.absorb(d);
+    }
     const methods: Record<string, MethodDelta> = {};
     for (const m of this.methods) methods[m.method] = m.take();
     const snapshot: EngineSnapshot = {
       ...gauges,
       methods,
+      targets,
       errors: Array.from(this.errors),
+      errorDetails: this.details.take(),
       sessionsEstablished: this.sessionsEstablished,
       reconnects: this.reconnects,
       subprotocols: this.subprotocols,

@@ -38,6 +38,7 @@ export interface MethodTotals {
   sent: number;
   ok: number;
   rpcError: number;
+  toolError: number;
   timeout: number;
   closed: number;
   dropped: number;
@@ -139,10 +140,10 @@ export async function runEngine(opts: EngineRunOptions): Promise<EngineRun> {
 }
 
 function emptyMethod(): MethodTotals {
-  return { sent: 0, ok: 0, rpcError: 0, timeout: 0, closed: 0, dropped: 0, queued: 0, latencyCount: 0, latencyRawCount: 0 };
+  return { sent: 0, ok: 0, rpcError: 0, toolError: 0, timeout: 0, closed: 0, dropped: 0, queued: 0, latencyCount: 0, latencyRawCount: 0 };
 }
 
-const COUNTERS = ['sent', 'ok', 'rpcError', 'timeout', 'closed', 'dropped', 'queued'] as const;
+const COUNTERS = ['sent', 'ok', 'rpcError', 'toolError', 'timeout', 'closed', 'dropped', 'queued'] as const;
 
 export function sum(snapshots: EngineSnapshot[]): EngineTotals {
   const total: EngineTotals = {

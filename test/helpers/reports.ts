@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, zeroCounts, zeroOutcomes } from '../../src/shared/counters.js';
 import type { RunReport } from '../../src/report/types.js';
 import { Aggregate } from '../../src/main/aggregate.js';
-import { Recorder } from '../../src/worker/recorder.js';
+import { Answer, Recorder } from '../../src/worker/recorder.js';
 import { encodeHistogram, newHistogram, recordMicros, summarize } from '../../src/shared/stats.js';
 import { runCli } from './cli.js';
 
@@ -150,9 +150,13 @@ export function syntheticAggregate(startedAtMs = Date.parse('2026-01-01T00:00:00
         m.timeout += i;
         m.closed += interval % 2;
         m.dropped += engine;
-        for (let k = 0; k < 8 + i; k++) rec.response(m, k % 5 !== 0, 100, 100.2, 100 + k * 0.7 + i + interval);
+        for (let k = 0; k < 8 + i; k++) {
+          const answer = k % 5 === 0 ? Answer.RpcError : m.toolCall && k % 7 === 3 ? Answer.ToolError : Answer.Ok;
+          rec.response(m, answer, 100, 100.2, 100 + k * 0.7 + i + interval);
+          if (answer === Answer.RpcError) rec.errorDetail(m, 'rpc', -32603, `Internal error ${k % 2}`);
+          if (answer === Answer.ToolError) rec.errorDetail(m, 'tool', undefined, 'tool failed');
+        }
       });
-      rec.error('rpc', 3);
       rec.error('closed', interval);
       rec.error('connect');
       rec.handshakeDone(10, 12 + interval);

@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { EmptyResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -29,6 +30,8 @@ export interface SdkHttpServerOptions {
   json?: boolean;
   /** Resumable streams (an event store per session) with this retry interval, ms, and the `poll` tool. */
   resumable?: { retryMs: number };
+  /** More tools, resources or prompts on each McpServer the helper makes (test/tool-errors.test.ts). */
+  register?: (server: McpServer) => void;
 }
 
 export interface SdkHttpServer {
@@ -104,6 +107,7 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
       await new Promise((resolve) => setTimeout(resolve, 20));
       return { content: [{ type: 'text', text: 'polled' }] };
     });
+    opts.register?.(server);
     return server;
   };
 

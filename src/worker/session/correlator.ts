@@ -1,11 +1,11 @@
 /**
  * A session's requests in flight, matched to their answers by id, in any order (the MCP SDK's
  * Protocol.request habit): integer ids, a Map<id, Pending> holding the intended and actual send
- * times, and each request's outcome counted exactly once — answered (ok or an rpc error), timed
+ * times, and each request's outcome counted exactly once — answered (ok, an rpc or a tool error), timed
  * out, or failed as `closed` when its connection ends. Deadlines ride the engine's shared timeout
  * queue (one coarse ticker), not a timer per request.
  */
-import type { MethodRecorder, Recorder } from '../recorder.js';
+import type { Answer, MethodRecorder, Recorder } from '../recorder.js';
 import { LateIds } from './late-ids.js';
 
 /** The entry of the handshake request (initialize or server/discover): not one of the mix's. */
@@ -65,13 +65,11 @@ export class Correlator {
     return this.pending.get(id);
   }
 
-  /** Request `id` (pending as `p`) was answered (`ok`: a result, not a JSON-RPC error): record it. */
-  answered(id: number, p: Pending, ok: boolean, now: number): void {
+  /** Request `id` (pending as `p`) was answered (a result, a JSON-RPC error or a tool error): record it. */
+  answered(id: number, p: Pending, answer: Answer, now: number): void {
     this.pending.delete(id);
     this.lateIds?.mark(id, false);
-    const rec = this.counts.recorder;
-    rec.response(this.counts.methodOf[p.entry], ok, p.intended, p.sentAt, now);
-    if (!ok) rec.error('rpc');
+    this.counts.recorder.response(this.counts.methodOf[p.entry], answer, p.intended, p.sentAt, now);
   }
 
   /** The handshake request `id` was answered: the session checks the answer (handshake.ts). */

@@ -62,3 +62,37 @@ export function resultId(buf: Buffer): number {
   }
   return -1;
 }
+
+/** The `isError` key as every JSON serializer writes it (they escape only control and non-ASCII characters). */
+const IS_ERROR = Buffer.from('"isError"');
+const KEY_LENGTH = IS_ERROR.length;
+/** Horspool's shift per byte under the window's last position: how far the key may move before it could match. */
+const SHIFT = new Uint8Array(256).fill(KEY_LENGTH);
+for (let k = 0; k < KEY_LENGTH - 1; k++) SHIFT[IS_ERROR[k]] = KEY_LENGTH - 1 - k;
+const QUOTE = 0x22;
+const CAPITAL_E = 0x45;
+/** Up to this size a JavaScript scan beats Buffer.indexOf, whose call costs more than the search of a short frame. */
+const NATIVE_FROM_BYTES = 512;
+
+/**
+ * Whether a tools/call result may be a tool error: its frame holds the bytes `"isError"` anywhere (a
+ * Horspool scan, which mostly steps 5 to 9 bytes at a time; Buffer.indexOf past NATIVE_FROM_BYTES). A
+ * text that mentions it does not match (its quotes are escaped: `\"isError\"`); a false alarm
+ * (`"isError": false`, a nested one, a text that is exactly `isError`) only costs the full parse, which
+ * reads `result.isError` itself. A frame without those bytes cannot be a tool error.
+ */
+export function mayBeToolError(buf: Buffer): boolean {
+  const end = buf.length;
+  if (end > NATIVE_FROM_BYTES) return buf.indexOf(IS_ERROR) !== -1;
+  for (let i = 0; i + KEY_LENGTH <= end;) {
+    const last = buf[i + KEY_LENGTH - 1];
+    if (last === QUOTE && buf[i + 3] === CAPITAL_E && matchesAt(buf, i)) return true;
+    i += SHIFT[last];
+  }
+  return false;
+}
+
+function matchesAt(buf: Buffer, at: number): boolean {
+  for (let k = 0; k < KEY_LENGTH; k++) if (buf[at + k] !== IS_ERROR[k]) return false;
+  return true;
+}

@@ -2,14 +2,16 @@
  * What a session receives: frames split into JSON-RPC messages, answers handed to the correlator
  * (the common one, a success response alone in its frame, without JSON.parse: fast-response.ts),
  * server requests answered (ping with an empty result, anything else -32601), notifications
- * counted, and whatever breaks JSON-RPC counted as the server's protocol error.
+ * counted, and whatever breaks JSON-RPC counted as the server's protocol error. A tools/call result
+ * with `isError: true` is a tool error; a JSON-RPC error or a tool error leaves its reason with the
+ * recorder (error-details.ts).
  */
 import type { FrameTerminator } from '../../shared/types.js';
-import type { Recorder } from '../recorder.js';
+import { Answer, type MethodRecorder, type Recorder } from '../recorder.js';
 import type { Transport } from '../transport/transport.js';
 import { jsonFrame } from '../frames.js';
 import { HANDSHAKE, type Correlator, type Pending } from './correlator.js';
-import { resultId } from './fast-response.js';
+import { mayBeToolError, resultId } from './fast-response.js';
 
 /**
  * Answers to server requests stop at this many queued bytes: they are tiny frames, and each queued
@@ -19,11 +21,11 @@ const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
 
 /** The session a message is for (Session). */
 export interface Inbound {
-  readonly host: { readonly recorder: Recorder; readonly terminator: FrameTerminator };
+  readonly host: { readonly recorder: Recorder; readonly terminator: FrameTerminator; readonly methodOf: readonly MethodRecorder[] };
   readonly calls: Correlator;
   readonly transport: Transport | undefined;
-  /** Request `id` (pending as `p`) was answered; `ok`: a result, not a JSON-RPC error. */
-  answered(id: number, p: Pending, ok: boolean): void;
+  /** Request `id` (pending as `p`) was answered: a result, a JSON-RPC error or a tool error. */
+  answered(id: number, p: Pending, answer: Answer): void;
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void;
   write(frame: Buffer | string, kind: 'response'): boolean;
 }
@@ -39,9 +41,10 @@ export function receive(s: Inbound, data: Buffer, isBinary: boolean): void {
   const id = resultId(data);
   if (id >= 0) {
     const p = s.calls.get(id);
-    if (p !== undefined && p.entry !== HANDSHAKE) {
+    // A tools/call result that may say isError takes the full path, which reads the field itself.
+    if (p !== undefined && p.entry !== HANDSHAKE && !(s.host.methodOf[p.entry].toolCall && mayBeToolError(data))) {
       rec.received.response++;
-      s.answered(id, p, true);
+      s.answered(id, p, Answer.Ok);
       return;
     }
   }
@@ -102,7 +105,32 @@ function dispatch(s: Inbound, msg: unknown): void {
     s.handshakeAnswered(m);
     return;
   }
-  s.answered(id as number, p, m.error === undefined);
+  s.answered(id as number, p, answerOf(rec, s.host.methodOf[p.entry], m));
+}
+
+/** How a parsed response answers a request of `m`; a failure's reason goes to the recorder. */
+function answerOf(rec: Recorder, m: MethodRecorder, msg: { result?: unknown; error?: unknown }): Answer {
+  if (msg.error !== undefined) {
+    const e: { code?: unknown; message?: unknown } = typeof msg.error === 'object' && msg.error !== null ? msg.error : {};
+    rec.errorDetail(m, 'rpc', e.code, e.message);
+    return Answer.RpcError;
+  }
+  if (!m.toolCall) return Answer.Ok;
+  const result = msg.result as { isError?: unknown; content?: unknown } | null;
+  if (result === null || typeof result !== 'object' || result.isError !== true) return Answer.Ok;
+  rec.errorDetail(m, 'tool', undefined, toolErrorText(result.content));
+  return Answer.ToolError;
+}
+
+/** What a failed tool said: its text content items, joined. */
+function toolErrorText(content: unknown): string {
+  if (!Array.isArray(content)) return '';
+  let text = '';
+  for (const c of content as { type?: unknown; text?: unknown }[]) {
+    if (c !== null && typeof c === 'object' && c.type === 'text' && typeof c.text === 'string') text += (text ? ' ' : '') + c.text;
+    if (text.length > 1024) break;
+  }
+  return text;
 }
 
 function answerServerRequest(s: Inbound, id: unknown, method: string): void {

@@ -7,6 +7,7 @@
  */
 import type { SentCounts } from '../../shared/counters.js';
 import type { CloseReason, Route, Transport } from '../transport/transport.js';
+import type { Answer } from '../recorder.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Correlator, HANDSHAKE, type Pending } from './correlator.js';
 import { agreedVersion, handshakeFailure, handshakeFrame, handshakeMethod, handshakeRoute, initializedFrame, INITIALIZED_ROUTE } from './handshake.js';
@@ -112,10 +113,10 @@ export class Session implements LinkedSession, Inbound, Sender {
     receive(this, data, isBinary);
   }
 
-  /** Request `id` was answered (`ok`: a result, not a JSON-RPC error). */
-  answered(id: number, p: Pending, ok: boolean): void {
+  /** Request `id` was answered (a result, a JSON-RPC error or a tool error). */
+  answered(id: number, p: Pending, answer: Answer): void {
     const now = performance.now();
-    this.calls.answered(id, p, ok, now);
+    this.calls.answered(id, p, answer, now);
     this.answeredHere = true;
     if (this.loop !== undefined) this.closedEnded(now);
     else if (this.state === State.Open) {
