@@ -22,7 +22,15 @@ import { freePort, parseExposition, samples, value, waitFor, type Sample } from 
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-metrics-'));
 const NORMAL_METHODS = ['tools/call', 'resources/list', 'resources/read'];
-const STATUSES = { ok: 'ok', rpc_error: 'rpcError', tool_error: 'toolError', timeout: 'timeout', closed: 'closed', dropped: 'dropped', queued: 'queued' } as const;
+const STATUSES = {
+  ok: 'ok',
+  rpc_error: 'rpcError',
+  tool_error: 'toolError',
+  timeout: 'timeout',
+  closed: 'closed',
+  dropped: 'dropped',
+  queued: 'queued',
+} as const;
 /** The only labels an mcp_client_ series may carry: nothing per client or per session. */
 const ALLOWED_LABELS = new Set(['client_type', 'method', 'target', 'status', 'le', 'message_type', 'error_type', 'engine']);
 
