@@ -24,7 +24,7 @@ afterEach(async () => {
     });
 });
 
-const NO_ERRORS = { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, closed: 0, lost: 0 };
+const NO_ERRORS = { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 };
 const broadcast = [{ method: 'tools/call', weight: 1, params: { name: 'broadcast', arguments: {} } }];
 
 describe('--http-get-stream', () => {
