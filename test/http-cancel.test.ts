@@ -15,16 +15,13 @@ import type { RunReport } from '../src/report/types.js';
 import { runCli } from './helpers/cli.js';
 import { runEngine } from './helpers/engine-run.js';
 import { writeProfile } from './helpers/hostile-servers.js';
+import { closeHttpServer } from './helpers/raw-servers.js';
 
 let server: Server | undefined;
 afterEach(async () => {
   const s = server;
   server = undefined;
-  if (s)
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+  await closeHttpServer(s);
 });
 
 /** Answers initialize (JSON) and notifications (202); holds every tools/call POST open, unanswered, and counts it. */

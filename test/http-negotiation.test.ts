@@ -7,16 +7,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runEngine } from './helpers/engine-run.js';
+import { closeHttpServer } from './helpers/raw-servers.js';
 
 let server: Server | undefined;
 afterEach(async () => {
   const s = server;
   server = undefined;
-  if (s)
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+  await closeHttpServer(s);
 });
 
 interface Seen {

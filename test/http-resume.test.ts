@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SseReader } from '../src/worker/transport/http-sse.js';
 import { runEngine } from './helpers/engine-run.js';
 import { startSdkHttpServer, type SdkHttpServer } from './helpers/sdk-http-server.js';
+import { closeHttpServer } from './helpers/raw-servers.js';
 
 let server: Server | undefined;
 let sdk: SdkHttpServer | undefined;
@@ -19,11 +20,7 @@ afterEach(async () => {
   sdk = undefined;
   const s = server;
   server = undefined;
-  if (s)
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+  await closeHttpServer(s);
 });
 
 const RETRY_MS = 150;

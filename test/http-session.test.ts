@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runEngine, until } from './helpers/engine-run.js';
 import { startEverything, type EverythingServer } from './helpers/server-everything.js';
+import { closeHttpServer } from './helpers/raw-servers.js';
 
 let server: Server | undefined;
 let everything: EverythingServer | undefined;
@@ -18,11 +19,7 @@ afterEach(async () => {
   everything = undefined;
   const s = server;
   server = undefined;
-  if (s)
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+  await closeHttpServer(s);
 });
 
 /** Answers every request but each third tools/call, whose connection it resets after reading it. */

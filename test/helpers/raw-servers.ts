@@ -4,6 +4,7 @@
  * records every frame it receives, and parses newline-delimited JSON-RPC.
  * close() is idempotent and terminates every socket.
  */
+import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -277,3 +278,12 @@ export const notifyingServer = (count: number): Promise<BaseServer> =>
       },
     }),
   });
+
+/** Close a node:http server the test started, its open connections (SSE streams, keep-alive) with it. */
+export function closeHttpServer(server: HttpServer | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -94,9 +94,12 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
       counts.pingsAnswered++;
       return { content: [{ type: 'text', text: 'done' }] };
     });
-    server.registerTool('broadcast', { description: 'Sends a notification related to no request, then answers.' }, async () => {
+    server.registerTool('broadcast', { description: 'Sends a notification related to no request, then answers.' }, async (extra) => {
+      // The SDK drops such a notification while the session has no GET stream (a call can come before the
+      // client's GET is up): count only those it could deliver.
+      const open = extra.sessionId !== undefined && getStreamOpen(transports.get(extra.sessionId));
       await server.server.notification({ method: 'notifications/message', params: { level: 'info', data: 'to the GET stream' } });
-      counts.broadcasts++;
+      if (open) counts.broadcasts++;
       return { content: [{ type: 'text', text: 'sent' }] };
     });
     server.registerTool('poll', { description: 'Closes its SSE stream, then answers: only a resuming client gets the answer.' }, async (extra) => {
@@ -203,4 +206,15 @@ export async function startSdkHttpServer(opts: SdkHttpServerOptions = {}): Promi
         });
       })()),
   };
+}
+
+/**
+ * Whether the SDK transport holds a standalone GET stream now. Read from its private stream map (SDK 1.32:
+ * `_webStandardTransport._streamMapping`, key `_GET_stream`); a layout that changed fails loudly, never silently.
+ */
+function getStreamOpen(transport: StreamableHTTPServerTransport | undefined): boolean {
+  if (!transport) return false;
+  const inner = (transport as unknown as { _webStandardTransport?: { _streamMapping?: Map<string, unknown> } })._webStandardTransport;
+  if (!(inner?._streamMapping instanceof Map)) throw new Error('the SDK transport no longer has _webStandardTransport._streamMapping: update getStreamOpen()');
+  return inner._streamMapping.has('_GET_stream');
 }
