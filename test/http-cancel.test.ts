@@ -15,7 +15,7 @@ import type { RunReport } from '../src/report/types.js';
 import { runCli } from './helpers/cli.js';
 import { runEngine } from './helpers/engine-run.js';
 import { writeProfile } from './helpers/hostile-servers.js';
-import { closeHttpServer } from './helpers/raw-servers.js';
+import { closeHttpServer, handleMcpPost } from './helpers/raw-servers.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -27,21 +27,11 @@ afterEach(async () => {
 /** Answers initialize (JSON) and notifications (202); holds every tools/call POST open, unanswered, and counts it. */
 async function neverAnswers(): Promise<{ url: string; calls: () => number }> {
   let calls = 0;
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method !== 'POST') return res.writeHead(405).end();
-      const msg = JSON.parse(Buffer.concat(chunks).toString()) as { id?: number; method?: string };
-      if (msg.id === undefined) return res.writeHead(202).end();
-      if (msg.method === 'initialize') {
-        const result = { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'never-answers', version: '1' } };
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'never' });
-        return res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-      }
+  server = createServer((req, res) =>
+    handleMcpPost(req, res, 'never', (msg) => {
       if (msg.method === 'tools/call') calls++;
-    });
-  });
+    }),
+  );
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, calls: () => calls };
 }

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SseReader } from '../src/worker/transport/http-sse.js';
 import { runEngine } from './helpers/engine-run.js';
 import { startSdkHttpServer, type SdkHttpServer } from './helpers/sdk-http-server.js';
-import { closeHttpServer } from './helpers/raw-servers.js';
+import { closeHttpServer, handleMcpPost } from './helpers/raw-servers.js';
 
 let server: Server | undefined;
 let sdk: SdkHttpServer | undefined;
@@ -56,22 +56,12 @@ async function pollingServer(): Promise<PollingServer> {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       return res.end(`id: ${last as string}-answer\ndata: ${JSON.stringify(answer)}\n\n`);
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method !== 'POST') return res.writeHead(405).end();
-      const msg = JSON.parse(Buffer.concat(chunks).toString()) as { id?: number; method?: string };
-      if (msg.id === undefined) return res.writeHead(202).end();
-      if (msg.method === 'initialize') {
-        const result = { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'polling', version: '1' } };
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'polling' });
-        return res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-      }
+    handleMcpPost(req, res, 'polling', (msg) => {
       state.calls++;
       const eventId = `stream-${++streams}`;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       // An id and a retry hint, no answer; then the connection closes (the SSE stream is not over).
-      res.end(`id: ${eventId}\nretry: ${RETRY_MS}\ndata: \n\n`, () => waiting.set(eventId, { id: msg.id!, closedAt: performance.now() }));
+      res.end(`id: ${eventId}\nretry: ${RETRY_MS}\ndata: \n\n`, () => waiting.set(eventId, { id: msg.id, closedAt: performance.now() }));
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));

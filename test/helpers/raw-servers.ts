@@ -4,7 +4,7 @@
  * records every frame it receives, and parses newline-delimited JSON-RPC.
  * close() is idempotent and terminates every socket.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -285,5 +285,26 @@ export function closeHttpServer(server: HttpServer | undefined): Promise<void> {
   return new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+  });
+}
+
+/**
+ * A minimal Streamable HTTP server's POST handling: reads the JSON-RPC message, answers anything but POST with
+ * 405, a notification with 202 and initialize as session `sessionId` (2025-11-25); every other request goes
+ * to `request`, which answers it (or never does).
+ */
+export function handleMcpPost(req: IncomingMessage, res: ServerResponse, sessionId: string, request: (msg: { id: number; method?: string }) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (req.method !== 'POST') return void res.writeHead(405).end();
+    const msg = JSON.parse(Buffer.concat(chunks).toString()) as { id?: number; method?: string };
+    if (msg.id === undefined) return void res.writeHead(202).end();
+    if (msg.method === 'initialize') {
+      const result = { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: sessionId, version: '1' } };
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': sessionId });
+      return void res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+    }
+    request({ id: msg.id, method: msg.method });
   });
 }
