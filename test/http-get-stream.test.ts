@@ -35,7 +35,9 @@ describe('--http-get-stream', () => {
     expect(sdk.broadcasts()).toBeGreaterThan(0);
     // Each broadcast sent while its session's GET stream was open reached that session (the SDK sends it on the
     // stream of the session it ran in; one sent before the GET was up is dropped by the SDK, not counted).
-    expect(t.messagesReceived.notification).toBe(sdk.broadcasts());
+    // A notification still on its way when a session ends with the run is not seen: at most one per session.
+    expect(t.messagesReceived.notification).toBeLessThanOrEqual(sdk.broadcasts());
+    expect(t.messagesReceived.notification).toBeGreaterThanOrEqual(sdk.broadcasts() - 2);
   });
 
   it('is off by default: no GET, and those notifications are not seen', async () => {
