@@ -81,7 +81,11 @@ export interface GeneratorTotals {
   maxLoopLagMs: number;
 }
 
-/** One second of the run, for progress lines and charts. */
+/**
+ * One second of the run, for progress lines, charts and --out. The gauges (wanted, targetRate) are the
+ * engines' as of their last regular snapshot in that second, added up; a second with none (the run
+ * ended in it) holds the second before's. Absent in reports of older versions: dropped and what follows it.
+ */
 export interface TimelinePoint {
   /** Seconds since the run started. */
   second: number;
@@ -91,12 +95,45 @@ export interface TimelinePoint {
   sessionsOpen: number;
   p50: number;
   p99: number;
+  dropped?: number;
+  /** Sessions the stages wanted. */
+  wanted?: number;
+  /** Requests per second the open sessions were asked to send. */
+  targetRate?: number;
+  /** CPU seconds of the engine threads in this second, all together (0 where the OS does not tell). */
+  cpuSeconds?: number;
+  /** The busiest engine's event-loop utilization (0..1) and its worst loop lag (ms). */
+  loopUtilization?: number;
+  loopLagMs?: number;
 }
 
 /** Second `second` of a timeline, before anything is counted in it. */
 export function emptyPoint(second: number): TimelinePoint {
-  return { second, sent: 0, ok: 0, failed: 0, sessionsOpen: 0, p50: 0, p99: 0 };
+  return {
+    second,
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    sessionsOpen: 0,
+    p50: 0,
+    p99: 0,
+    dropped: 0,
+    wanted: 0,
+    targetRate: 0,
+    cpuSeconds: 0,
+    loopUtilization: 0,
+    loopLagMs: 0,
+  };
 }
+
+/** A second still being filled: its latency histogram and each engine's gauges at its last regular snapshot there. */
+interface OpenSecond {
+  latency: Histogram;
+  gauges: Map<number, { wanted: number; targetRate: number }>;
+}
+
+/** A second is closed this far behind the newest even if an engine has not reported it yet (a stalled engine). */
+const LATE_SECONDS = 10;
 
 export class Aggregate {
   readonly methods = new Map<string, MethodTotals>();
@@ -123,8 +160,16 @@ export class Aggregate {
   readonly generator: GeneratorTotals = { engineCpuSeconds: [], limitedIntervals: 0, maxLoopUtilization: 0, maxLoopLagMs: 0 };
   private readonly limited = new Set<number>();
   private readonly latest = new Map<number, EngineSnapshot>();
-  /** The open seconds of the timeline with their latency histograms (snapshots arrive a little out of order). */
-  private readonly openSeconds = new Map<number, Histogram>();
+  /** The open seconds of the timeline (snapshots arrive a little out of order). */
+  private readonly openSeconds = new Map<number, OpenSecond>();
+  /** Each running engine's latest interval (Infinity after its final snapshot): a second closes once every engine is past it. */
+  private readonly reached = new Map<number, number>();
+  /** Seconds 0 .. closedThrough are closed, none of them still open. */
+  private closedThrough = -1;
+  /** Closed seconds not handed on yet. */
+  private readonly finished = new Set<number>();
+  /** Called with each second once it is closed, in order, each once (--out streams them). */
+  onSecond: ((point: TimelinePoint) => void) | undefined;
 
   /** Random per run (the report's runId): merging the same run twice is refused. */
   readonly runId = randomUUID();
@@ -139,21 +184,35 @@ export class Aggregate {
     private readonly intervalMs = 1000,
   ) {}
 
+  /** The engines that will post snapshots (ids 0 .. count-1): no second closes before each has reported it. */
+  expectEngines(count: number): void {
+    for (let id = 0; id < count; id++) if (!this.reached.has(id)) this.reached.set(id, -1);
+  }
+
   add(s: EngineSnapshot): void {
     this.latest.set(s.engineId, s);
     this.watchGenerator(s);
     // Filed by the interval the engine says the deltas belong to, not by arrival time.
     const second = Math.max(0, Math.floor((s.interval * this.intervalMs) / 1000));
     const point = this.point(second);
-    let secondHist = this.openSeconds.get(second);
-    if (!secondHist) this.openSeconds.set(second, (secondHist = newHistogram()));
+    // A second already handed on (an engine far behind) keeps its counts here, but its percentiles and gauges stay as they were.
+    let open = this.openSeconds.get(second);
+    if (!open && second > this.closedThrough) this.openSeconds.set(second, (open = { latency: newHistogram(), gauges: new Map() }));
+    // Once an engine stopped sending its gauges describe the drain (nothing wanted, nothing asked), not the second's load.
+    if (!s.final && !s.sendingStoppedAtMs) open?.gauges.set(s.engineId, { wanted: s.sessionsWanted, targetRate: s.targetRate });
     for (const [method, d] of Object.entries(s.methods)) {
       const m = this.method(method);
       addOutcomes(m, d);
-      this.addLatency(m, d, secondHist);
+      this.addLatency(m, d, open?.latency);
       point.sent += d.sent;
       point.ok += d.ok;
       point.failed += failedOf(d);
+      point.dropped! += d.dropped;
+    }
+    if (s.cpuSeconds > 0) point.cpuSeconds! += s.cpuSeconds;
+    if (!s.final) {
+      point.loopUtilization = Math.max(point.loopUtilization!, s.loopUtilization);
+      point.loopLagMs = Math.max(point.loopLagMs!, s.loopLagMs);
     }
     for (const [key, d] of Object.entries(s.targets)) {
       const t = this.totalsOf(this.targets, key);
@@ -178,7 +237,8 @@ export class Aggregate {
     const gauges = this.gauges();
     this.peakSessionsOpen = Math.max(this.peakSessionsOpen, gauges.sessionsOpen);
     point.sessionsOpen = Math.max(point.sessionsOpen, gauges.sessionsOpen);
-    this.closeOldSeconds(second);
+    this.reached.set(s.engineId, s.final ? Infinity : Math.max(this.reached.get(s.engineId) ?? -1, s.interval));
+    this.closeSeconds();
   }
 
   /**
@@ -194,6 +254,9 @@ export class Aggregate {
       inFlight: s?.inFlight ?? 0,
     };
     this.latest.delete(engineId);
+    // It holds no second back any more (a new engine in its place reports afresh).
+    this.reached.delete(engineId);
+    this.closeSeconds();
     this.errors[ErrorIndex.lost] += lost.inFlight;
     this.sessionsLost += lost.sessions;
     this.lostEngines.push(lost);
@@ -213,10 +276,10 @@ export class Aggregate {
     }
   }
 
-  private addLatency(m: MethodTotals, d: MethodDelta, secondHist: Histogram): void {
+  private addLatency(m: MethodTotals, d: MethodDelta, secondHist: Histogram | undefined): void {
     addDelta(m.latency, d.latency);
     addDelta(this.latency, d.latency);
-    addDelta(secondHist, d.latency);
+    if (secondHist) addDelta(secondHist, d.latency);
     addDelta(m.latencyRaw, d.latencyRaw);
     addDelta(this.latencyRaw, d.latencyRaw);
   }
@@ -241,23 +304,63 @@ export class Aggregate {
     return this.timeline[second];
   }
 
-  /** Seconds two behind the newest can no longer change: fix their percentiles and free the histogram. */
-  private closeOldSeconds(newest: number): void {
-    for (const [second, h] of this.openSeconds) {
-      if (second <= newest - 2) this.finishSecond(second, h);
+  /**
+   * Close the seconds every engine has reported (an engine posts interval k once it is done with k), and
+   * those LATE_SECONDS behind the newest whatever a stalled engine does: fix their percentiles and
+   * gauges, free their histograms, and hand them on in order.
+   */
+  private closeSeconds(): void {
+    let upTo = Infinity;
+    for (const k of this.reached.values()) upTo = Math.min(upTo, k);
+    upTo = Math.max(upTo === Infinity ? this.timeline.length - 1 : upTo, this.timeline.length - 1 - LATE_SECONDS);
+    for (const second of [...this.openSeconds.keys()].sort((a, b) => a - b)) if (second <= upTo) this.finishSecond(second);
+    this.release(Math.min(upTo, this.timeline.length - 1));
+  }
+
+  private finishSecond(second: number): void {
+    const open = this.openSeconds.get(second)!;
+    const point = this.timeline[second];
+    const sum = summarize(open.latency);
+    point.p50 = sum.p50;
+    point.p99 = sum.p99;
+    // Sums of floating-point deltas: kept to the µs, so a report or --out line reads 0.26, not 0.25999999999999995.
+    point.cpuSeconds = Math.round(point.cpuSeconds! * 1e6) / 1e6;
+    point.loopUtilization = Math.round(point.loopUtilization! * 1e4) / 1e4;
+    point.loopLagMs = Math.round(point.loopLagMs! * 1e3) / 1e3;
+    // Engines that posted no regular snapshot in this second (the run ended in it) keep their previous gauges.
+    const before = this.timeline[second - 1];
+    if (open.gauges.size === 0 && before) {
+      point.wanted = before.wanted;
+      point.targetRate = before.targetRate;
+    } else {
+      point.wanted = point.targetRate = 0;
+      for (const g of open.gauges.values()) {
+        point.wanted += g.wanted;
+        point.targetRate += g.targetRate;
+      }
+    }
+    this.openSeconds.delete(second);
+    this.finished.add(second);
+  }
+
+  /** Hand on the closed seconds through `upTo`, stopping at one still open (and filling the gaps no snapshot was filed in). */
+  private release(upTo: number): void {
+    while (this.closedThrough < upTo && !this.openSeconds.has(this.closedThrough + 1)) {
+      const point = this.timeline[++this.closedThrough];
+      // A second no snapshot was filed in (every engine skipped it) holds the gauges of the one before.
+      const before = this.timeline[this.closedThrough - 1];
+      if (!this.finished.delete(this.closedThrough) && before) {
+        point.wanted = before.wanted;
+        point.targetRate = before.targetRate;
+      }
+      this.onSecond?.(point);
     }
   }
 
-  private finishSecond(second: number, h: Histogram): void {
-    const sum = summarize(h);
-    this.timeline[second].p50 = sum.p50;
-    this.timeline[second].p99 = sum.p99;
-    this.openSeconds.delete(second);
-  }
-
-  /** At the end of the run: fix every open second. */
+  /** At the end of the run: fix and hand on every second left. */
   finish(): void {
-    for (const [second, h] of this.openSeconds) this.finishSecond(second, h);
+    for (const second of [...this.openSeconds.keys()].sort((a, b) => a - b)) this.finishSecond(second);
+    this.release(this.timeline.length - 1);
   }
 
   /** Sum of the engines' latest gauges. */

@@ -83,6 +83,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     let allFinal!: () => void;
     const finished = new Promise<void>((resolve) => (allFinal = resolve));
     this.engines = this.startEngines(count, this.processCount);
+    this.aggregate.expectEngines(count);
     const ready = this.engines.map(
       (engine) =>
         new Promise<void>((resolve) =>

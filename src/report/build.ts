@@ -143,6 +143,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     startedAt: new Date(agg.startedAtMs).toISOString(),
     endedAt: new Date(meta.endedAtMs).toISOString(),
     durationSeconds: seconds,
+    sendingSeconds: Math.max(0, ((agg.sendingStoppedAtMs || meta.endedAtMs) - agg.startedAtMs) / 1000),
     ...(meta.interrupted ? { interrupted: meta.interrupted } : {}),
     config: {
       clients: opts.profile.clients,
@@ -154,6 +155,15 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       connectRate: opts.connectRate,
       ...(opts.spin ? { spin: true as const } : {}),
       ...closedConfig(opts),
+      ...(opts.profile.stages.length
+        ? {
+            stages: opts.profile.stages.map((s) => ({
+              durationSeconds: s.durationMs / 1000,
+              clients: s.clients,
+              ...(s.rate !== undefined ? { rate: s.rate } : {}),
+            })),
+          }
+        : {}),
     },
     ...rest,
     errors,

@@ -6,7 +6,11 @@
 export const CLIENT_SCRIPT = String.raw`(function () {
   'use strict';
   var data = JSON.parse(document.getElementById('mcpload-data').textContent);
-  var COLORS = { corrected: '#2563eb', raw: '#f59e0b', sent: '#64748b', ok: '#16a34a', failed: '#dc2626', sessions: '#7c3aed', wanted: '#94a3b8', p50: '#0891b2', p99: '#db2777', handshake: '#7c3aed' };
+  var COLORS = {
+    corrected: '#2563eb', raw: '#f59e0b', sent: '#64748b', ok: '#16a34a', target: '#0f172a', dropped: '#ea580c', failed: '#dc2626',
+    sessions: '#7c3aed', wanted: '#0ea5e9', p50: '#0891b2', p99: '#db2777', handshake: '#7c3aed', cpu: '#0d9488', loop: '#2563eb', lag: '#c2410c'
+  };
+  var LABELS = { cpu: 'engine CPU', loop: 'loop busy', lag: 'loop lag', target: 'target', wanted: 'wanted', sessions: 'open' };
   var HEIGHT = 260;
 
   function fmtMs(v) {
@@ -19,7 +23,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (v == null || !isFinite(v)) return '-';
     if (Math.abs(v) >= 1e6) return +(v / 1e6).toPrecision(3) + 'M';
     if (Math.abs(v) >= 1e4) return +(v / 1e3).toPrecision(3) + 'K';
-    return String(Math.round(v * 100) / 100);
+    if (Math.abs(v) >= 100) return String(Math.round(v));
+    return String(+v.toPrecision(3));
   }
   /** Axis labels: uPlot passes null for log-scale ticks it leaves unlabelled. */
   function axis(fmt) { return function (u, vals) { return vals.map(function (v) { return v == null ? '' : fmt(v); }); }; }
@@ -32,14 +37,30 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var m = Math.floor(v / 60), s = v % 60;
     return m + ':' + (s < 10 ? '0' : '') + s;
   }
+  function fmtPct(v) {
+    if (v == null || !isFinite(v)) return '-';
+    return (v >= 10 ? Math.round(v) : +v.toPrecision(2)) + '%';
+  }
   function fmtNines(x) {
     if (x == null) return '-';
     var p = 100 * (1 - Math.pow(10, -x));
     var digits = Math.max(0, Math.ceil(x) - 2);
     return (Math.floor(p * Math.pow(10, digits) + 1e-6) / Math.pow(10, digits)).toFixed(digits) + '%';
   }
-  function line(label, color, fmt, extra) {
-    var s = { label: label, stroke: color, width: 2, value: function (u, v) { return fmt(v); }, spanGaps: false };
+  /** With no point hovered, a legend shows the series over the whole chart (average and maximum), never a bare dash. */
+  function summary(values, fmt) {
+    var n = 0, total = 0, max = null;
+    for (var i = 0; i < values.length; i++) {
+      var v = values[i];
+      if (v == null || !isFinite(v)) continue;
+      n++; total += v;
+      if (max == null || v > max) max = v;
+    }
+    return n ? 'avg ' + fmt(total / n) + ' · max ' + fmt(max) : 'no data';
+  }
+  function line(label, color, fmt, extra, values) {
+    var idle = values ? summary(values, fmt) : '-';
+    var s = { label: LABELS[label] || label, stroke: color, width: 2, value: function (u, v, si, idx) { return idx == null ? idle : fmt(v); }, spanGaps: false };
     for (var k in extra || {}) s[k] = extra[k];
     return s;
   }
@@ -67,7 +88,14 @@ export const CLIENT_SCRIPT = String.raw`(function () {
         { splits: function () { return ticks; }, values: axis(fmtNines), label: 'percentile' },
         { values: axis(fmtMs), size: 64, label: 'latency' },
       ],
-      series: [{ label: 'percentile', value: function (u, v) { return fmtNines(v); } }].concat(names.map(function (n) { return line(n, COLORS[n], fmtMs); })),
+      series: [{ label: 'percentile', value: function (u, v, si, idx) { return idx == null ? 'p50 / p99' : fmtNines(v); } }].concat(names.map(function (n) {
+        var s = spec.series[n] || [];
+        var at = function (nines) { var i = spec.x.indexOf(nines); return i < 0 ? null : s[i]; };
+        var idle = at(1) == null && at(2) == null ? 'no data' : fmtMs(at(0.3)) + ' / ' + fmtMs(at(2));
+        var l = line(n, COLORS[n], fmtMs);
+        l.value = function (u, v, si, idx) { return idx == null ? idle : fmtMs(v); };
+        return l;
+      })),
     }, [spec.x].concat(names.map(function (n) { return spec.series[n]; })));
   }
 
@@ -79,15 +107,35 @@ export const CLIENT_SCRIPT = String.raw`(function () {
         { values: axis(fmtSec), incrs: SECOND_INCRS, label: 'time since start' },
         yIncrs ? { values: axis(fmt), size: 64, incrs: yIncrs } : { values: axis(fmt), size: 64 },
       ],
-      series: [{ label: 'second', value: function (u, v) { return fmtSec(v); } }].concat(names.map(function (n) { return line(n, COLORS[n], fmt, (extras || {})[n]); })),
+      series: [{ label: 'second', value: function (u, v, si, idx) { return idx == null ? 'whole run' : fmtSec(v); } }].concat(names.map(function (n) { return line(n, COLORS[n], fmt, (extras || {})[n], tl[n]); })),
     }, [tl.t].concat(names.map(function (n) { return tl[n]; })));
   }
 
+  /** CPU and loop busy share one percent axis on the left; the loop lag has its own, in ms, on the right. */
+  function generatorChart(id) {
+    var tl = data.timeline;
+    chart(id, {
+      scales: { x: { time: false }, pct: { range: function (u, min, max) { return [0, Math.max(100, max * 1.1)]; } }, ms: { range: fromZero } },
+      axes: [
+        { values: axis(fmtSec), incrs: SECOND_INCRS, label: 'time since start' },
+        { scale: 'pct', values: axis(fmtPct), size: 56 },
+        { scale: 'ms', side: 1, values: axis(fmtMs), size: 64, grid: { show: false } },
+      ],
+      series: [{ label: 'second', value: function (u, v, si, idx) { return idx == null ? 'whole run' : fmtSec(v); } },
+        line('cpu', COLORS.cpu, fmtPct, { scale: 'pct' }, tl.cpu),
+        line('loop', COLORS.loop, fmtPct, { scale: 'pct' }, tl.loop),
+        line('lag', COLORS.lag, fmtMs, { scale: 'ms', dash: [4, 3], width: 1.5 }, tl.lag)],
+    }, [tl.t, tl.cpu, tl.loop, tl.lag]);
+  }
+
   spectrumChart('chart-latency', data.latency, ['corrected', 'raw']);
-  timeChart('chart-throughput', ['ok', 'sent'], fmtNum, { range: fromZero }, { sent: { dash: [6, 4], width: 1.5 } }, COUNT_INCRS);
+  var closed = data.model === 'closed';
+  timeChart('chart-throughput', closed ? ['ok', 'sent'] : ['ok', 'sent', 'target', 'dropped'], fmtNum, { range: fromZero },
+    { sent: { dash: [6, 4], width: 1.5 }, target: { dash: [2, 3], width: 1.5 }, dropped: { width: 1.5 } }, COUNT_INCRS);
   timeChart('chart-errors', ['failed'], fmtNum, { range: fromZero }, { failed: { fill: 'rgba(220,38,38,0.15)' } }, COUNT_INCRS);
   timeChart('chart-sessions', ['sessions', 'wanted'], fmtNum, { range: fromZero }, { sessions: { fill: 'rgba(124,58,237,0.10)' }, wanted: { dash: [6, 4], width: 1 } }, COUNT_INCRS);
   timeChart('chart-latency-time', ['p50', 'p99'], fmtMs, { distr: 3 });
+  generatorChart('chart-generator');
   spectrumChart('chart-handshake', data.handshake, ['handshake']);
 
   var pending = 0;

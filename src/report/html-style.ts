@@ -41,4 +41,5 @@ code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word
 @media (max-width: 800px) { .two { grid-template-columns: 1fr; } }
 footer { color: var(--muted); font-size: 12px; padding-top: 24px; padding-bottom: 32px; }
 .u-legend { font-size: 12px; }
+.trim { color: var(--muted); font-size: 12px; margin: -4px 0 10px; }
 `;

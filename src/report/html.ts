@@ -8,10 +8,10 @@ import { OUTCOMES } from '../shared/counters.js';
 import type { LatencySummary } from '../shared/stats.js';
 import { chartAssets } from './html-assets.js';
 import { CLIENT_SCRIPT } from './html-client.js';
-import { chartData } from './html-data.js';
+import { chartData, type ChartData } from './html-data.js';
 import { PAGE_CSS } from './html-style.js';
 import type { MethodReport, RunReport } from './types.js';
-import { loadLine } from './text.js';
+import { figure, loadLine } from './text.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -62,6 +62,7 @@ function cards(r: RunReport): string {
       card('latency p99', r.latency.raw.count ? formatMicros(r.latency.raw.p99) : '-', 'response time from the send'),
       card('sessions', `${int(r.sessions.peak)} / ${int(r.sessions.wanted)}`, `peak of wanted; ${int(r.sessions.reconnects)} reconnects`),
       card('errors', int(errors), errors ? 'see the breakdown below' : 'none', errors ? 'bad' : ''),
+      generatorCard(r),
     ].join('\n');
   }
   return [
@@ -84,7 +85,21 @@ function cards(r: RunReport): string {
     ),
     card('sessions', `${int(r.sessions.peak)} / ${int(r.sessions.wanted)}`, `peak of wanted; ${int(r.sessions.reconnects)} reconnects`),
     card('errors', int(errors), errors ? 'see the breakdown below' : 'none', errors ? 'bad' : ''),
+    generatorCard(r),
   ].join('\n');
+}
+
+/** The generator's own health: was mcpload, not the target, the limit? */
+function generatorCard(r: RunReport): string {
+  const g = r.generator;
+  if (!g) return '';
+  const limited = g.limitedSeconds > 0;
+  return card(
+    'generator',
+    limited ? `limited ${int(g.limitedSeconds)} s` : `loop ≤ ${Math.round(g.maxLoopUtilization * 100)}%`,
+    `${limited ? `loop ≤ ${Math.round(g.maxLoopUtilization * 100)}%, ` : ''}lag ≤ ${formatMicros(g.maxLoopLagMs * 1000)}${g.engineCpuSeconds.length ? `, CPU ${g.cpuSeconds.toFixed(1)} s` : ''}`,
+    limited ? 'warn' : '',
+  );
 }
 
 function thresholds(r: RunReport): string {
@@ -102,18 +117,27 @@ function chartBox(id: string, title: string, note: string, wide = false): string
   return `<figure class="chart-box${wide ? ' wide' : ''}"><figcaption><h3>${esc(title)}</h3><p>${esc(note)}</p></figcaption><div class="chart" id="${id}"></div></figure>`;
 }
 
-function charts(r: RunReport): string {
+function charts(r: RunReport, data: ChartData): string {
+  const closed = r.model === 'closed';
   const spectrum =
     r.model === 'closed'
       ? 'HdrHistogram percentile spectrum of the response time from the send (closed model: no schedule, so corrected and raw are the same).'
       : 'HdrHistogram percentile spectrum. Corrected: from the intended send time (coordinated omission corrected); raw: from the actual send time.';
-  return `<section><h2>Charts</h2><div class="charts">
+  const end = data.end.note ? `<p class="trim" id="timeline-end" data-last-second="${esc(data.end.lastSecond)}">${esc(data.end.note)}</p>` : '';
+  return `<section><h2>Charts</h2>${end}<div class="charts">
 ${chartBox('chart-latency', 'Latency by percentile', spectrum, true)}
-${chartBox('chart-throughput', 'Requests per second', 'Requests sent and answered ok in each second.')}
+${chartBox(
+  'chart-throughput',
+  'Requests per second',
+  closed
+    ? 'Requests sent and answered ok in each second.'
+    : 'Requests sent and answered ok in each second, the target the open sessions were asked to send, and the requests dropped (due but not sent).',
+)}
 ${chartBox('chart-errors', 'Failed requests per second', 'RPC errors, tool errors (isError results), timeouts and requests lost to closed connections.')}
 ${chartBox('chart-latency-time', 'Latency over time', 'Corrected p50 and p99 of the responses in each second.', true)}
-${chartBox('chart-sessions', 'Open sessions', 'Peak open MCP sessions in each second, against the number wanted.')}
-${chartBox('chart-handshake', 'Handshake latency by percentile', 'Connect + initialize, per session (reconnects included).')}
+${chartBox('chart-sessions', 'Open sessions', 'Peak open MCP sessions in each second, against the number the stages wanted then.')}
+${chartBox('chart-generator', 'Generator health', "mcpload's own engines: CPU (100% = one core), the busiest event loop's busy share, and its worst lag.")}
+${chartBox('chart-handshake', 'Handshake latency by percentile', 'Connect + initialize, per session (reconnects included).', true)}
 </div></section>`;
 }
 
@@ -162,12 +186,12 @@ function details(r: RunReport): string {
     ['setting', 'value'],
     [
       ['profile', esc(r.profile)],
-      ['clients', r.model === 'closed' ? esc(loadLine(r)) : `${int(c.clients)} × ${esc(c.ratePerClient)}/s`],
+      ['clients', esc(loadLine(r))],
       ['message size', `${int(c.messageSize)} B`],
       ['target', c.urls.map((u) => `<code>${esc(u)}</code>`).join('<br>')],
       ['protocol version', esc(c.protocolVersion)],
       ['engine threads', int(c.workers)],
-      ['connect rate', c.connectRate ? `${esc(c.connectRate)}/s` : 'unlimited'],
+      ['connect rate', c.connectRate ? `${esc(figure(c.connectRate))}/s` : 'unlimited'],
       ['bytes', `${mb(r.throughput.bytesSentPerSecond)} sent, ${mb(r.throughput.bytesReceivedPerSecond)} received`],
       ['sessions', `${int(r.sessions.established)} established, ${int(r.sessions.reconnects)} reconnects`],
       ['started', esc(r.startedAt)],
@@ -176,8 +200,70 @@ function details(r: RunReport): string {
     'narrow',
   );
   return `<section><h2>Latency</h2>${latency}</section>
+${replicas(r)}
 <section><h2>Methods</h2>${methods}${targets}</section>
+${generator(r)}
 <section class="two"><div><h2>Errors by type</h2>${errors}${reasons}</div><div><h2>Run</h2>${config}</div></section>`;
+}
+
+/** A merged report: one row per replica, so an uneven replica shows. */
+function replicas(r: RunReport): string {
+  const rows = r.merged?.byReplica;
+  if (!rows?.length) return '';
+  const closed = r.model === 'closed';
+  const lat = (us: number, sent: number) => (sent > 0 ? esc(formatMicros(us)) : '-');
+  const body = rows.map((x) => [
+    `<code>${esc(x.source)}</code>`,
+    esc(x.profile),
+    esc(x.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')),
+    `${esc(figure(x.durationSeconds))} s`,
+    int(x.clients),
+    int(x.sent),
+    int(x.ok),
+    int(x.failed),
+    ...(closed ? [] : [int(x.dropped)]),
+    closed || x.targetRequestsPerSecond <= 0
+      ? `${esc(figure(x.requestsPerSecond))}/s`
+      : `${esc(figure(x.requestsPerSecond))}/s of ${esc(figure(x.targetRequestsPerSecond))}/s`,
+    lat(x.p50, x.ok + x.failed),
+    lat(x.p99, x.ok + x.failed),
+    x.limitedSeconds === undefined
+      ? '-'
+      : x.limitedSeconds > 0
+        ? `<span class="fail">limited ${int(x.limitedSeconds)} s</span>`
+        : `ok (loop ≤ ${Math.round((x.maxLoopUtilization ?? 0) * 100)}%)`,
+  ]);
+  const head = [
+    'replica',
+    'profile',
+    'started',
+    'window',
+    'clients',
+    'sent',
+    'ok',
+    'failed',
+    ...(closed ? [] : ['dropped']),
+    'rate',
+    'p50',
+    'p99',
+    'generator',
+  ];
+  return `<section><h2>Replicas</h2>${table(head, body, 'num replicas')}</section>`;
+}
+
+/** How mcpload itself did, as the text report tells it. */
+function generator(r: RunReport): string {
+  const g = r.generator;
+  if (!g) return '';
+  const rows = [
+    ['engine CPU', g.engineCpuSeconds.length ? `${g.cpuSeconds.toFixed(1)} s (${g.cpuPerRequestUs.toFixed(1)} µs per request)` : 'not known on this OS'],
+    ...(g.engineCpuSeconds.length > 1 ? [['per engine', g.engineCpuSeconds.map((c) => `${c.toFixed(1)} s`).join(', ')]] : []),
+    ['event loop busy', `≤ ${Math.round(g.maxLoopUtilization * 100)}%`],
+    ['event loop lag', `≤ ${formatMicros(g.maxLoopLagMs * 1000)}`],
+    ['rate limited by mcpload', g.limitedSeconds > 0 ? `${int(g.limitedSeconds)} s` : 'never'],
+  ].map(([k, v]) => [esc(k), esc(v)]);
+  const warning = g.warning ? `<p class="banner">${esc(g.warning)}</p>` : '';
+  return `<section><h2>Generator</h2>${warning}${table(['', 'value'], rows, 'narrow')}</section>`;
 }
 
 function verdict(r: RunReport): string {
@@ -192,8 +278,9 @@ function verdict(r: RunReport): string {
 export function renderHtml(r: RunReport): string {
   const assets = chartAssets();
   const title = `mcpload report: ${r.profile}`;
+  const data = chartData(r);
   const sub = [
-    r.model === 'closed' ? loadLine(r) : `${int(r.config.clients)} clients × ${r.config.ratePerClient}/s`,
+    loadLine(r),
     `${r.durationSeconds.toFixed(1)} s`,
     `started ${r.startedAt}`,
     ...(r.merged ? [`merged from ${r.merged.replicas} replicas`] : []),
@@ -217,11 +304,11 @@ ${r.interrupted ? `<p class="banner">Interrupted by ${esc(r.interrupted)}: the n
 <main>
 <section class="cards">${cards(r)}</section>
 ${thresholds(r)}
-${charts(r)}
+${charts(r, data)}
 ${details(r)}
 </main>
 <footer>Written by ${esc(r.tool.name)} ${esc(r.tool.version)} (report version ${esc(r.reportVersion)}). Charts by uPlot ${esc(assets.version)} (${esc(assets.license)} license), inlined.</footer>
-<script type="application/json" id="mcpload-data">${scriptJson(chartData(r))}</script>
+<script type="application/json" id="mcpload-data">${scriptJson(data)}</script>
 <script>${assets.js}</script>
 <script>${CLIENT_SCRIPT}</script>
 </body>

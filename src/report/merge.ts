@@ -14,7 +14,11 @@
  *   the concurrent peak when replicas held their sessions at the same time, as in steady state);
  * - timeline: points are aligned on the wall clock (second N of the merged timeline is N seconds after the earliest
  *   startedAt, each replica's seconds shifted by its start offset, rounded to the second); counts and open sessions
- *   add up; the per-second p50/p99 are the worst replica's (an upper bound: per-second histograms are not kept).
+ *   add up (wanted, target rate, dropped and CPU too); the per-second p50/p99, loop busy and lag are the worst
+ *   replica's (an upper bound: per-second histograms are not kept); sendingSeconds is the latest end of sending on
+ *   that clock;
+ * - config.stages: kept when every replica ran stages of the same lengths (clients add up, a rate all share stays);
+ * - merged.byReplica: each replica's headline figures, for the per-replica table (a merged input lists its own).
  * - targets add up like methods; past MAX_TARGETS distinct keys a method's other names fold into its "(other)" target;
  * - errorDetails add up by reason and are cut again to the most frequent of each method: a reason that was
  *   not in a replica's top list is in its "(other messages)" there, so the merged tops are exact only for
@@ -22,7 +26,7 @@
  * Thresholds evaluated on the replicas are dropped: evaluate them again on the merged report.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -34,7 +38,7 @@ import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 import { emptyPoint, type TimelinePoint } from '../main/aggregate.js';
 import { generatorWarning } from './build.js';
-import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport, type TargetReport } from './types.js';
+import { REPORT_VERSION, type GeneratorReport, type MethodReport, type ReplicaSummary, type RunReport, type TargetReport } from './types.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -256,9 +260,68 @@ function mergeTimelines(reports: readonly RunReport[], startMs: number): Timelin
       q.sessionsOpen += p.sessionsOpen;
       q.p50 = Math.max(q.p50, p.p50);
       q.p99 = Math.max(q.p99, p.p99);
+      q.dropped! += p.dropped ?? 0;
+      q.wanted! += p.wanted ?? 0;
+      q.targetRate! += p.targetRate ?? 0;
+      q.cpuSeconds! += p.cpuSeconds ?? 0;
+      q.loopUtilization = Math.max(q.loopUtilization!, p.loopUtilization ?? 0);
+      q.loopLagMs = Math.max(q.loopLagMs!, p.loopLagMs ?? 0);
     }
   }
   return out;
+}
+
+/** The latest end of sending, in seconds on the merged timeline's clock (absent when a replica does not say). */
+function mergeSendingSeconds(reports: readonly RunReport[], startMs: number): { sendingSeconds?: number } {
+  if (!reports.every((r) => r.sendingSeconds !== undefined)) return {};
+  return { sendingSeconds: Math.max(...reports.map((r) => Math.max(0, Math.round((Date.parse(r.startedAt) - startMs) / 1000)) + r.sendingSeconds!)) };
+}
+
+/** Stages of the same lengths in every replica: their clients add up (see the module comment). */
+function mergeStages(reports: readonly RunReport[]): Pick<RunReport['config'], 'stages'> {
+  const first = reports[0].config.stages;
+  if (!first?.length) return {};
+  const same = reports.every(
+    (r) => r.config.stages?.length === first.length && r.config.stages.every((st, i) => st.durationSeconds === first[i].durationSeconds),
+  );
+  if (!same) return {};
+  return {
+    stages: first.map((st, i) => {
+      const rates = distinct(reports.map((r) => String(r.config.stages![i].rate)));
+      return {
+        durationSeconds: st.durationSeconds,
+        clients: sum(reports.map((r) => r.config.stages![i].clients)),
+        ...(rates.length === 1 && st.rate !== undefined ? { rate: st.rate } : {}),
+      };
+    }),
+  };
+}
+
+/** One row per replica: the rows a merged input already holds, or the report's own headline figures. */
+function replicaRows(reports: readonly RunReport[], sources: readonly string[] | undefined): ReplicaSummary[] {
+  return reports.flatMap((r, i): ReplicaSummary[] => {
+    if (r.merged?.byReplica?.length) return r.merged.byReplica;
+    const l = r.model === 'closed' ? r.latency.raw : r.latency.corrected;
+    return [
+      {
+        source: sources?.[i] !== undefined ? basename(sources[i]) : `report ${i + 1}`,
+        ...(r.runId ? { runId: r.runId } : {}),
+        profile: r.profile,
+        startedAt: r.startedAt,
+        durationSeconds: r.durationSeconds,
+        clients: r.config.clients,
+        sent: r.requests.sent,
+        ok: r.requests.ok,
+        failed: r.requests.failed,
+        dropped: r.requests.dropped,
+        requestsPerSecond: r.throughput.requestsPerSecond,
+        targetRequestsPerSecond: r.throughput.targetRequestsPerSecond,
+        p50: l.p50,
+        p99: l.p99,
+        ...(r.generator ? { limitedSeconds: r.generator.limitedSeconds, maxLoopUtilization: r.generator.maxLoopUtilization } : {}),
+      },
+    ];
+  });
 }
 
 /**
@@ -305,8 +368,13 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     startedAt: new Date(startMs).toISOString(),
     endedAt: new Date(endMs).toISOString(),
     durationSeconds: Math.max(...rs.map((r) => r.durationSeconds)),
+    ...mergeSendingSeconds(rs, startMs),
     ...(interrupted.length ? { interrupted: interrupted.join('+') } : {}),
-    merged: { replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0), ...(seen.size ? { runIds: [...seen.keys()] } : {}) },
+    merged: {
+      replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0),
+      ...(seen.size ? { runIds: [...seen.keys()] } : {}),
+      byReplica: replicaRows(rs, sources),
+    },
     config: {
       clients,
       ratePerClient: weighted((r) => r.config.ratePerClient),
@@ -317,6 +385,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       connectRate: total((r) => r.config.connectRate),
       // Spun only if every replica did: a mixed merge's latencies are not all on-time sends.
       ...(rs.every((r) => r.config.spin) ? { spin: true as const } : {}),
+      ...mergeStages(rs),
     },
     requests: {
       sent: total((r) => r.requests.sent),

@@ -25,14 +25,35 @@ function latencyLine(label: string, l: LatencySummary): string {
   return `  ${label.padEnd(11)}` + cols.map(([k, v]) => `${k} ${formatMicros(v)}`.padEnd(15)).join('');
 }
 
+/** A figure as a person reads it: 74.28571428571429 -> 74.3, 1500 -> 1,500, 0.25 -> 0.25. */
+export function figure(n: number): string {
+  return Math.abs(n) >= 100 ? int(n) : String(+n.toPrecision(3));
+}
+
+/** `100 clients`, or with stages `ramp 20 → 100 in 10s → 200 in 10s, hold 10s: peak 200 clients`. */
+export function clientsLine(r: RunReport): string {
+  const c = r.config;
+  const stages = c.stages ?? [];
+  if (stages.length === 0) return `${int(c.clients)} clients`;
+  const secs = (v: number) => (v >= 120 && v % 60 === 0 ? `${v / 60}m` : `${figure(v)}s`);
+  let previous = c.clients;
+  const steps = stages.map((st) => {
+    const rate = st.rate !== undefined ? ` @ ${figure(st.rate)}/s` : '';
+    const step = st.clients === previous && !rate ? `, hold ${secs(st.durationSeconds)}` : ` → ${int(st.clients)}${rate} in ${secs(st.durationSeconds)}`;
+    previous = st.clients;
+    return step;
+  });
+  return `ramp ${int(c.clients)}${steps.join('')}: peak ${int(Math.max(c.clients, ...stages.map((st) => st.clients)))} clients`;
+}
+
 /** `100 clients × 50/s`, or in the closed model `100 clients × 4 in flight, think 100ms`. */
 export function loadLine(r: RunReport): string {
   const c = r.config;
-  if (r.model !== 'closed') return `${c.clients} clients × ${c.ratePerClient}/s`;
+  if (r.model !== 'closed') return `${clientsLine(r)} × ${figure(c.ratePerClient)}/s`;
   const t = c.thinkTimeMs ?? { min: 0, max: 0 };
   const ms = (v: number) => (v >= 1000 && v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`);
   const think = t.max === 0 ? '' : `, think ${t.min === t.max ? ms(t.min) : `${ms(t.min)}-${ms(t.max)}`}`;
-  return `${c.clients} clients × ${c.concurrency ?? 1} in flight${think} (closed model)`;
+  return `${clientsLine(r)} × ${c.concurrency ?? 1} in flight${think} (closed model)`;
 }
 
 /** A method's (or target's) counts on its line: the `text` outcomes, failed, p50 and p99 (raw in the closed model: no schedule). */

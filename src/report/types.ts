@@ -37,9 +37,15 @@ export interface RunReport {
   endedAt: string;
   /** Seconds from the first established session to the end of sending: the window rates are measured over. */
   durationSeconds: number;
+  /**
+   * Seconds from startedAt (timeline second 0) to the end of sending: timeline second N covers [N, N+1), so
+   * the last second of sending is partial unless this is whole, and seconds past it hold only the drain.
+   * Absent in reports of older versions.
+   */
+  sendingSeconds?: number;
   interrupted?: string;
-  /** Set by `mcpload merge`: how many replica reports this one adds up. */
-  merged?: { replicas: number; runIds?: string[] };
+  /** Set by `mcpload merge`: how many replica reports this one adds up, and each one's headline figures. */
+  merged?: { replicas: number; runIds?: string[]; byReplica?: ReplicaSummary[] };
   /** Random per run; `mcpload merge` refuses the same run twice (absent in reports of earlier builds). */
   runId?: string;
   config: {
@@ -55,6 +61,8 @@ export interface RunReport {
     /** The closed model: requests in flight per session, and the think time between a request's end and the next. */
     concurrency?: number;
     thinkTimeMs?: { min: number; max: number };
+    /** The profile's stages, when it has any: each ramps from the previous target (the clients above first) to its own. */
+    stages?: { durationSeconds: number; clients: number; rate?: number }[];
   };
   requests: {
     sent: number;
@@ -123,6 +131,29 @@ export type RunFigures = Pick<RunReport, 'requests' | 'latency' | 'throughput' |
  */
 export interface ThresholdSource extends RunFigures {
   histogramOf(series: 'corrected' | 'raw' | 'handshake'): Histogram | undefined;
+}
+
+/** One replica of a merged report, as a row of its table (merged reports of merged reports list every replica). */
+export interface ReplicaSummary {
+  /** The file it was read from (its base name), or "report N". */
+  source: string;
+  runId?: string;
+  profile: string;
+  startedAt: string;
+  durationSeconds: number;
+  clients: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  dropped: number;
+  requestsPerSecond: number;
+  targetRequestsPerSecond: number;
+  /** Corrected latency, µs (raw in the closed model). */
+  p50: number;
+  p99: number;
+  /** Generator: seconds it limited the rate, and its busiest event loop (absent when the replica's report has no generator figures). */
+  limitedSeconds?: number;
+  maxLoopUtilization?: number;
 }
 
 export interface GeneratorReport {
