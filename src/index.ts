@@ -6,11 +6,12 @@ import { EventEmitter } from 'node:events';
 import type { RunOptions } from './config/types.js';
 import { writeOutputWithFallback, type OutputResult } from './config/outputs.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_METRICS_HOST } from './config/defaults.js';
-import { EXIT, StartError } from './shared/errors.js';
+import { EXIT, StartError, UsageError, describe } from './shared/errors.js';
 import type { EngineSnapshot } from './shared/messages.js';
 import type { Aggregate } from './main/aggregate.js';
 import { Coordinator } from './main/coordinator.js';
 import { MetricsServer } from './main/metrics.js';
+import { ResultsStream } from './main/results-stream.js';
 import { buildReport, liveFigures } from './report/build.js';
 import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
@@ -32,7 +33,7 @@ export interface RunResult {
   report: RunReport;
   /** 0 ok; 1 a threshold failed; 2 an output could not be written; 3 no session could be established; 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM. */
   exitCode: number;
-  /** What became of --report and --html (a failed write names its path, and the JSON's fallback file). */
+  /** What became of --report, --html and --out (a failed write names its path, and the JSON's fallback file). */
   outputs: OutputResult[];
 }
 
@@ -74,6 +75,7 @@ export class Run extends EventEmitter<RunEvents> {
     const opts = this.opts;
     let target: RunningTarget | undefined;
     let urls = opts.urls;
+    const stream = this.openStream();
     const metrics = opts.metricsPort ? await this.startMetrics(opts.metricsPort) : undefined;
     try {
       if (urls.length === 0) {
@@ -97,6 +99,7 @@ export class Run extends EventEmitter<RunEvents> {
       if (profile !== opts.profile) this.opts = { ...opts, profile };
       const coordinator = new Coordinator(this.opts, urls);
       this.coordinator = coordinator;
+      if (stream) coordinator.aggregate.onSecond = (p) => stream.write(p, coordinator.aggregate.startedAtMs);
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
       coordinator.on('note', (m) => this.emit('note', m));
       if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator);
@@ -104,15 +107,28 @@ export class Run extends EventEmitter<RunEvents> {
       const agg = await coordinator.run();
       const report = buildReport(agg, this.opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
       if (opts.thresholds?.length) report.thresholds = evaluateThresholds(opts.thresholds, report);
-      const outputs: OutputResult[] = [];
+      // Every second has closed with the run (the drain's included): the files are complete.
+      const outputs: OutputResult[] = stream?.close() ?? [];
       if (opts.reportPath) outputs.push(writeOutputWithFallback('report', opts.reportPath, JSON.stringify(report, null, 2) + '\n', agg.startedAtMs));
       if (opts.htmlPath) outputs.push(writeOutputWithFallback('html', opts.htmlPath, renderHtml(report), agg.startedAtMs));
       const exitCode = this.exitCode(report);
       // A report that could not be written where asked is not a green run.
       return { report, exitCode: exitCode === EXIT.ok && outputs.some((o) => o.error) ? EXIT.badInput : exitCode, outputs };
     } finally {
+      stream?.close();
       await target?.close();
       await metrics?.close();
+    }
+  }
+
+  /** --out: the files, opened (and emptied) before anything runs. */
+  private openStream(): ResultsStream | undefined {
+    const streams = this.opts.streams ?? [];
+    if (streams.length === 0) return undefined;
+    try {
+      return new ResultsStream(streams);
+    } catch (err) {
+      throw new UsageError(`--out: cannot write ${(err as NodeJS.ErrnoException).path ?? 'a file'} (${describe(err)})`);
     }
   }
 

@@ -104,6 +104,12 @@ export const RUN_OPTIONS = {
   },
   report: { type: 'string', describe: 'write the JSON report to this file', group: RESULTS },
   html: { type: 'string', describe: 'write a self-contained HTML report with charts to this file', group: RESULTS },
+  out: {
+    type: 'string',
+    array: true,
+    describe: 'stream results while running, a line per second, repeatable: json=FILE (NDJSON) or csv=FILE (a fixed header, then a row)',
+    group: RESULTS,
+  },
   threshold: {
     type: 'string',
     array: true,

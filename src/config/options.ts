@@ -14,7 +14,7 @@ import type { Profile, TlsOptions, TransportKind } from '../shared/types.js';
 import type { RunOptions } from './types.js';
 import { parseDuration } from './units.js';
 import { checkCapacity } from './limits.js';
-import { checkOutputs } from './outputs.js';
+import { checkOutputs, parseStreamOutput } from './outputs.js';
 import { parseHeaders } from './headers.js';
 import { DEFAULT_LOCAL_PORTS, type PortRange } from './ports.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION, DEFAULT_SUBPROTOCOL } from './defaults.js';
@@ -223,7 +223,8 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
   if (drainMs > MAX_DRAIN_TIMEOUT_MS)
     throw new UsageError(`--drain-timeout: at most 10m (got ${raw.drainTimeout}); keep it under the stop grace period of your orchestrator`);
   const tls = tlsOptions(raw);
-  checkOutputs({ reportPath: raw.report, htmlPath: raw.html });
+  const streams = list(raw.out).map(parseStreamOutput);
+  checkOutputs({ reportPath: raw.report, htmlPath: raw.html, streams });
   return {
     profile,
     urls,
@@ -247,6 +248,7 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     thresholds,
     abortOnFail: raw.abortOnFail ?? false,
     htmlPath: raw.html,
+    ...(streams.length ? { streams } : {}),
     drainMs,
     ...(tls ? { tls } : {}),
     ...(raw.spin ? { spin: true } : {}),

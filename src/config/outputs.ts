@@ -1,8 +1,9 @@
 /**
- * The run's output files (--report, --html): checked before the run starts, so a typo costs a
- * second instead of a whole run, and written atomically at its end (a temporary file beside the
- * target, then a rename), so a full disk never leaves a truncated report behind. A write that
- * still fails loses nothing: the JSON goes to a fallback file whose path is told.
+ * The run's output files (--report, --html, --out): checked before the run starts, so a typo costs a
+ * second instead of a whole run. --report and --html are written atomically at its end (a temporary
+ * file beside the target, then a rename), so a full disk never leaves a truncated report behind; a
+ * write that still fails loses nothing: the JSON goes to a fallback file whose path is told. --out
+ * files grow a line per second while the run goes (main/results-stream.ts).
  */
 import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,21 +13,52 @@ import { UsageError, describe } from '../shared/errors.js';
 export interface OutputPaths {
   reportPath?: string;
   htmlPath?: string;
+  streams?: readonly StreamOutput[];
+}
+
+/** The formats of --out: NDJSON (one JSON object a line) and CSV (a fixed header, then one row), each a line per second. */
+export const STREAM_FORMATS = ['json', 'csv'] as const;
+export type StreamFormat = (typeof STREAM_FORMATS)[number];
+
+/** One --out FORMAT=FILE. */
+export interface StreamOutput {
+  format: StreamFormat;
+  path: string;
+}
+
+/** `json=results.ndjson` -> { format: 'json', path: 'results.ndjson' }; anything else is one clear line. */
+export function parseStreamOutput(value: string): StreamOutput {
+  const m = /^([a-z]+)=(.+)$/.exec(value.trim());
+  const format = m?.[1] as StreamFormat | undefined;
+  if (!m || !STREAM_FORMATS.includes(format!)) {
+    throw new UsageError(`--out: "${value}" is not FORMAT=FILE; write json=results.ndjson (a JSON line per second) or csv=results.csv (a row per second)`);
+  }
+  return { format: format!, path: m[2] };
 }
 
 /** One clear line for an output that cannot be written, before anything starts. */
-export function checkOutputs({ reportPath, htmlPath }: OutputPaths): void {
-  if (reportPath !== undefined && htmlPath !== undefined && resolve(reportPath) === resolve(htmlPath)) {
-    throw new UsageError(`--report and --html both name ${reportPath}: give each its own file`);
-  }
-  if (reportPath !== undefined) checkWritable('--report', reportPath);
-  if (htmlPath !== undefined) checkWritable('--html', htmlPath);
+export function checkOutputs({ reportPath, htmlPath, streams = [] }: OutputPaths): void {
+  const named: [string, string][] = [
+    ...(reportPath !== undefined ? [['--report', reportPath] as [string, string]] : []),
+    ...(htmlPath !== undefined ? [['--html', htmlPath] as [string, string]] : []),
+    ...streams.map((o): [string, string] => [`--out ${o.format}`, o.path]),
+  ];
+  named.forEach(([flag, path], i) => {
+    const twice = named.findIndex(([, other]) => resolve(other) === resolve(path));
+    if (twice < i) {
+      const [first] = named[twice];
+      throw new UsageError(`${first === flag ? `${flag} is given twice with` : `${first} and ${flag} both name`} ${path}: give each its own file`);
+    }
+  });
+  for (const [flag, path] of named) checkWritable(flag, path);
 }
+
+const EXTENSIONS: Record<string, string> = { '--html': 'html', '--out json': 'ndjson', '--out csv': 'csv' };
 
 /** A report file must be writable where asked, checked before the run rather than lost after it. */
 function checkWritable(flag: string, path: string): void {
   if (statOf(path)?.isDirectory())
-    throw new UsageError(`${flag}: ${path} is a directory; give a file name, like ${join(path, `mcpload.${flag === '--html' ? 'html' : 'json'}`)}`);
+    throw new UsageError(`${flag}: ${path} is a directory; give a file name, like ${join(path, `mcpload.${EXTENSIONS[flag] ?? 'json'}`)}`);
   const dir = dirname(resolve(path));
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
@@ -67,7 +99,7 @@ export function writeOutput(path: string, text: string): void {
 
 /** What became of one output at the end of the run. */
 export interface OutputResult {
-  kind: 'report' | 'html';
+  kind: 'report' | 'html' | StreamFormat;
   path: string;
   /** Set when the write failed: why (one line). */
   error?: string;
@@ -95,7 +127,7 @@ export function writeOutputWithFallback(kind: OutputResult['kind'], path: string
 
 /** The line the CLI prints for an output. */
 export function describeOutput(o: OutputResult): string {
-  const what = o.kind === 'report' ? 'report' : 'HTML report';
+  const what = { report: 'report', html: 'HTML report', json: 'per-second JSON lines', csv: 'per-second CSV' }[o.kind];
   if (!o.error) return `mcpload: ${what} written to ${o.path}`;
   return (
     `mcpload: could not write the ${what} to ${o.path} (${o.error})` +

@@ -3,6 +3,7 @@
  * engine threads, which get an EngineConfig made of shared/types.ts data).
  */
 import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../shared/types.js';
+import type { StreamOutput } from './outputs.js';
 import type { Threshold } from './thresholds.js';
 
 /** Everything a run needs, validated before any thread starts. */
@@ -45,6 +46,8 @@ export interface RunOptions {
   abortOnFail?: boolean;
   /** Write the self-contained HTML report here. */
   htmlPath?: string;
+  /** --out: files that grow a line per second while the run goes (NDJSON or CSV). */
+  streams?: StreamOutput[];
   /** How long a stop (end of run or signal) waits for in-flight responses; default 5 s. */
   drainMs?: number;
   /** wss:// verification: absent = against the system CAs. */
