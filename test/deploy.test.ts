@@ -319,6 +319,39 @@ describe('PromQL of the dashboard and the rules', () => {
     for (const v of dashboard.templating.list) expect(v.datasource.uid).toBe(uid);
   });
 
+  it('has a top row of current figures, a latency heatmap, per-method p99, dropped/s and a generator-limited panel', () => {
+    const panels: Doc[] = dashboard.panels.filter((p: Doc) => p.type !== 'row');
+    const exprs = (p: Doc): string => p.targets.map((t: Doc) => t.expr).join(' ');
+    // The first row: single figures, side by side, filling the width.
+    const top = panels.filter((p) => p.gridPos.y === Math.min(...panels.map((q) => q.gridPos.y)));
+    expect(top.every((p) => p.type === 'stat')).toBe(true);
+    expect(top.reduce((w, p) => w + p.gridPos.w, 0)).toBe(24);
+    for (const metric of [
+      'mcp_client_requests_sent_total',
+      'mcp_client_request_duration_ms_bucket',
+      'mcp_client_sessions_open',
+      'mcp_client_generator_limited',
+    ])
+      expect(
+        top.some((p) => exprs(p).includes(metric)),
+        `top row shows ${metric}`,
+      ).toBe(true);
+    const heatmap = panels.find((p) => p.type === 'heatmap');
+    expect(heatmap?.targets[0].format).toBe('heatmap');
+    expect(heatmap?.targets[0].expr).toMatch(/^sum by \(le\) \(rate\(mcp_client_request_duration_ms_bucket\{/);
+    expect(panels.some((p) => /histogram_quantile\(0\.99, sum by \(method, le\)/.test(exprs(p)))).toBe(true);
+    expect(panels.some((p) => p.type === 'timeseries' && /status="dropped"/.test(exprs(p)))).toBe(true);
+    expect(panels.some((p) => p.type === 'timeseries' && /mcp_client_generator_limited\{/.test(exprs(p)))).toBe(true);
+    // Panels do not overlap.
+    const cells = new Set<string>();
+    for (const p of dashboard.panels as Doc[])
+      for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++)
+        for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
+          expect(cells.has(`${x},${y}`), `${p.title} overlaps at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+  });
+
   it('every expression aggregates across replicas: sums before quantiles and ratios', () => {
     for (const q of allQueries()) {
       const facts = analyzePromql(q.promql);
