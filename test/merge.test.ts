@@ -81,7 +81,11 @@ describe('merging known samples (deterministic)', () => {
     );
     expect(merged.throughput.achievedRatio).toBeCloseTo(merged.throughput.requestsPerSecond / merged.throughput.targetRequestsPerSecond, 9);
     expect(merged.durationSeconds).toBe(12);
-    expect(merged.merged).toEqual({ replicas: 3 });
+    expect(merged.merged?.replicas).toBe(3);
+    // A row per replica for the HTML report's table, named by source (here none: "report N").
+    expect(merged.merged?.byReplica?.map((x) => [x.source, x.clients, x.sent, x.failed])).toEqual(
+      reports.map((r, i) => [`report ${i + 1}`, r.config.clients, r.requests.sent, r.requests.failed]),
+    );
     expect(merged.profile).toBe('normal');
     const text = renderReport(merged);
     for (const section of ['REQUEST METRICS', 'LATENCY METRICS', 'THROUGHPUT', 'SESSIONS', 'ERROR BREAKDOWN']) expect(text).toContain(section);
@@ -100,7 +104,10 @@ describe('merging known samples (deterministic)', () => {
     const twoStep = mergeReports([mergeReports(reports.slice(0, 2)), reports[2]]);
     expect(twoStep.latency).toEqual(merged.latency);
     expect(twoStep.requests).toEqual(merged.requests);
-    expect(twoStep.merged).toEqual({ replicas: 3 });
+    expect(twoStep.merged?.replicas).toBe(3);
+    // A merged input brings its own rows: still one per replica (the sources are named per merge).
+    const unnamed = (rows: NonNullable<typeof merged.merged>['byReplica']) => rows?.map((x) => ({ ...x, source: '' }));
+    expect(unnamed(twoStep.merged?.byReplica)).toEqual(unnamed(merged.merged?.byReplica));
   });
 
   it('validates against the shipped JSON Schema, with and without thresholds', () => {
