@@ -134,7 +134,8 @@ describe('thresholds, HTML and merge through the CLI', () => {
     expect(r.code).toBe(0);
     const [a, b, m] = [...parts, merged].map((f) => JSON.parse(readFileSync(f, 'utf8')));
     expect(m.requests.sent).toBe(a.requests.sent + b.requests.sent);
-    expect(m.merged).toEqual({ replicas: 2, runIds: [a.runId, b.runId] });
+    expect(m.merged).toMatchObject({ replicas: 2, runIds: [a.runId, b.runId] });
+    expect(m.merged.byReplica.map((x: { source: string }) => x.source)).toEqual(['m1.json', 'm2.json']);
     expect(a.runId).not.toBe(b.runId);
     const bad = await runCli(['merge', parts[0], 'package.json']);
     expect(bad.code).toBe(2);
