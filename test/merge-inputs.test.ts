@@ -59,7 +59,8 @@ describe('merge refuses reports that cannot be true', () => {
       'merge: c.json and a.json hold the same run (runId run-1): merging it twice would count it twice',
     );
     const merged = mergeReports([good('run-1'), good('run-2')]);
-    expect(merged.merged).toEqual({ replicas: 2, runIds: ['run-1', 'run-2'] });
+    expect(merged.merged).toMatchObject({ replicas: 2, runIds: ['run-1', 'run-2'] });
+    expect(merged.merged?.byReplica?.map((x) => x.runId)).toEqual(['run-1', 'run-2']);
     expect(refusal([merged, good('run-2')])).toMatch(/hold the same run \(runId run-2\)/);
   });
   it('different runs merge, and reports of earlier builds (no runId) still do', () => {
