@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 async function serve(args: string[] = []): Promise<Serve> {
-  const s = await startServe(args);
+  const s = await startServe(args, 60_000);
   serves.push(s);
   return s;
 }
@@ -30,7 +30,7 @@ describe('shards and watch', () => {
     const shards = await Promise.all(
       [1, 2, 3].map((i) =>
         startShard([
-          ...['--url', target.wsUrl, '--profile', 'low-load', '--clients', '300', '--rate', '1', '--duration', '10s'],
+          ...['--url', target.wsUrl, '--profile', 'low-load', '--clients', '300', '--rate', '1', '--duration', '20s'],
           ...['--shard', `${i}/3`, '--start-at', startAt, '--report', `${dir}/shard${i}.json`],
         ]),
       ),
@@ -105,7 +105,13 @@ describe('shards and watch', () => {
       ),
     );
     const urls = await Promise.all(shards.map((s) => s.snapshotUrl));
-    const watched = startWatch(['--from', urls.join(','), '--lost-after', '2s', '--report', `${dir}/watch.json`]);
+    let seen!: () => void;
+    const watchSawIt = new Promise<void>((resolve) => (seen = resolve));
+    const watched = startWatch(['--from', urls.join(','), '--lost-after', '2s', '--report', `${dir}/watch.json`], (stderr) => {
+      if (/shard 2\/3\) appeared/.test(stderr)) seen();
+    });
+    // Killed once the watch knows it and it has sent requests: mid-run.
+    await watchSawIt;
     await untilSnapshot(urls[1], (b) => (b.requests?.sent ?? 0) > 0);
     process.kill(shards[1].pid, 'SIGKILL');
     const watch = await watched;

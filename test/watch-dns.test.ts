@@ -58,7 +58,7 @@ describe('watch --dns', () => {
   it('finds every A record of a name and merges the shards behind them', async () => {
     const dnsPort = await freePort();
     await startDnsmasq(dnsPort);
-    target = await startServe();
+    target = await startServe([], 60_000);
     const dir = testOutputDir('watch-dns');
     const metricsPort = await freePort();
     const startAt = String(Date.now() + 8000);

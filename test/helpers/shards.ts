@@ -31,9 +31,9 @@ export async function startShard(args: string[], host = '127.0.0.1', port?: numb
   return { pid, snapshotUrl, done };
 }
 
-/** `mcpload watch ARGS` as a real process. */
-export function startWatch(args: string[]): Promise<CliResult> {
-  return runCli(['watch', '--progress-interval', '1s', ...args], { timeoutMs: 120_000 });
+/** `mcpload watch ARGS` as a real process; `onStderr` sees its stderr so far as it grows. */
+export function startWatch(args: string[], onStderr?: (stderr: string) => void): Promise<CliResult> {
+  return runCli(['watch', '--progress-interval', '1s', ...args], { timeoutMs: 150_000, onStderr });
 }
 
 export function readReport(path: string): RunReport {
