@@ -86,5 +86,5 @@ describe('watch --dns', () => {
     expect(merged.merged?.shards?.map((s) => s.index)).toEqual([1, 2, 3]);
     expect(merged.requests.sent).toBe(parts.reduce((n, p) => n + p.requests.sent, 0));
     expect(merged.sessions.wanted).toBe(9);
-  }, 120_000);
+  }, 240_000);
 });
