@@ -30,7 +30,7 @@ describe('shards and watch', () => {
     const shards = await Promise.all(
       [1, 2, 3].map((i) =>
         startShard([
-          ...['--url', target.wsUrl, '--profile', 'low-load', '--clients', '300', '--rate', '1', '--duration', '20s'],
+          ...['--url', target.wsUrl, '--profile', 'low-load', '--clients', '300', '--rate', '0.2', '--duration', '15s'],
           ...['--shard', `${i}/3`, '--start-at', startAt, '--report', `${dir}/shard${i}.json`],
         ]),
       ),
@@ -59,7 +59,7 @@ describe('shards and watch', () => {
     expect(merged.sessions.established).toBe(reports.reduce((n, r) => n + r.sessions.established, 0));
     expect(stats.byMethod.initialize).toBeGreaterThanOrEqual(merged.sessions.established);
     expect(stats.requests - stats.byMethod.initialize).toBe(merged.requests.sent);
-    expect(merged.throughput.targetRequestsPerSecond).toBe(300);
+    expect(merged.throughput.targetRequestsPerSecond).toBeCloseTo(60, 9);
     expect(merged.merged?.shards?.map((s) => s.index)).toEqual([1, 2, 3]);
 
     const m = await runCli(['merge', ...[1, 2, 3].map((i) => `${dir}/shard${i}.json`), '--report', `${dir}/merge.json`, '--threshold', 'errors<1%']);
