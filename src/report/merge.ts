@@ -306,6 +306,16 @@ function mergeStages(reports: readonly RunReport[]): Pick<RunReport['config'], '
   };
 }
 
+/**
+ * How a replica row names its replica: a shard by its share (so `mcpload watch` and `mcpload merge` of the
+ * shards' files agree), a watched replica by its URL, a file by its base name.
+ */
+function replicaSource(r: RunReport, source: string | undefined, i: number): string {
+  if (r.shard) return `shard ${r.shard.index}/${r.shard.count}`;
+  if (source === undefined) return `report ${i + 1}`;
+  return /^https?:\/\//.test(source) ? source : basename(source);
+}
+
 /** One row per replica: the rows a merged input already holds, or the report's own headline figures. */
 function replicaRows(reports: readonly RunReport[], sources: readonly string[] | undefined): ReplicaSummary[] {
   return reports.flatMap((r, i): ReplicaSummary[] => {
@@ -313,7 +323,7 @@ function replicaRows(reports: readonly RunReport[], sources: readonly string[] |
     const l = r.model === 'closed' ? r.latency.raw : r.latency.corrected;
     return [
       {
-        source: sources?.[i] !== undefined ? basename(sources[i]) : `report ${i + 1}`,
+        source: replicaSource(r, sources?.[i], i),
         ...(r.runId ? { runId: r.runId } : {}),
         profile: r.profile,
         startedAt: r.startedAt,
