@@ -42,10 +42,12 @@ export async function runSlowProgress(params: Record<string, unknown> | undefine
   const started = performance.now();
   let sent = 0;
   if (token !== undefined && firstMs < durationMs) {
-    for (let at = firstMs; at < durationMs; at += intervalMs) {
-      const wait = started + at - performance.now();
-      if (wait > 0) await sleep(wait);
+    await sleep(firstMs);
+    // Each next one an interval after the last went out (a late timer delays the rest, never bunches them).
+    while (performance.now() - started < durationMs) {
       stream.notify('notifications/progress', { progressToken: token, progress: ++sent, message: `${SLOW_PROGRESS_TOOL} step ${sent}` });
+      if (performance.now() - started + intervalMs >= durationMs) break;
+      await sleep(intervalMs);
     }
   }
   const rest = started + durationMs - performance.now();

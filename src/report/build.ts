@@ -11,6 +11,7 @@ import type { Aggregate, MethodTotals } from '../main/aggregate.js';
 import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type TargetReport, type ThresholdSource } from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
+import { flowReport } from './flow-report.js';
 
 /** The warning a report (and the progress line) gives when the generator limited the rate. */
 export function generatorWarning(limitedSeconds: number, durationSeconds: number): string | undefined {
@@ -133,6 +134,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     methodHists[name] = { latency: encodeHistogram(m.latency), latencyRaw: encodeHistogram(m.latencyRaw) };
   }
   const targets = targetReports(agg, opts);
+  const flow = flowReport(agg.flow, opts.profile);
   const { errors, ...rest } = figures;
   return {
     reportVersion: REPORT_VERSION,
@@ -154,12 +156,14 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       connectRate: opts.connectRate,
       ...(opts.spin ? { spin: true as const } : {}),
       ...closedConfig(opts),
+      ...(opts.profile.arrivalRate !== undefined ? { arrivalRate: opts.profile.arrivalRate } : {}),
     },
     ...rest,
     errors,
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
     methods,
     targets: targets.targets,
+    ...flow.part,
     errorDetails: agg.errorDetails.top(),
     timeline: agg.timeline,
     ...(agg.lostEngines.length ? { lostEngines: agg.lostEngines.map((e) => ({ ...e })) } : {}),
@@ -170,6 +174,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       handshake: encodeHistogram(agg.handshake),
       methods: methodHists,
       targets: targets.hists,
+      ...flow.hists,
     },
   };
 }
