@@ -37,7 +37,22 @@ console.log(machineLine());
 console.log(`load average before: ${loadAvg1()}`);
 const target = await startServe();
 const report = join(dir, 'report.json');
-const argv = ['dist/bin.js', '--profile', profileFile, '--url', target.url, '--duration', `${args.seconds}s`, '--workers', args.workers, '--quiet', '--report', report, '--metrics-port', '0'];
+const argv = [
+  'dist/bin.js',
+  '--profile',
+  profileFile,
+  '--url',
+  target.url,
+  '--duration',
+  `${args.seconds}s`,
+  '--workers',
+  args.workers,
+  '--quiet',
+  '--report',
+  report,
+  '--metrics-port',
+  '0',
+];
 console.log(`command: node ${argv.join(' ').replace(dir, '$TMP')} (target: ${target.command})`);
 const run = await runChild(argv, { timeoutMs: (Number(args.seconds) + 60) * 1000, watch: [target.pid] });
 await target.stop();

@@ -257,7 +257,7 @@ async function stallingServer(): Promise<{ url: string; stalls: () => number; cl
   let stalls = 0;
   wss.on('connection', (ws) => {
     ws.on('message', (data) => {
-      for (const line of String(data).split('\n')) {
+      for (const line of (data as Buffer).toString('utf8').split('\n')) {
         if (!line.trim()) continue;
         const msg = JSON.parse(line) as { id?: number; method: string };
         if (msg.id === undefined) continue;

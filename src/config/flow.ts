@@ -70,7 +70,7 @@ export function flowSteps(
           return { kind: 'end' };
         default: {
           if (step.steps === undefined || step.steps.length === 0) fail(`${field}.steps`, `${kind} needs the steps it runs, e.g. steps: [{method: ping}]`);
-          return { kind, count: step[kind]!, steps: walk(step.steps!, `${field}.steps`, place) };
+          return { kind, count: step[kind]!, steps: walk(step.steps, `${field}.steps`, place) };
         }
       }
     });
@@ -81,14 +81,14 @@ function thinkTime(raw: RawThink, field: string, fail: (field: string, problem: 
   const ms = (v: RawDuration, at: string): number => {
     const d = parseDuration(v);
     if (d === undefined) fail(at, `must be a duration like 250ms, 2s (got ${show(v)})`);
-    return d!;
+    return d;
   };
   if (typeof raw !== 'object') return { kind: 'fixed', ms: ms(raw, field) };
   const keys = Object.keys(raw);
   if (raw.min !== undefined || raw.max !== undefined) {
     if (raw.min === undefined || raw.max === undefined || keys.length !== 2) fail(field, 'a uniform think time is {min, max}, both durations');
-    const minMs = ms(raw.min!, `${field}.min`);
-    const maxMs = ms(raw.max!, `${field}.max`);
+    const minMs = ms(raw.min, `${field}.min`);
+    const maxMs = ms(raw.max, `${field}.max`);
     if (maxMs < minMs) fail(`${field}.max`, `must be >= ${field}.min (got ${show(raw.max)})`);
     return { kind: 'uniform', minMs, maxMs };
   }

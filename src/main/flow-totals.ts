@@ -3,10 +3,9 @@
  * step the outcomes and latency (like a target's), the progress histograms (overall and per step),
  * and the flows started and completed. Adding deltas keeps them exact (aggregate.ts).
  */
-import { addOutcomes, zeroOutcomes } from '../shared/counters.js';
+import { addOutcomes, zeroOutcomes, type OutcomeCounts } from '../shared/counters.js';
 import type { EngineSnapshot, ProgressDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, type Histogram } from '../shared/stats.js';
-import type { MethodTotals } from './aggregate.js';
 
 export interface ProgressTotals {
   notifications: number;
@@ -15,7 +14,10 @@ export interface ProgressTotals {
   total: Histogram;
 }
 
-export interface StepTotals extends MethodTotals {
+/** One flow step's outcomes and latency histograms over the run (as a method's, aggregate.ts). */
+export interface StepTotals extends OutcomeCounts {
+  latency: Histogram;
+  latencyRaw: Histogram;
   progress?: ProgressTotals;
 }
 

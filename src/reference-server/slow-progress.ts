@@ -4,8 +4,11 @@
  * first after `firstProgressMs` and then every `intervalMs` until the answer. The knobs are the
  * call's arguments, so a profile sets them per step. Without a progressToken it only waits.
  */
-import type { ToolStream } from './fixtures.js';
 
+/** Where the tool's notifications go (fixtures.ts ToolStream has this and more). */
+export interface ProgressStream {
+  notify(method: string, params: Record<string, unknown>): void;
+}
 export const SLOW_PROGRESS_TOOL = 'slow_progress';
 
 /** The defaults of the knobs, ms. */
@@ -33,7 +36,7 @@ function knob(args: Record<string, unknown>, name: keyof typeof DEFAULTS): numbe
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs one call; resolves with the result's JSON. */
-export async function runSlowProgress(params: Record<string, unknown> | undefined, stream: ToolStream): Promise<string> {
+export async function runSlowProgress(params: Record<string, unknown> | undefined, stream: ProgressStream): Promise<string> {
   const args = (params?.arguments ?? {}) as Record<string, unknown>;
   const durationMs = knob(args, 'durationMs');
   const firstMs = knob(args, 'firstProgressMs');
