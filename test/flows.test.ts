@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { resolveRunOptions } from '../src/config/options.js';
-import { parseProfile } from '../src/config/profile.js';
+import { loadProfile, parseProfile, profilesDir } from '../src/config/profile.js';
 import { UsageError } from '../src/shared/errors.js';
 import { start, type RunReport } from '../src/index.js';
 import { startServe, type Serve } from './helpers/serve.js';
@@ -205,6 +205,12 @@ describe('profile flows: validation', () => {
     [{ name: 'f', flow: [{ method: 'ping' }] }, 'p.json: missing required field "clients"'],
   ])('refuses bad flows in one line (%#)', (raw, message) => {
     expect(bad(raw)).toBe(message);
+  });
+
+  it('the example agent profile (README "Flows") validates', () => {
+    const p = loadProfile(join(profilesDir(), 'examples', 'agent.yaml'));
+    expect(p.arrivalRate).toBe(20);
+    expect(p.flow?.map((s) => s.kind)).toEqual(['request', 'think', 'parallel', 'request', 'think', 'repeat', 'end']);
   });
 
   it('the schema catches a bad field with the usual message', () => {
