@@ -2,6 +2,7 @@
  * The command line: yargs turns argv and MCPLOAD_* variables into options; everything with
  * behaviour lives elsewhere. Bad input is one line on stderr and exit code 2.
  */
+import { flowRequests } from './shared/flow.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -280,7 +281,9 @@ function profilesCommand(name: string | undefined): number {
 function validateCommand(file: string): number {
   const p = loadProfile(file);
   const load = p.closed ? `${p.closed.concurrency} in flight (closed model)` : `${p.rate}/s`;
-  process.stdout.write(`${file}: ok (profile ${p.name}: ${p.clients} clients × ${load}, ${p.mix.length} methods, ${p.stages.length} stages)\n`);
+  const who = p.arrivalRate !== undefined ? `${p.arrivalRate} sessions/s arriving` : `${p.clients} clients × ${load}`;
+  const flow = p.flow ? `, a flow of ${flowRequests(p.flow).length} request steps` : '';
+  process.stdout.write(`${file}: ok (profile ${p.name}: ${who}, ${p.mix.length} methods${flow}, ${p.stages.length} stages)\n`);
   return EXIT.ok;
 }
 

@@ -2,6 +2,7 @@
  * The programmatic API: `start(opts)` begins a run and returns a handle with events and a result;
  * `run(opts)` is the same, awaited. The CLI is a thin layer over this.
  */
+import { profileRequests } from './shared/flow.js';
 import { EventEmitter } from 'node:events';
 import type { RunOptions } from './config/types.js';
 import { writeOutputWithFallback, type OutputResult } from './config/outputs.js';
@@ -206,8 +207,8 @@ export class Run extends EventEmitter<RunEvents> {
   /** Up before the engines start and until the report is written, so the drain can be scraped. */
   private async startMetrics(port: number): Promise<MetricsServer> {
     const { profile } = this.opts;
-    const methodsOf = () => [...new Set(this.opts.profile.mix.map((e) => e.method))];
-    const targetsOf = () => distinctTargets(this.opts.profile.mix);
+    const methodsOf = () => [...new Set(profileRequests(this.opts.profile).map((e) => e.method))];
+    const targetsOf = () => distinctTargets(profileRequests(this.opts.profile));
     const server = await MetricsServer.start({
       host: this.opts.metricsHost ?? DEFAULT_METRICS_HOST,
       port,

@@ -11,10 +11,11 @@ import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { UsageError, describe } from '../shared/errors.js';
 import { describeSchemaError, pickError, show } from './profile-messages.js';
-import type { ClosedModel, MixEntry, Profile, Stage } from '../shared/types.js';
+import type { ClosedModel, MixEntry, Profile, RequestSpec, Stage } from '../shared/types.js';
 import { parseDuration, parseSize } from './units.js';
 import { templatedStrings, TemplateError } from './templates.js';
 import { DataFileError, loadDataFile } from './data-file.js';
+import { flowSteps, type RawRequest, type RawStep } from './flow.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -129,7 +130,7 @@ const MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 interface RawProfile {
   name: string;
   description?: string;
-  clients: number;
+  clients?: number;
   rate?: number;
   model?: 'open' | 'closed';
   concurrency?: number;
@@ -139,11 +140,13 @@ interface RawProfile {
   timeout?: number | string;
   sessionTtl?: number | string;
   maxInFlight?: number;
-  mix: { method: string; custom?: boolean; weight?: number; params?: Record<string, unknown>; data?: string; discover?: true | 'fallback' }[];
+  mix?: (RawRequest & { weight?: number })[];
+  flow?: RawStep[];
+  arrivalRate?: number;
   discovery?: { tools?: string[]; seed?: number };
   reconnect?: { initialDelay?: number | string; maxDelay?: number | string; maxAttempts?: number };
   slowRead?: { pause: number | string; interval: number | string };
-  stages?: { duration: number | string; clients: number; rate?: number }[];
+  stages?: { duration: number | string; clients?: number; rate?: number; arrivalRate?: number }[];
 }
 
 /** A parsed raw object -> a normalized Profile; throws UsageError naming `source` and the field. */
@@ -178,35 +181,34 @@ export function validateProfile(raw: unknown, source: string): Profile {
     }
   }
 
-  const mix = p.mix.map((entry, i): MixEntry => {
-    if (entry.discover !== undefined && !DISCOVERABLE_METHODS.includes(entry.method))
-      fail(`mix[${i}].discover`, `only ${DISCOVERABLE_METHODS.join(', ')} draw targets from discovery (got method ${entry.method})`);
-    // `discover: true` finds the name (or uri) itself; a fallback entry's params must be complete.
-    const problem = entry.discover === true ? discoverParamsProblem(entry.params) : paramsProblem(entry.method, entry.params);
-    if (problem) fail(`mix[${i}].params${problem.field ? `.${problem.field}` : ''}`, problem.message);
-    const out: MixEntry = { method: entry.method, weight: entry.weight ?? 1 };
-    if (entry.params) out.params = entry.params;
-    if (entry.custom) out.custom = true;
-    const data = entryData(entry, i, source, fail);
-    if (data) out.data = data;
-    if (entry.discover !== undefined) out.discover = entry.discover === true ? 'all' : 'fallback';
-    return out;
-  });
+  const mix = (p.mix ?? []).map((entry, i): MixEntry => ({ ...requestSpec(entry, `mix[${i}]`, source, fail), weight: entry.weight ?? 1 }));
+  if (mix.length > 0 && p.model !== 'closed' && p.rate === undefined) fail('rate', 'the mix needs a rate per client (requests/s), e.g. rate: 10');
+  const flow = p.flow ? flowSteps(p.flow, (raw, field) => requestSpec(raw, field, source, fail), fail) : undefined;
+  const arrivals = p.arrivalRate !== undefined || (p.stages ?? []).some((s) => s.arrivalRate !== undefined);
+  if (arrivals && !flow) fail('arrivalRate', 'arriving sessions run a flow and then close: add flow: (the steps each session runs)');
+  if (arrivals && p.model === 'closed') fail('arrivalRate', 'session arrivals are an open model of sessions; drop model: closed');
+  if (flow && p.model === 'closed') fail('flow', 'a flow sets its own pace (think steps); drop model: closed');
+  if (!arrivals && p.clients === undefined) fail('clients', 'missing: give clients (a fixed population of sessions), or arrivalRate with a flow');
+  if (arrivals && p.clients !== undefined) fail('clients', 'with arrivalRate, concurrent sessions are a result, not an input: drop clients');
 
   const closed = closedModel(p, fail);
   const stages = (p.stages ?? []).map((s, i): Stage => {
-    const stage: Stage = { durationMs: ms(s.duration), clients: s.clients };
+    if (arrivals && s.clients !== undefined) fail(`stages[${i}].clients`, 'with arrivals, a stage ramps arrivalRate, not clients');
+    if (!arrivals && s.clients === undefined) fail(`stages[${i}]`, 'missing required field "clients"');
+    if (!arrivals && s.arrivalRate !== undefined) fail(`stages[${i}].arrivalRate`, 'is for session arrivals: give arrivalRate at the top too');
+    const stage: Stage = { durationMs: ms(s.duration), clients: s.clients ?? 0 };
     if (s.rate !== undefined) {
       if (closed) fail(`stages[${i}].rate`, 'a closed model has no rate: its clients send when a request ends (drop rate, or use model: open)');
       stage.rate = s.rate;
     }
+    if (s.arrivalRate !== undefined) stage.arrivalRate = s.arrivalRate;
     return stage;
   });
-  const rate = closed ? 0 : p.rate!;
+  const rate = closed ? 0 : (p.rate ?? 0);
 
   const profile: Profile = {
     name: p.name,
-    clients: p.clients,
+    clients: p.clients ?? 0,
     rate,
     burst: p.burst ?? Math.max(1, Math.ceil(rate * 0.1)),
     messageSize,
@@ -220,8 +222,27 @@ export function validateProfile(raw: unknown, source: string): Profile {
   if (p.description !== undefined) profile.description = p.description;
   if (slowRead) profile.slowRead = slowRead;
   if (closed) profile.closed = closed;
+  if (flow) profile.flow = flow;
+  if (arrivals) profile.arrivalRate = p.arrivalRate ?? 0;
   if (p.discovery) profile.discovery = { tools: p.discovery.tools ?? [], seed: p.discovery.seed ?? 1 };
   return profile;
+}
+
+/** A mix entry's or a flow step's request (at `field`, e.g. mix[1] or flow[2].steps[0]), checked and normalized. */
+function requestSpec(entry: RawRequest, field: string, source: string, fail: (field: string, problem: string) => never): RequestSpec {
+  if (entry.discover !== undefined && !DISCOVERABLE_METHODS.includes(entry.method))
+    fail(`${field}.discover`, `only ${DISCOVERABLE_METHODS.join(', ')} draw targets from discovery (got method ${entry.method})`);
+  // `discover: true` finds the name (or uri) itself; a fallback entry's params must be complete.
+  const problem = entry.discover === true ? discoverParamsProblem(entry.params) : paramsProblem(entry.method, entry.params);
+  if (problem) fail(`${field}.params${problem.field ? `.${problem.field}` : ''}`, problem.message);
+  const out: RequestSpec = { method: entry.method };
+  if (entry.params) out.params = entry.params;
+  if (entry.custom) out.custom = true;
+  const data = entryData(entry, field, source, fail);
+  if (data) out.data = data;
+  if (entry.discover !== undefined) out.discover = entry.discover === true ? 'all' : 'fallback';
+  if (entry.progress) out.progress = true;
+  return out;
 }
 
 /** model: closed -> its concurrency and think time; open model fields with it are refused. */
@@ -243,24 +264,24 @@ function closedModel(p: RawProfile, fail: (field: string, problem: string) => ne
  * Checks the entry's templates (unknown functions, bad arguments, {{row.X}} without a data file) and
  * reads its data file, keeping the fields the templates use. A relative path is relative to the profile file.
  */
-function entryData(entry: RawProfile['mix'][number], i: number, source: string, fail: (field: string, problem: string) => never): MixEntry['data'] | undefined {
+function entryData(entry: RawRequest, at: string, source: string, fail: (field: string, problem: string) => never): MixEntry['data'] | undefined {
   let fields: string[];
   try {
     const holes = templatedStrings(entry.params ?? {}).flatMap((t) => t.parts);
     fields = [...new Set(holes.flatMap((h) => (typeof h === 'object' && h.fn === 'row' ? [h.field] : [])))];
   } catch (err) {
-    if (err instanceof TemplateError) fail(`mix[${i}].params.${err.message.split(': ')[0]}`, err.message.slice(err.message.indexOf(': ') + 2));
+    if (err instanceof TemplateError) fail(`${at}.params.${err.message.split(': ')[0]}`, err.message.slice(err.message.indexOf(': ') + 2));
     throw err;
   }
   if (entry.data === undefined) {
-    if (fields.length > 0) fail(`mix[${i}].params`, `{{row.${fields[0]}}} needs a data file: add data: rows.csv (or .jsonl) to the entry`);
+    if (fields.length > 0) fail(`${at}.params`, `{{row.${fields[0]}}} needs a data file: add data: rows.csv (or .jsonl) to the entry`);
     return undefined;
   }
-  if (fields.length === 0) fail(`mix[${i}].data`, 'no template uses it: name its fields in params as {{row.FIELD}}');
+  if (fields.length === 0) fail(`${at}.data`, 'no template uses it: name its fields in params as {{row.FIELD}}');
   try {
     return loadDataFile(resolve(dirname(source), entry.data), entry.data, fields);
   } catch (err) {
-    if (err instanceof DataFileError) fail(`mix[${i}].data`, err.message);
+    if (err instanceof DataFileError) fail(`${at}.data`, err.message);
     throw err;
   }
 }

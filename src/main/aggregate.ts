@@ -19,6 +19,7 @@ import {
 import { DetailTally, MAX_KEPT_DETAILS } from '../shared/error-details.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
+import { FlowTotals } from './flow-totals.js';
 
 /** One method's outcomes over the run (counters.ts) and its latency histograms. */
 /** An engine that died before its final snapshot (report.lostEngines). */
@@ -139,6 +140,8 @@ export class Aggregate {
   readonly methods = new Map<string, MethodTotals>();
   /** Per target (`tools/call echo`: targets.ts); these requests are in `methods` too. */
   readonly targets = new Map<string, MethodTotals>();
+  /** Flow steps, progress and flows started/completed (flow-totals.ts). */
+  readonly flow = new FlowTotals();
   /** The servers' reasons for rpc and tool errors, added up (bounded: error-details.ts). */
   readonly errorDetails = new DetailTally(MAX_KEPT_DETAILS);
   readonly latency = newHistogram();
@@ -220,6 +223,7 @@ export class Aggregate {
       addDelta(t.latency, d.latency);
       addDelta(t.latencyRaw, d.latencyRaw);
     }
+    this.flow.add(s);
     this.errorDetails.addAll(s.errorDetails);
     s.errors.forEach((n, i) => (this.errors[i] += n));
     addDelta(this.handshake, s.handshake);

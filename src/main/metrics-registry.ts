@@ -33,6 +33,10 @@ interface View {
   gauges: Gauges;
   methods: { method: string; totals: MethodTotals | undefined; latency: BucketCounts; latencyRaw: BucketCounts }[];
   targets: { labels: { method: string; target: string }; totals: MethodTotals | undefined; latency: BucketCounts }[];
+  /** Flow steps (flow-totals.ts), as they have been reported. */
+  steps: { step: string; totals: MethodTotals; latency: BucketCounts; latencyRaw: BucketCounts }[];
+  /** Progress timing of the requests that asked for it (absent: none did). */
+  progress: { first: BucketCounts; gap: BucketCounts; total: BucketCounts } | undefined;
   handshake: BucketCounts;
   loopUtilization: { engine: string; value: number }[];
   loopLag: { engine: string; value: number }[];
@@ -85,6 +89,17 @@ export class RunMetrics {
           latency: totals ? bucketCounts(totals.latency, LATENCY_BUCKETS_MS) : emptyBuckets(LATENCY_BUCKETS_MS),
         };
       }),
+      steps: [...agg.flow.steps].map(([step, totals]) => ({
+        step,
+        totals,
+        latency: bucketCounts(totals.latency, LATENCY_BUCKETS_MS),
+        latencyRaw: bucketCounts(totals.latencyRaw, LATENCY_BUCKETS_MS),
+      })),
+      progress: agg.flow.progress && {
+        first: bucketCounts(agg.flow.progress.first, LATENCY_BUCKETS_MS),
+        gap: bucketCounts(agg.flow.progress.gap, LATENCY_BUCKETS_MS),
+        total: bucketCounts(agg.flow.progress.total, LATENCY_BUCKETS_MS),
+      },
       handshake: bucketCounts(agg.handshake, LATENCY_BUCKETS_MS),
       loopUtilization: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopUtilization })),
       loopLag: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopLagMs / 1000 })),
@@ -169,6 +184,38 @@ export class RunMetrics {
       ['method', 'target'],
       (v) => v.targets.map((t) => ({ labels: { ...ct, ...t.labels }, counts: t.latency })),
     );
+    // Flows: per step (its name), and the progress of the requests that asked for it.
+    counter(
+      'mcp_client_flow_step_requests_total',
+      'Flow step requests by step name and outcome (as mcp_client_requests_total)',
+      ['step', 'status'],
+      (v, emit) => {
+        for (const st of v.steps) for (const o of STATUSES) emit({ ...ct, step: st.step, status: o.status }, st.totals[o.name]);
+      },
+    );
+    counter('mcp_client_flow_step_requests_sent_total', 'Flow step requests sent, by step name', ['step'], (v, emit) => {
+      for (const st of v.steps) emit({ ...ct, step: st.step }, st.totals.sent);
+    });
+    histogram(
+      'mcp_client_flow_step_duration_ms',
+      'Flow step latency in ms from when the flow meant to send it (a first step from its session arrival); responses only',
+      ['step'],
+      (v) => v.steps.map((st) => ({ labels: { ...ct, step: st.step }, counts: st.latency })),
+    );
+    histogram('mcp_client_flow_step_raw_duration_ms', 'Flow step latency in ms from its actual send; responses only', ['step'], (v) =>
+      v.steps.map((st) => ({ labels: { ...ct, step: st.step }, counts: st.latencyRaw })),
+    );
+    counter('mcp_client_flows_started_total', 'Flows started (sessions that arrived, or began the flow)', [], (v, emit) =>
+      emit(ct, v.agg.flow.flows?.started ?? 0),
+    );
+    counter('mcp_client_flows_completed_total', 'Flows run to their end', [], (v, emit) => emit(ct, v.agg.flow.flows?.completed ?? 0));
+    for (const [key, name, help] of [
+      ['first', 'mcp_client_progress_first_ms', 'Time in ms from a request that asked for progress to its first notifications/progress'],
+      ['gap', 'mcp_client_progress_gap_ms', 'Time in ms between the progress notifications of one request'],
+      ['total', 'mcp_client_progress_total_ms', 'Time in ms from a request that asked for progress to its answer'],
+    ] as const) {
+      histogram(name, help, [], (v) => (v.progress ? [{ labels: ct, counts: v.progress[key] }] : []));
+    }
     gauge('mcp_client_requests_in_flight', 'Requests sent and not yet answered, timed out or failed', [], (v, emit) => emit(ct, v.gauges.inFlight));
     gauge('mcp_client_target_requests_per_second', 'Requests per second the profile asks for now (open sessions × rate per client)', [], (v, emit) =>
       emit(ct, v.gauges.targetRate),

@@ -5,6 +5,7 @@
  * streaming tools (logging, progress, sampling, elicitation, a stream closed mid-call) run against a
  * ToolStream that the transport provides (fixture-http.ts, fixture-ws.ts).
  */
+import { runSlowProgress, SLOW_PROGRESS_DEFINITION, SLOW_PROGRESS_TOOL } from './slow-progress.js';
 import { answerRequest, RpcFailure, RPC_ERROR, SUPPORTED_PROTOCOL_VERSIONS, TARGET_NAME, TARGET_VERSION, toolError, type Answer } from './handlers.js';
 
 /** What a streaming tool may do while it runs, besides returning its result. */
@@ -93,7 +94,7 @@ const STREAMING_TOOLS: Record<string, { description: string; inputSchema: Record
 };
 
 export function isStreamingTool(name: unknown): name is string {
-  return typeof name === 'string' && Object.hasOwn(STREAMING_TOOLS, name);
+  return typeof name === 'string' && (Object.hasOwn(STREAMING_TOOLS, name) || name === SLOW_PROGRESS_TOOL);
 }
 
 const ECHO_TOOL = {
@@ -106,6 +107,7 @@ const TOOLS_LIST = JSON.stringify({
     ECHO_TOOL,
     ...Object.entries(PLAIN_TOOLS).map(([name, t]) => ({ name, description: t.description, inputSchema: NO_ARGUMENTS })),
     ...Object.entries(STREAMING_TOOLS).map(([name, t]) => ({ name, ...t })),
+    { name: SLOW_PROGRESS_TOOL, ...SLOW_PROGRESS_DEFINITION },
     {
       name: 'json_schema_2020_12_tool',
       description: 'Declares its input with JSON Schema 2020-12 ($schema, $defs, additionalProperties).',
@@ -307,6 +309,7 @@ async function elicit(stream: ToolStream, message: string, requestedSchema: unkn
 /** Runs one streaming tool; the result JSON, or a tool error when the client will not play its part. */
 export async function runStreamingTool(name: string, params: Record<string, unknown> | undefined, stream: ToolStream): Promise<string> {
   const args = record(params?.arguments) ?? {};
+  if (name === SLOW_PROGRESS_TOOL) return runSlowProgress(params, stream);
   try {
     switch (name) {
       case 'test_tool_with_logging':

@@ -207,7 +207,7 @@ export class HttpEndpoint {
       res.writeHead(202).end();
       return;
     }
-    counters.countMethod(method);
+    counters.countMethod(method, msg.params);
     if (id === undefined) {
       counters.notifications++;
       res.writeHead(202).end();

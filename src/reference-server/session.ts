@@ -122,7 +122,7 @@ export class TargetSession {
       else this.invalid(validId ? id : null, 'Invalid Request: no method');
       return;
     }
-    this.counters.countMethod(method);
+    this.counters.countMethod(method, msg.params);
     if (id === undefined) {
       this.counters.notifications++;
       return;

@@ -25,7 +25,12 @@ export interface TargetStats {
   forbidden: number;
   /** Requests and notifications by method; unknown methods are summed under `(other)`. */
   byMethod: Record<string, number>;
+  /** tools/call requests by tool name (the first MAX_TOOLS names; later ones under `(other)`); absent: none. */
+  byTool?: Record<string, number>;
 }
+
+/** Tool names counted by name at most: a client calling random names cannot grow the map without bound. */
+const MAX_TOOLS = 100;
 
 /**
  * Methods counted by name. Anything else goes to `(other)`, so a client sending random
@@ -65,16 +70,24 @@ export class TargetCounters {
   closeFramesReceived = 0;
   forbidden = 0;
   private readonly byMethod = new Map<string, number>();
+  private readonly byTool = new Map<string, number>();
 
   constructor() {
     for (const method of COUNTED_METHODS) this.byMethod.set(method, 0);
     this.byMethod.set(OTHER_METHOD, 0);
   }
 
-  countMethod(method: string): void {
+  /** `params`: a tools/call's params, whose name is counted too. */
+  countMethod(method: string, params?: unknown): void {
     const count = this.byMethod.get(method);
     if (count === undefined) this.byMethod.set(OTHER_METHOD, this.byMethod.get(OTHER_METHOD)! + 1);
     else this.byMethod.set(method, count + 1);
+    if (method === 'tools/call') this.countTool((params as { name?: unknown } | null | undefined)?.name);
+  }
+
+  private countTool(name: unknown): void {
+    const key = typeof name === 'string' && (this.byTool.has(name) || this.byTool.size < MAX_TOOLS) ? name : OTHER_METHOD;
+    this.byTool.set(key, (this.byTool.get(key) ?? 0) + 1);
   }
 
   snapshot(sessionsOpen: number): TargetStats {
@@ -94,6 +107,7 @@ export class TargetCounters {
       closeFramesReceived: this.closeFramesReceived,
       forbidden: this.forbidden,
       byMethod,
+      ...(this.byTool.size > 0 ? { byTool: Object.fromEntries(this.byTool) } : {}),
     };
   }
 }

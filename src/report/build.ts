@@ -20,6 +20,7 @@ import {
 } from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
+import { flowReport } from './flow-report.js';
 
 /** The warning a report (and the progress line) gives when the generator limited the rate. */
 export function generatorWarning(limitedSeconds: number, durationSeconds: number): string | undefined {
@@ -158,6 +159,7 @@ export function buildReport(
     methodHists[name] = { latency: encodeHistogram(m.latency), latencyRaw: encodeHistogram(m.latencyRaw) };
   }
   const targets = targetReports(agg, opts);
+  const flow = flowReport(agg.flow, opts.profile);
   const { errors, ...rest } = figures;
   return {
     reportVersion: REPORT_VERSION,
@@ -190,12 +192,14 @@ export function buildReport(
             })),
           }
         : {}),
+      ...(opts.profile.arrivalRate !== undefined ? { arrivalRate: opts.profile.arrivalRate } : {}),
     },
     ...rest,
     errors,
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
     methods,
     targets: targets.targets,
+    ...flow.part,
     errorDetails: agg.errorDetails.top(),
     timeline: agg.timeline,
     ...(agg.lostEngines.length ? { lostEngines: agg.lostEngines.map((e) => ({ ...e })) } : {}),
@@ -206,6 +210,7 @@ export function buildReport(
       handshake: encodeHistogram(agg.handshake),
       methods: methodHists,
       targets: targets.hists,
+      ...flow.hists,
     },
   };
 }

@@ -163,6 +163,25 @@ function details(r: RunReport): string {
   const methods = methodRows.length ? table(methodHead, methodRows, 'num') : '<p>No requests.</p>';
   const targetRows = Object.entries(r.targets ?? {}).map(([key, t]) => methodRow(key, t));
   const targets = targetRows.length ? `<h3>By tool, prompt and resource</h3>${table(['target', ...methodHead.slice(1)], targetRows, 'num')}` : '';
+  // Flow steps: corrected p50/p99 (from when the flow meant to send them) beside raw, and time to first progress.
+  const us = (n: number, count: number) => (count ? esc(formatMicros(n)) : '-');
+  const stepRows = Object.entries(r.steps ?? {}).map(([key, st]) => [
+    `<code>${esc(key)}</code>`,
+    int(st.sent),
+    int(st.ok),
+    us(st.latency.corrected.p50, st.latency.corrected.count),
+    us(st.latency.corrected.p99, st.latency.corrected.count),
+    us(st.latency.raw.p50, st.latency.raw.count),
+    us(st.latency.raw.p99, st.latency.raw.count),
+    st.progress ? us(st.progress.firstProgress.p50, st.progress.firstProgress.count) : '-',
+  ]);
+  const steps = stepRows.length
+    ? `<h3>Flow steps${r.flows ? ` (${int(r.flows.started)} flows started, ${int(r.flows.completed)} completed)` : ''}</h3>${table(
+        ['step', 'sent', 'ok', 'corrected p50', 'corrected p99', 'raw p50', 'raw p99', 'first progress p50'],
+        stepRows,
+        'num',
+      )}`
+    : '';
   const reasons = r.errorDetails?.length
     ? `<h3>Most frequent reasons</h3>${table(
         ['method', 'type', 'code', 'message', 'count'],
@@ -201,7 +220,7 @@ function details(r: RunReport): string {
   );
   return `<section><h2>Latency</h2>${latency}</section>
 ${replicas(r)}
-<section><h2>Methods</h2>${methods}${targets}</section>
+<section><h2>Methods</h2>${methods}${targets}${steps}</section>
 ${generator(r)}
 <section class="two"><div><h2>Errors by type</h2>${errors}${reasons}</div><div><h2>Run</h2>${config}</div></section>`;
 }

@@ -48,6 +48,7 @@ import {
   type TargetReport,
   type VanishedReplica,
 } from './types.js';
+import { mergeFlows } from './flow-report.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -102,6 +103,10 @@ export function validateReport(raw: unknown, source: string): RunReport {
       [`histograms.targets.${t}.latency`, h.latency],
       [`histograms.targets.${t}.latencyRaw`, h.latencyRaw],
     ]),
+    ...Object.entries(report.histograms.steps ?? {}).flatMap(([t, h]): [string, string][] => [
+      [`histograms.steps.${t}.latency`, h.latency],
+      [`histograms.steps.${t}.latencyRaw`, h.latencyRaw],
+    ]),
   ];
   const counts = new Map<string, number>();
   for (const [field, value] of encoded) {
@@ -145,6 +150,8 @@ function checkHistogramCounts(r: RunReport, counts: ReadonlyMap<string, number>,
     expect.push([`histograms.methods.${name}.latency`, responses(m)], [`histograms.methods.${name}.latencyRaw`, responses(m)]);
   for (const [name, t] of Object.entries(r.targets ?? {}))
     expect.push([`histograms.targets.${name}.latency`, responses(t)], [`histograms.targets.${name}.latencyRaw`, responses(t)]);
+  for (const [name, t] of Object.entries(r.steps ?? {}))
+    expect.push([`histograms.steps.${name}.latency`, responses(t)], [`histograms.steps.${name}.latencyRaw`, responses(t)]);
   for (const [field, want] of expect) {
     const got = counts.get(field) ?? 0;
     if (got !== want) throw new UsageError(`${source}: not a valid mcpload report (${field} holds ${got} samples, but the counts say ${want} responses)`);
@@ -368,6 +375,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
   const handshake = mergeEncoded(rs.map((r) => r.histograms.handshake));
   const { methods, hists } = mergeMethods(rs);
   const targets = mergeTargets(rs);
+  const flows = mergeFlows(rs);
   const startMs = Math.min(...rs.map((r) => Date.parse(r.startedAt)));
   const endMs = Math.max(...rs.map((r) => Date.parse(r.endedAt)));
   const total = (pick: (r: RunReport) => number) => sum(rs.map(pick));
@@ -406,6 +414,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       // Spun only if every replica did: a mixed merge's latencies are not all on-time sends.
       ...(rs.every((r) => r.config.spin) ? { spin: true as const } : {}),
       ...mergeStages(rs),
+      ...(rs.some((r) => r.config.arrivalRate !== undefined) ? { arrivalRate: total((r) => r.config.arrivalRate ?? 0) } : {}),
     },
     requests: {
       sent: total((r) => r.requests.sent),
@@ -456,6 +465,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     },
     methods,
     ...(targets.targets ? { targets: targets.targets } : {}),
+    ...flows.part,
     ...mergeErrorDetails(rs),
     timeline: mergeTimelines(rs, startMs),
     ...(rs.some((r) => r.lostEngines?.length) ? { lostEngines: rs.flatMap((r) => r.lostEngines ?? []) } : {}),
@@ -466,6 +476,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       handshake: encodeHistogram(handshake),
       methods: hists,
       ...(targets.hists ? { targets: targets.hists } : {}),
+      ...flows.hists,
     },
   };
 }

@@ -49,6 +49,7 @@ export function clientsLine(r: RunReport): string {
 /** `100 clients × 50/s`, or in the closed model `100 clients × 4 in flight, think 100ms`. */
 export function loadLine(r: RunReport): string {
   const c = r.config;
+  if (c.arrivalRate !== undefined) return `${figure(c.arrivalRate)} sessions/s arriving`;
   if (r.model !== 'closed') return `${clientsLine(r)} × ${figure(c.ratePerClient)}/s`;
   const t = c.thinkTimeMs ?? { min: 0, max: 0 };
   const ms = (v: number) => (v >= 1000 && v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`);
@@ -62,6 +63,20 @@ function methodFigures(m: MethodReport, closed: boolean): string {
   counts.push(`failed ${int(failedOf(m))}`);
   const l = closed ? m.latency.raw : m.latency.corrected;
   return `${counts.join(', ')}, p50 ${formatMicros(l.p50)}, p99 ${formatMicros(l.p99)}`;
+}
+
+/** The FLOW section: flows started and completed, each step (corrected and raw p50/p99), progress timing. */
+function flowLines(r: RunReport, out: string[]): void {
+  if (!r.steps && !r.progress) return;
+  out.push('', 'FLOW (step latency corrected: from when the flow meant to send it; raw: from its send)');
+  if (r.flows) out.push(`  flows       ${int(r.flows.started)} started, ${int(r.flows.completed)} completed`);
+  const progressLine = (label: string, p: NonNullable<RunReport['progress']>) =>
+    `${label}progress: first p50 ${formatMicros(p.firstProgress.p50)} p99 ${formatMicros(p.firstProgress.p99)}, gap p50 ${formatMicros(p.gap.p50)} p99 ${formatMicros(p.gap.p99)}, total p50 ${formatMicros(p.total.p50)} p99 ${formatMicros(p.total.p99)} (${int(p.notifications)} notifications)`;
+  for (const [key, st] of Object.entries(r.steps ?? {})) {
+    out.push(`  ${key}: ${methodFigures(st, false)}, raw p50 ${formatMicros(st.latency.raw.p50)} p99 ${formatMicros(st.latency.raw.p99)}`);
+    if (st.progress) out.push(progressLine('    ', st.progress));
+  }
+  if (r.progress) out.push(progressLine("  all requests' ", r.progress));
 }
 
 export function renderReport(r: RunReport): string {
@@ -90,6 +105,7 @@ export function renderReport(r: RunReport): string {
     // Its tools, prompts or resources, under it.
     for (const [key, t] of Object.entries(r.targets ?? {})) if (t.method === name) out.push(`    ${key}: ${methodFigures(t, closed)}`);
   }
+  flowLines(r, out);
   const t = r.throughput;
   out.push('', 'THROUGHPUT');
   if (closed) out.push(`  requests    ${rate(t.requestsPerSecond)} req/s`);

@@ -23,6 +23,29 @@ export interface TargetReport extends MethodReport {
   target: string;
 }
 
+/** Timing of the requests that asked for progress (µs): send to first notification, between notifications, send to answer. */
+export interface ProgressReport {
+  notifications: number;
+  firstProgress: LatencySummary;
+  gap: LatencySummary;
+  total: LatencySummary;
+}
+
+/** One request step of the flow: outcomes and latency (corrected: from when the flow meant to send it). */
+export interface StepReport extends MethodReport {
+  method: string;
+  /** The tool or prompt name or resource URI it acts on, if any. */
+  target?: string;
+  progress?: ProgressReport;
+}
+
+/** Encoded HdrHistograms of the progress timing (µs). */
+export interface ProgressHistograms {
+  first: string;
+  gap: string;
+  total: string;
+}
+
 export interface RunReport {
   reportVersion: number;
   tool: { name: 'mcpload'; version: string };
@@ -75,6 +98,8 @@ export interface RunReport {
     thinkTimeMs?: { min: number; max: number };
     /** The profile's stages, when it has any: each ramps from the previous target (the clients above first) to its own. */
     stages?: { durationSeconds: number; clients: number; rate?: number }[];
+    /** Session arrivals: new sessions per second at the start (stages may ramp it). */
+    arrivalRate?: number;
   };
   requests: {
     sent: number;
@@ -115,6 +140,12 @@ export interface RunReport {
   methods: Record<string, MethodReport>;
   /** Per target, keyed `method target` (`tools/call echo`), capped at MAX_TARGETS (absent in reports of older versions). */
   targets?: Record<string, TargetReport>;
+  /** Sessions that ran the profile's flow: started (arrived, or began it) and run to their end; absent without a flow. */
+  flows?: { started: number; completed: number };
+  /** Per request step of the flow, keyed by its name, in flow order (absent without a flow). */
+  steps?: Record<string, StepReport>;
+  /** Progress timing of every request that asked for it (absent when none did). */
+  progress?: ProgressReport;
   /** The most frequent rpc and tool error reasons of each method, redacted and cut (absent in reports of older versions). */
   errorDetails?: ErrorDetail[];
   timeline: TimelinePoint[];
@@ -130,6 +161,10 @@ export interface RunReport {
     methods: Record<string, { latency: string; latencyRaw: string }>;
     /** Like methods, per target (absent in reports of older versions). */
     targets?: Record<string, { latency: string; latencyRaw: string }>;
+    /** Like methods, per flow step, with its progress when it asked for it (absent without a flow). */
+    steps?: Record<string, { latency: string; latencyRaw: string; progress?: ProgressHistograms }>;
+    /** The progress timing of `progress` (absent when no request asked for progress). */
+    progress?: ProgressHistograms;
   };
 }
 

@@ -56,6 +56,16 @@ export interface MethodDelta extends OutcomeCounts {
   latency: HistogramDelta;
   /** Latency from the actual send time, µs, as an HDR delta. */
   latencyRaw: HistogramDelta;
+  /** Requests that asked for progress (`progress: true`): their notifications' timing; absent: none did. */
+  progress?: ProgressDelta;
+}
+
+/** Progress of the requests that asked for it (µs, HDR deltas): from the send to the first notification, between notifications, send to answer. */
+export interface ProgressDelta {
+  notifications: number;
+  first: HistogramDelta;
+  gap: HistogramDelta;
+  total: HistogramDelta;
 }
 
 export interface EngineSnapshot {
@@ -84,6 +94,10 @@ export interface EngineSnapshot {
   methods: Record<string, MethodDelta>;
   /** Keyed by target (`tools/call echo`: targets.ts), capped; these requests are in `methods` too. */
   targets: Record<string, MethodDelta>;
+  /** Keyed by flow request step (its key, shared/types.ts FlowStep); these requests are in `methods` (and `targets`) too. Absent: no flow. */
+  steps?: Record<string, MethodDelta>;
+  /** Flows (sessions running the profile's flow) started and run to their end this interval; absent: no flow. */
+  flows?: { started: number; completed: number };
   /** Indexed like ERROR_TYPES. */
   errors: number[];
   /** The servers' reasons for this interval's rpc and tool errors: at most MAX_SNAPSHOT_DETAILS, messages redacted and cut. */

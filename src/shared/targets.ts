@@ -6,7 +6,7 @@
  * of a method's names share one `(other)` target, so a mix drawn from a large discovery cannot grow the
  * report or the /metrics series without bound.
  */
-import type { MixEntry } from './types.js';
+import type { RequestSpec } from './types.js';
 
 /** Distinct target keys at most (per run, per merged report); past it a method's names fold into OTHER_TARGET. */
 export const MAX_TARGETS = 100;
@@ -60,7 +60,7 @@ export class TargetCap {
 }
 
 /** Each mix entry's target (undefined: its method names none), capped in mix order. */
-export function mixTargets(mix: readonly MixEntry[]): (Target | undefined)[] {
+export function mixTargets(mix: readonly RequestSpec[]): (Target | undefined)[] {
   const cap = new TargetCap();
   return mix.map((e) => {
     const name = targetName(e.method, e.params);
@@ -69,7 +69,7 @@ export function mixTargets(mix: readonly MixEntry[]): (Target | undefined)[] {
 }
 
 /** The distinct targets of a mix, in mix order. */
-export function distinctTargets(mix: readonly MixEntry[]): Target[] {
+export function distinctTargets(mix: readonly RequestSpec[]): Target[] {
   const out = new Map<string, Target>();
   for (const t of mixTargets(mix)) if (t && !out.has(t.key)) out.set(t.key, t);
   return [...out.values()];

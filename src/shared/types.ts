@@ -3,12 +3,13 @@
  * transport kind, TLS): structured-clone safe, and below both config/ and worker/.
  */
 
-/** One entry of a profile's request mix. */
-export interface MixEntry {
+/**
+ * One request as a profile describes it: what a mix entry and a flow's request step both carry (a mix
+ * entry adds its weight). A field added here reaches both.
+ */
+export interface RequestSpec {
   /** An MCP client->server request method: tools/call, resources/read, ping, ... */
   method: string;
-  /** Relative weight; the mix picks methods in proportion. */
-  weight: number;
   /** JSON-RPC params sent with the request (valid MCP params for the method); strings may hold templates (config/templates.ts). */
   params?: Record<string, unknown>;
   /** A method outside the revision's client methods, sent as given. */
@@ -21,7 +22,39 @@ export interface MixEntry {
    * Resolved into ordinary entries before any engine starts: engines never see it.
    */
   discover?: 'all' | 'fallback';
+  /** Ask for progress (`_meta.progressToken`): time to first progress, gaps and total time are measured. */
+  progress?: true;
 }
+
+/** One entry of a profile's request mix. */
+export interface MixEntry extends RequestSpec {
+  /** Relative weight; the mix picks methods in proportion. */
+  weight: number;
+}
+
+/**
+ * A think time of a flow: fixed, uniform in [min, max], exponential with a mean, or drawn from
+ * percentiles (piecewise linear between the points, the first from 0 ms at p0).
+ */
+export type ThinkTime =
+  | { kind: 'fixed'; ms: number }
+  | { kind: 'uniform'; minMs: number; maxMs: number }
+  | { kind: 'exponential'; meanMs: number }
+  /** Ascending quantiles in (0, 1] with their durations (ms), ascending too. */
+  | { kind: 'percentiles'; points: { q: number; ms: number }[] };
+
+/**
+ * One step of a flow (Profile.flow), the way an agent's session goes: a request, a pause, a
+ * repetition or a concurrent burst of nested steps, or the session's end.
+ */
+export type FlowStep =
+  /** `key`: the step's name in the report (its `name:`, or its place and method: "4 resources/read"). */
+  | ({ kind: 'request'; key: string } & RequestSpec)
+  | { kind: 'think'; think: ThinkTime }
+  | { kind: 'repeat'; count: number; steps: FlowStep[] }
+  /** `count` copies of `steps` at once; the step ends when the last copy does. */
+  | { kind: 'parallel'; count: number; steps: FlowStep[] }
+  | { kind: 'end' };
 
 /** How discovery picks tools: beyond the read-only ones, only those named here; arguments sampled with this seed. */
 export interface DiscoveryPolicy {
@@ -45,11 +78,13 @@ export interface ClosedModel {
   thinkMaxMs: number;
 }
 
-/** A k6-like stage: over `durationMs`, ramp linearly to `clients` (and `rate` per client if given). */
+/** A k6-like stage: over `durationMs`, ramp linearly to `clients` (and `rate` per client, `arrivalRate`, if given). */
 export interface Stage {
   durationMs: number;
   clients: number;
   rate?: number;
+  /** Session arrivals: new sessions per second at the end of this stage. */
+  arrivalRate?: number;
 }
 
 export interface ReconnectPolicy {
@@ -88,6 +123,13 @@ export interface Profile {
   stages: Stage[];
   /** Present: the closed model (rate is 0 then); absent: the open model, on the token bucket's schedule. */
   closed?: ClosedModel;
+  /** The steps each session runs (absent: the session sends its mix until the run or its TTL ends). */
+  flow?: FlowStep[];
+  /**
+   * Session arrivals (the open model for sessions): new sessions per second, each running its flow
+   * and then closing; concurrent sessions are a result. Absent: a fixed population of `clients`.
+   */
+  arrivalRate?: number;
   /** For mix entries with `discover`: the tool allowlist and the sampling seed. */
   discovery?: DiscoveryPolicy;
 }

@@ -8,7 +8,10 @@ import { performance } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
 import type { Profile, TlsOptions } from '../shared/types.js';
 import { distinctTargets, mixTargets } from '../shared/targets.js';
-import { Recorder, type MethodRecorder } from './recorder.js';
+import { ProgressRecorder, Recorder, type MethodRecorder } from './recorder.js';
+import { ProgressFrames, withProgressToken } from './progress-frame.js';
+import { compileFlow, type FlowNode } from './session/flow.js';
+import { flowRequests, profileRequests, requestsPerFlow } from '../shared/flow.js';
 import { CancelTemplate, FrameTemplate, mixSequence, type RequestFrames } from './frames.js';
 import { isTemplated, TemplatedFrame } from './templated-frame.js';
 import { Session, State, type SessionHost } from './session/session.js';
@@ -17,7 +20,7 @@ import type { Connect } from './transport/transport.js';
 import { connectorFor, speaksHttp, type Connector } from './transport/pick.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
 import { LocalPorts } from './local-ports.js';
-import { plannedClients, plannedRate } from '../config/stages.js';
+import { arrivalsBy, plannedArrivalRate, plannedClients, plannedRate } from '../config/stages.js';
 import { DEFAULT_SUBPROTOCOL } from '../config/defaults.js';
 import { threadCpuSeconds } from './thread-cpu.js';
 import { SnapshotClock } from './intervals.js';
@@ -73,8 +76,15 @@ export class Engine implements SessionHost<Session> {
   readonly maxPayload = 64 * 1024 * 1024;
   readonly tls: TlsOptions | undefined;
   readonly ports: LocalPorts;
+  readonly flow: FlowNode[] | undefined;
+  readonly arrivals: boolean;
 
   private readonly sessions: Session[] = [];
+  /** Session arrivals: sessions whose flow is over, to reuse for the next arrivals. */
+  private readonly free: Session[] = [];
+  /** Session arrivals: the run's arrivals so far (all engines'; this engine takes every engineCount-th). */
+  private arrived = 0;
+  private lastPlanMs = 0;
   /** Sessions [0, wanted) should be connected; the rest are retired. */
   private wanted = 0;
   private readonly wheel: Wheel<Session>;
@@ -127,22 +137,33 @@ export class Engine implements SessionHost<Session> {
     this.secrets = headerSecrets(config.headers);
     this.tls = config.tls;
     this.ports = new LocalPorts(config.localPorts);
-    const methods = [...new Set(this.profile.mix.map((e) => e.method))];
+    // The mix's entries first, then the flow's request steps: one frame template and recorder each.
+    const requests = profileRequests(this.profile);
+    const mixLength = this.profile.mix.length;
+    const methods = [...new Set(requests.map((e) => e.method))];
     // Each entry's target is known now: requests count under it without a look at their params.
-    const targets = mixTargets(this.profile.mix);
-    this.recorder = new Recorder(methods, distinctTargets(this.profile.mix), this.secrets);
+    const targets = mixTargets(requests);
+    const steps = flowRequests(this.profile.flow).map((st, j) => ({ key: st.key, method: st.method, target: targets[mixLength + j] }));
+    this.recorder = new Recorder(methods, distinctTargets(requests), this.secrets, steps);
     const meta = this.stateless ? this.requestMeta : undefined;
     const { messageSize } = this.profile;
-    this.templates = this.profile.mix.map((e) =>
-      isTemplated(e)
+    this.templates = requests.map((request) => {
+      const e = request.progress ? withProgressToken(request) : request;
+      const frames = isTemplated(e)
         ? new TemplatedFrame(e, messageSize, this.terminator, meta, config.engineId, config.engineCount)
-        : new FrameTemplate(e, messageSize, this.terminator, meta),
-    );
+        : new FrameTemplate(e, messageSize, this.terminator, meta);
+      return request.progress ? new ProgressFrames(frames) : frames;
+    });
     // 2026-07-28 over Streamable HTTP cancels by closing the request's stream (the transport's abandon()), no notification.
     const cancelsByClosing = this.stateless && speaksHttp(config);
     this.cancel = cancelsByClosing ? undefined : new CancelTemplate(`request timed out after ${this.profile.timeoutMs} ms`, this.terminator);
-    this.methodOf = this.profile.mix.map((e, i) => this.recorder.recorderOf(e.method, targets[i]));
-    this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
+    this.methodOf = requests.map((e, i) => (i < mixLength ? this.recorder.recorderOf(e.method, targets[i]) : this.recorder.steps[i - mixLength].rec));
+    requests.forEach((e, i) => {
+      if (e.progress) this.methodOf[i].progress ??= new ProgressRecorder();
+    });
+    this.mix = mixLength > 0 ? mixSequence(this.profile.mix.map((e) => e.weight)) : new Uint16Array(0);
+    this.flow = this.profile.flow ? compileFlow(this.profile.flow, mixLength) : undefined;
+    this.arrivals = this.profile.arrivalRate !== undefined;
     this.mixCounts = new Uint32Array(this.profile.mix.length);
     for (const entry of this.mix) this.mixCounts[entry]++;
     const now = performance.now();
@@ -245,8 +266,50 @@ export class Engine implements SessionHost<Session> {
     this.lastTick = now;
   }
 
+  /** Session arrivals: the requests/s this engine's share of the arrivals asks for now. */
+  private arrivalTargetRate(): number {
+    const elapsed = performance.now() - this.t0;
+    return (plannedArrivalRate(this.profile, elapsed) * requestsPerFlow(this.profile.flow ?? [])) / this.config.engineCount;
+  }
+
+  released(session: Session): void {
+    if (this.sending) this.free.push(session);
+  }
+
+  /**
+   * Session arrivals: start this engine's share of the sessions due by `elapsed` (the run's n-th
+   * arrival is engine n mod engineCount's), each due at its own time on the schedule, interpolated
+   * within the tick: a late tick or connect queue counts in the flow's first step.
+   */
+  private planArrivals(elapsed: number): void {
+    const { profile, engineId, engineCount } = this.config;
+    const before = this.lastPlanMs;
+    const from = arrivalsBy(profile, before);
+    const to = arrivalsBy(profile, elapsed);
+    this.lastPlanMs = elapsed;
+    for (; this.arrived < to; this.arrived++) {
+      if (this.arrived % engineCount !== engineId) continue;
+      const share = to > from ? (this.arrived - from) / (to - from) : 1;
+      const at = this.t0 + before + Math.max(0, Math.min(1, share)) * (elapsed - before);
+      let s = this.free.pop();
+      if (s === undefined || s.state !== State.Idle) {
+        const slot = this.sessions.length;
+        const { urls, localAddresses } = this.config;
+        const combo = slot % (urls.length * Math.max(1, localAddresses.length));
+        const local = localAddresses.length ? localAddresses[Math.floor(combo / urls.length)] : undefined;
+        s = new Session(this, slot, urls[combo % urls.length], local);
+        this.sessions.push(s);
+      }
+      this.wanted = this.sessions.length;
+      s.arrive(at);
+      s.state = State.Queued;
+      this.connectQueue.push(s);
+    }
+  }
+
   /** Bring the number of wanted sessions and the rate to what the stages say now. */
   private plan(elapsed: number): void {
+    if (this.arrivals) return this.planArrivals(elapsed);
     const { profile, engineId, engineCount } = this.config;
     this.currentRate = plannedRate(profile, elapsed);
     const total = plannedClients(profile, elapsed);
@@ -371,12 +434,12 @@ export class Engine implements SessionHost<Session> {
       atMs: Date.now(),
       final,
       interval,
-      sessionsWanted: this.sending ? this.wanted : 0,
+      sessionsWanted: this.sending ? (this.arrivals ? connecting + open : this.wanted) : 0,
       sessionsConnecting: connecting,
       sessionsOpen: open,
       sessionsFailed: failed,
       inFlight,
-      targetRate: this.sending ? open * this.currentRate : 0,
+      targetRate: this.sending ? (this.arrivals ? this.arrivalTargetRate() : open * this.currentRate) : 0,
       loopUtilization,
       cpuSeconds,
       sendingStoppedAtMs: this.sendingStoppedAtMs,

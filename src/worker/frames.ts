@@ -4,7 +4,7 @@
  * frame terminator is exactly the profile's messageSize in bytes; the padding lives in
  * `params._meta["mcpload/pad"]`, which MCP allows on every request and servers ignore.
  */
-import type { FrameTerminator, MixEntry } from '../shared/types.js';
+import type { FrameTerminator, RequestSpec } from '../shared/types.js';
 import type { Route } from './transport/transport.js';
 import { routeOf } from './transport/http-headers.js';
 
@@ -25,6 +25,8 @@ export interface RequestFrames {
   readonly method: string;
   readonly route: Route;
   readonly minimumSize: number;
+  /** Its requests ask for progress (progress-frame.ts): the session watches their notifications. */
+  readonly progress?: boolean;
   frame(id: number, s: FrameContext): Buffer;
 }
 
@@ -43,7 +45,7 @@ export class FrameTemplate implements RequestFrames {
    * `meta`: keys every request carries in `params._meta` (the stateless revision's protocol version,
    * capabilities and client info); the padding still makes the frame exactly `messageSize`.
    */
-  constructor(entry: MixEntry, messageSize: number, terminator: FrameTerminator, meta?: Record<string, unknown>) {
+  constructor(entry: RequestSpec, messageSize: number, terminator: FrameTerminator, meta?: Record<string, unknown>) {
     this.method = entry.method;
     this.route = routeOf(entry.method, entry.params);
     this.head = Buffer.from('{"jsonrpc":"2.0","id":');

@@ -15,7 +15,7 @@ import {
   type OutcomeCounts,
 } from '../shared/counters.js';
 import { DetailTally, MAX_SNAPSHOT_DETAILS, detailMessage, type ErrorDetail } from '../shared/error-details.js';
-import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
+import type { EngineSnapshot, MethodDelta, ProgressDelta } from '../shared/messages.js';
 import type { Target } from '../shared/targets.js';
 import { addDelta, takeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
 
@@ -24,6 +24,30 @@ export const enum Answer {
   Ok,
   RpcError,
   ToolError,
+}
+
+/** Progress timing of the requests that asked for it (session/progress-watch.ts records into it). */
+export class ProgressRecorder {
+  notifications = 0;
+  readonly first: Histogram = newHistogram();
+  readonly gap: Histogram = newHistogram();
+  readonly total: Histogram = newHistogram();
+
+  absorb(d: ProgressDelta): void {
+    this.notifications += d.notifications;
+    addDelta(this.first, d.first);
+    addDelta(this.gap, d.gap);
+    addDelta(this.total, d.total);
+  }
+
+  take(): ProgressDelta {
+    const d: ProgressDelta = { notifications: this.notifications, first: takeDelta(this.first), gap: takeDelta(this.gap), total: takeDelta(this.total) };
+    this.notifications = 0;
+    this.first.reset();
+    this.gap.reset();
+    this.total.reset();
+    return d;
+  }
 }
 
 /**
@@ -44,6 +68,8 @@ export class MethodRecorder implements OutcomeCounts {
 
   /** A tools/call entry: its results are looked at for `isError` (inbound.ts). */
   readonly toolCall: boolean;
+  /** Made when a request counted here asks for progress (or a delta with progress is absorbed). */
+  progress: ProgressRecorder | undefined;
 
   /** `target`: the tool, prompt or URI this recorder counts (Recorder.targets); undefined: the method's untargeted requests. */
   constructor(
@@ -58,10 +84,12 @@ export class MethodRecorder implements OutcomeCounts {
     for (const n of OUTCOME_NAMES) this[n] += d[n];
     addDelta(this.latency, d.latency);
     addDelta(this.latencyRaw, d.latencyRaw);
+    if (d.progress !== undefined) (this.progress ??= new ProgressRecorder()).absorb(d.progress);
   }
 
   take(): MethodDelta {
     const delta: MethodDelta = { ...pickOutcomes(this), latency: takeDelta(this.latency), latencyRaw: takeDelta(this.latencyRaw) };
+    if (this.progress !== undefined) delta.progress = this.progress.take();
     for (const n of OUTCOME_NAMES) this[n] = 0;
     this.latency.reset();
     this.latencyRaw.reset();
@@ -78,6 +106,14 @@ export class Recorder {
    * bumps one recorder per request whatever the breakdown.
    */
   readonly targets: MethodRecorder[];
+  /**
+   * One per request step of the profile's flow, keyed by the step's key. Its requests are counted here
+   * only and added into their target's (or method's) recorder when a snapshot is taken.
+   */
+  readonly steps: { key: string; rec: MethodRecorder }[];
+  /** Flows started (sessions that began the profile's flow) and run to their end, this interval. */
+  flowsStarted = 0;
+  flowsCompleted = 0;
   /** The server's reasons for this interval's rpc and tool errors (bounded: error-details.ts). */
   private readonly details = new DetailTally(MAX_SNAPSHOT_DETAILS);
   readonly errors = new Float64Array(ERROR_TYPES.length);
@@ -100,9 +136,12 @@ export class Recorder {
     methods: string[],
     targets: readonly Target[] = [],
     private readonly secrets: readonly string[] = [],
+    /** The flow's request steps: key, method and target of each. */
+    steps: readonly { key: string; method: string; target: Target | undefined }[] = [],
   ) {
     this.methods = methods.map((m) => new MethodRecorder(m));
     this.targets = targets.map((t) => new MethodRecorder(t.method, t));
+    this.steps = steps.map((s) => ({ key: s.key, rec: new MethodRecorder(s.method, s.target) }));
   }
 
   /** The recorder that counts requests of `method` with `target` (undefined: none named). */
@@ -175,6 +214,15 @@ export class Recorder {
     let sent = 0;
     for (const m of this.methods) sent += m.sent;
     for (const t of this.targets) sent += t.sent;
+    let steps: Record<string, MethodDelta> | undefined;
+    if (this.steps.length > 0) {
+      steps = {};
+      for (const { key, rec } of this.steps) {
+        sent += rec.sent;
+        const d = (steps[key] = rec.take());
+        this.recorderOf(rec.method, rec.target).absorb(d);
+      }
+    }
     const targets: Record<string, MethodDelta> = {};
     for (const t of this.targets) {
       const d = (targets[t.target!.key] = t.take());
@@ -186,6 +234,7 @@ export class Recorder {
       ...gauges,
       methods,
       targets,
+      ...(steps ? { steps, flows: { started: this.flowsStarted, completed: this.flowsCompleted } } : {}),
       errors: Array.from(this.errors),
       errorDetails: this.details.take(),
       sessionsEstablished: this.sessionsEstablished,
@@ -200,6 +249,7 @@ export class Recorder {
       sendLagMs: sent > 0 ? this.sendLagSumMs / sent : 0,
     };
     this.sendLagSumMs = 0;
+    this.flowsStarted = this.flowsCompleted = 0;
     this.errors.fill(0);
     this.handshake.reset();
     this.sessionsEstablished = this.reconnects = this.bytesSent = this.bytesReceived = 0;

@@ -6,7 +6,7 @@
  * JSON.stringify per request. The padding, when messageSize asks for it, is one more hole sized
  * last, so the frame hits messageSize whenever the filled values leave room.
  */
-import type { FrameTerminator, MixEntry } from '../shared/types.js';
+import type { FrameTerminator, RequestSpec } from '../shared/types.js';
 import type { Route } from './transport/transport.js';
 import { routeOf } from './transport/http-headers.js';
 import { templatedStrings, type Hole, type TemplatePart } from '../config/templates.js';
@@ -54,7 +54,7 @@ export class TemplatedFrame implements RequestFrames {
   private readonly values: (string | Buffer)[];
 
   constructor(
-    entry: MixEntry,
+    entry: RequestSpec,
     private readonly messageSize: number,
     terminator: FrameTerminator,
     meta: Record<string, unknown> | undefined,
@@ -114,7 +114,7 @@ export class TemplatedFrame implements RequestFrames {
     this.rowCursor = this.rows.length > 0 ? engineId % this.rows.length : 0;
   }
 
-  private slotOf(hole: Hole, entry: MixEntry, inner: boolean): Slot {
+  private slotOf(hole: Hole, entry: RequestSpec, inner: boolean): Slot {
     switch (hole.fn) {
       case 'seq':
         return slot(Op.Seq);
@@ -239,6 +239,6 @@ function replaceTemplates(value: unknown, out: TemplatePart[][]): Record<string,
 }
 
 /** Does the entry need a TemplatedFrame (any template in its params)? */
-export function isTemplated(entry: MixEntry): boolean {
+export function isTemplated(entry: RequestSpec): boolean {
   return templatedStrings(entry.params ?? {}).length > 0;
 }

@@ -110,7 +110,10 @@ export interface SdkWsServer {
   sessions(): number;
 }
 
-export async function startSdkWsServer(opts: { path?: string; frameTerminator?: '\n' | '' } = {}): Promise<SdkWsServer> {
+/** `register`: more tools, resources or prompts on each session's McpServer (test/flows.test.ts). */
+export async function startSdkWsServer(
+  opts: { path?: string; frameTerminator?: '\n' | ''; register?: (server: McpServer) => void } = {},
+): Promise<SdkWsServer> {
   const path = opts.path ?? '/mcp/ws';
   const sockets = new Set<WebSocket>();
   const http = createServer((_req, res) => {
@@ -131,7 +134,9 @@ export async function startSdkWsServer(opts: { path?: string; frameTerminator?: 
       ws.on('close', () => sockets.delete(ws));
       ws.on('error', () => {});
       // One McpServer per session: an SDK Server object serves exactly one transport.
-      void createSdkMcpServer().connect(new WebSocketServerTransport(ws, { frameTerminator: opts.frameTerminator }));
+      const server = createSdkMcpServer();
+      opts.register?.(server);
+      void server.connect(new WebSocketServerTransport(ws, { frameTerminator: opts.frameTerminator }));
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@ import type { LocalPorts } from '../local-ports.js';
 import type { MethodRecorder, Recorder } from '../recorder.js';
 import type { Connect } from '../transport/transport.js';
 import type { HandshakeSettings } from './handshake.js';
+import type { FlowNode } from './flow.js';
 
 export const enum State {
   Idle,
@@ -55,6 +56,12 @@ export interface SessionHost<S> extends HandshakeSettings {
   enqueueConnect(session: S): void;
   /** Request rate for this session now (stages may change it). */
   rate(): number;
+  /** The profile's flow, compiled (absent: sessions send their mix only). */
+  readonly flow: FlowNode[] | undefined;
+  /** Session arrivals: a session runs its flow once and closes (else: it reconnects and runs it again). */
+  readonly arrivals: boolean;
+  /** An arrived session's flow is over and its connection closed: the engine may reuse the object. */
+  released(session: S): void;
   /** Report a connection problem for the log (rate-limited by the engine). */
   note(session: S, what: string, err?: Error): void;
 }

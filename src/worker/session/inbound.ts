@@ -27,6 +27,8 @@ export interface Inbound {
   /** Request `id` (pending as `p`) was answered: a result, a JSON-RPC error or a tool error. */
   answered(id: number, p: Pending, answer: Answer): void;
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void;
+  /** A `notifications/progress` arrived with these params. */
+  progressed(params: unknown): void;
   write(frame: Buffer | string, kind: 'response'): boolean;
 }
 
@@ -77,10 +79,11 @@ function dispatch(s: Inbound, msg: unknown): void {
     rec.error('protocol');
     return;
   }
-  const m = msg as { id?: unknown; method?: unknown; result?: unknown; error?: unknown };
+  const m = msg as { id?: unknown; method?: unknown; result?: unknown; error?: unknown; params?: unknown };
   if (typeof m.method === 'string') {
     if (m.id === undefined) {
       rec.received.notification++;
+      if (m.method === 'notifications/progress') s.progressed(m.params);
       return;
     }
     rec.received.request++;

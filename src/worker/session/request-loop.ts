@@ -25,6 +25,8 @@ export interface Sender {
   /** Mix requests the session has sent (`{{seq}}` of the last one). */
   seq: number;
   write(frame: Buffer, kind: 'request', id: number, route: Route): boolean;
+  /** Request `id` (of mix entry `entry`) asked for progress: its notifications are timed. */
+  watchProgress(id: number, entry: number): void;
 }
 
 /**
@@ -62,6 +64,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
     }
     // A queueing transport's request counts as sent when its bytes reach the socket (Session.wired).
     if (!queues) method.sent++;
+    if (template.progress === true) s.watchProgress(id, entry);
     if (now > intended) host.recorder.sendLagSumMs += now - intended;
     host.trackTimeout(s, id, now + timeoutMs);
   }

@@ -18,13 +18,15 @@ import { sendDue, type Sender } from './request-loop.js';
 import { ClosedLoop, sendClosed } from './closed-loop.js';
 import { backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
+import { FlowRun, type FlowSender } from './flow.js';
+import { ProgressWatches } from './progress-watch.js';
 
 export { State, type SessionHost } from './host.js';
 
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
 
-export class Session implements LinkedSession, Inbound, Sender {
+export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   state: State = State.Idle;
   /** Bumped per connection; events of older connections are ignored. */
   generation = 0;
@@ -58,6 +60,12 @@ export class Session implements LinkedSession, Inbound, Sender {
   private answeredHere = false;
   /** The last connections expired before any answer: the backoff keeps growing across their handshakes. */
   private expiring = false;
+  /** The run through the profile's flow (made at the first open; undefined without a flow). */
+  private flow: FlowRun | undefined;
+  /** Session arrivals: when this session was due to arrive (performance clock): its flow's plan starts there. */
+  private arrivalAt = 0;
+  /** Requests that asked for progress, in flight (made at the first such request). */
+  private watches: ProgressWatches | undefined;
 
   constructor(
     readonly host: SessionHost<Session>,
@@ -67,7 +75,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     readonly localAddress: string | undefined,
   ) {
     // Start sessions at different points of the mix so short runs still see every method.
-    this.mixCursor = (slot * 7919) % host.mix.length;
+    this.mixCursor = host.mix.length > 0 ? (slot * 7919) % host.mix.length : 0;
     this.calls = new Correlator(host);
   }
 
@@ -116,13 +124,15 @@ export class Session implements LinkedSession, Inbound, Sender {
   /** Request `id` was answered (a result, a JSON-RPC error or a tool error). */
   answered(id: number, p: Pending, answer: Answer): void {
     const now = performance.now();
+    if (this.watches !== undefined) this.watches.ended(id, now, p.sentAt, true);
     this.calls.answered(id, p, answer, now);
     this.answeredHere = true;
+    if (this.flow !== undefined) this.flowSettled(id, now);
     if (this.loop !== undefined) this.closedEnded(now);
     else if (this.state === State.Open) {
       // Tokens that waited for this in-flight slot go out now, not at the next tick: after the other
       // answers this socket read brought (readEnd), so they leave in one write, or at once.
-      if (this.bucket!.due <= now) {
+      if (this.bucket !== undefined && this.bucket.due <= now) {
         if (this.transport?.readEnds) this.sendAfterRead = true;
         else sendDue(this, now);
       }
@@ -136,7 +146,49 @@ export class Session implements LinkedSession, Inbound, Sender {
     if (this.state !== State.Open) return;
     const now = performance.now();
     if (this.loop !== undefined) this.sendClosedNow(now);
-    else sendDue(this, now);
+    else if (this.bucket !== undefined) sendDue(this, now);
+  }
+
+  /** A flow request ended (answered or timed out): the flow goes on; at its end the session retires. */
+  private flowSettled(id: number, now: number): void {
+    const flow = this.flow!;
+    flow.settled(id, now);
+    if (this.state !== State.Open) return;
+    if (flow.done) return this.flowDone();
+    const next = flow.next();
+    if (next !== Infinity) this.host.wake(this, next);
+  }
+
+  /** The flow ran to its end: an arrived session leaves; one of a fixed population starts a new session. */
+  private flowDone(): void {
+    this.host.recorder.flowsCompleted++;
+    this.retire(!this.host.arrivals);
+  }
+
+  /** A request of the flow went out (FlowRun). */
+  flowSent(id: number, entry: number, deadline: number): void {
+    if (this.host.templates[entry].progress === true) this.watchProgress(id, entry);
+    this.host.trackTimeout(this, id, deadline);
+  }
+
+  /** Request `id` asked for progress: its notifications are timed. */
+  watchProgress(id: number, entry: number): void {
+    (this.watches ??= new ProgressWatches(this.calls)).watch(id, this.host.methodOf[entry].progress!);
+  }
+
+  /** A `notifications/progress` arrived (inbound.ts). */
+  progressed(params: unknown): void {
+    this.watches?.notified(params, performance.now());
+  }
+
+  /** Session arrivals: this session is due at `at` (performance clock); it starts afresh. */
+  arrive(at: number): void {
+    this.arrivalAt = at;
+    this.everConnected = false;
+    this.attempts = 0;
+    this.expiring = false;
+    this.reconnectAfterRetire = false;
+    this.host.recorder.flowsStarted++;
   }
 
   /** Closed model: a request ended at `now`; its slot sends again after the think time. */
@@ -190,6 +242,19 @@ export class Session implements LinkedSession, Inbound, Sender {
       if (host.profile.slowRead) (this.slow ??= new SlowReader(host.profile.slowRead)).start(now);
       host.wake(this, now);
       return;
+    }
+    const flow = host.flow;
+    if (flow !== undefined) {
+      // The plan starts at the arrival (its connect and handshake count in the first step), or now.
+      (this.flow ??= new FlowRun(flow, this)).start(host.arrivals ? this.arrivalAt : now, now);
+      if (!host.arrivals) host.recorder.flowsStarted++;
+      if (this.flow.done) return this.flowDone();
+      if (host.mix.length === 0) {
+        if (host.profile.slowRead) (this.slow ??= new SlowReader(host.profile.slowRead)).start(now);
+        const next = this.flow.next();
+        if (next !== Infinity) host.wake(this, next);
+        return;
+      }
     }
     const rate = host.rate();
     // A random phase spreads sessions over the interval instead of all sending in the same tick.
@@ -269,6 +334,7 @@ export class Session implements LinkedSession, Inbound, Sender {
       return;
     }
     if (this.loop !== undefined) return this.pumpClosed(now, until);
+    if (this.flow !== undefined) return this.pumpFlow(now, until);
     const bucket = this.bucket!;
     const rate = this.host.rate();
     if (bucket.rate !== rate) bucket.setRate(rate); // stages ramp the rate of open sessions too
@@ -285,6 +351,25 @@ export class Session implements LinkedSession, Inbound, Sender {
     const slow = this.slow;
     if (slow !== undefined && slow.active) next = Math.min(next, slow.toggle(now, this.transport!));
     this.host.wake(this, Math.min(next, this.ttlAt));
+  }
+
+  /** A flow's wake-up: its due steps go out (and the mix beside it, if the profile has one). */
+  private pumpFlow(now: number, until: number): void {
+    const sendAt = performance.now();
+    const flow = this.flow!;
+    let next = flow.wake(sendAt, until > sendAt ? until : sendAt);
+    if (flow.done) return this.flowDone();
+    const bucket = this.bucket;
+    if (bucket !== undefined) {
+      const rate = this.host.rate();
+      if (bucket.rate !== rate) bucket.setRate(rate);
+      sendDue(this, sendAt, until > sendAt ? until : sendAt);
+      next = Math.min(next, bucket.due <= until ? now + BLOCKED_RECHECK_MS : bucket.due);
+    }
+    const slow = this.slow;
+    if (slow !== undefined && slow.active) next = Math.min(next, slow.toggle(now, this.transport!));
+    next = Math.min(next, this.ttlAt);
+    if (next !== Infinity) this.host.wake(this, next);
   }
 
   /** The closed model's wake-up: free slots whose think time is over send; wake for the next one. */
@@ -312,7 +397,9 @@ export class Session implements LinkedSession, Inbound, Sender {
       return;
     }
     // A request still waiting inside mcpload for a connection never reached the server: nothing to cancel there.
-    const wired = this.calls.get(id)?.wired === true;
+    const pending = this.calls.get(id);
+    const wired = pending?.wired === true;
+    if (pending !== undefined && this.watches !== undefined) this.watches.ended(id, 0, 0, false);
     const entry = this.calls.timedOut(id);
     if (entry === undefined) return;
     if (entry === HANDSHAKE) {
@@ -327,6 +414,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     if (cancel !== undefined && wired) this.write(cancel.frame(id), 'cancellation');
     // A stream still coming for it would hold its connection (Streamable HTTP): the transport lets it go.
     if (this.transport?.abandon?.(id)) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
+    if (this.flow !== undefined) this.flowSettled(id, performance.now());
     if (this.loop !== undefined) this.closedEnded(performance.now());
     else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
@@ -369,6 +457,7 @@ export class Session implements LinkedSession, Inbound, Sender {
     this.settle();
     const was = this.state;
     this.calls.failAll();
+    this.watches?.clear();
     this.slow?.reset();
     this.transport = undefined;
     this.calls.reset();
@@ -393,6 +482,7 @@ export class Session implements LinkedSession, Inbound, Sender {
         return;
       case Next.Idle:
         this.state = State.Idle;
+        if (this.host.arrivals) this.host.released(this);
         return;
       case Next.Backoff:
         this.backoff();
