@@ -179,8 +179,9 @@ function overrideModel(p: Profile, raw: RawRunOptions): void {
   } else if (concurrency !== undefined) throw new UsageError('--concurrency: is for the closed model; give --model closed too (the open model has --rate)');
 }
 
-export function resolveRunOptions(raw: RawRunOptions): RunOptions {
-  const profile = overrideProfile(loadProfile(raw.profile ?? 'normal'), raw);
+/** `base`: a profile already loaded (a plan's phase, inline or with its stages replaced) instead of raw.profile. */
+export function resolveRunOptions(raw: RawRunOptions, base?: Profile): RunOptions {
+  const profile = overrideProfile(base ?? loadProfile(raw.profile ?? 'normal'), raw);
   const urls = list(raw.url).map(validateUrl);
   const transport = resolveTransport(raw.transport, urls);
   const stageMs = stagesDurationMs(profile);
