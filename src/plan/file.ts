@@ -189,7 +189,7 @@ export function parsePlan(raw: unknown, source: string, o: PlanOverrides = {}): 
     phases,
     thresholds,
     preflight: p.preflight ?? true,
-    targetProcesses: p.target?.processes ?? 1,
+    targetProcesses: targetProcesses(p, scale),
   };
 }
 
@@ -207,6 +207,15 @@ function factor(flag: string, v: number | undefined): number {
   if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`${flag}: must be a number above 0, e.g. 0.1 for a tenth (got ${v})`);
   return v;
 }
+
+/** The built-in target's processes scale with the sessions (a tenth of the sessions, a tenth of the processes), at least 1. */
+function targetProcesses(p: RawPlan, scale: number): number {
+  return Math.max(1, Math.round((p.target?.processes ?? 1) * Math.min(1, scale)));
+}
+
+/** A phase or stage shorter than this measures nothing: --time-scale shortens them this far at most. */
+export const MIN_SCALED_MS = 2000;
+const timed = (durationMs: number, timeScale: number) => (timeScale === 1 ? durationMs : Math.max(Math.min(durationMs, MIN_SCALED_MS), durationMs * timeScale));
 
 const ms = (v: number | string): number => parseDuration(v) as number;
 const scaled = (n: number, f: number) => (n === 0 ? 0 : Math.max(1, Math.round(n * f)));
@@ -228,15 +237,20 @@ function phaseOf(ph: RawPhase, plan: RawPlan, dir: string, o: PlanOverrides, sca
     ...(o.header ? { header: [...(asList(ph.header) ?? []), ...o.header] } : {}),
     ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}),
     ...(ph.clients !== undefined ? { clients: scaled(ph.clients as number, scale) } : {}),
-    ...(ph.duration !== undefined ? { duration: `${ms(ph.duration as string) * timeScale}ms` } : {}),
+    ...(ph.duration !== undefined ? { duration: `${timed(ms(ph.duration as string), timeScale)}ms` } : {}),
     ...(ph.timeout !== undefined ? { timeout: `${ms(ph.timeout as string)}ms` } : {}),
     ...(ph.drainTimeout !== undefined ? { drainTimeout: `${ms(ph.drainTimeout as string)}ms` } : {}),
     // Each phase is quiet and serves no metrics of its own: the plan prints progress and serves /metrics with a phase label.
     metricsPort: 0,
     quiet: true,
   };
-  if (raw.connectRate !== undefined) raw.connectRate = raw.connectRate * scale;
-  const opts = resolveRunOptions(raw, profile);
+  // The ramp (clients / connectRate) keeps its share of the phase: fewer sessions, and less time for them.
+  if (raw.connectRate !== undefined) raw.connectRate = (raw.connectRate * scale) / timeScale;
+  // The built-in target in processes of its own leaves this process's open files to the engines: check capacity that way.
+  const builtin = raw.url === undefined || raw.url.length === 0;
+  if (builtin && targetProcesses(plan, scale) > 1) raw.url = [raw.transport === 'http' ? 'http://127.0.0.1:9/mcp' : 'ws://127.0.0.1:9/mcp/ws'];
+  const resolved = resolveRunOptions(raw, profile);
+  const opts = builtin ? { ...resolved, urls: [] } : resolved;
   const thresholds = withPlace('thresholds', () => parseThresholds(ph.thresholds));
   if (!ph.expect) {
     const f = thresholds.find((t) => t.metric.kind === 'failover');
@@ -285,7 +299,7 @@ function scaleProfile(p: Profile, scale: number, timeScale: number): Profile {
   return {
     ...p,
     clients: scaled(p.clients, scale),
-    stages: p.stages.map((s) => ({ ...s, clients: scaled(s.clients, scale), durationMs: s.durationMs * timeScale })),
+    stages: p.stages.map((s) => ({ ...s, clients: scaled(s.clients, scale), durationMs: timed(s.durationMs, timeScale) })),
   };
 }
 

@@ -200,7 +200,8 @@ export class PlanRun extends EventEmitter<PlanEvents> {
     const result = await run.result;
     clearTimeout(restart);
     await restarting;
-    const report = result.report;
+    // As written to a file (NaN -> null): the merge reads phases as it reads report files.
+    const report = JSON.parse(JSON.stringify(result.report)) as RunReport;
     const agg = run.aggregate;
     if (watch && agg) report.failover = watch.result(agg);
     if (phase.thresholds.length) report.thresholds = evaluateThresholds(phase.thresholds, report);
