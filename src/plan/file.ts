@@ -283,7 +283,7 @@ function phaseProfile(ph: RawPhase, dir: string): Profile {
   const base =
     typeof spec === 'object'
       ? validateProfile({ name: ph.name, ...spec }, 'profile')
-      : loadProfile(BUILTIN_PROFILES.includes(spec) ? spec : resolve(dir, spec));
+      : loadProfile(BUILTIN_PROFILES.includes(spec) || !/[\\/]|\.(ya?ml|json)$/i.test(spec) ? spec : resolve(dir, spec));
   if (!ph.stages) return base;
   return {
     ...base,
