@@ -109,6 +109,44 @@ describe('a three-phase plan: a, then b and c side by side', () => {
   });
 });
 
+describe('/metrics of a plan', () => {
+  it('every series carries a phase label, each family is exposed once', { timeout: 60_000 }, async () => {
+    const target = await startTarget({ port: 0 });
+    targets.push(target);
+    const port = await freePort();
+    const file = writePlan('metrics', {
+      name: 'metrics',
+      url: target.url,
+      preflight: false,
+      phases: [
+        { name: 'left', profile: inline('ping'), duration: '3s' },
+        { name: 'right', startTime: '0s', profile: inline('tools/list'), duration: '3s' },
+      ],
+    });
+    let scraped = '';
+    const lines: string[] = [];
+    let finished = false;
+    const done = planCommand(
+      file,
+      { quiet: true, metricsPort: port, metricsHost: '127.0.0.1' },
+      () => {},
+      (l) => lines.push(l),
+    ).finally(() => (finished = true));
+    // Scrape while the phases run, until both phases' requests are in one scrape.
+    while (!finished && !/mcp_client_requests_total\{[^}]*method="tools\/list"[^}]*phase="right"[^}]*status="ok"[^}]*\} [1-9]/.test(scraped)) {
+      scraped = await fetch(`http://127.0.0.1:${port}/metrics`)
+        .then((r) => r.text())
+        .catch(() => scraped);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(await done, lines.join('\n')).toBe(0);
+    expect(scraped).toMatch(/mcp_client_requests_total\{[^}]*method="ping"[^}]*phase="left"/);
+    expect(scraped).toMatch(/mcp_client_requests_total\{[^}]*method="tools\/list"[^}]*phase="right"/);
+    expect(scraped.match(/^# TYPE mcp_client_requests_total /gm)).toHaveLength(1);
+    expect(scraped.match(/^# TYPE process_cpu_seconds_total /gm)).toHaveLength(1);
+  });
+});
+
 /** `mcpload serve` as its own process on `port`, resolved once it listens. */
 function serve(port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
