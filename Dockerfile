@@ -28,7 +28,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm rebuild bufferutil utf-8-validate \
  && npm cache clean --force
 
-# 3. runtime: the slim image, the package laid out as npm would install it (profiles/ and schema/
+# 3. runtime: the slim image, the package laid out as npm would install it (profiles/, schema/ and plans/
 # are read at run time relative to the package root, /app).
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -37,6 +37,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY profiles ./profiles
 COPY schema ./schema
+COPY plans ./plans
 COPY --from=build /src/dist ./dist
 COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
 # `mcpload` on the PATH (for `docker exec`, `--entrypoint sh`), and /reports owned by the runtime

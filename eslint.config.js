@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const LAYERS = 'layers, lowest first: shared <- config <- {worker, main, discover} <- report <- {watch, index/cli}';
+const LAYERS = 'layers, lowest first: shared <- config <- {worker, main, discover} <- report <- {watch, index} <- plan <- cli';
 /** A folder of src/ may import only the folders listed. */
 const only = (target, allowed) => ({
   target: `./src/${target}`,
@@ -32,9 +32,11 @@ const zones = [
   only('discover', ['shared', 'config', 'discover']),
   // `mcpload watch` reads replicas' snapshots and merges them with report/: beside index/cli, above report.
   only('watch', ['shared', 'config', 'report', 'watch']),
-  never('worker', ['main', 'report', 'reference-server', 'discover', 'watch', ...TOP], 'worker threads meet main only through shared/'),
-  never('main', ['worker', 'report', 'reference-server', 'discover', 'watch', ...TOP], 'main meets worker threads only through shared/'),
-  never('report', ['worker', 'reference-server', 'watch', ...TOP]),
+  never('worker', ['main', 'report', 'reference-server', 'discover', 'watch', 'plan', ...TOP], 'worker threads meet main only through shared/'),
+  never('main', ['worker', 'report', 'reference-server', 'discover', 'watch', 'plan', ...TOP], 'main meets worker threads only through shared/'),
+  never('report', ['worker', 'reference-server', 'watch', 'plan', ...TOP]),
+  // Plans (`mcpload plan`) sit above index.ts: they run phases through its start(); only cli.ts calls them.
+  never('plan', ['worker', 'cli.ts', 'bin.ts'], 'a plan runs phases through index.ts, never engines directly'),
 ];
 
 /**

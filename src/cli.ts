@@ -31,6 +31,8 @@ import { startTargetCluster } from './reference-server/cluster.js';
 import { discoverCommand } from './discover/command.js';
 import { watchCommand } from './watch/command.js';
 import { WATCH_OPTIONS } from './watch/options.js';
+import { PLAN_OPTIONS, planCommand } from './plan/command.js';
+import { validatePlanFile } from './plan/validate.js';
 
 /** A table's options as yargs declares them: the flag in kebab case, everything but the legacy variables. */
 function yargsOptions(table: OptionTable): Record<string, Options> {
@@ -207,7 +209,7 @@ function unknownEnvironmentVariable(msg: string): string | undefined {
 }
 
 /** The boolean options of every command. */
-const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS, DISCOVER_OPTIONS, WATCH_OPTIONS);
+const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS, DISCOVER_OPTIONS, WATCH_OPTIONS, PLAN_OPTIONS);
 const YES = new Set(['true', '1', 'yes', 'on']);
 const NO = new Set(['false', '0', 'no', 'off']);
 
@@ -279,6 +281,11 @@ function profilesCommand(name: string | undefined): number {
 }
 
 function validateCommand(file: string): number {
+  const plan = validatePlanFile(file);
+  if (plan !== undefined) {
+    process.stdout.write(plan);
+    return EXIT.ok;
+  }
   const p = loadProfile(file);
   const load = p.closed ? `${p.closed.concurrency} in flight (closed model)` : `${p.rate}/s`;
   const who = p.arrivalRate !== undefined ? `${p.arrivalRate} sessions/s arriving` : `${p.clients} clients × ${load}`;
@@ -345,6 +352,19 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
       },
     )
     .command(
+      'plan <file>',
+      'run a test plan: named phases in sequence or side by side, a pre-flight check, one report with a verdict per phase',
+      (y) => y.positional('file', { type: 'string', demandOption: true }).env('MCPLOAD').options(yargsOptions(PLAN_OPTIONS)),
+      (args) => {
+        result = planCommand(
+          String(args.file),
+          parsedOptions(PLAN_OPTIONS, args),
+          (text) => process.stdout.write(text),
+          (line) => process.stderr.write(line + '\n'),
+        );
+      },
+    )
+    .command(
       'profiles [name]',
       'list the built-in profiles, or print one',
       (y) => y.positional('name', { type: 'string' }),
@@ -354,7 +374,7 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
     )
     .command(
       'validate <file>',
-      'check a profile file',
+      'check a profile file or a plan file',
       (y) => y.positional('file', { type: 'string', demandOption: true }),
       (args) => {
         result = Promise.resolve().then(() => validateCommand(args.file));

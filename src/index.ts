@@ -67,6 +67,11 @@ export class Run extends EventEmitter<RunEvents> {
     this.result.catch(() => {});
   }
 
+  /** The run's merged view so far; undefined before the engines start. */
+  get aggregate(): Aggregate | undefined {
+    return this.coordinator?.aggregate;
+  }
+
   /**
    * Stop early: stop sending, drain in-flight requests for at most `drainMs` (default: the run's
    * --drain-timeout), then report.

@@ -200,8 +200,9 @@ function shardOf(raw: RawRunOptions, whole: Profile): { shard?: Shard; profile: 
   return { shard, profile };
 }
 
-export function resolveRunOptions(raw: RawRunOptions): RunOptions {
-  const { shard, profile } = shardOf(raw, overrideProfile(loadProfile(raw.profile ?? 'normal'), raw));
+/** `base`: a profile already loaded (a plan's phase, inline or with its stages replaced) instead of raw.profile. */
+export function resolveRunOptions(raw: RawRunOptions, base?: Profile): RunOptions {
+  const { shard, profile } = shardOf(raw, overrideProfile(base ?? loadProfile(raw.profile ?? 'normal'), raw));
   const startAtMs = parseStartAt(raw.startAt);
   const lingerMs = duration('linger', raw.linger, true) ?? (shard ? DEFAULT_SHARD_LINGER_MS : 0);
   const urls = list(raw.url).map(validateUrl);

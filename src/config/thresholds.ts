@@ -11,6 +11,9 @@
  *   dropped   dropped / (sent + dropped): due, not sent  VALUE 1% or 0.01
  *   rate      achieved requests/s                        VALUE 1000 (req/s), 0.99*target, target, 99% (of target)
  *   sessions  peak open sessions                         VALUE 100% (of wanted), 0.9*wanted, or a count
+ *   recovery  failover window (a plan phase with expect: reconnects): first session close -> all sessions back
+ *                                                        VALUE a duration: 30s, 500ms (no close seen, or never back: fails)
+ *   reconnects / closed  the failover window's reconnects / sessions closed at once   VALUE a count: 1, 100
  */
 import { didYouMean } from './profile-messages.js';
 import { ERROR_TYPES, UsageError, type ErrorType } from '../shared/errors.js';
@@ -22,7 +25,12 @@ export type Metric =
   /** `type`: errors of that type only (errors.tool), over the same requests. */
   | { kind: 'ratio'; of: 'success' | 'errors' | 'dropped'; type?: ErrorType }
   | { kind: 'rate' }
-  | { kind: 'sessions' };
+  | { kind: 'sessions' }
+  /** The failover window of a plan phase (expect: reconnects): recovery time (µs), reconnects, sessions closed. */
+  | { kind: 'failover'; of: FailoverMetric };
+
+export const FAILOVER_METRICS = ['recovery', 'reconnects', 'closed'] as const;
+export type FailoverMetric = (typeof FAILOVER_METRICS)[number];
 
 export interface Threshold {
   /** As the user wrote it. */
@@ -48,6 +56,7 @@ const KNOWN = [
   'dropped',
   'rate',
   'sessions',
+  ...FAILOVER_METRICS,
 ];
 const EXPR = /^\s*([A-Za-z][\w.()]*)\s*(<=|>=|==|=|<|>|!=)\s*(.*?)\s*$/;
 const NUMBER = '(\\d+(?:\\.\\d+)?|\\.\\d+)';
@@ -75,7 +84,7 @@ export function parseThreshold(expr: string): Threshold {
   if (!metric) {
     const guess = didYouMean(name, KNOWN);
     throw fail(
-      `unknown metric "${rawName}" (${guess ? `did you mean "${guess}"?` : 'use p99, raw.p99, handshake.p99, max, mean, success, errors, dropped, rate or sessions'})`,
+      `unknown metric "${rawName}" (${guess ? `did you mean "${guess}"?` : 'use p99, raw.p99, handshake.p99, max, mean, success, errors, dropped, rate, sessions or (failover) recovery, reconnects, closed'})`,
     );
   }
   const canonical = canonicalName(metric);
@@ -110,6 +119,15 @@ export function parseThreshold(expr: string): Threshold {
       if (/^\d+$/.test(text)) return { ...base, value: Number(text) };
       throw fail(`"${text}" is not a session count; write a share of the sessions wanted like 100% or 0.9*wanted, or a count like 1000`);
     }
+    case 'failover': {
+      if (metric.of === 'recovery') {
+        const d = DURATION.exec(text);
+        if (d) return { ...base, value: Number(d[1]) * US_PER[d[2]] };
+        throw fail(`"${text}" is not a duration; write the longest recovery allowed like 30s or 500ms`);
+      }
+      if (/^\d+$/.test(text)) return { ...base, value: Number(text) };
+      throw fail(`"${text}" is not a count; write a whole number like ${metric.of === 'reconnects' ? '1' : '100'}`);
+    }
   }
 }
 
@@ -124,6 +142,7 @@ function parseMetric(name: string): Metric | undefined {
   if (type !== undefined) return (ERROR_TYPES as readonly string[]).includes(type) ? { kind: 'ratio', of: 'errors', type: type as ErrorType } : undefined;
   if (name === 'rate') return { kind: 'rate' };
   if (name === 'sessions') return { kind: 'sessions' };
+  if ((FAILOVER_METRICS as readonly string[]).includes(name)) return { kind: 'failover', of: name as FailoverMetric };
   const m = /^(?:(raw|handshake|corrected)\.)?(min|max|mean|avg|med|p(\d+(?:\.\d+)?))$/.exec(name);
   if (!m) return undefined;
   const series = m[1] === 'raw' || m[1] === 'handshake' ? m[1] : 'corrected';
@@ -136,6 +155,7 @@ function parseMetric(name: string): Metric | undefined {
 
 function canonicalName(m: Metric): string {
   if (m.kind === 'ratio') return m.type ? `${m.of}.${m.type}` : m.of;
+  if (m.kind === 'failover') return m.of;
   if (m.kind !== 'latency') return m.kind;
   const stat = m.stat === 'percentile' ? `p${m.percentile}` : m.stat;
   return m.series === 'corrected' ? stat : `${m.series}.${stat}`;

@@ -18,6 +18,7 @@ import { checkAllowLists, OriginGuard } from './origin-guard.js';
 import { TargetSession } from './session.js';
 import { errorFrame } from './framing.js';
 import { TargetCounters, type TargetStats } from './stats.js';
+import { STATS_SECONDS_PATH } from './stats-seconds.js';
 
 export type { TargetStats } from './stats.js';
 
@@ -157,6 +158,11 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
       return;
     }
     if (pathOf(req.url) === opts.httpPath) return endpoint.handle(req, res);
+    if (pathOf(req.url) === STATS_SECONDS_PATH && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ seconds: counters.seconds.snapshot() }) + '\n');
+      return;
+    }
     if (pathOf(req.url) === STATS_PATH && req.method === 'GET') {
       // What the target saw, for cross-checking a generator's own counts (bench/peers does).
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });

@@ -1,6 +1,7 @@
 /**
  * The target's own counters: plain numbers bumped on the hot path, copied out only when asked.
  */
+import { SecondCounts } from './stats-seconds.js';
 
 export interface TargetStats {
   sessionsOpen: number;
@@ -71,6 +72,8 @@ export class TargetCounters {
   forbidden = 0;
   private readonly byMethod = new Map<string, number>();
   private readonly byTool = new Map<string, number>();
+  /** The same counts per wall-clock second (GET /stats/seconds). */
+  readonly seconds = new SecondCounts();
 
   constructor() {
     for (const method of COUNTED_METHODS) this.byMethod.set(method, 0);
@@ -82,6 +85,7 @@ export class TargetCounters {
     const count = this.byMethod.get(method);
     if (count === undefined) this.byMethod.set(OTHER_METHOD, this.byMethod.get(OTHER_METHOD)! + 1);
     else this.byMethod.set(method, count + 1);
+    this.seconds.count(count === undefined ? OTHER_METHOD : method);
     if (method === 'tools/call') this.countTool((params as { name?: unknown } | null | undefined)?.name);
   }
 

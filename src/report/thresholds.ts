@@ -3,11 +3,11 @@
  * question: can a threshold still pass? Any failed threshold makes the run exit 1.
  */
 import type { RunOptions } from '../config/types.js';
-import type { Op, Threshold, Metric } from '../config/thresholds.js';
+import type { FailoverMetric, Op, Threshold, Metric } from '../config/thresholds.js';
 import { formatMicros } from '../config/units.js';
 import { decodeHistogram, type LatencySummary } from '../shared/stats.js';
 import { peakClients, plannedRequestRate } from '../config/stages.js';
-import type { RunReport, ThresholdResult, ThresholdSource } from './types.js';
+import type { FailoverReport, RunReport, ThresholdResult, ThresholdSource } from './types.js';
 
 function compare(actual: number, op: Op, limit: number): boolean {
   if (Number.isNaN(actual)) return false;
@@ -29,6 +29,7 @@ function sourceOf(r: RunReport | ThresholdSource): ThresholdSource {
     throughput: r.throughput,
     sessions: r.sessions,
     errors: r.errors,
+    failover: r.failover,
     histogramOf: (series) => (encoded[series] ? decodeHistogram(encoded[series]) : undefined),
   };
 }
@@ -65,14 +66,25 @@ function measure(t: Threshold, r: ThresholdSource): { actual: number; limit: num
       return { actual: r.throughput.requestsPerSecond, limit: t.relative ? t.value * r.throughput.targetRequestsPerSecond : t.value };
     case 'sessions':
       return { actual: r.sessions.peak, limit: t.relative ? t.value * r.sessions.wanted : t.value };
+    case 'failover':
+      return { actual: failoverValue(r.failover, m.of), limit: t.value };
   }
+}
+
+/** Recovery in µs (Infinity: never back; NaN: no failover window or no close seen), or a count. */
+function failoverValue(f: FailoverReport | undefined, of: FailoverMetric): number {
+  if (!f) return NaN;
+  if (of === 'reconnects') return f.reconnects;
+  if (of === 'closed') return f.closedSessions;
+  if (f.firstCloseSecond === null) return NaN;
+  return f.recoverySeconds === null ? Infinity : f.recoverySeconds * 1e6;
 }
 
 const pct = (n: number) => `${(n * 100).toFixed(2)}%`;
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function pretty(t: Threshold, v: number, isLimit: boolean): string {
-  if (Number.isNaN(v)) return t.metric.kind === 'ratio' ? 'no requests' : 'no samples';
+  if (Number.isNaN(v)) return t.metric.kind === 'ratio' ? 'no requests' : t.metric.kind === 'failover' ? 'no failover seen' : 'no samples';
   switch (t.metric.kind) {
     case 'latency':
       return formatMicros(v);
@@ -82,6 +94,9 @@ function pretty(t: Threshold, v: number, isLimit: boolean): string {
       return `${v >= 100 ? int(v) : v.toFixed(1)} req/s` + (isLimit && t.relative ? ` (${t.value}×target)` : '');
     case 'sessions':
       return int(v) + (isLimit && t.relative ? ` (${pct(t.value)} of wanted)` : '');
+    case 'failover':
+      if (t.metric.of !== 'recovery') return int(v);
+      return v === Infinity ? 'not recovered' : formatMicros(v);
   }
 }
 

@@ -153,6 +153,10 @@ export interface RunReport {
   generator?: GeneratorReport;
   /** The --threshold results, when any were given (schema/report.schema.json documents every field). */
   thresholds?: ThresholdResult[];
+  /** A plan phase's failover window (expect: reconnects): absent elsewhere. */
+  failover?: FailoverReport;
+  /** Set on the report of `mcpload plan`: this report is the plan's total, each phase's report is in here. */
+  plan?: PlanReport;
   /** Encoded HdrHistograms (µs), for exact merging across replicas. */
   histograms: {
     latency: string;
@@ -186,7 +190,41 @@ export interface VanishedReplica {
 }
 
 /** The report's totals, latency, throughput, sessions and errors: the figures thresholds are measured on. */
-export type RunFigures = Pick<RunReport, 'requests' | 'latency' | 'throughput' | 'sessions' | 'errors'>;
+export type RunFigures = Pick<RunReport, 'requests' | 'latency' | 'throughput' | 'sessions' | 'errors' | 'failover'>;
+
+/**
+ * A failover window: sessions closed under the load (a server replica restarted) and how long until
+ * every session was back. Seen on the main thread's snapshots, so times are good to about a second.
+ */
+export interface FailoverReport {
+  /** Sessions closed: the deepest drop in open sessions below the number held before the first close. */
+  closedSessions: number;
+  /** Reconnects counted in the phase. */
+  reconnects: number;
+  /** Seconds of the phase at which open sessions first fell (null: no close was seen). */
+  firstCloseSecond: number | null;
+  /** Seconds from the first close until open sessions were back to what they were before it (null: not back by the end). */
+  recoverySeconds: number | null;
+}
+
+/** `mcpload plan`: the plan's phases, each with its own full report; the enclosing report is their exact merge. */
+export interface PlanReport {
+  name: string;
+  /** The handshake checked before the first phase. */
+  preflight?: { url: string; server: string; protocolVersion: string; ms: number };
+  phases: PhaseReport[];
+  /** Every phase and every plan threshold passed. */
+  passed: boolean;
+}
+
+export interface PhaseReport {
+  name: string;
+  /** Seconds from the plan's start to this phase's start. */
+  startSecond: number;
+  /** Its own report: counters and exact histograms of this phase only, thresholds evaluated on it. */
+  report: RunReport;
+  passed: boolean;
+}
 
 /**
  * What thresholds are evaluated on: a run's figures and the histogram behind each latency series (for the
