@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const LAYERS = 'layers, lowest first: shared <- config <- {worker, main, discover} <- report <- index/cli';
+const LAYERS = 'layers, lowest first: shared <- config <- {worker, main, discover} <- report <- {watch, index/cli}';
 /** A folder of src/ may import only the folders listed. */
 const only = (target, allowed) => ({
   target: `./src/${target}`,
@@ -30,9 +30,11 @@ const zones = [
   only('reference-server', ['shared', 'reference-server']),
   // Discovery (`mcpload discover`, and mix entries that draw targets from it) sits beside main: index/cli call it.
   only('discover', ['shared', 'config', 'discover']),
-  never('worker', ['main', 'report', 'reference-server', 'discover', ...TOP], 'worker threads meet main only through shared/'),
-  never('main', ['worker', 'report', 'reference-server', 'discover', ...TOP], 'main meets worker threads only through shared/'),
-  never('report', ['worker', 'reference-server', ...TOP]),
+  // `mcpload watch` reads replicas' snapshots and merges them with report/: beside index/cli, above report.
+  only('watch', ['shared', 'config', 'report', 'watch']),
+  never('worker', ['main', 'report', 'reference-server', 'discover', 'watch', ...TOP], 'worker threads meet main only through shared/'),
+  never('main', ['worker', 'report', 'reference-server', 'discover', 'watch', ...TOP], 'main meets worker threads only through shared/'),
+  never('report', ['worker', 'reference-server', 'watch', ...TOP]),
 ];
 
 /**

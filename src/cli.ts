@@ -28,6 +28,8 @@ import type { RunReport } from './report/types.js';
 import { resolveTargetOptions, startTarget } from './reference-server/server.js';
 import { startTargetCluster } from './reference-server/cluster.js';
 import { discoverCommand } from './discover/command.js';
+import { watchCommand } from './watch/command.js';
+import { WATCH_OPTIONS } from './watch/options.js';
 
 /** A table's options as yargs declares them: the flag in kebab case, everything but the legacy variables. */
 function yargsOptions(table: OptionTable): Record<string, Options> {
@@ -204,7 +206,7 @@ function unknownEnvironmentVariable(msg: string): string | undefined {
 }
 
 /** The boolean options of every command. */
-const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS, DISCOVER_OPTIONS);
+const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS, DISCOVER_OPTIONS, WATCH_OPTIONS);
 const YES = new Set(['true', '1', 'yes', 'on']);
 const NO = new Set(['false', '0', 'no', 'off']);
 
@@ -249,6 +251,17 @@ async function mergeCommand(files: string[], args: { report?: string; html?: str
   if (args.report) write('--report', args.report, JSON.stringify(report, null, 2) + '\n');
   if (args.html) write('--html', args.html, renderHtml(report));
   return report.thresholds?.some((t) => !t.passed) ? EXIT.thresholdFailed : EXIT.ok;
+}
+
+/** `mcpload watch`: the merged text report on stdout, events and progress on stderr; SIGTERM/SIGINT end it with a report. */
+async function runWatch(args: Parameters<typeof watchCommand>[0]): Promise<number> {
+  const stopped = new Promise<number>((resolve) => {
+    process.once('SIGTERM', () => resolve(EXIT.sigterm));
+    process.once('SIGINT', () => resolve(EXIT.sigint));
+  });
+  const { exitCode, report } = await watchCommand(args, { err: (line) => process.stderr.write(line + '\n'), stopped });
+  if (report) process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
+  return exitCode;
 }
 
 function profilesCommand(name: string | undefined): number {
@@ -318,6 +331,14 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
           (text) => process.stdout.write(text),
           (line) => process.stderr.write(line + '\n'),
         );
+      },
+    )
+    .command(
+      'watch',
+      "watch a distributed run's replicas: merge their snapshots every second, judge the cluster, write the merged report",
+      (y) => y.env('MCPLOAD_WATCH').options(yargsOptions(WATCH_OPTIONS)),
+      (args) => {
+        result = runWatch(parsedOptions(WATCH_OPTIONS, args));
       },
     )
     .command(

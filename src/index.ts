@@ -10,7 +10,7 @@ import { EXIT, StartError } from './shared/errors.js';
 import type { EngineSnapshot } from './shared/messages.js';
 import type { Aggregate } from './main/aggregate.js';
 import { Coordinator } from './main/coordinator.js';
-import { MetricsServer } from './main/metrics.js';
+import { MetricsServer, type SnapshotAnswer } from './main/metrics.js';
 import { buildReport, liveFigures } from './report/build.js';
 import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
@@ -48,6 +48,13 @@ export interface RunEvents {
 export class Run extends EventEmitter<RunEvents> {
   readonly result: Promise<RunResult>;
   private coordinator: Coordinator | undefined;
+  /** The target URLs the engines were given (the built-in target's, without --url). */
+  private urls: string[] = [];
+  /** The final report, once built: what /snapshot answers from then on. */
+  private finalReport: RunReport | undefined;
+  /** --linger ends at the first read of the final snapshot, or at a stop. */
+  private endLinger: (() => void) | undefined;
+  private finalRead = false;
   private interrupted: string | undefined;
   private stopRequested: number | undefined;
 
@@ -65,6 +72,8 @@ export class Run extends EventEmitter<RunEvents> {
    * call with a shorter drain cuts the drain short).
    */
   stop(signal?: StopSignal, drainMs = this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS): void {
+    // A stop while the run lingers (a second signal) ends the linger; the first one lets a watch read the final snapshot.
+    if (this.finalReport) this.endLinger?.();
     if (signal && !this.interrupted) this.interrupted = signal;
     this.stopRequested = Math.min(this.stopRequested ?? Infinity, drainMs);
     this.coordinator?.stop(drainMs);
@@ -95,6 +104,7 @@ export class Run extends EventEmitter<RunEvents> {
         (m) => this.emit('note', m),
       );
       if (profile !== opts.profile) this.opts = { ...opts, profile };
+      this.urls = urls;
       const coordinator = new Coordinator(this.opts, urls);
       this.coordinator = coordinator;
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
@@ -102,11 +112,18 @@ export class Run extends EventEmitter<RunEvents> {
       if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator);
       if (this.stopRequested !== undefined) coordinator.stop(this.stopRequested);
       const agg = await coordinator.run();
-      const report = buildReport(agg, this.opts, urls, { endedAtMs: Date.now(), workers: coordinator.engineCount, interrupted: this.interrupted });
+      const report = buildReport(agg, this.opts, urls, {
+        endedAtMs: Date.now(),
+        workers: coordinator.engineCount,
+        interrupted: this.interrupted,
+        startSkewMs: coordinator.startSkewMs,
+      });
       if (opts.thresholds?.length) report.thresholds = evaluateThresholds(opts.thresholds, report);
       const outputs: OutputResult[] = [];
       if (opts.reportPath) outputs.push(writeOutputWithFallback('report', opts.reportPath, JSON.stringify(report, null, 2) + '\n', agg.startedAtMs));
       if (opts.htmlPath) outputs.push(writeOutputWithFallback('html', opts.htmlPath, renderHtml(report), agg.startedAtMs));
+      this.finalReport = report;
+      if (metrics) await this.linger();
       const exitCode = this.exitCode(report);
       // A report that could not be written where asked is not a green run.
       return { report, exitCode: exitCode === EXIT.ok && outputs.some((o) => o.error) ? EXIT.badInput : exitCode, outputs };
@@ -134,6 +151,40 @@ export class Run extends EventEmitter<RunEvents> {
     });
   }
 
+  /** --linger: keep /snapshot up until a watch has read the final one (or the time is up, or a signal came). */
+  private async linger(): Promise<void> {
+    const ms = this.opts.lingerMs ?? 0;
+    if (ms <= 0 || this.finalRead) return;
+    this.emit('note', `run finished: /snapshot stays up until a watch reads the final one, at most ${Math.round(ms / 1000)} s (--linger)`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.endLinger = () => (clearTimeout(timer), resolve());
+    });
+  }
+
+  /**
+   * `GET /snapshot`: the run so far in the report's format (counters and encoded histograms, nothing
+   * secret: URLs lose their credentials, headers are never in a report), with `snapshot.finished`.
+   * Before the engines start (--start-at ahead), 503 with the shard and the instant.
+   */
+  private snapshotAnswer(): SnapshotAnswer {
+    const final = this.finalReport;
+    if (final) {
+      this.finalRead = true;
+      // Answered first, then the linger ends (on the next turn, so this answer is written before the endpoint closes).
+      setImmediate(() => this.endLinger?.());
+      return { status: 200, body: JSON.stringify({ ...final, snapshot: { finished: true } }) };
+    }
+    const c = this.coordinator;
+    if (!c?.started) {
+      const waiting = { snapshot: { finished: false }, state: 'waiting', ...(this.opts.shard ? { shard: this.opts.shard } : {}) };
+      const startAt = this.opts.startAtMs !== undefined ? { startAt: new Date(this.opts.startAtMs).toISOString() } : {};
+      return { status: 503, body: JSON.stringify({ ...waiting, ...startAt }) };
+    }
+    const live = buildReport(c.aggregate, this.opts, this.urls, { endedAtMs: Date.now(), workers: c.engineCount, startSkewMs: c.startSkewMs });
+    return { status: 200, body: JSON.stringify({ ...live, snapshot: { finished: false } }) };
+  }
+
   /** Up before the engines start and until the report is written, so the drain can be scraped. */
   private async startMetrics(port: number): Promise<MetricsServer> {
     const { profile } = this.opts;
@@ -153,6 +204,7 @@ export class Run extends EventEmitter<RunEvents> {
         },
         aggregate: () => this.coordinator?.aggregate,
       },
+      snapshot: () => this.snapshotAnswer(),
     });
     this.emit('metrics', server.url);
     return server;

@@ -12,3 +12,5 @@ export const DEFAULT_METRICS_HOST = '0.0.0.0';
 export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 /** How often engines post a snapshot to the main thread (and the timeline's resolution). */
 export const SNAPSHOT_INTERVAL_MS = 1000;
+/** With --shard, how long the metrics endpoint stays up after the run for a watch to read the final snapshot (it ends at the first read). */
+export const DEFAULT_SHARD_LINGER_MS = 30_000;

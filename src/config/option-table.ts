@@ -21,7 +21,7 @@ export interface OptionSpec {
    * Each sets this option's MCPLOAD_ variable where that one is not set (the command line wins over
    * both); `convert` may rewrite the value, or drop it with undefined.
    */
-  readonly legacyEnv?: readonly { readonly name: string; readonly convert?: (value: string) => string | undefined }[];
+  readonly legacyEnv?: readonly { readonly name: string; readonly convert?: (value: string, env: NodeJS.ProcessEnv) => string | undefined }[];
 }
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
@@ -35,6 +35,7 @@ const LOAD = 'Load:';
 const TARGET = 'Target:';
 const RESULTS = 'Results:';
 const OBSERVE = 'Progress, logs and metrics:';
+const DISTRIBUTED = 'Distributed runs:';
 
 export const RUN_OPTIONS = {
   profile: {
@@ -142,6 +143,29 @@ export const RUN_OPTIONS = {
     array: true,
     describe: "tools that mix entries with discover may call beyond the readOnlyHint ones (added to the profile's discovery.tools), repeatable or a,b",
     group: LOAD,
+  },
+  shard: {
+    type: 'string',
+    describe: "run share i of n of the profile (clients, stages, arrivals, connect rate split exactly): '2/3', or the index with --shards",
+    group: DISTRIBUTED,
+    // Kubernetes Indexed Jobs number pods from 0; read only with MCPLOAD_SHARDS, the count (an Indexed Job that is no shard is left alone).
+    legacyEnv: [
+      {
+        name: 'JOB_COMPLETION_INDEX',
+        convert: (v, env) => (env.MCPLOAD_SHARDS === undefined ? undefined : /^\d+$/.test(v.trim()) ? String(Number(v) + 1) : v),
+      },
+    ],
+  },
+  shards: { type: 'number', describe: "how many shards, when --shard gives only the index (Kubernetes: the Job's completions)", group: DISTRIBUTED },
+  startAt: {
+    type: 'string',
+    describe: 'start sending at this instant (ISO time, or ms since the epoch), so every shard starts together; the report records the skew',
+    group: DISTRIBUTED,
+  },
+  linger: {
+    type: 'string',
+    describe: 'after the run, keep /snapshot up until a watch has read the final one, at most this long (default 30s with --shard, else 0)',
+    group: DISTRIBUTED,
   },
   spin: { type: 'boolean', describe: 'send on time to 1/16 ms instead of per 1 ms tick, at the cost of one busy core per engine', default: false, group: LOAD },
 } as const satisfies OptionTable;

@@ -11,14 +11,23 @@ import { parseThresholds } from './thresholds.js';
 import { loadProfile } from './profile.js';
 import { peakClients, stagesDurationMs } from './stages.js';
 import type { Profile, TlsOptions, TransportKind } from '../shared/types.js';
+import type { Shard } from './shard.js';
 import type { RunOptions } from './types.js';
 import { parseDuration } from './units.js';
 import { checkCapacity } from './limits.js';
 import { checkOutputs } from './outputs.js';
 import { parseHeaders } from './headers.js';
 import { DEFAULT_LOCAL_PORTS, type PortRange } from './ports.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_DURATION, DEFAULT_METRICS_HOST, DEFAULT_PROTOCOL_VERSION, DEFAULT_SUBPROTOCOL } from './defaults.js';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_SHARD_LINGER_MS,
+  DEFAULT_DURATION,
+  DEFAULT_METRICS_HOST,
+  DEFAULT_PROTOCOL_VERSION,
+  DEFAULT_SUBPROTOCOL,
+} from './defaults.js';
 import { RUN_OPTIONS, envOf, flagOf, type OptionSpec, type RawRunOptions } from './option-table.js';
+import { parseShard, parseStartAt, rateShareOf, shardProfile } from './shard.js';
 
 const MAX_DRAIN_TIMEOUT_MS = 600_000;
 const MAX_RATE_PER_CLIENT = 1_000_000;
@@ -35,7 +44,7 @@ export function applyLegacyEnv(env: NodeJS.ProcessEnv): void {
     for (const { name, convert } of spec.legacyEnv ?? []) {
       const value = env[name];
       if (value === undefined || value === '' || env[to] !== undefined) continue;
-      const converted = convert ? convert(value) : value;
+      const converted = convert ? convert(value, env) : value;
       if (converted !== undefined) env[to] = converted;
     }
   }
@@ -179,15 +188,30 @@ function overrideModel(p: Profile, raw: RawRunOptions): void {
   } else if (concurrency !== undefined) throw new UsageError('--concurrency: is for the closed model; give --model closed too (the open model has --rate)');
 }
 
+/** Shards split the profile the whole cluster runs: a shard with no client at its peak is bad input. */
+function shardOf(raw: RawRunOptions, whole: Profile): { shard?: Shard; profile: Profile } {
+  const shard = parseShard(raw.shard, raw.shards);
+  if (!shard) return { profile: whole };
+  const profile = shardProfile(whole, shard);
+  if (peakClients(profile) === 0)
+    throw new UsageError(
+      `--shard ${shard.index}/${shard.count}: the profile's ${peakClients(whole)} clients leave this shard none; run at most ${peakClients(whole)} shards, or give more --clients`,
+    );
+  return { shard, profile };
+}
+
 export function resolveRunOptions(raw: RawRunOptions): RunOptions {
-  const profile = overrideProfile(loadProfile(raw.profile ?? 'normal'), raw);
+  const { shard, profile } = shardOf(raw, overrideProfile(loadProfile(raw.profile ?? 'normal'), raw));
+  const startAtMs = parseStartAt(raw.startAt);
+  const lingerMs = duration('linger', raw.linger, true) ?? (shard ? DEFAULT_SHARD_LINGER_MS : 0);
   const urls = list(raw.url).map(validateUrl);
   const transport = resolveTransport(raw.transport, urls);
   const stageMs = stagesDurationMs(profile);
   const durationMs: number = duration('duration', raw.duration, true) ?? (stageMs > 0 ? stageMs : (parseDuration(DEFAULT_DURATION) as number));
-  const connectRate = raw.connectRate ?? 0;
-  if (!(connectRate >= 0) || !Number.isFinite(connectRate))
+  const wholeConnectRate = raw.connectRate ?? 0;
+  if (!(wholeConnectRate >= 0) || !Number.isFinite(wholeConnectRate))
     throw new UsageError(`--connect-rate: new sessions per second must be 0 (no limit) or more (got ${raw.connectRate})`);
+  const connectRate = shard ? rateShareOf(wholeConnectRate, shard) : wholeConnectRate;
   const terminator = raw.frameTerminator ?? 'newline';
   if (terminator !== 'newline' && terminator !== 'none') throw new UsageError(`--frame-terminator: must be newline or none (got ${terminator})`);
   const protocolVersion = raw.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
@@ -249,6 +273,9 @@ export function resolveRunOptions(raw: RawRunOptions): RunOptions {
     htmlPath: raw.html,
     drainMs,
     ...(tls ? { tls } : {}),
+    ...(shard ? { shard } : {}),
+    ...(startAtMs !== undefined ? { startAtMs } : {}),
+    ...(lingerMs > 0 ? { lingerMs } : {}),
     ...(raw.spin ? { spin: true } : {}),
     ...(raw.httpGetStream ? { httpGetStream: true } : {}),
   };

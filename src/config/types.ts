@@ -4,6 +4,7 @@
  */
 import type { FrameTerminator, Profile, TlsOptions, TransportKind } from '../shared/types.js';
 import type { Threshold } from './thresholds.js';
+import type { Shard } from './shard.js';
 
 /** Everything a run needs, validated before any thread starts. */
 export interface RunOptions {
@@ -55,6 +56,12 @@ export interface RunOptions {
    * cost of one busy core per engine thread (bench/accuracy.mjs, part c).
    */
   spin?: boolean;
+  /** --shard i/n: this run is share i of n of the profile (the profile here is the share already). */
+  shard?: Shard;
+  /** --start-at: the instant (ms since the epoch) the engines start sending at, the same on every shard. */
+  startAtMs?: number;
+  /** After the run, keep the metrics endpoint up this long at most, until the final /snapshot was read once. */
+  lingerMs?: number;
   /** --http-get-stream: each Streamable HTTP session keeps a GET stream open for server-initiated messages. */
   httpGetStream?: boolean;
 }

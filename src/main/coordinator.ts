@@ -27,6 +27,9 @@ export const MAX_CONNECTING = 1000;
  */
 export const MAX_RESPAWNS = 3;
 
+/** --start-at: the engines get their start message this long before the instant, to be ready on it. */
+const START_LEAD_MS = 50;
+
 export interface CoordinatorEvents {
   snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
   note: [message: string];
@@ -95,7 +98,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         ),
     );
     await Promise.all(ready);
-    const startAtMs = Date.now() + 10;
+    // --start-at: every shard's engines are up by then; they are told START_LEAD_MS ahead and all begin at the instant.
+    if (this.opts.startAtMs !== undefined) await this.waitUntil(this.opts.startAtMs - START_LEAD_MS);
+    const startAtMs = Math.max(Date.now() + 10, this.stopping ? 0 : (this.opts.startAtMs ?? 0));
     this.startAtMs = startAtMs;
     this.aggregate.startedAtMs = startAtMs;
     this.engines.forEach((e, engineId) => e.post({ type: 'start', config: this.engineConfig(engineId, count, startAtMs) }));
@@ -104,6 +109,29 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.aggregate.finish();
     await Promise.all(this.engines.map((e) => e.terminate()));
     return this.aggregate;
+  }
+
+  /** Whether the engines were told to start (false while --start-at is ahead). */
+  get started(): boolean {
+    return this.startAtMs > 0;
+  }
+
+  /** --start-at: how late the engines started after the instant asked (ms; 0 on time), once they did. */
+  get startSkewMs(): number | undefined {
+    return this.opts.startAtMs === undefined || !this.started ? undefined : this.startAtMs - this.opts.startAtMs;
+  }
+
+  /** Sleep until `atMs` (ms since the epoch), or until a stop. */
+  private waitUntil(atMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const tick = () => {
+        const left = atMs - Date.now();
+        if (left <= 0 || this.stopping) return resolve();
+        // Re-armed at most every second, so a stop during a long wait is seen soon.
+        setTimeout(tick, Math.min(left, 1000));
+      };
+      tick();
+    });
   }
 
   /** Stop early (a signal): engines stop sending, drain for `drainMs`, post their final snapshots. Idempotent. */

@@ -1,6 +1,6 @@
 /**
  * The metrics endpoint: `/metrics` (Prometheus text exposition of the run's own Registry) and
- * `/healthz` or `/health` (erlmcp's name; 200 while the server is up). The run starts it before the engines and closes it
+ * `/healthz` or `/health` (erlmcp's name; 200 while the server is up), and `/snapshot` (the run so far, report format). The run starts it before the engines and closes it
  * once the report is written, so scrapes during the drain still see the numbers grow.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -17,6 +17,14 @@ export interface MetricsServerOptions {
   /** 0 = any free port (the bound one is in `port` and `url`). */
   port: number;
   source: MetricsSource;
+  /** `GET /snapshot`: the run so far as JSON (index.ts builds it in the report's format); absent: 404. */
+  snapshot?: () => SnapshotAnswer;
+}
+
+/** One answer of `GET /snapshot`: 200 with the report so far, or 503 while the run has not started. */
+export interface SnapshotAnswer {
+  status: number;
+  body: string;
 }
 
 export class MetricsServer {
@@ -33,7 +41,7 @@ export class MetricsServer {
   /** Listen; a port in use or an address that is not this machine's is a UsageError (one line, exit 2). */
   static async start(opts: MetricsServerOptions): Promise<MetricsServer> {
     const metrics = new RunMetrics(opts.source);
-    const server = createServer((req, res) => handle(metrics, req, res));
+    const server = createServer((req, res) => handle(metrics, req, res, opts.snapshot));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port)));
       server.listen(opts.port, opts.host, () => resolve());
@@ -58,7 +66,7 @@ export class MetricsServer {
   }
 }
 
-function handle(metrics: RunMetrics, req: IncomingMessage, res: ServerResponse): void {
+function handle(metrics: RunMetrics, req: IncomingMessage, res: ServerResponse, snapshot: (() => SnapshotAnswer) | undefined): void {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('use GET\n');
@@ -67,10 +75,18 @@ function handle(metrics: RunMetrics, req: IncomingMessage, res: ServerResponse):
       (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
       (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`scrape failed: ${describe(err)}\n`),
     );
+  } else if (path === '/snapshot' && snapshot) {
+    let answer: SnapshotAnswer;
+    try {
+      answer = snapshot();
+    } catch (err) {
+      answer = { status: 500, body: JSON.stringify({ error: `snapshot failed: ${describe(err)}` }) };
+    }
+    res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(req.method === 'HEAD' ? undefined : answer.body);
   } else if (path === '/healthz' || path === '/health') {
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
   } else {
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: mcpload serves /metrics, /healthz and /health\n');
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: mcpload serves /metrics${snapshot ? ', /snapshot' : ''}, /healthz and /health\n`);
   }
 }
 

@@ -8,7 +8,16 @@ import { ERROR_TYPES, ErrorIndex, failedOf, pickOutcomes, type ErrorType } from 
 import { encodeHistogram, summarize } from '../shared/stats.js';
 import { distinctTargets } from '../shared/targets.js';
 import type { Aggregate, MethodTotals } from '../main/aggregate.js';
-import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type TargetReport, type ThresholdSource } from './types.js';
+import {
+  REPORT_VERSION,
+  type GeneratorReport,
+  type MethodReport,
+  type RunFigures,
+  type RunReport,
+  type ShardReport,
+  type TargetReport,
+  type ThresholdSource,
+} from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
 
@@ -123,7 +132,23 @@ function closedConfig(opts: RunOptions): Pick<RunReport['config'], 'concurrency'
   return c ? { concurrency: c.concurrency, thinkTimeMs: { min: c.thinkMinMs, max: c.thinkMaxMs } } : {};
 }
 
-export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], meta: { endedAtMs: number; workers: number; interrupted?: string }): RunReport {
+/** --shard and --start-at, as the report records them. */
+function shardReport(opts: RunOptions, startSkewMs: number | undefined): ShardReport | undefined {
+  if (!opts.shard) return undefined;
+  return {
+    ...opts.shard,
+    ...(opts.startAtMs !== undefined ? { startAt: new Date(opts.startAtMs).toISOString() } : {}),
+    ...(startSkewMs !== undefined ? { startSkewMs } : {}),
+  };
+}
+
+export function buildReport(
+  agg: Aggregate,
+  opts: RunOptions,
+  urls: string[],
+  meta: { endedAtMs: number; workers: number; interrupted?: string; startSkewMs?: number },
+): RunReport {
+  const shard = shardReport(opts, meta.startSkewMs);
   const seconds = windowSeconds(agg, meta.endedAtMs);
   const figures = runFigures(agg, opts, seconds);
   const methods: Record<string, MethodReport> = {};
@@ -144,6 +169,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     endedAt: new Date(meta.endedAtMs).toISOString(),
     durationSeconds: seconds,
     ...(meta.interrupted ? { interrupted: meta.interrupted } : {}),
+    ...(shard ? { shard } : {}),
     config: {
       clients: opts.profile.clients,
       ratePerClient: opts.profile.rate,

@@ -34,7 +34,7 @@ import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 import { emptyPoint, type TimelinePoint } from '../main/aggregate.js';
 import { generatorWarning } from './build.js';
-import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport, type TargetReport } from './types.js';
+import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport, type ShardReport, type TargetReport, type VanishedReplica } from './types.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -306,7 +306,11 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     endedAt: new Date(endMs).toISOString(),
     durationSeconds: Math.max(...rs.map((r) => r.durationSeconds)),
     ...(interrupted.length ? { interrupted: interrupted.join('+') } : {}),
-    merged: { replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0), ...(seen.size ? { runIds: [...seen.keys()] } : {}) },
+    merged: {
+      replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0),
+      ...(seen.size ? { runIds: [...seen.keys()] } : {}),
+      ...mergeShards(rs),
+    },
     config: {
       clients,
       ratePerClient: weighted((r) => r.config.ratePerClient),
@@ -379,6 +383,13 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       ...(targets.hists ? { targets: targets.hists } : {}),
     },
   };
+}
+
+/** The shards a merge adds up, by index (a merged report's own list included); absent when none ran with --shard. */
+function mergeShards(rs: RunReport[]): { shards?: ShardReport[]; vanished?: VanishedReplica[] } {
+  const shards = rs.flatMap((r) => r.merged?.shards ?? (r.shard ? [r.shard] : [])).sort((a, b) => a.index - b.index);
+  const vanished = rs.flatMap((r) => r.merged?.vanished ?? []);
+  return { ...(shards.length ? { shards } : {}), ...(vanished.length ? { vanished } : {}) };
 }
 
 /** Generator figures add up (CPU, limited seconds per replica) or take the worst (loop busy, lag). */

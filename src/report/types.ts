@@ -38,8 +38,19 @@ export interface RunReport {
   /** Seconds from the first established session to the end of sending: the window rates are measured over. */
   durationSeconds: number;
   interrupted?: string;
-  /** Set by `mcpload merge`: how many replica reports this one adds up. */
-  merged?: { replicas: number; runIds?: string[] };
+  /** Set by `mcpload merge` (and `mcpload watch`): how many replica reports this one adds up. */
+  merged?: {
+    replicas: number;
+    runIds?: string[];
+    /** The shards it adds up, by index (present when the replicas ran with --shard). */
+    shards?: ShardReport[];
+    /** `mcpload watch`: replicas that vanished before their run finished (their figures end at their last snapshot). */
+    vanished?: VanishedReplica[];
+  };
+  /** --shard i/n: which share of the profile this run was, and with --start-at how late it started. */
+  shard?: ShardReport;
+  /** Present on a live `GET /snapshot` answer only, never in a report file. */
+  snapshot?: { finished: boolean };
   /** Random per run; `mcpload merge` refuses the same run twice (absent in reports of earlier builds). */
   runId?: string;
   config: {
@@ -111,6 +122,23 @@ export interface RunReport {
     /** Like methods, per target (absent in reports of older versions). */
     targets?: Record<string, { latency: string; latencyRaw: string }>;
   };
+}
+
+export interface ShardReport {
+  index: number;
+  count: number;
+  /** --start-at, as given (ISO). */
+  startAt?: string;
+  /** How late this shard's engines started after --start-at (ms; 0 on time). */
+  startSkewMs?: number;
+}
+
+export interface VanishedReplica {
+  /** Where it was watched (its /snapshot URL). */
+  source: string;
+  shard?: { index: number; count: number };
+  /** When it last answered (ISO); absent if it never did. */
+  lastSeenAt?: string;
 }
 
 /** The report's totals, latency, throughput, sessions and errors: the figures thresholds are measured on. */
