@@ -140,7 +140,7 @@ prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prome
 PROM_PID=$!
 
 # One instant for every shard, a few seconds ahead (the containers start one after the other).
-START_AT=$(node -p 'new Date(Date.now() + 8000).toISOString()')
+START_AT=$(node -p 'new Date(Date.now() + 15000).toISOString()')
 SHARD_ENV=(-e MCPLOAD_URL="ws://$TARGET_IP:$TARGET_PORT/mcp/ws" -e MCPLOAD_PROFILE=normal -e MCPLOAD_CLIENTS=12 -e MCPLOAD_RATE=10
   -e MCPLOAD_WORKERS=1 -e MCPLOAD_DURATION=0 -e MCPLOAD_START_AT="$START_AT" -e MCPLOAD_METRICS_PORT="$METRICS_PORT"
   -e MCPLOAD_PROGRESS_INTERVAL=5s -e MCPLOAD_SHARDS=3)

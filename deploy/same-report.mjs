@@ -2,12 +2,9 @@
 // Two mcpload reports equal field for field: `node same-report.mjs A.json B.json` exits 0 when every
 // field of A equals B's (numbers exactly, percentiles included), else 1 with each difference on a line.
 // deploy/rehearse.sh compares the watch's cluster report with `mcpload merge` of the shards' own files.
-//
-// Left out, and only these: what says who wrote the file, not what the run did (`watch`, the watch's
-// own account of the replicas it followed; `snapshot`, the marker of a live snapshot).
+// Every field is compared, none left out.
 import { readFileSync } from 'node:fs';
 
-const NOT_COMPARED = new Set(['watch', 'snapshot']);
 const MAX_SHOWN = 30;
 
 const [a, b] = process.argv.slice(2);
@@ -26,7 +23,6 @@ function compare(x, y, path) {
   if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object' && Array.isArray(x) === Array.isArray(y)) {
     const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
     for (const k of keys) {
-      if (path === '' && NOT_COMPARED.has(k)) continue;
       const at = Array.isArray(x) ? `${path}[${k}]` : `${path}.${k}`;
       if (!(k in x)) differences.push(`${at}: only in ${b}`);
       else if (!(k in y)) differences.push(`${at}: only in ${a}`);
