@@ -181,7 +181,9 @@ export class Run extends EventEmitter<RunEvents> {
       const startAt = this.opts.startAtMs !== undefined ? { startAt: new Date(this.opts.startAtMs).toISOString() } : {};
       return { status: 503, body: JSON.stringify({ ...waiting, ...startAt }) };
     }
-    const live = buildReport(c.aggregate, this.opts, this.urls, { endedAtMs: Date.now(), workers: c.engineCount, startSkewMs: c.startSkewMs });
+    // In the START_LEAD_MS before the start the run has not begun yet: it ends, so far, where it starts.
+    const endedAtMs = Math.max(Date.now(), c.aggregate.startedAtMs);
+    const live = buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, startSkewMs: c.startSkewMs });
     return { status: 200, body: JSON.stringify({ ...live, snapshot: { finished: false } }) };
   }
 

@@ -136,6 +136,9 @@ function finish(cluster: Cluster, thresholds: ReturnType<typeof parseThresholds>
   }
   const results: ThresholdResult[] = thresholds.length ? evaluateThresholds(thresholds, report) : [];
   if (results.length) report.thresholds = results;
+  for (const r of cluster.ordered().filter((x) => x.state === 'unseen' || x.state === 'waiting'))
+    io.err(`watch: replica ${r.url}${shardName(r)} ${r.state === 'unseen' ? 'never answered' : 'never started'}: the verdict fails`);
+  for (const index of cluster.missingShards()) io.err(`watch: no replica ran shard ${index}/${cluster.shardCount}: the verdict fails`);
   const running = cluster.ordered().filter((r) => r.state === 'running');
   if (running.length) io.err(`watch: ended with ${running.length} replica(s) still running (--duration or a signal): the report holds their figures so far`);
   const write = (flag: string, path: string, text: string) => {

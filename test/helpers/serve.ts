@@ -14,13 +14,14 @@ export interface Serve {
   stop(): Promise<void>;
 }
 
-export async function startServe(args: string[] = []): Promise<Serve> {
+/** `limitMs`: how long it may take to listen (a busy machine starts processes slowly). */
+export async function startServe(args: string[] = [], limitMs = 10_000): Promise<Serve> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await until(() => /listening on .*http:\/\/[^ ,)]+/.test(stderr) || child.exitCode !== null, 10_000);
+    await until(() => /listening on .*http:\/\/[^ ,)]+/.test(stderr) || child.exitCode !== null, limitMs);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
