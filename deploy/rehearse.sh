@@ -18,6 +18,7 @@
 # removed at the end with the folder; nothing else of this machine's podman is touched. Fails with one
 # line naming what to install when podman, runc, debootstrap or Prometheus is missing.
 set -euo pipefail
+PATH="$PATH:/usr/sbin:/sbin" # runc and debootstrap live in sbin
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 T0=$(date +%s)
 say() { echo "rehearse [$(($(date +%s) - T0)) s]: $*"; }
