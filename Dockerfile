@@ -1,39 +1,48 @@
 # syntax=docker/dockerfile:1
 # The mcpload image: `mcpload` is the entrypoint, configured by environment variables (MCPLOAD_*, or
-# the old simulator's CLIENT_TYPE, TARGET_SERVERS, ...), metrics on 9464. See "Deploying on Docker
-# Swarm" in README.md, and deploy/swarm/stack.yml for the stack that runs it.
+# the old simulator's CLIENT_TYPE, TARGET_SERVERS, ...), metrics on 9464. See "Distributed runs" in
+# README.md, deploy/swarm/stack.yml and deploy/kubernetes/ for what runs it.
 #
 #   docker build -t mcpload:0.1.0 .
 #   docker run --rm -e MCPLOAD_URL=ws://host:8080/mcp/ws -e MCPLOAD_PROFILE=normal -p 9464:9464 mcpload:0.1.0
+#
+# Behind a TLS-intercepting proxy, hand npm the proxy's CA bundle (a public certificate, not a
+# credential; it is mounted for the install step only and never stored in a layer):
+#   docker build --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt -t mcpload:0.1.0 .
+# deploy/rehearse.sh builds and runs this file with podman in CI, on base images it makes locally.
 ARG NODE_VERSION=20.19.5
 
-# 1. build: every dependency, TypeScript -> dist/.
-FROM node:${NODE_VERSION}-bookworm AS build
+# 1. modules: every dependency, installed once from the lock file (the only step that needs the
+# registry). --ignore-scripts: the package's own `prepare` is a build and needs src/, which comes
+# later (so this layer is cached until the lock file changes); the two native addons are built, or
+# their prebuilds picked, explicitly. This image has a compiler, so they also build on platforms
+# without a prebuild (arm64).
+FROM node:${NODE_VERSION}-bookworm AS modules
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: the package's own `prepare` is a build and needs src/, which comes next (so this
-# layer is cached until the lock file changes); the two native addons are built (or their prebuilds
-# picked) explicitly.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild bufferutil utf-8-validate
+RUN --mount=type=secret,id=npm_ca \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi \
+ && npm ci --ignore-scripts --no-audit --no-fund \
+ && npm rebuild bufferutil utf-8-validate \
+ && npm cache clean --force
+
+# 2. build: TypeScript -> dist/.
+FROM modules AS build
 COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build
 
-# 2. deps: runtime dependencies only (uplot included: the HTML report inlines it). This stage has a
-# compiler, so bufferutil/utf-8-validate also build on platforms without a prebuild (arm64).
-FROM node:${NODE_VERSION}-bookworm AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm rebuild bufferutil utf-8-validate \
- && npm cache clean --force
+# 3. deps: runtime dependencies only (uplot included: the HTML report inlines it), the same
+# installed tree with the devDependencies removed (npm ci --omit=dev would fetch it all again).
+FROM modules AS deps
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-# 3. runtime: the slim image, the package laid out as npm would install it (profiles/, schema/ and plans/
+# 4. runtime: the slim image, the package laid out as npm would install it (profiles/, schema/ and plans/
 # are read at run time relative to the package root, /app).
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /src/node_modules ./node_modules
 COPY package.json ./
 COPY profiles ./profiles
 COPY schema ./schema

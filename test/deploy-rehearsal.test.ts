@@ -29,11 +29,15 @@ import {
 } from './helpers/deploy.js';
 import { freePort, prometheusBinary, waitFor } from './helpers/prometheus.js';
 
-/** Small enough for a 2-core machine running the target, three replicas and Prometheus at once. */
+/**
+ * Small enough for a 2-core machine running the target, three replicas and Prometheus at once. Two
+ * profiles (two deployments of the stack's `load` service, MCPLOAD_PROFILE set apart), so the
+ * dashboard's per-profile sums are seen to add up.
+ */
 const REPLICAS = [
-  { service: 'normal', clients: 3, rate: 30 },
-  { service: 'normal', clients: 3, rate: 30 },
-  { service: 'high-load', clients: 2, rate: 50 },
+  { service: 'load', profile: 'normal', clients: 3, rate: 30 },
+  { service: 'load', profile: 'normal', clients: 3, rate: 30 },
+  { service: 'load', profile: 'high-load', clients: 2, rate: 50 },
 ];
 /** Data a 10 s rate window (the dashboard's $__rate_interval here) is full of. */
 const STEADY_S = 12;
@@ -57,11 +61,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A service's environment from the stack, Swarm's templates filled in as for task `slot`. */
-function stackEnv(service: string, slot: number): Record<string, string> {
+/**
+ * A service's environment from the stack, as `docker stack deploy` with the deployer's `vars` would
+ * set it (${VAR:-default}, ${VAR:?why}) and Swarm's templates filled in as for task `slot`.
+ */
+function stackEnv(service: string, slot: number, vars: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries<string>(stack.services[service].environment)) {
-    env[k] = String(v).replace('{{.Service.Name}}', `mcpload_${service}`).replace('{{.Task.Slot}}', String(slot)).replace('{{.Task.ID}}', `task${slot}`);
+    env[k] = String(v)
+      .replace(/\$\{(\w+)(?::-([^}]*)|:\?[^}]*)?\}/g, (_, name: string, dflt: string | undefined) => {
+        const value = vars[name] ?? dflt;
+        if (value === undefined) throw new Error(`the stack needs ${name}`);
+        return value;
+      })
+      .replace('{{.Service.Name}}', `mcpload_${service}`)
+      .replace('{{.Task.Slot}}', String(slot))
+      .replace('{{.Task.ID}}', `task${slot}`);
   }
   return env;
 }
@@ -75,7 +90,7 @@ function healthcheck(args: string[], env: Record<string, string>): Promise<numbe
   });
 }
 
-it('the stack rehearsed on loopback: dashboard queries return data, rules evaluate, replicas stop cleanly', { timeout: 60_000 }, async () => {
+it('the stack rehearsed on loopback: dashboard queries return data, rules evaluate, replicas stop cleanly', { timeout: 100_000 }, async () => {
   target = await startTarget({ port: 0 });
   const ports = await Promise.all(REPLICAS.map(() => freePort()));
   const promPort = await freePort();
@@ -88,9 +103,16 @@ it('the stack rehearsed on loopback: dashboard queries return data, rules evalua
 
   const reports = REPLICAS.map((_, i) => join(dir, `replica-${i}.json`));
   REPLICAS.forEach((r, i) => {
-    const env = stackEnv(r.service, i + 1);
-    expect(env.MCPLOAD_DURATION, 'replicas run until stopped').toBe('0');
-    // The stack's environment, with what differs on loopback on the command line (which wins).
+    // The stack's environment, with what differs on loopback on the command line (which wins). Not
+    // sharded here (each replica runs its whole command-line load, until stopped): shards, the common
+    // start and the watch are rehearsed in containers by deploy/rehearse.sh.
+    const { MCPLOAD_SHARD, MCPLOAD_SHARDS, MCPLOAD_START_AT, MCPLOAD_LINGER, ...env } = stackEnv(r.service, i + 1, {
+      MCPLOAD_PROFILE: r.profile,
+      MCPLOAD_START_AT: new Date().toISOString(),
+      MCPLOAD_DURATION: '0',
+    });
+    expect([MCPLOAD_SHARD, MCPLOAD_SHARDS, MCPLOAD_START_AT, MCPLOAD_LINGER].every(Boolean), 'the stack shards its load').toBe(true);
+    expect(env.MCPLOAD_PROFILE).toBe(r.profile);
     replicas.push(
       spawnMcpload(
         [
@@ -122,7 +144,7 @@ it('the stack rehearsed on loopback: dashboard queries return data, rules evalua
       const r = await prom!.query('sum(mcp_client_sessions_open) == sum(mcp_client_sessions_wanted) and count(up{job="mcpload"} == 1) == 3', Date.now() / 1000);
       return r.length === 1 && Number(r[0].value[1]) === REPLICAS.reduce((s, x) => s + x.clients, 0) ? true : undefined;
     },
-    20_000,
+    45_000, // replicas take seconds to start their engines on a busy machine
   );
   await new Promise((r) => setTimeout(r, STEADY_S * 1000));
   const now = Date.now() / 1000;
@@ -171,7 +193,7 @@ it('the stack rehearsed on loopback: dashboard queries return data, rules evalua
   expect(alerts, JSON.stringify(alerts)).toEqual([]);
 
   // docker stack rm: SIGTERM to every task; each drains, writes its report and exits 143.
-  const grace = durationMs(stack.services.normal.stop_grace_period);
+  const grace = durationMs(stack.services.load.stop_grace_period);
   expect(grace).toBeGreaterThan(STOP_WITHIN_MS);
   const stopped = await Promise.all(replicas.map((r) => r.stop(STOP_WITHIN_MS)));
   stopped.forEach((s, i) => {

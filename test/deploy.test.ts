@@ -36,8 +36,6 @@ const stack = readYaml(FILES.stack);
 const promConfig = readYaml(FILES.prometheusConfig);
 const rules = readYaml(FILES.alerts);
 const dashboard = JSON.parse(readFileSync(FILES.dashboard, 'utf8'));
-/** The old client-simulator stack's replicas per profile. */
-const OLD_REPLICAS: Record<string, number> = { 'high-load': 3, normal: 5, 'low-load': 2, 'slow-client': 1, 'message-bomber': 1 };
 const MCPLOAD_DRAIN_MS = 5000;
 const METRICS_PORT = 9464;
 
@@ -53,7 +51,11 @@ describe('Dockerfile', () => {
   const stages = ins.filter((i) => i.cmd === 'FROM').map((i) => /\bAS\s+(\S+)/i.exec(i.args)?.[1]);
 
   it('is multi-stage from pinned Node images that satisfy the engines field, the runtime a slim one', () => {
-    const froms = ins.filter((i) => i.cmd === 'FROM').map((i) => i.args.split(/\s+/)[0].replace(/\$\{(\w+)\}/g, (_, a) => args[a]));
+    // A stage built FROM an earlier stage (`FROM modules AS build`) has that stage's base.
+    const froms = ins
+      .filter((i) => i.cmd === 'FROM')
+      .map((i) => i.args.split(/\s+/)[0].replace(/\$\{(\w+)\}/g, (_, a) => args[a]))
+      .filter((image) => !stages.includes(image));
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const image of froms) expect(image, 'every base image pinned by a version tag').toMatch(/^node:\d+\.\d+\.\d+-[a-z]+(-slim)?$/);
     expect(froms.at(-1)).toMatch(/-(slim|alpine)$/);
@@ -106,7 +108,9 @@ describe('Dockerfile', () => {
     expect(dests).toContain('/app/node_modules');
     expect(dests).toContain('/app/package.json');
     expect(dests).toContain('/app/healthcheck.mjs');
-    expect(text).toMatch(/npm ci --omit=dev/);
+    // Installed once from the lock file (with the registry), runtime dependencies kept by pruning the devDependencies.
+    expect(text).toMatch(/npm ci --ignore-scripts/);
+    expect(text).toMatch(/npm prune --omit=dev/);
     expect(Object.keys(pkg.dependencies)).toContain('uplot');
   });
 });
@@ -160,32 +164,47 @@ describe('Swarm stack', () => {
     const validate = ajv.compile(schema);
     expect(validate(stack), ajv.errorsText(validate.errors, { separator: '\n' })).toBe(true);
     const broken = structuredClone(stack);
-    broken.services.normal.stop_grace_perod = '30s';
+    broken.services.load.stop_grace_perod = '30s';
     expect(validate(broken), 'the schema catches a misspelt key').toBe(false);
   });
 
   it("is accepted by the Docker CLI's own stack loader (docker stack config, no engine needed)", () => {
-    const r = spawnSync('docker', ['stack', 'config', '-c', FILES.stack], {
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    });
+    const config = (env: Record<string, string>) =>
+      spawnSync('docker', ['stack', 'config', '-c', FILES.stack], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      });
+    const r = config({ MCPLOAD_START_AT: '2026-12-02T03:00:00Z' });
     if (r.error) throw new Error(`the docker client is needed for "docker stack config" (Docker 25 or newer; no engine needed): ${r.error.message}`);
     expect(r.status, r.stderr).toBe(0);
     const loaded = parseYaml(r.stdout);
     expect(Object.keys(loaded.services).sort()).toEqual(Object.keys(stack.services).sort());
+    // What the deployer sets, and the defaults of what they may set.
+    expect(loaded.services.load.environment).toMatchObject({ MCPLOAD_START_AT: '2026-12-02T03:00:00Z', MCPLOAD_DURATION: '5m', MCPLOAD_PROFILE: 'normal' });
+    // Without the common start the stack does not deploy, and says why.
+    const unset = config({});
+    expect(unset.status).not.toBe(0);
+    expect(unset.stderr).toMatch(/MCPLOAD_START_AT/);
   });
 
-  it('runs one mcpload service per built-in profile, with the old stack replicas, configured by env', () => {
-    const services = Object.fromEntries(mcploadServices());
-    expect(Object.keys(services).sort()).toEqual(Object.keys(OLD_REPLICAS).sort());
-    for (const [name, s] of Object.entries<Doc>(services)) {
-      expect(s.deploy.replicas, name).toBe(OLD_REPLICAS[name]);
-      expect(s.environment.MCPLOAD_PROFILE, name).toBe(name);
-      expect(existsSync(join(ROOT, 'profiles', `${name}.yaml`)), `${name} is a built-in profile`).toBe(true);
-      expect(s.environment.MCPLOAD_DURATION, name).toBe('0');
+  it('runs one profile as shards of the load service (MCPLOAD_SHARDS = replicas, the slot as shard), configured by env', () => {
+    const services = mcploadServices();
+    expect(services.map(([n]) => n)).toEqual(['load']);
+    for (const [name, s] of services) {
+      expect(s.environment.MCPLOAD_SHARD, name).toBe('{{.Task.Slot}}');
+      expect(Number(s.environment.MCPLOAD_SHARDS), `${name}: one shard per replica`).toBe(s.deploy.replicas);
+      expect(s.environment.MCPLOAD_START_AT, `${name}: the deployer sets the common start`).toMatch(/^\$\{MCPLOAD_START_AT:\?.+\}$/);
+      expect(s.environment.MCPLOAD_PROFILE, name).toMatch(/^\$\{MCPLOAD_PROFILE:-([\w-]+)\}$/);
+      const profile = /:-([\w-]+)\}$/.exec(s.environment.MCPLOAD_PROFILE)![1];
+      expect(existsSync(join(ROOT, 'profiles', `${profile}.yaml`)), `${profile} is a built-in profile`).toBe(true);
+      expect(durationMs(/:-(\w+)\}$/.exec(s.environment.MCPLOAD_DURATION)![1]), `${name}: a run that ends by itself`).toBeGreaterThan(0);
       expect(Number(s.environment.MCPLOAD_METRICS_PORT), name).toBe(METRICS_PORT);
       expect(s.command, `${name} takes its options from the environment`).toBeUndefined();
+      // A shard rerun would start late and count twice.
+      expect(s.deploy.restart_policy.condition, name).toBe('none');
+      // The linger (the watch reads the final snapshot) and the drain fit in the grace period.
+      expect(durationMs(s.stop_grace_period), name).toBeGreaterThan(durationMs(s.environment.MCPLOAD_LINGER) + MCPLOAD_DRAIN_MS);
       // The target it drives is a service of the stack, on a network they share, on the port it listens on.
       const url = new URL(s.environment.MCPLOAD_URL);
       const target = stack.services[url.hostname];
@@ -197,6 +216,24 @@ describe('Swarm stack', () => {
       expect(target.command.join(' ')).toContain(`--port ${url.port}`);
       expect(target.command.join(' ')).toContain('--host 0.0.0.0');
     }
+  });
+
+  it('has a watch service that finds the shards by DNS (tasks.<service>) and gives the verdict once', () => {
+    const w = stack.services.watch;
+    expect(w.command[0]).toBe('watch');
+    const flag = (f: string) => w.command[w.command.indexOf(f) + 1];
+    const [service, port] = flag('--dns')
+      .replace(/^tasks\./, '')
+      .split(':');
+    expect(flag('--dns')).toMatch(/^tasks\./);
+    expect(stack.services[service]?.environment?.MCPLOAD_SHARDS, `${service} is the sharded load`).toBeDefined();
+    expect(Number(port)).toBe(METRICS_PORT);
+    // On a network where the shards' metrics ports are, writing its report to a volume on a known node.
+    expect(w.networks.some((n: string) => stack.services[service].networks.includes(n))).toBe(true);
+    expect(w.volumes.some((v: string) => v.endsWith(`:${posix.dirname(flag('--report'))}`))).toBe(true);
+    expect(w.deploy.placement.constraints).toContain('node.role == manager');
+    expect(w.deploy.restart_policy.condition, 'the verdict is given once').toBe('none');
+    expect(w.command).toContain('--threshold');
   });
 
   it('limits resources, restarts, raises nofile, and gives mcpload more than its drain to stop', () => {
