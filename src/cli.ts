@@ -207,6 +207,8 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
     })
     .help()
     .alias('help', 'h')
+    // --help and --version return (exit 0 from bin.ts) instead of yargs ending the process itself.
+    .exitProcess(false)
     .version(VERSION)
     .wrap(Math.min(120, process.stdout.columns || 100));
   try {

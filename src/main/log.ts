@@ -54,6 +54,7 @@ export class RunLog {
   private stormSince = -1;
   private stormLoggedAt = -Infinity;
   private stopLogged = false;
+  private limited = false;
 
   constructor(
     private readonly log: Logger,
@@ -118,6 +119,11 @@ export class RunLog {
     }
     this.open = g.sessionsOpen;
     this.wanted = g.sessionsWanted;
+    if (g.generatorLimited && !this.limited)
+      this.log.warn(
+        `generator-limited in second ${atS}: an engine is ${Math.round(g.loopUtilization * 100)}% busy and sends late, so the load is below the plan (add --workers or --processes, or a machine)`,
+      );
+    this.limited = g.generatorLimited;
     if (!this.stopLogged && agg.sendingStoppedAtMs > 0) this.stopped();
   }
 

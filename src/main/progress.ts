@@ -151,41 +151,42 @@ function bar(fraction: number, width: number): string {
   return `[${'='.repeat(done)}${head}${' '.repeat(Math.max(0, inner - done - head.length))}]`;
 }
 
-/** A part of the terminal line; parts are dropped, least important first, until the line fits. */
+/** A part of the terminal line; parts are shortened, then dropped, least important first, until the line fits. */
 interface Part {
   text: string;
   /** Lower is kept longer. */
   rank: number;
+  /** What it shrinks to before anything important goes. */
+  short?: string;
 }
+
+/** Parts ranked above this go before any part is shortened. */
+const MINOR_RANK = 3;
 
 /**
  * The terminal's line, at most `width - 1` characters (the last column would wrap on some terminals):
  * `running [====>     ] 12s/30s  sessions 150/150  1,502 req/s  p99 3.1ms  err 0`. What does not fit is
- * left out (the bar shrinks first, then the latency, the stage, the error kinds...), never wrapped.
+ * left out (the bar shrinks first, then stage and latency go, the sessions' and errors' details...), never wrapped.
  */
 export function terminalLine(f: ProgressFigures, width: number, state: 'running' | 'done' | 'stopping' = 'running'): string {
-  const max = Math.max(20, width - 1);
+  const max = Math.max(1, width - 1);
   const lat = f.p99 === undefined ? '' : `p99 ${formatMicros(f.p99)}`;
   const parts: Part[] = [
     { text: `${state} ${elapsedOfTotal(f)}`, rank: 0 },
     { text: f.stages > 1 ? `stage ${f.stage}/${f.stages}` : '', rank: 6 },
-    { text: sessionsText(f), rank: 1 },
+    { text: sessionsText(f), rank: 1, short: `sessions ${int(f.open)}/${int(f.wanted)}` },
     { text: `${int(f.rate)} req/s`, rank: 2 },
     { text: lat, rank: 4 },
-    { text: f.errorKinds.length ? errorsText(f, 1) : `err ${int(f.errors)}`, rank: 3 },
-    { text: f.generatorLimited ? 'generator-limited' : '', rank: 2 },
+    { text: errorsText(f, 1), rank: 2, short: `err ${int(f.errors)}` },
+    { text: f.generatorLimited ? 'generator-limited' : '', rank: 3, short: 'limited' },
   ].filter((p) => p.text !== '');
   const join = (ps: Part[]) => ps.map((p) => p.text).join('  ');
   let kept = parts;
-  // Drop the least important part until the line fits without the bar; an error breakdown is cut to its total first.
   while (join(kept).length > max && kept.length > 1) {
-    const errIndex = kept.findIndex((p) => p.text.startsWith('err ') && p.text.includes('('));
-    if (errIndex >= 0 && kept.every((p) => p.rank <= 3)) {
-      kept = kept.map((p, i) => (i === errIndex ? { ...p, text: `err ${int(f.errors)}` } : p));
-      continue;
-    }
     const worst = kept.reduce((w, p) => (p.rank > w.rank ? p : w));
-    kept = kept.filter((p) => p !== worst);
+    const long = kept.find((p) => p.short !== undefined && p.short !== p.text);
+    if (worst.rank <= MINOR_RANK && long) kept = kept.map((p) => (p === long ? { ...p, text: p.short! } : p));
+    else kept = kept.filter((p) => p !== worst);
   }
   let line = join(kept).slice(0, max);
   // The bar takes what room is left after the state and the time (12 to 30 characters).
