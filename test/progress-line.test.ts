@@ -42,7 +42,9 @@ describe('the status line', () => {
       'running 12m34s/1h00m00s  sessions 98,765/100,000  987,654 req/s  err 0',
     );
     const wide = terminalLine(busy, 200);
-    expect(wide).toMatch(/^running \[=+> +\] 12m34s\/1h00m00s {2}stage 2\/3 {2}sessions .* p99 45\.7ms {2}err 56,789 \(timeout 50,000, …\) {2}generator-limited$/);
+    expect(wide).toMatch(
+      /^running \[=+> +\] 12m34s\/1h00m00s {2}stage 2\/3 {2}sessions .* p99 45\.7ms {2}err 56,789 \(timeout 50,000, …\) {2}generator-limited$/,
+    );
   });
 
   it('the plain line carries every figure and every error kind', () => {
