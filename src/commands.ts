@@ -37,7 +37,8 @@ export async function runCommand(args: Record<string, unknown>): Promise<number>
   const tty = process.stderr.isTTY === true;
   // On a terminal the line is redrawn every second unless an interval was asked for; piped, one line per interval.
   const progress = new Progress(process.stderr, opts, { intervalMs: raw.progressInterval === undefined && tty ? 1000 : opts.progressIntervalMs });
-  const log = await createLogger(opts.logLevel, (text) => progress.log(text));
+  // --quiet keeps the warnings and errors, not the run's info lines (unless a level was asked for).
+  const log = await createLogger(raw.logLevel === undefined && opts.quiet ? 'warn' : opts.logLevel, (text) => progress.log(text));
   const say = (line: string) => progress.log(`mcpload: ${line}\n`);
   const runLog = new RunLog(log, opts);
   const run = start(opts);

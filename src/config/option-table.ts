@@ -130,13 +130,18 @@ export const RUN_OPTIONS = {
     describe: `time between progress lines (default ${DEFAULT_PROGRESS_INTERVAL}; on a terminal the line is redrawn in place every 1s)`,
     group: OBSERVE,
   },
-  quiet: { alias: 'q', type: 'boolean', describe: 'no plan and no progress lines (logs and the report still come)', default: false, group: OBSERVE },
+  quiet: {
+    alias: 'q',
+    type: 'boolean',
+    describe: 'no plan, no progress lines and only warnings and errors logged (the report still comes)',
+    default: false,
+    group: OBSERVE,
+  },
   logLevel: {
     type: 'string',
     choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
     describe:
-      'least severe log line written on stderr: info says when engines start, stages change, all sessions are open, reconnect storms; debug adds each engine each second (JSON with level names when piped, pretty on a TTY)',
-    default: 'info',
+      'least severe log line written on stderr (default info, warn with --quiet): info says when engines start, stages change, all sessions are open, reconnect storms; debug adds each engine each second (JSON with level names when piped, pretty on a TTY)',
     group: OBSERVE,
   },
   drainTimeout: {
