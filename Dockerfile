@@ -59,7 +59,9 @@ RUN chmod 0755 /app/dist/bin.js \
 USER node
 # No MCPLOAD_* defaults here on purpose: MCPLOAD_* win over the old simulator's variables, so an
 # image default would silently shadow CLIENT_TYPE, DURATION_SECONDS or METRICS_PORT set by a stack.
-# Set MCPLOAD_DURATION=0 to run until the container is stopped (the stack does).
+# Set MCPLOAD_DURATION=0 to run until the container is stopped (the stack does). The one exception: the
+# metrics host (no old variable to shadow) is all interfaces here, where Prometheus scrapes from outside.
+ENV MCPLOAD_METRICS_HOST=0.0.0.0
 EXPOSE 9464
 # The first SIGTERM stops sending, drains in-flight requests for up to 5 s, writes the report and
 # exits 143: give the container a stop grace period above that (the stack uses 30 s).

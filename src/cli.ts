@@ -1,198 +1,167 @@
 /**
- * The command line: yargs turns argv and MCPLOAD_* variables into options; everything with
- * behaviour lives elsewhere. Bad input is one line on stderr and exit code 2.
+ * The command line: yargs turns argv and MCPLOAD_* variables into options; everything with behaviour
+ * lives elsewhere (src/commands.ts, loaded only once a command runs, so --help and --version stay fast).
+ * Each command is one entry of COMMANDS: its options table (config/option-table.ts), positionals and
+ * examples; --help's groups, environment names and exit codes are derived from those.
+ * Bad input is one line on stderr and exit code 2.
  */
-import { flowRequests } from './shared/flow.js';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import yargs, { type Argv, type Options } from 'yargs';
+import yargs, { type Argv, type Options, type PositionalOptions } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { applyLegacyEnv, resolveRunOptions } from './config/options.js';
-import { RUN_OPTIONS, booleanFlags, envOf, flagOf, parsedOptions, type OptionTable } from './config/option-table.js';
-import { BUILTIN_PROFILES, loadProfile, profilesDir } from './config/profile.js';
-import { parseDuration } from './config/units.js';
-import { checkOutputs, describeOutput, writeOutput } from './config/outputs.js';
-import { EXIT, McploadError, UsageError, describe, headerSecrets, redactSecrets } from './shared/errors.js';
+import {
+  DISCOVER_OPTIONS,
+  MERGE_OPTIONS,
+  RUN_OPTIONS,
+  SERVE_OPTIONS,
+  applyLegacyEnv,
+  booleanFlags,
+  envOf,
+  flagOf,
+  parsedOptions,
+  type OptionTable,
+} from './config/option-table.js';
+import { EXIT, EXIT_MEANINGS, McploadError, UsageError, describe } from './shared/errors.js';
 import { VERSION } from './shared/version.js';
-import { createLogger } from './main/log.js';
-import { Progress } from './main/progress.js';
-import { NoteLog } from './main/notes.js';
-import { describeDetail } from './shared/error-details.js';
-import { renderReport } from './report/text.js';
-import { mergeReportFiles } from './report/merge.js';
-import { renderHtml } from './report/html.js';
-import { parseThresholds } from './config/thresholds.js';
-import { evaluateThresholds, renderThresholds } from './report/thresholds.js';
-import { start, type StopSignal } from './index.js';
-import type { RunReport } from './report/types.js';
-import { resolveTargetOptions, startTarget } from './reference-server/server.js';
-import { startTargetCluster } from './reference-server/cluster.js';
-import { discoverCommand } from './discover/command.js';
-import { watchCommand } from './watch/command.js';
 import { WATCH_OPTIONS } from './watch/options.js';
-import { PLAN_OPTIONS, planCommand } from './plan/command.js';
-import { validatePlanFile } from './plan/validate.js';
+import { PLAN_OPTIONS } from './plan/options.js';
 
-/** A table's options as yargs declares them: the flag in kebab case, everything but the legacy variables. */
-function yargsOptions(table: OptionTable): Record<string, Options> {
-  return Object.fromEntries(Object.entries(table).map(([key, { legacyEnv: _legacy, ...spec }]) => [flagOf(key), spec]));
-}
-
-function runOptions(y: Argv) {
-  // MCPLOAD_* variables are run options: read them for `run` only, so that a container that sets
-  // them can still run `mcpload profiles` or `mcpload validate` under strict parsing.
-  return y.env('MCPLOAD').options(yargsOptions(RUN_OPTIONS));
-}
-
-/** `mcpload serve`: the reference target's knobs. */
-const SERVE_OPTIONS = {
-  host: { type: 'string', array: true, default: ['127.0.0.1'], describe: 'listen address, repeatable' },
-  processes: { type: 'number', describe: 'target processes sharing the port (each has its own open-files limit)', default: 1 },
-  port: { type: 'number', default: 8080, describe: 'listen port (WebSocket and Streamable HTTP share it)' },
-  path: { type: 'string', default: '/mcp/ws', describe: 'WebSocket endpoint' },
-  httpPath: { type: 'string', default: '/mcp', describe: 'MCP Streamable HTTP endpoint' },
-  sse: { type: 'boolean', default: false, describe: 'answer Streamable HTTP requests as SSE streams instead of JSON' },
-  delay: { type: 'string', describe: 'added delay per response, e.g. 5ms' },
-  jitter: { type: 'string', describe: 'plus a random 0..jitter' },
-  errorRate: { type: 'number', describe: 'share of requests answered with a JSON-RPC error, 0..1', default: 0 },
-  stallEvery: { type: 'string', describe: 'hold all responses periodically, e.g. 10s' },
-  stallFor: { type: 'string', describe: 'for this long, e.g. 1s' },
-  pingInterval: { type: 'string', describe: 'send server->client pings this often' },
-  allowedHosts: {
-    type: 'string',
-    array: true,
-    describe: 'Host headers answered, repeatable or comma-separated; * = any (default: loopback names when bound to loopback, else any)',
-  },
-  allowedOrigins: {
-    type: 'string',
-    array: true,
-    describe: 'Origin headers answered, e.g. https://app.example.com; * = any (default: loopback origins; no Origin always passes)',
-  },
-  fixtures: { type: 'boolean', default: false, describe: 'also serve the tools, resources and prompts of the MCP conformance suite (test_simple_text, ...)' },
-} as const satisfies OptionTable;
-
-/** `mcpload discover`: what to ask a server and where to write the starter profile. */
-const DISCOVER_OPTIONS = {
-  write: { type: 'string', describe: 'write a starter profile (YAML) whose mix calls what was found' },
-  tools: { type: 'string', array: true, describe: 'tools to call beyond the readOnlyHint ones, repeatable or a,b (the only way in for destructiveHint tools)' },
-  seed: { type: 'number', default: 1, describe: "seed of the arguments sampled from each tool's inputSchema" },
-  name: { type: 'string', describe: "the written profile's name (default: from the server's name)" },
-  header: { alias: 'H', type: 'string', array: true, describe: "extra header, repeatable: 'Authorization: Bearer TOKEN'" },
-  timeout: { type: 'string', default: '10s', describe: 'how long each list call may take' },
-  probeTimeout: { type: 'string', default: '2s', describe: 'with --write: each target is called once; slower ones are left out' },
-  protocolVersion: { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)' },
-  frameTerminator: { type: 'string', choices: ['newline', 'none'], default: 'newline', describe: 'end of each WebSocket frame' },
-} as const satisfies OptionTable;
-
-async function runCommand(args: Record<string, unknown>): Promise<number> {
-  const raw = parsedOptions(RUN_OPTIONS, args);
-  const opts = resolveRunOptions(raw);
-  // With the built-in target in this process, leave it a core.
-  if (raw.workers === undefined && opts.urls.length === 0 && (opts.processes ?? 1) === 1) opts.workers = Math.max(1, availableParallelism() - 1);
-  const log = createLogger(opts.logLevel);
-  const progress = new Progress(process.stderr, opts.progressIntervalMs);
-  const run = start(opts);
-  run.on('target', (url) => process.stderr.write(`mcpload: no --url given, so it started the built-in target at ${url}\n`));
-  run.on('metrics', (url) => process.stderr.write(`mcpload: metrics on ${url}\n`));
-  // Header values (Authorization: Bearer …) and URL credentials never reach the log.
-  const secrets = headerSecrets(opts.headers);
-  const notes = new NoteLog((line) => log.warn(line));
-  run.on('note', (message) => notes.add(redactSecrets(message, secrets)));
-  // The servers' reasons for rpc and tool errors (redacted and cut by the engines): each in full once, then counts.
-  const reasons = new NoteLog((line) => log.warn(line), true);
-  run.on('snapshot', (s) => {
-    for (const d of s.errorDetails) reasons.add(describeDetail(d), d.count);
-  });
-  const flushNotes = setInterval(() => (notes.flush(), reasons.flush()), opts.progressIntervalMs).unref();
-  if (!opts.quiet) run.on('snapshot', (_s, agg) => progress.update(agg));
-  let signals = 0;
-  const onSignal = (signal: StopSignal) => {
-    signals++;
-    // The first signal drains; a second one stops at once. Both still write the report.
-    run.stop(signal, signals === 1 ? undefined : 0);
-  };
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal));
-  const { report, exitCode, outputs } = await run.result;
-  clearInterval(flushNotes);
-  notes.flush();
-  reasons.flush();
-  progress.end();
-  process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
-  for (const o of outputs) process.stderr.write(describeOutput(o) + '\n');
-  if (exitCode === EXIT.cannotStart) process.stderr.write(cannotStartLine(report, notes.last) + '\n');
-  return exitCode;
-}
-
-/** Why no session could be established, in one line: the error counts and the newest connection problem. */
-function cannotStartLine(report: RunReport, lastNote: string | undefined): string {
-  const counts = Object.entries(report.errors)
-    .filter(([, n]) => n > 0)
-    .map(([kind, n]) => `${n.toLocaleString('en-US')} ${kind}`);
-  const what = counts.length ? counts.join(', ') + ' error' + (counts.length === 1 && counts[0].startsWith('1 ') ? '' : 's') : 'no attempt finished';
-  return `mcpload: no session could be established (${what}${lastNote ? `; last: ${lastNote}` : ''}); check that an MCP server answers at ${report.config.urls.join(', ')}`;
-}
-
-/** A repeatable option that also takes comma-separated values; undefined when not given. */
-function list(values: readonly string[] | undefined): string[] | undefined {
-  return values?.flatMap((v) => v.split(',')).filter(Boolean);
-}
-
-async function serveCommand(args: Record<string, unknown>): Promise<number> {
-  const a = parsedOptions(SERVE_OPTIONS, args);
-  const ms = (key: 'delay' | 'jitter' | 'stallEvery' | 'stallFor' | 'pingInterval') => {
-    const v = a[key];
-    if (v === undefined) return undefined;
-    const parsed = parseDuration(/^\d+(\.\d+)?$/.test(String(v)) ? Number(v) / 1000 : v);
-    if (parsed === undefined) throw new UsageError(`--${flagOf(key)}: "${v}" is not a duration; write it like 5ms or 1s (a bare number is milliseconds here)`);
-    return parsed;
-  };
-  const opts = {
-    port: a.port,
-    path: a.path,
-    httpPath: a.httpPath,
-    httpSse: a.sse,
-    delayMs: ms('delay'),
-    jitterMs: ms('jitter'),
-    errorRate: a.errorRate,
-    stallEveryMs: ms('stallEvery'),
-    stallForMs: ms('stallFor'),
-    pingIntervalMs: ms('pingInterval'),
-    allowedHosts: list(a.allowedHosts),
-    allowedOrigins: list(a.allowedOrigins),
-    fixtures: a.fixtures,
-  };
-  const hosts = list(a.host) ?? [];
-  const processes = a.processes ?? 1;
-  if (!Number.isInteger(processes) || processes < 1 || processes > 64)
-    throw new UsageError(`--processes: must be a whole number from 1 to 64 (got ${processes})`);
-  resolveTargetOptions({ ...opts, host: hosts[0] }); // one line for bad knobs, before any process starts
-  let close: () => Promise<void>;
-  let urls: string[];
-  let httpUrls: string[] | undefined;
-  if (processes === 1 && hosts.length === 1) {
-    const target = await startTarget({ ...opts, host: hosts[0] });
-    close = () => target.close();
-    urls = [target.url];
-    httpUrls = [target.httpUrl];
-  } else {
-    const cluster = await startTargetCluster(opts, hosts, processes);
-    urls = cluster.urls;
-    close = () => cluster.close();
-  }
-  // Each process also serves Streamable HTTP on the same port, at --http-path.
-  httpUrls ??= urls.map((u) => u.replace(/^ws/, 'http').replace(/\/[^:]*$/, opts.httpPath ?? '/mcp'));
-  process.stderr.write(
-    `mcpload serve: listening on ${urls.join(', ')}${processes > 1 ? ` (${processes} processes)` : ''} (Streamable HTTP: ${httpUrls.join(', ')})\n`,
+/**
+ * A table's options as yargs declares them: the flag in kebab case, everything but the legacy variables;
+ * `env`: the prefix of the variables that set them too (MCPLOAD: MCPLOAD_CLIENTS), named in the description.
+ */
+function yargsOptions(table: OptionTable, env: string | undefined): Record<string, Options> {
+  return Object.fromEntries(
+    Object.entries(table).map(([key, { legacyEnv, ...spec }]) => {
+      const names = env ? [envOf(flagOf(key)).replace(/^MCPLOAD/, env), ...(legacyEnv ?? []).map((l) => l.name)] : [];
+      return [flagOf(key), names.length ? { ...spec, describe: `${spec.describe} [env ${names.join(', ')}]` } : spec];
+    }),
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
-  await close();
-  return EXIT.ok;
 }
+
+/** One subcommand: what --help shows for it and what runs it. */
+interface CommandSpec {
+  /** yargs' command string (`merge <reports..>`); more than one: aliases, `$0` the default command. */
+  command: string | readonly string[];
+  describe: string;
+  options?: OptionTable;
+  /**
+   * Its options are also read from variables with this prefix (run and plan: MCPLOAD; watch: MCPLOAD_WATCH,
+   * so it stays strict beside shards' MCPLOAD_* in a stack); absent: the command line only.
+   */
+  env?: string;
+  positionals?: Readonly<Record<string, PositionalOptions & { describe: string }>>;
+  /** `[command line, what it does]`, `$0` for mcpload. */
+  examples: readonly (readonly [string, string])[];
+  run(args: Record<string, unknown>): Promise<number>;
+}
+
+const commands = () => import('./commands.js');
+
+const COMMANDS: readonly CommandSpec[] = [
+  {
+    command: ['run', '$0'],
+    describe: 'run a load test (the default command)',
+    options: RUN_OPTIONS,
+    env: 'MCPLOAD',
+    examples: [
+      ['$0 --clients 50 --duration 30s', 'load the built-in target (no --url) for 30 s'],
+      ['$0 -u ws://127.0.0.1:8080/mcp/ws -p high-load -d 5m --report run.json', 'a WebSocket server, a built-in profile, a JSON report'],
+      ['$0 -u http://127.0.0.1:3000/mcp --rate 20 --threshold "p99<200ms"', 'Streamable HTTP; exit 1 when p99 is 200 ms or more'],
+      ['MCPLOAD_CLIENTS=100 MCPLOAD_DURATION=0 $0', 'options from the environment; run until SIGTERM/SIGINT'],
+    ],
+    run: async (args) => (await commands()).runCommand(args),
+  },
+  {
+    command: 'serve',
+    describe: 'run the reference MCP target over WebSocket and Streamable HTTP',
+    options: SERVE_OPTIONS,
+    examples: [
+      ['$0 serve --port 8080', 'ws://127.0.0.1:8080/mcp/ws and http://127.0.0.1:8080/mcp'],
+      ['$0 serve --delay 5ms --jitter 5ms --error-rate 0.01', 'a slower target that fails 1 % of requests'],
+    ],
+    run: async (args) => (await commands()).serveCommand(args),
+  },
+  {
+    command: 'merge <reports..>',
+    describe: 'merge replica reports into one (percentiles exact)',
+    options: MERGE_OPTIONS,
+    positionals: { reports: { type: 'string', array: true, demandOption: true, describe: 'JSON reports written with --report' } },
+    examples: [['$0 merge reports/*.json --html all.html --threshold "p99<500ms"', 'one report over every replica, and its HTML page']],
+    run: async (args) => (await commands()).mergeCommand(args.reports as string[], parsedOptions(MERGE_OPTIONS, args)),
+  },
+  {
+    command: 'discover <url>',
+    describe: "list a server's tools, resources, templates and prompts; --write a starter profile",
+    options: DISCOVER_OPTIONS,
+    positionals: { url: { type: 'string', demandOption: true, describe: 'the server: ws(s):// or http(s):// (Streamable HTTP)' } },
+    examples: [
+      ['$0 discover http://127.0.0.1:3000/mcp', 'what the server offers'],
+      ['$0 discover ws://127.0.0.1:8080/mcp/ws --write mine.yaml', 'a starter profile calling the read-only tools it found'],
+    ],
+    run: async (args) => {
+      const { discoverCommand } = await import('./discover/command.js');
+      return discoverCommand(
+        { ...parsedOptions(DISCOVER_OPTIONS, args), url: String(args.url) },
+        (text) => process.stdout.write(text),
+        (line) => process.stderr.write(line + '\n'),
+      );
+    },
+  },
+  {
+    command: 'watch',
+    describe: "watch a distributed run's replicas: merge their snapshots every second, judge the cluster, write the merged report",
+    options: WATCH_OPTIONS,
+    env: 'MCPLOAD_WATCH',
+    examples: [
+      ['$0 watch --from 127.0.0.1:9464,127.0.0.2:9464 --threshold "p99<100ms" --report cluster.json', 'two replicas, one verdict and one report'],
+      ['$0 watch --dns tasks.load:9464 --html cluster.html', "every replica a name's A/AAAA records give (Swarm tasks.<service>, a headless Service)"],
+    ],
+    run: async (args) => (await commands()).watchCommand(parsedOptions(WATCH_OPTIONS, args)),
+  },
+  {
+    command: 'plan <file>',
+    describe: 'run a test plan: named phases in sequence or side by side, a pre-flight check, one report with a verdict per phase',
+    options: PLAN_OPTIONS,
+    env: 'MCPLOAD',
+    positionals: { file: { type: 'string', demandOption: true, describe: 'a plan file (.yaml or .json; see plans/)' } },
+    examples: [
+      ['$0 plan plans/baseline.yaml --scale 0.1 --time-scale 0.1', 'the baseline plan, a tenth of the size and time, against the built-in target'],
+      ['$0 plan plans/full-100k.yaml --processes 6 --local-address 127.0.0.2-127.0.0.5 --report final.json', 'the full 100K plan'],
+    ],
+    run: async (args) => {
+      const { planCommand } = await import('./plan/command.js');
+      return planCommand(
+        String(args.file),
+        parsedOptions(PLAN_OPTIONS, args),
+        (text) => process.stdout.write(text),
+        (line) => process.stderr.write(line + '\n'),
+      );
+    },
+  },
+  {
+    command: 'profiles [name]',
+    describe: 'list the built-in profiles, or print one',
+    positionals: { name: { type: 'string', describe: 'a built-in profile to print as YAML (a start for your own)' } },
+    examples: [
+      ['$0 profiles', 'the built-ins, one line each'],
+      ['$0 profiles normal > mine.yaml', 'copy one to edit'],
+    ],
+    run: async (args) => (await commands()).profilesCommand(args.name as string | undefined),
+  },
+  {
+    command: 'validate <file>',
+    describe: 'check a profile file or a plan file',
+    positionals: { file: { type: 'string', demandOption: true, describe: 'a profile or plan file (.yaml or .json)' } },
+    examples: [['$0 validate mine.yaml', 'ok, or one line saying what is wrong (exit 2)']],
+    run: async (args) => (await commands()).validateCommand(args.file as string),
+  },
+];
+
+/** The exit codes, for --help. */
+const EXIT_CODES =
+  'Exit codes:\n' +
+  (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((k) => `  ${String(EXIT[k]).padStart(3)}  ${EXIT_MEANINGS[k]}`).join('\n') +
+  '\n\nEvery run option is also a variable: MCPLOAD_ and the flag in capitals (--connect-rate: MCPLOAD_CONNECT_RATE); the command line wins.\n' +
+  'Docs: README.md in the package (Profiles, Thresholds, Metrics, Streamable HTTP).';
 
 /**
  * yargs reads every MCPLOAD_* variable as an option, so a stray one fails strict parsing as
@@ -209,7 +178,7 @@ function unknownEnvironmentVariable(msg: string): string | undefined {
 }
 
 /** The boolean options of every command. */
-const BOOLEAN_OPTIONS = booleanFlags(RUN_OPTIONS, SERVE_OPTIONS, DISCOVER_OPTIONS, WATCH_OPTIONS, PLAN_OPTIONS);
+const BOOLEAN_OPTIONS = booleanFlags(...COMMANDS.flatMap((c) => (c.options ? [c.options] : [])));
 const YES = new Set(['true', '1', 'yes', 'on']);
 const NO = new Set(['false', '0', 'no', 'off']);
 
@@ -238,62 +207,6 @@ export function normalizeBooleans(argv: string[], env: NodeJS.ProcessEnv): strin
   });
 }
 
-async function mergeCommand(files: string[], args: { report?: string; html?: string; threshold?: string[] }): Promise<number> {
-  const thresholds = parseThresholds(args.threshold);
-  checkOutputs({ reportPath: args.report, htmlPath: args.html });
-  const report = mergeReportFiles(files);
-  if (thresholds.length) report.thresholds = evaluateThresholds(thresholds, report);
-  process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
-  const write = (flag: string, path: string, text: string) => {
-    try {
-      writeOutput(path, text);
-    } catch (err) {
-      throw new UsageError(`${flag}: could not write ${path} (${describe(err)})`);
-    }
-  };
-  if (args.report) write('--report', args.report, JSON.stringify(report, null, 2) + '\n');
-  if (args.html) write('--html', args.html, renderHtml(report));
-  return report.thresholds?.some((t) => !t.passed) ? EXIT.thresholdFailed : EXIT.ok;
-}
-
-/** `mcpload watch`: the merged text report on stdout, events and progress on stderr; SIGTERM/SIGINT end it with a report. */
-async function runWatch(args: Parameters<typeof watchCommand>[0]): Promise<number> {
-  const stopped = new Promise<number>((resolve) => {
-    process.once('SIGTERM', () => resolve(EXIT.sigterm));
-    process.once('SIGINT', () => resolve(EXIT.sigint));
-  });
-  const { exitCode, report } = await watchCommand(args, { err: (line) => process.stderr.write(line + '\n'), stopped });
-  if (report) process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
-  return exitCode;
-}
-
-function profilesCommand(name: string | undefined): number {
-  if (name) {
-    loadProfile(name); // validates, and fails with one line for an unknown name
-    process.stdout.write(readFileSync(join(profilesDir(), `${name}.yaml`), 'utf8'));
-    return EXIT.ok;
-  }
-  for (const n of BUILTIN_PROFILES) {
-    const p = loadProfile(n);
-    process.stdout.write(`${n.padEnd(16)} ${String(p.clients).padStart(4)} clients × ${p.rate}/s, ${p.messageSize} B  ${p.description ?? ''}\n`);
-  }
-  return EXIT.ok;
-}
-
-function validateCommand(file: string): number {
-  const plan = validatePlanFile(file);
-  if (plan !== undefined) {
-    process.stdout.write(plan);
-    return EXIT.ok;
-  }
-  const p = loadProfile(file);
-  const load = p.closed ? `${p.closed.concurrency} in flight (closed model)` : `${p.rate}/s`;
-  const who = p.arrivalRate !== undefined ? `${p.arrivalRate} sessions/s arriving` : `${p.clients} clients × ${load}`;
-  const flow = p.flow ? `, a flow of ${flowRequests(p.flow).length} request steps` : '';
-  process.stdout.write(`${file}: ok (profile ${p.name}: ${who}, ${p.mix.length} methods${flow}, ${p.stages.length} stages)\n`);
-  return EXIT.ok;
-}
-
 export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
   applyLegacyEnv(process.env);
   let argv: string[];
@@ -303,83 +216,24 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
     return reportFailure(err);
   }
   let result: Promise<number> = Promise.resolve(EXIT.ok);
-  const parser = yargs(argv)
-    .scriptName('mcpload')
-    .strict()
-    .command(['run', '$0'], 'run a load test (the main job)', runOptions, (args) => {
-      result = runCommand(args);
-    })
-    .command(
-      'serve',
-      'run the reference MCP target over WebSocket and Streamable HTTP',
-      (y) => y.options(yargsOptions(SERVE_OPTIONS)),
-      (args) => {
-        result = serveCommand(args);
+  let parser: Argv = yargs(argv).scriptName('mcpload').strict();
+  for (const spec of COMMANDS) {
+    parser = parser.command(
+      spec.command as string | string[],
+      spec.describe,
+      (y) => {
+        let b: Argv = spec.env ? y.env(spec.env) : y;
+        for (const [name, p] of Object.entries(spec.positionals ?? {})) b = b.positional(name, p);
+        if (spec.options) b = b.options(yargsOptions(spec.options, spec.env));
+        for (const [cmd, what] of spec.examples) b = b.example(cmd, what);
+        return b.epilogue(EXIT_CODES);
       },
-    )
-    .command(
-      'merge <reports..>',
-      'merge replica reports into one (percentiles exact)',
-      (y) =>
-        y
-          .positional('reports', { type: 'string', array: true, demandOption: true })
-          .option('report', { type: 'string', describe: 'write the merged JSON report here' })
-          .option('html', { type: 'string', describe: 'write the merged HTML report here' })
-          .option('threshold', { type: 'string', array: true, describe: 'evaluate on the merged report; any failure exits 1' }),
       (args) => {
-        result = mergeCommand(args.reports, args);
+        result = spec.run(args);
       },
-    )
-    .command(
-      'discover <url>',
-      "list a server's tools, resources, templates and prompts; --write a starter profile",
-      (y) => y.positional('url', { type: 'string', demandOption: true }).options(yargsOptions(DISCOVER_OPTIONS)),
-      (args) => {
-        const a = parsedOptions(DISCOVER_OPTIONS, args);
-        result = discoverCommand(
-          { ...a, url: String(args.url) },
-          (text) => process.stdout.write(text),
-          (line) => process.stderr.write(line + '\n'),
-        );
-      },
-    )
-    .command(
-      'watch',
-      "watch a distributed run's replicas: merge their snapshots every second, judge the cluster, write the merged report",
-      (y) => y.env('MCPLOAD_WATCH').options(yargsOptions(WATCH_OPTIONS)),
-      (args) => {
-        result = runWatch(parsedOptions(WATCH_OPTIONS, args));
-      },
-    )
-    .command(
-      'plan <file>',
-      'run a test plan: named phases in sequence or side by side, a pre-flight check, one report with a verdict per phase',
-      (y) => y.positional('file', { type: 'string', demandOption: true }).env('MCPLOAD').options(yargsOptions(PLAN_OPTIONS)),
-      (args) => {
-        result = planCommand(
-          String(args.file),
-          parsedOptions(PLAN_OPTIONS, args),
-          (text) => process.stdout.write(text),
-          (line) => process.stderr.write(line + '\n'),
-        );
-      },
-    )
-    .command(
-      'profiles [name]',
-      'list the built-in profiles, or print one',
-      (y) => y.positional('name', { type: 'string' }),
-      (args) => {
-        result = Promise.resolve().then(() => profilesCommand(args.name));
-      },
-    )
-    .command(
-      'validate <file>',
-      'check a profile file or a plan file',
-      (y) => y.positional('file', { type: 'string', demandOption: true }),
-      (args) => {
-        result = Promise.resolve().then(() => validateCommand(args.file));
-      },
-    )
+    );
+  }
+  parser = parser
     .fail((msg, err) => {
       if (err instanceof McploadError) throw err;
       const fromEnv = msg ? unknownEnvironmentVariable(msg) : undefined;
@@ -388,8 +242,11 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
       throw new UsageError((msg ?? describe(err)).replace(/\s*\n\s*/g, ' ') + ' (see mcpload --help)');
     })
     .help()
+    .alias('help', 'h')
+    // --help and --version return (exit 0 from bin.ts) instead of yargs ending the process itself.
+    .exitProcess(false)
     .version(VERSION)
-    .wrap(Math.min(110, process.stdout.columns || 110));
+    .wrap(Math.min(120, process.stdout.columns || 100));
   try {
     await parser.parseAsync();
     return await result;

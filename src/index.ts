@@ -41,10 +41,26 @@ export interface RunResult {
 export interface RunEvents {
   /** The built-in target was started (no --url given). */
   target: [url: string];
-  /** The metrics endpoint is listening (before the engines start). */
-  metrics: [url: string];
+  /** The metrics endpoint is listening (before the engines start); `busyPort`: the default port was in use, so it took a free one. */
+  metrics: [url: string, busyPort?: number];
+  /** What is about to run: the options (after discovery), the URLs, the engines. Before any session starts. */
+  plan: [plan: RunPlan];
+  /** The engines were told to start sending at `startAtMs` (ms since epoch). */
+  started: [startAtMs: number, engines: number];
   snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
+  /** Interval `interval` (a second) is in from every engine: the live view's tick (Coordinator's `interval`). */
+  interval: [interval: number, aggregate: Aggregate];
   note: [message: string];
+}
+
+/** The run as it is about to start. */
+export interface RunPlan {
+  opts: RunOptions;
+  urls: string[];
+  /** The built-in target runs in this process (no --url). */
+  builtinTarget: boolean;
+  engines: number;
+  processes: number;
 }
 
 export class Run extends EventEmitter<RunEvents> {
@@ -117,9 +133,12 @@ export class Run extends EventEmitter<RunEvents> {
       this.coordinator = coordinator;
       if (stream) coordinator.aggregate.onSecond = (p) => stream.write(p, coordinator.aggregate.startedAtMs);
       coordinator.on('snapshot', (s, agg) => this.emit('snapshot', s, agg));
+      coordinator.on('interval', (k, agg) => this.emit('interval', k, agg));
+      coordinator.on('started', (at, engines) => this.emit('started', at, engines));
       coordinator.on('note', (m) => this.emit('note', m));
       if (opts.abortOnFail && opts.thresholds?.length) this.watchThresholds(coordinator);
       if (this.stopRequested !== undefined) coordinator.stop(this.stopRequested);
+      this.emit('plan', { opts: this.opts, urls, builtinTarget: target !== undefined, engines: coordinator.engineCount, processes: coordinator.processCount });
       const agg = await coordinator.run();
       const report = buildReport(agg, this.opts, urls, {
         endedAtMs: Date.now(),
@@ -217,6 +236,7 @@ export class Run extends EventEmitter<RunEvents> {
     const server = await MetricsServer.start({
       host: this.opts.metricsHost ?? DEFAULT_METRICS_HOST,
       port,
+      orFreePort: this.opts.metricsPortFallback === true,
       source: {
         clientType: profile.name,
         // Read at scrape time: discovery may change the mix after the endpoint is up (a fallback to tools/list).
@@ -230,7 +250,7 @@ export class Run extends EventEmitter<RunEvents> {
       },
       snapshot: () => this.snapshotAnswer(),
     });
-    this.emit('metrics', server.url);
+    this.emit('metrics', server.url, server.busyPort);
     return server;
   }
 

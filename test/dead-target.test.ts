@@ -23,9 +23,9 @@ describe('a dead target', () => {
     const r = await runCli(['--url', url, '--profile', 'low-load', '--clients', '3', '--duration', '3s', '--progress-interval', '1s']);
     expect(r.code).toBe(3);
     const lines = r.stderr.trim().split('\n');
-    const progress = lines.filter((l) => /^\[\s*\d+s\] sessions/.test(l));
+    const progress = lines.filter((l) => /^\[\s*\d+s\/3s\s+\d+%\] sessions/.test(l));
     expect(progress.length).toBeGreaterThan(0);
-    const errs = progress.map((l) => Number(/\| err ([\d,]+) \|/.exec(l)?.[1]?.replace(/,/g, '')));
+    const errs = progress.map((l) => Number(/\| err ([\d,]+)[ |]/.exec(l)?.[1]?.replace(/,/g, '')));
     expect(Math.max(...errs), progress.join('\n')).toBeGreaterThan(0);
     const last = lines[lines.length - 1];
     expect(last).toMatch(

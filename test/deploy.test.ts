@@ -73,8 +73,10 @@ describe('Dockerfile', () => {
     expect(one('EXPOSE')?.split(/\s+/)).toContain(String(METRICS_PORT));
     expect(one('STOPSIGNAL')).toBe('SIGTERM');
     expect(one('WORKDIR')).toBe('/app');
-    // An image default for an MCPLOAD_* variable would shadow the old simulator's variables.
-    expect(final.filter((i) => i.cmd === 'ENV' && /MCPLOAD_/.test(i.args))).toEqual([]);
+    // An image default for an MCPLOAD_* variable would shadow the old simulator's variables; the metrics host
+    // has none, and in a container it must be all interfaces (mcpload's own default is loopback).
+    expect(final.filter((i) => i.cmd === 'ENV' && /MCPLOAD_/.test(i.args.replace(/MCPLOAD_METRICS_HOST=0\.0\.0\.0/, '')))).toEqual([]);
+    expect(final.some((i) => i.cmd === 'ENV' && /MCPLOAD_METRICS_HOST=0\.0\.0\.0/.test(i.args))).toBe(true);
   });
 
   it('copies only files that exist and that .dockerignore lets into the build context', () => {

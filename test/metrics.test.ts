@@ -258,11 +258,11 @@ describe('options', () => {
       runCli(common, { env: { METRICS_ENABLED: 'false', METRICS_PORT: String(port) } }),
       runCli([...common, '--metrics-port', '0'], { env: { MCPLOAD_METRICS_PORT: String(port) } }),
     ]);
-    expect(legacy.code).toBe(0);
+    expect(legacy.code, legacy.stderr).toBe(0);
     expect(legacy.stderr).toContain(`mcpload: metrics on http://127.0.0.1:${port}/metrics`);
-    expect(disabled.code).toBe(0);
+    expect(disabled.code, disabled.stderr).toBe(0);
     expect(disabled.stderr).not.toContain('metrics on');
-    expect(off.code).toBe(0);
+    expect(off.code, off.stderr).toBe(0);
     expect(off.stderr).not.toContain('metrics on');
   });
 });

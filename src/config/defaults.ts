@@ -6,8 +6,13 @@ export const DEFAULT_DURATION = '60s';
 export const DEFAULT_SUBPROTOCOL = 'mcp';
 /** The command line's metrics endpoint (resolveRunOptions alone leaves it off: a library opens no port unasked). */
 export const DEFAULT_METRICS_PORT = 9464;
-/** All interfaces, like Prometheus exporters: Prometheus scrapes Swarm replicas from another container. */
-export const DEFAULT_METRICS_HOST = '0.0.0.0';
+/**
+ * Loopback: a run on a laptop opens no port to the network unasked. The image and the Swarm stack set
+ * MCPLOAD_METRICS_HOST=0.0.0.0, since there Prometheus scrapes from another container.
+ */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+/** Time between progress lines when not on a terminal (on one, the line is redrawn every second). */
+export const DEFAULT_PROGRESS_INTERVAL = '5s';
 /** How long a stop waits for in-flight responses (Swarm's default stop grace period is 10 s). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 /** How often engines post a snapshot to the main thread (and the timeline's resolution). */

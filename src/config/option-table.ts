@@ -3,7 +3,7 @@
  * the old simulator's variables, the yes/no reading of booleans and the RawRunOptions type are all
  * derived from this table.
  */
-import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, DEFAULT_SUBPROTOCOL } from './defaults.js';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, DEFAULT_PROGRESS_INTERVAL, DEFAULT_SUBPROTOCOL } from './defaults.js';
 
 /** One command-line option. Its flag is the key in kebab case, its variable MCPLOAD_ plus the flag. */
 export interface OptionSpec {
@@ -120,20 +120,35 @@ export const RUN_OPTIONS = {
   abortOnFail: { type: 'boolean', default: false, describe: 'stop the run once a threshold has failed for good', group: RESULTS },
   metricsPort: {
     type: 'number',
-    describe: 'serve Prometheus /metrics and /healthz (also /health) on this port (0 = off)',
-    default: DEFAULT_METRICS_PORT,
+    // No yargs default: a port nobody asked for that is busy gives way to a free one (said in a line); an asked-for one must be free.
+    describe: `serve Prometheus /metrics and /healthz (also /health) on this port; 0 = off (default ${DEFAULT_METRICS_PORT}, or a free port when that one is busy)`,
     group: OBSERVE,
     // METRICS_ENABLED first: a disabled endpoint wins over a port.
     legacyEnv: [{ name: 'METRICS_ENABLED', convert: (v) => (/^(false|0|no|off)$/i.test(v.trim()) ? '0' : undefined) }, { name: 'METRICS_PORT' }],
   },
-  metricsHost: { type: 'string', describe: 'address the metrics endpoint listens on', default: DEFAULT_METRICS_HOST, group: OBSERVE },
-  progressInterval: { type: 'string', describe: 'time between progress lines', default: '5s', group: OBSERVE },
-  quiet: { alias: 'q', type: 'boolean', describe: 'no progress lines', default: false, group: OBSERVE },
+  metricsHost: {
+    type: 'string',
+    describe: 'address the metrics endpoint listens on; 0.0.0.0 for all interfaces (the image and the stack set it, so Prometheus can scrape)',
+    default: DEFAULT_METRICS_HOST,
+    group: OBSERVE,
+  },
+  progressInterval: {
+    type: 'string',
+    describe: `time between progress lines (default ${DEFAULT_PROGRESS_INTERVAL}; on a terminal the line is redrawn in place every 1s)`,
+    group: OBSERVE,
+  },
+  quiet: {
+    alias: 'q',
+    type: 'boolean',
+    describe: 'no plan, no progress lines and only warnings and errors logged (the report still comes)',
+    default: false,
+    group: OBSERVE,
+  },
   logLevel: {
     type: 'string',
     choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
-    describe: 'least severe log line written (pino JSON on stderr, pretty on a TTY)',
-    default: 'info',
+    describe:
+      'least severe log line written on stderr (default info, warn with --quiet): info says when engines start, stages change, all sessions are open, reconnect storms; debug adds each engine each second (JSON with level names when piped, pretty on a TTY)',
     group: OBSERVE,
   },
   drainTimeout: {
@@ -176,6 +191,53 @@ export const RUN_OPTIONS = {
   spin: { type: 'boolean', describe: 'send on time to 1/16 ms instead of per 1 ms tick, at the cost of one busy core per engine', default: false, group: LOAD },
 } as const satisfies OptionTable;
 
+/** `mcpload serve`: the reference target's knobs. */
+export const SERVE_OPTIONS = {
+  host: { type: 'string', array: true, default: ['127.0.0.1'], describe: 'listen address, repeatable' },
+  processes: { type: 'number', describe: 'target processes sharing the port (each has its own open-files limit)', default: 1 },
+  port: { type: 'number', default: 8080, describe: 'listen port; WebSocket (--path) and Streamable HTTP (--http-path) share it; 0 = a free one' },
+  path: { type: 'string', default: '/mcp/ws', describe: 'WebSocket endpoint' },
+  httpPath: { type: 'string', default: '/mcp', describe: 'MCP Streamable HTTP endpoint' },
+  sse: { type: 'boolean', default: false, describe: 'answer Streamable HTTP requests as SSE streams instead of JSON' },
+  delay: { type: 'string', describe: 'added delay per response, e.g. 5ms' },
+  jitter: { type: 'string', describe: 'plus a random 0..jitter' },
+  errorRate: { type: 'number', describe: 'share of requests answered with a JSON-RPC error, 0..1', default: 0 },
+  stallEvery: { type: 'string', describe: 'hold all responses periodically, e.g. 10s' },
+  stallFor: { type: 'string', describe: 'for this long, e.g. 1s' },
+  pingInterval: { type: 'string', describe: 'send server->client pings this often' },
+  allowedHosts: {
+    type: 'string',
+    array: true,
+    describe: 'Host headers answered, repeatable or comma-separated; * = any (default: loopback names when bound to loopback, else any)',
+  },
+  allowedOrigins: {
+    type: 'string',
+    array: true,
+    describe: 'Origin headers answered, e.g. https://app.example.com; * = any (default: loopback origins; no Origin always passes)',
+  },
+  fixtures: { type: 'boolean', default: false, describe: 'also serve the tools, resources and prompts of the MCP conformance suite (test_simple_text, ...)' },
+} as const satisfies OptionTable;
+
+/** `mcpload discover`: what to ask a server and where to write the starter profile. */
+export const DISCOVER_OPTIONS = {
+  write: { type: 'string', describe: 'write a starter profile (YAML) whose mix calls what was found' },
+  tools: { type: 'string', array: true, describe: 'tools to call beyond the readOnlyHint ones, repeatable or a,b (the only way in for destructiveHint tools)' },
+  seed: { type: 'number', default: 1, describe: "seed of the arguments sampled from each tool's inputSchema" },
+  name: { type: 'string', describe: "the written profile's name (default: from the server's name)" },
+  header: { alias: 'H', type: 'string', array: true, describe: "extra header, repeatable: 'Authorization: Bearer TOKEN'" },
+  timeout: { type: 'string', default: '10s', describe: 'how long each list call may take' },
+  probeTimeout: { type: 'string', default: '2s', describe: 'with --write: each target is called once; slower ones are left out' },
+  protocolVersion: { type: 'string', describe: 'MCP revision to speak (default 2025-11-25)' },
+  frameTerminator: { type: 'string', choices: ['newline', 'none'], default: 'newline', describe: 'end of each WebSocket frame' },
+} as const satisfies OptionTable;
+
+/** `mcpload merge`: what to write from the merged report. */
+export const MERGE_OPTIONS = {
+  report: { type: 'string', describe: 'write the merged JSON report here' },
+  html: { type: 'string', describe: 'write the merged HTML report here' },
+  threshold: { type: 'string', array: true, describe: 'evaluate on the merged report, repeatable; any failure exits 1' },
+} as const satisfies OptionTable;
+
 /** What the command line (or the environment) gave, before validation. */
 export type RawRunOptions = ParsedOptions<typeof RUN_OPTIONS>;
 
@@ -192,6 +254,22 @@ export function envOf(flag: string): string {
 /** A table's options out of what yargs parsed (yargs also gives each kebab-case flag its camelCase key). */
 export function parsedOptions<T extends OptionTable>(table: T, args: Readonly<Record<string, unknown>>): ParsedOptions<T> {
   return Object.fromEntries(Object.keys(table).map((key) => [key, args[key]])) as ParsedOptions<T>;
+}
+
+/**
+ * The old Go simulator's variables (CLIENT_TYPE, TARGET_SERVERS, ...), as the run options name them:
+ * each applies only where the option's own MCPLOAD_ variable is not set.
+ */
+export function applyLegacyEnv(env: NodeJS.ProcessEnv): void {
+  for (const [key, spec] of Object.entries<OptionSpec>(RUN_OPTIONS)) {
+    const to = envOf(flagOf(key));
+    for (const { name, convert } of spec.legacyEnv ?? []) {
+      const value = env[name];
+      if (value === undefined || value === '' || env[to] !== undefined) continue;
+      const converted = convert ? convert(value, env) : value;
+      if (converted !== undefined) env[to] = converted;
+    }
+  }
 }
 
 /** The old simulator's variables a table reads (CLIENT_TYPE, TARGET_SERVERS, ...). */

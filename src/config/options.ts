@@ -23,10 +23,11 @@ import {
   DEFAULT_SHARD_LINGER_MS,
   DEFAULT_DURATION,
   DEFAULT_METRICS_HOST,
+  DEFAULT_PROGRESS_INTERVAL,
   DEFAULT_PROTOCOL_VERSION,
   DEFAULT_SUBPROTOCOL,
 } from './defaults.js';
-import { RUN_OPTIONS, envOf, flagOf, type OptionSpec, type RawRunOptions } from './option-table.js';
+import type { RawRunOptions } from './option-table.js';
 import { parseShard, parseStartAt, rateShareOf, shardProfile } from './shard.js';
 
 const MAX_DRAIN_TIMEOUT_MS = 600_000;
@@ -34,21 +35,7 @@ const MAX_RATE_PER_CLIENT = 1_000_000;
 
 export type { RawRunOptions };
 
-/**
- * The old Go simulator's variables (CLIENT_TYPE, TARGET_SERVERS, ...), as the option table names
- * them: each applies only where the option's own MCPLOAD_ variable is not set.
- */
-export function applyLegacyEnv(env: NodeJS.ProcessEnv): void {
-  for (const [key, spec] of Object.entries<OptionSpec>(RUN_OPTIONS)) {
-    const to = envOf(flagOf(key));
-    for (const { name, convert } of spec.legacyEnv ?? []) {
-      const value = env[name];
-      if (value === undefined || value === '' || env[to] !== undefined) continue;
-      const converted = convert ? convert(value, env) : value;
-      if (converted !== undefined) env[to] = converted;
-    }
-  }
-}
+export { applyLegacyEnv } from './option-table.js';
 
 /** Repeatable options also accept comma-separated lists (handy in environment variables). */
 function list(values: string[] | undefined): string[] {
@@ -218,7 +205,7 @@ export function resolveRunOptions(raw: RawRunOptions, base?: Profile): RunOption
   const protocolVersion = raw.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(protocolVersion))
     throw new UsageError(`--protocol-version: an MCP revision looks like ${DEFAULT_PROTOCOL_VERSION} (got ${protocolVersion})`);
-  const progress = duration('progress-interval', raw.progressInterval, false) ?? 5000;
+  const progress = duration('progress-interval', raw.progressInterval ?? DEFAULT_PROGRESS_INTERVAL, false) as number;
   const metricsPort = raw.metricsPort ?? 0;
   if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
     throw new UsageError(`--metrics-port: must be a port number from 1 to 65535, or 0 to turn the metrics endpoint off (got ${raw.metricsPort})`);

@@ -33,14 +33,16 @@ export interface RunOptions {
   subprotocol?: string;
   /** Write the JSON report here. */
   reportPath?: string;
-  /** Seconds between progress lines. */
+  /** Time between progress lines (ms). */
   progressIntervalMs: number;
   quiet: boolean;
   logLevel: string;
   /** Serve /metrics and /healthz on this port; 0 or absent = no endpoint. */
   metricsPort?: number;
-  /** The address the metrics endpoint listens on (default 0.0.0.0). */
+  /** The address the metrics endpoint listens on (default 127.0.0.1). */
   metricsHost?: string;
+  /** metricsPort is a default nobody asked for: when it is in use, a free port is taken instead (the `metrics` event says which). */
+  metricsPortFallback?: boolean;
   /** --threshold, parsed; any failure makes the exit code 1. */
   thresholds?: Threshold[];
   /** Stop the run once a threshold has failed for good. */

@@ -32,6 +32,14 @@ const START_LEAD_MS = 50;
 
 export interface CoordinatorEvents {
   snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
+  /**
+   * Interval `interval` of the run is in from every engine (or an engine is two behind the newest and is
+   * not waited for): the Aggregate holds the whole run up to its end, `(interval + 1)` snapshot intervals
+   * after the start. Once per interval, in order; what the live view and the run's logs read.
+   */
+  interval: [interval: number, aggregate: Aggregate];
+  /** The engines are told to start (their shared start, ms since epoch). */
+  started: [startAtMs: number, engines: number];
   note: [message: string];
   /** An engine died before its final snapshot; `respawned`: a new one took its sessions over. */
   lost: [lost: LostEngine, respawned: boolean];
@@ -48,6 +56,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** The shared start (ms since epoch); 0 until the engines were told to start. */
   private startAtMs = 0;
   private readonly respawns = new Map<number, number>();
+  /** The newest interval each engine posted a snapshot for. */
+  private readonly reported = new Map<number, number>();
+  /** The newest interval told as complete (-1: none yet). */
+  private completeInterval = -1;
 
   constructor(
     private readonly opts: RunOptions,
@@ -105,6 +117,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.startAtMs = startAtMs;
     this.aggregate.startedAtMs = startAtMs;
     this.engines.forEach((e, engineId) => e.post({ type: 'start', config: this.engineConfig(engineId, count, startAtMs) }));
+    this.emit('started', startAtMs, count);
     if (this.stopping) this.engines.forEach((e) => e.post({ type: 'stop', drainMs: this.drainMs }));
     await finished;
     this.aggregate.finish();
@@ -178,7 +191,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         if (this.finished.has(msg.snapshot.engineId)) return;
         this.aggregate.add(msg.snapshot);
         this.emit('snapshot', msg.snapshot, this.aggregate);
+        // A final snapshot covers a partial interval and the drain: it completes no interval of its own.
+        if (!msg.snapshot.final) this.reported.set(msg.snapshot.engineId, msg.snapshot.interval);
         if (msg.snapshot.final) this.engineFinished(msg.snapshot.engineId, count, allFinal);
+        this.completeIntervals(count);
         return;
       case 'note':
         this.emit('note', msg.message);
@@ -226,6 +242,24 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   private engineFinished(engineId: number, count: number, allFinal: () => void): void {
     this.finished.add(engineId);
+    this.completeIntervals(count);
     if (this.finished.size >= count) allFinal();
+  }
+
+  /**
+   * Tell each interval every running engine has posted. Engines post in order, so the slowest one's newest
+   * interval is complete; one that lags two intervals behind the newest (a respawn, a stalled thread) is not
+   * waited for, so the live view keeps its schedule. Finished engines are not waited for either.
+   */
+  private completeIntervals(count: number): void {
+    let newest = -1;
+    let slowest = Infinity;
+    for (let id = 0; id < count; id++) {
+      const k = this.reported.get(id) ?? -1;
+      newest = Math.max(newest, k);
+      if (!this.finished.has(id)) slowest = Math.min(slowest, k);
+    }
+    const complete = Math.max(slowest === Infinity ? newest : slowest, newest - 2);
+    while (this.completeInterval < complete) this.emit('interval', ++this.completeInterval, this.aggregate);
   }
 }

@@ -17,6 +17,8 @@ export interface MetricsServerOptions {
   /** 0 = any free port (the bound one is in `port` and `url`). */
   port: number;
   source: MetricsSource;
+  /** The port was not asked for (the command line's default): when it is in use, listen on a free one instead. */
+  orFreePort?: boolean;
   /** `GET /snapshot`: the run so far as JSON (index.ts builds it in the report's format); absent: 404. */
   snapshot?: () => SnapshotAnswer;
 }
@@ -36,19 +38,36 @@ export class MetricsServer {
     readonly host: string,
     /** The bound port. */
     readonly port: number,
+    /** The default port it would have taken, had that one not been in use (orFreePort). */
+    readonly busyPort?: number,
   ) {}
 
   /** Listen; a port in use or an address that is not this machine's is a UsageError (one line, exit 2). */
   static async start(opts: MetricsServerOptions): Promise<MetricsServer> {
     const metrics = new RunMetrics(opts.source);
     const server = createServer((req, res) => handle(metrics, req, res, opts.snapshot));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port)));
-      server.listen(opts.port, opts.host, () => resolve());
-    });
+    const listen = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, opts.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    let instead: number | undefined;
+    try {
+      await listen(opts.port);
+    } catch (err) {
+      const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!(busy && opts.orFreePort)) throw listenError(err as NodeJS.ErrnoException, opts.host, opts.port);
+      instead = opts.port;
+      await listen(0).catch((again: NodeJS.ErrnoException) => {
+        throw listenError(again, opts.host, 0);
+      });
+    }
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : opts.port;
-    return new MetricsServer(server, metrics, opts.host, port);
+    return new MetricsServer(server, metrics, opts.host, port, instead);
   }
 
   get url(): string {

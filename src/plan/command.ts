@@ -3,37 +3,20 @@
  * phase label, print a line as each phase starts and ends and a progress line per running phase, then
  * the plan's text report; the exit code is the plan's verdict.
  */
-import type { OptionTable, ParsedOptions } from '../config/option-table.js';
 import { checkOutputs, describeOutput } from '../config/outputs.js';
-import { DEFAULT_METRICS_HOST } from '../config/defaults.js';
 import { parseDuration } from '../config/units.js';
-import { progressLine } from '../main/progress.js';
+import { DEFAULT_METRICS_HOST } from '../config/defaults.js';
+import { plainLine, progressFigures } from '../main/progress.js';
+import type { RunOptions } from '../config/types.js';
 import { UsageError } from '../shared/errors.js';
 import type { StopSignal } from '../index.js';
 import { loadPlan } from './file.js';
 import { PlanMetrics, servePlanMetrics } from './metrics.js';
 import { startPlan } from './runner.js';
 import { describeFailover, renderPlanReport } from './text.js';
+import type { PlanArgs } from './options.js';
 
-export const PLAN_OPTIONS = {
-  scale: { type: 'number', describe: "sessions: every phase's clients (and stages) times this, e.g. 0.01 on a laptop (default 1)" },
-  timeScale: { type: 'number', describe: 'time: every duration, pause and start offset times this, e.g. 0.05 for a quick rehearsal (default 1)' },
-  url: { alias: 'u', type: 'string', array: true, describe: 'target URL for every phase (wins over the file); none in either = the built-in target' },
-  workers: { alias: 'w', type: 'number', describe: 'engine threads per process, per phase' },
-  processes: { type: 'number', describe: 'engine processes per phase (open-files limit)' },
-  localAddress: { type: 'string', array: true, describe: 'source addresses, repeatable, ranges like 127.0.0.2-127.0.0.9' },
-  localPorts: { type: 'string', describe: 'source ports on each --local-address (default 10000-65535)' },
-  header: { alias: 'H', type: 'string', array: true, describe: "extra header for every phase, repeatable: 'Authorization: Bearer TOKEN'" },
-  protocolVersion: { type: 'string', describe: 'MCP revision every phase speaks' },
-  report: { type: 'string', describe: "write the plan's JSON report (the total, every phase inside) to this file" },
-  html: { type: 'string', describe: "write the plan's HTML report to this file" },
-  metricsPort: { type: 'number', default: 0, describe: '/metrics with a phase label on this port (0 = off)' },
-  metricsHost: { type: 'string', default: DEFAULT_METRICS_HOST, describe: 'address the metrics endpoint listens on' },
-  progressInterval: { type: 'string', default: '5s', describe: 'time between progress lines (one per running phase)' },
-  quiet: { alias: 'q', type: 'boolean', default: false, describe: 'no progress lines' },
-} as const satisfies OptionTable;
-
-export type PlanArgs = ParsedOptions<typeof PLAN_OPTIONS>;
+export { PLAN_OPTIONS, type PlanArgs } from './options.js';
 
 const list = (v: readonly string[] | undefined) => v?.flatMap((x) => x.split(',')).filter(Boolean);
 
@@ -63,7 +46,9 @@ export async function planCommand(file: string, a: PlanArgs, out: (text: string)
   run.on('target', (url) => err(`mcpload plan: no url given, so it started the built-in target at ${url}`));
   run.on('preflight', (line) => err(`mcpload plan: ${line}`));
   run.on('note', (m) => err(`mcpload plan: ${m}`));
+  const phaseOpts = new Map<string, RunOptions>();
   run.on('phaseStart', (p) => {
+    phaseOpts.set(p.name, p.opts);
     const load = p.opts.profile.closed ? `${p.opts.profile.closed.concurrency} in flight` : `${p.opts.profile.rate}/s`;
     err(`mcpload plan: phase ${p.name} started (${p.opts.profile.name}: ${p.opts.profile.clients} clients × ${load}, ${p.opts.durationMs / 1000}s)`);
   });
@@ -72,13 +57,17 @@ export async function planCommand(file: string, a: PlanArgs, out: (text: string)
     const fo = r.failover ? `, failover: ${describeFailover(r.failover)}` : '';
     err(`mcpload plan: phase ${p.name} ended: ${p.passed ? 'pass' : 'FAIL'} (sent ${r.requests.sent}, ok ${r.requests.ok}, failed ${r.requests.failed}${fo})`);
   });
-  const lastLine = new Map<string, number>();
+  const lastLine = new Map<string, { at: number; interval: number }>();
   if (!a.quiet)
     run.on('snapshot', (phase, agg) => {
       const now = Date.now();
-      if (now - (lastLine.get(phase) ?? 0) < progressMs) return;
-      lastLine.set(phase, now);
-      err(`[${phase}] ${progressLine(agg, now)}`);
+      const last = lastLine.get(phase) ?? { at: 0, interval: -1 };
+      const opts = phaseOpts.get(phase);
+      if (now - last.at < progressMs || !opts) return;
+      // The newest whole second of the phase's run, and the rate over the seconds since the phase's last line.
+      const interval = Math.max(0, Math.floor((now - agg.startedAtMs) / 1000) - 1);
+      lastLine.set(phase, { at: now, interval });
+      err(`[${phase}] ${plainLine(progressFigures(agg, opts, interval, last.interval))}`);
     });
   let signals = 0;
   const onSignal = (signal: StopSignal) => run.stop(signal, ++signals === 1 ? undefined : 0);

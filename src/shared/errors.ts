@@ -16,6 +16,18 @@ export const EXIT = {
   sigterm: 143,
 } as const;
 
+/** What each exit code means, in EXIT's order (`mcpload --help` lists them). */
+export const EXIT_MEANINGS: Readonly<Record<keyof typeof EXIT, string>> = {
+  ok: 'the run completed and every threshold held',
+  thresholdFailed: 'a threshold failed',
+  badInput: 'bad input (one line on stderr says what and how to fix it), or a --report/--html that could not be written',
+  cannotStart: 'no session could be established',
+  engineLost: 'an engine was lost during the run (its figures have a gap) and no threshold failed',
+  sighup: 'stopped by SIGHUP (after the report)',
+  sigint: 'stopped by SIGINT (after the report)',
+  sigterm: 'stopped by SIGTERM (after the report)',
+};
+
 export class McploadError extends Error {
   readonly code: string;
   readonly exitCode: number;
