@@ -11,6 +11,7 @@ import type { Aggregate, MethodTotals } from '../main/aggregate.js';
 import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunFigures, type RunReport, type TargetReport, type ThresholdSource } from './types.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
+import { streamsOf } from './streams.js';
 
 /** The warning a report (and the progress line) gives when the generator limited the rate. */
 export function generatorWarning(limitedSeconds: number, durationSeconds: number): string | undefined {
@@ -133,6 +134,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     methodHists[name] = { latency: encodeHistogram(m.latency), latencyRaw: encodeHistogram(m.latencyRaw) };
   }
   const targets = targetReports(agg, opts);
+  const streams = streamsOf(agg);
   const { errors, ...rest } = figures;
   return {
     reportVersion: REPORT_VERSION,
@@ -158,6 +160,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
     ...rest,
     errors,
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
+    ...(streams.streams ? { streams: streams.streams } : {}),
     methods,
     targets: targets.targets,
     errorDetails: agg.errorDetails.top(),
@@ -170,6 +173,7 @@ export function buildReport(agg: Aggregate, opts: RunOptions, urls: string[], me
       handshake: encodeHistogram(agg.handshake),
       methods: methodHists,
       targets: targets.hists,
+      ...(streams.histograms && Object.keys(streams.histograms).length ? { streams: streams.histograms } : {}),
     },
   };
 }

@@ -34,6 +34,7 @@ import { UsageError, describe } from '../shared/errors.js';
 import { addEncoded, decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../shared/stats.js';
 import { emptyPoint, type TimelinePoint } from '../main/aggregate.js';
 import { generatorWarning } from './build.js';
+import { mergeStreams } from './streams.js';
 import { REPORT_VERSION, type GeneratorReport, type MethodReport, type RunReport, type TargetReport } from './types.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
@@ -89,6 +90,7 @@ export function validateReport(raw: unknown, source: string): RunReport {
       [`histograms.targets.${t}.latency`, h.latency],
       [`histograms.targets.${t}.latencyRaw`, h.latencyRaw],
     ]),
+    ...Object.entries(report.histograms.streams ?? {}).map(([k, h]): [string, string] => [`histograms.streams.${k}`, h]),
   ];
   const counts = new Map<string, number>();
   for (const [field, value] of encoded) {
@@ -286,6 +288,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
   const handshake = mergeEncoded(rs.map((r) => r.histograms.handshake));
   const { methods, hists } = mergeMethods(rs);
   const targets = mergeTargets(rs);
+  const streams = mergeStreams(rs);
   const startMs = Math.min(...rs.map((r) => Date.parse(r.startedAt)));
   const endMs = Math.max(...rs.map((r) => Date.parse(r.endedAt)));
   const total = (pick: (r: RunReport) => number) => sum(rs.map(pick));
@@ -365,6 +368,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
         rs.map((r) => r.messages.received),
       ),
     },
+    ...(streams.streams ? { streams: streams.streams } : {}),
     methods,
     ...(targets.targets ? { targets: targets.targets } : {}),
     ...mergeErrorDetails(rs),
@@ -377,6 +381,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       handshake: encodeHistogram(handshake),
       methods: hists,
       ...(targets.hists ? { targets: targets.hists } : {}),
+      ...(streams.histograms && Object.keys(streams.histograms).length ? { streams: streams.histograms } : {}),
     },
   };
 }

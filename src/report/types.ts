@@ -92,6 +92,11 @@ export interface RunReport {
   lostEngines?: LostEngine[];
   errors: Record<ErrorType, number>;
   messages: { sent: Record<string, number>; received: Record<string, number> };
+  /**
+   * The streaming surface (subscriptions, cancellation, server requests, 2026-07-28 retries): events by
+   * kind and latencies by kind, µs (counters.ts STREAM_EVENTS, STREAM_LATENCIES); absent when a run saw none.
+   */
+  streams?: { events: Record<string, number>; latency: Record<string, LatencySummary> };
   methods: Record<string, MethodReport>;
   /** Per target, keyed `method target` (`tools/call echo`), capped at MAX_TARGETS (absent in reports of older versions). */
   targets?: Record<string, TargetReport>;
@@ -110,6 +115,8 @@ export interface RunReport {
     methods: Record<string, { latency: string; latencyRaw: string }>;
     /** Like methods, per target (absent in reports of older versions). */
     targets?: Record<string, { latency: string; latencyRaw: string }>;
+    /** The streaming surface's latencies by kind (absent without any). */
+    streams?: Record<string, string>;
   };
 }
 
