@@ -139,7 +139,7 @@ interface RawProfile {
   timeout?: number | string;
   sessionTtl?: number | string;
   maxInFlight?: number;
-  mix: { method: string; custom?: boolean; weight?: number; params?: Record<string, unknown>; data?: string; discover?: true | 'fallback' }[];
+  mix: { method: string; custom?: boolean; weight?: number; params?: Record<string, unknown>; data?: string; discover?: true | 'fallback'; cancelAfter?: number | string }[];
   discovery?: { tools?: string[]; seed?: number };
   reconnect?: { initialDelay?: number | string; maxDelay?: number | string; maxAttempts?: number };
   slowRead?: { pause: number | string; interval: number | string };
@@ -190,6 +190,10 @@ export function validateProfile(raw: unknown, source: string): Profile {
     const data = entryData(entry, i, source, fail);
     if (data) out.data = data;
     if (entry.discover !== undefined) out.discover = entry.discover === true ? 'all' : 'fallback';
+    if (entry.cancelAfter !== undefined) {
+      out.cancelAfterMs = ms(entry.cancelAfter);
+      if (!(out.cancelAfterMs > 0)) fail(`mix[${i}].cancelAfter`, `must be a duration > 0 (got ${show(entry.cancelAfter)})`);
+    }
     return out;
   });
 

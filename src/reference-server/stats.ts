@@ -1,6 +1,7 @@
 /**
  * The target's own counters: plain numbers bumped on the hot path, copied out only when asked.
  */
+import type { StreamStats } from './streams.js';
 
 export interface TargetStats {
   sessionsOpen: number;
@@ -25,6 +26,8 @@ export interface TargetStats {
   forbidden: number;
   /** Requests and notifications by method; unknown methods are summed under `(other)`. */
   byMethod: Record<string, number>;
+  /** The streaming surface: cancellations, held work, requests to clients, subscriptions (streams.ts). */
+  streams?: StreamStats;
 }
 
 /**
@@ -49,6 +52,7 @@ const COUNTED_METHODS = [
   'completion/complete',
   'resources/subscribe',
   'resources/unsubscribe',
+  'subscriptions/listen',
 ] as const;
 export const OTHER_METHOD = '(other)';
 

@@ -33,7 +33,15 @@ export const OUTCOMES = [
     label: 'queued',
     text: false,
   },
-  { name: 'cancelled', status: 'cancelled', help: 'cancelled by mcpload after the entry\'s cancelAfter', failed: false, answered: false, label: 'cancelled', text: false },
+  {
+    name: 'cancelled',
+    status: 'cancelled',
+    help: "cancelled by mcpload after the entry's cancelAfter",
+    failed: false,
+    answered: false,
+    label: 'cancelled',
+    text: false,
+  },
 ] as const;
 
 export type Outcome = (typeof OUTCOMES)[number]['name'];

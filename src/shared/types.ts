@@ -21,6 +21,8 @@ export interface MixEntry {
    * Resolved into ordinary entries before any engine starts: engines never see it.
    */
   discover?: 'all' | 'fallback';
+  /** Cancel a request of this entry still in flight this long after its send (ms): counted `cancelled`, not failed. */
+  cancelAfterMs?: number;
 }
 
 /** How discovery picks tools: beyond the read-only ones, only those named here; arguments sampled with this seed. */

@@ -57,6 +57,9 @@ export class Engine implements SessionHost<Session> {
   readonly recorder: Recorder;
   readonly templates: RequestFrames[];
   readonly cancel: CancelTemplate | undefined;
+  readonly cancelAfter: CancelTemplate | undefined;
+  readonly deadlineOf: Float64Array;
+  readonly cancelsAt: Uint8Array;
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
   readonly mixCounts: Uint32Array;
@@ -83,6 +86,13 @@ export class Engine implements SessionHost<Session> {
   private wakeUntil = 0;
   private readonly wakeDue = (s: Session): void => s.wake(this.wakeNow, this.wakeUntil);
   private readonly timeouts = new TimeoutQueue();
+  /**
+   * Each queue's deadlines come in order only if they are all one duration after their send: entries
+   * whose cancelAfter is shorter than the timeout get a queue per distinct duration (the timeout's is
+   * `timeouts`). Indexed by mix entry.
+   */
+  private readonly entryQueues: TimeoutQueue[];
+  private readonly queues: TimeoutQueue[];
   private connectQueue: Session[] = [];
   private connectHead = 0;
   private connectTokens = 0;
@@ -141,6 +151,13 @@ export class Engine implements SessionHost<Session> {
     // 2026-07-28 over Streamable HTTP cancels by closing the request's stream (the transport's abandon()), no notification.
     const cancelsByClosing = this.stateless && speaksHttp(config);
     this.cancel = cancelsByClosing ? undefined : new CancelTemplate(`request timed out after ${this.profile.timeoutMs} ms`, this.terminator);
+    this.cancelAfter = cancelsByClosing ? undefined : new CancelTemplate("cancelled after the entry's cancelAfter", this.terminator);
+    const timeoutMs = this.profile.timeoutMs;
+    this.deadlineOf = Float64Array.from(this.profile.mix, (e) => Math.min(e.cancelAfterMs ?? Infinity, timeoutMs));
+    this.cancelsAt = Uint8Array.from(this.profile.mix, (e) => ((e.cancelAfterMs ?? Infinity) < timeoutMs ? 1 : 0));
+    const byDuration = new Map<number, TimeoutQueue>([[timeoutMs, this.timeouts]]);
+    this.entryQueues = Array.from(this.deadlineOf, (d) => byDuration.get(d) ?? byDuration.set(d, new TimeoutQueue()).get(d)!);
+    this.queues = [...byDuration.values()];
     this.methodOf = this.profile.mix.map((e, i) => this.recorder.recorderOf(e.method, targets[i]));
     this.mix = mixSequence(this.profile.mix.map((e) => e.weight));
     this.mixCounts = new Uint32Array(this.profile.mix.length);
@@ -198,8 +215,14 @@ export class Engine implements SessionHost<Session> {
     this.wheel.schedule(session, atMs);
   }
 
+  private readonly expired = (slot: number, id: number): void => this.sessions[slot].timedOut(id);
+
   trackTimeout(session: Session, id: number, deadline: number): void {
     this.timeouts.push(session.slot, id, deadline);
+  }
+
+  trackEntry(session: Session, id: number, entry: number, sentAt: number): void {
+    this.entryQueues[entry].push(session.slot, id, sentAt + this.deadlineOf[entry]);
   }
 
   connectSettled(): void {
@@ -237,7 +260,7 @@ export class Engine implements SessionHost<Session> {
       this.wakeUntil = now + LOOK_AHEAD_MS;
       this.wheel.peek(this.wakeUntil, this.wakeDue);
     }
-    this.timeouts.expire(now, (slot, id) => this.sessions[slot].timedOut(id));
+    for (const q of this.queues) q.expire(now, this.expired);
     if (now >= this.snapshots.nextAt) {
       // Snapshots close the intervals of the shared clock (t0 + k × interval), skipping any missed.
       this.events.snapshot(this.snapshot(false, this.snapshots.close(now)));

@@ -87,10 +87,11 @@ export class Correlator {
 
   /**
    * Request `id` passed its deadline: returns its entry (HANDSHAKE for the handshake, which the
-   * session counts), or undefined when it was answered meanwhile. A request is counted as a timeout,
+   * session counts), or undefined when it was answered meanwhile. A request is counted as a timeout
+   * (as `cancelled` with `cancelled`: its entry's cancelAfter came first),
    * or as `queued` when it never reached a socket (it was never sent: the server cannot be late).
    */
-  timedOut(id: number): number | undefined {
+  timedOut(id: number, cancelled = false): number | undefined {
     const p = this.pending.get(id);
     if (p === undefined) return undefined;
     this.pending.delete(id);
@@ -99,8 +100,11 @@ export class Correlator {
       this.counts.methodOf[p.entry].queued++;
       return p.entry;
     }
-    this.counts.recorder.error('timeout');
-    this.counts.methodOf[p.entry].timeout++;
+    if (cancelled) this.counts.methodOf[p.entry].cancelled++;
+    else {
+      this.counts.recorder.error('timeout');
+      this.counts.methodOf[p.entry].timeout++;
+    }
     (this.lateIds ??= new LateIds()).mark(id, true);
     return p.entry;
   }

@@ -97,7 +97,8 @@ function dispatch(s: Inbound, msg: unknown): void {
   if (p === undefined) {
     // A late answer to a request that timed out was counted once already, as the timeout. Anything
     // else (an id answered before, never issued, or not a number) is a protocol error.
-    if (!s.calls.late(id)) rec.error('protocol');
+    if (s.calls.late(id)) rec.streams.cancelAcked++;
+    else rec.error('protocol');
     return;
   }
   if (p.entry === HANDSHAKE) {

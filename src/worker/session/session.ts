@@ -312,8 +312,11 @@ export class Session implements LinkedSession, Inbound, Sender {
       return;
     }
     // A request still waiting inside mcpload for a connection never reached the server: nothing to cancel there.
-    const wired = this.calls.get(id)?.wired === true;
-    const entry = this.calls.timedOut(id);
+    const pending = this.calls.get(id);
+    if (pending === undefined) return;
+    const wired = pending.wired;
+    const cancelling = pending.entry >= 0 && this.host.cancelsAt[pending.entry] === 1;
+    const entry = this.calls.timedOut(id, cancelling);
     if (entry === undefined) return;
     if (entry === HANDSHAKE) {
       this.host.recorder.error('handshake');
@@ -323,10 +326,10 @@ export class Session implements LinkedSession, Inbound, Sender {
       return;
     }
     // The server may stop working on it (MCP: the sender of a timed-out request SHOULD cancel it).
-    const cancel = this.host.cancel;
+    const cancel = cancelling ? this.host.cancelAfter : this.host.cancel;
     if (cancel !== undefined && wired) this.write(cancel.frame(id), 'cancellation');
     // A stream still coming for it would hold its connection (Streamable HTTP): the transport lets it go.
-    if (this.transport?.abandon?.(id)) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
+    if (this.transport?.abandon?.(id) && !cancelling) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
     if (this.loop !== undefined) this.closedEnded(performance.now());
     else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
