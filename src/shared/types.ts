@@ -25,6 +25,19 @@ export interface MixEntry {
   cancelAfterMs?: number;
 }
 
+/** A canned answer to one kind of server request, sent after `delayMs`. */
+export interface CannedAnswer {
+  result: Record<string, unknown>;
+  delayMs: number;
+}
+
+/** The client capabilities a profile declares, each with its answer (worker/session/server-requests.ts). */
+export interface ClientAnswers {
+  sampling?: CannedAnswer;
+  elicitation?: CannedAnswer;
+  roots?: CannedAnswer;
+}
+
 /** How discovery picks tools: beyond the read-only ones, only those named here; arguments sampled with this seed. */
 export interface DiscoveryPolicy {
   tools: string[];
@@ -92,6 +105,10 @@ export interface Profile {
   closed?: ClosedModel;
   /** For mix entries with `discover`: the tool allowlist and the sampling seed. */
   discovery?: DiscoveryPolicy;
+  /** Declared client capabilities and their answers to the server's requests (profile `capabilities`). */
+  answers?: ClientAnswers;
+  /** Resources each session subscribes to once open (resources/subscribe, or one subscriptions/listen on 2026-07-28). */
+  subscribe?: string[];
 }
 
 export type FrameTerminator = 'newline' | 'none';

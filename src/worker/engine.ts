@@ -13,6 +13,7 @@ import { CancelTemplate, FrameTemplate, mixSequence, type RequestFrames } from '
 import { isTemplated, TemplatedFrame } from './templated-frame.js';
 import { Session, State, type SessionHost } from './session/session.js';
 import { isStatelessRevision } from './session/handshake.js';
+import { declaredCapabilities, MULTI_ROUND_METHODS } from './session/server-requests.js';
 import type { Connect } from './transport/transport.js';
 import { connectorFor, speaksHttp, type Connector } from './transport/pick.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
@@ -60,6 +61,8 @@ export class Engine implements SessionHost<Session> {
   readonly cancelAfter: CancelTemplate | undefined;
   readonly deadlineOf: Float64Array;
   readonly cancelsAt: Uint8Array;
+  readonly multiRound: Uint8Array;
+  readonly clientCapabilities: Record<string, unknown>;
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
   readonly mixCounts: Uint32Array;
@@ -125,9 +128,11 @@ export class Engine implements SessionHost<Session> {
     this.terminator = config.frameTerminator;
     this.protocolVersion = config.protocolVersion;
     this.stateless = isStatelessRevision(config.protocolVersion);
+    this.clientCapabilities = declaredCapabilities(this.profile.answers);
+    this.multiRound = Uint8Array.from(this.profile.mix, (e) => (this.stateless && this.profile.answers && MULTI_ROUND_METHODS.includes(e.method) ? 1 : 0));
     this.requestMeta = {
       'io.modelcontextprotocol/protocolVersion': config.protocolVersion,
-      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientCapabilities': this.clientCapabilities,
       'io.modelcontextprotocol/clientInfo': { name: 'mcpload', version: VERSION },
     };
     this.connector = connectorFor(config, this.stateless, this.maxPayload, connect);

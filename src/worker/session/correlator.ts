@@ -18,6 +18,8 @@ export interface Pending {
   sentAt: number;
   /** Its bytes reached the socket (false while a transport that `queues` holds it: see Transport.queues). */
   wired: boolean;
+  /** input_required rounds so far (2026-07-28: server-requests.ts); the retry keeps the first send's times. */
+  rounds: number;
 }
 
 export class Correlator {
@@ -44,7 +46,15 @@ export class Correlator {
 
   /** Request `id` is going out; `entry`: its mix entry, or HANDSHAKE; `wired`: its bytes are on the socket already. */
   track(id: number, entry: number, intended: number, sentAt: number, wired = true): void {
-    this.pending.set(id, { entry, intended, sentAt, wired });
+    this.pending.set(id, { entry, intended, sentAt, wired, rounds: 0 });
+  }
+
+  /** Request `id` (pending as `p`) got input_required: it goes on as `next`, one round more, its times kept. */
+  retry(id: number, next: number, p: Pending): void {
+    this.pending.delete(id);
+    p.rounds++;
+    p.wired = true;
+    this.pending.set(next, p);
   }
 
   /** The transport did not take request `id` after all. */

@@ -33,6 +33,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly cancelAfter: CancelTemplate | undefined;
   /** Per mix entry: 1 when its deadline is a cancelAfter (the request is cancelled then, not timed out). */
   readonly cancelsAt: Uint8Array;
+  /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
+  readonly multiRound: Uint8Array;
   /** The method recorder of each mix entry. */
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;

@@ -116,6 +116,7 @@ export class Session implements LinkedSession, Inbound, Sender {
   /** Request `id` was answered (a result, a JSON-RPC error or a tool error). */
   answered(id: number, p: Pending, answer: Answer): void {
     const now = performance.now();
+    if (p.rounds > 0) this.host.recorder.streamLatencyMicros('multiRound', (now - p.intended) * 1000);
     this.calls.answered(id, p, answer, now);
     this.answeredHere = true;
     if (this.loop !== undefined) this.closedEnded(now);
