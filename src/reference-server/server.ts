@@ -84,6 +84,8 @@ export interface RunningTarget {
   stats(): TargetStats;
   /** Drop every Streamable HTTP session, as a restarted server would (their next request gets 404). */
   forgetHttpSessions(): void;
+  /** Update subscribed resources this often from now (0 stops; a test starts them once everyone subscribed). */
+  setUpdateRate(hz: number): void;
   /** Idempotent: terminates every session and stops listening. */
   close(): Promise<void>;
 }
@@ -269,6 +271,7 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
     port,
     stats: () => ({ ...counters.snapshot(sessions.size + endpoint.sessionCount), streams: streams.snapshot() }),
     forgetHttpSessions: () => endpoint.forgetSessions(),
+    setUpdateRate: (hz) => streams.setUpdateRate(hz),
     close,
   };
 }

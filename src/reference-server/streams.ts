@@ -15,7 +15,7 @@
  * The tools are not in tools/list (discovery and the default profiles stay as they are); any client may call them.
  */
 import { performance } from 'node:perf_hooks';
-import { ClientRequests } from './client-requests.js';
+import { type ClientRequests } from './client-requests.js';
 import { RESOURCE_URI_PREFIX } from './handlers.js';
 
 /** Where an update notification carries the time of the update (ms since the epoch, fractional). */
@@ -141,7 +141,13 @@ export class StreamSurface {
 
   /** `updateRateHz` > 0: each subscribed resource changes that many times a second. */
   constructor(updateRateHz: number) {
-    if (updateRateHz > 0) this.timer = setInterval(() => this.update(), 1000 / updateRateHz);
+    this.setUpdateRate(updateRateHz);
+  }
+
+  /** Update every subscribed resource `hz` times a second from now (0: stop). */
+  setUpdateRate(hz: number): void {
+    clearInterval(this.timer);
+    this.timer = hz > 0 ? setInterval(() => this.update(), 1000 / hz) : undefined;
   }
 
   static isTool(name: unknown): boolean {
@@ -263,8 +269,9 @@ export class StreamSurface {
     return structuredClone(this.stats);
   }
 
+  /** No more updates. Idempotent. */
   close(): void {
-    clearInterval(this.timer);
+    this.setUpdateRate(0);
   }
 }
 

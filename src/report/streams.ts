@@ -36,6 +36,6 @@ export function mergeStreams(rs: readonly RunReport[]): Section {
     for (const [name, n] of Object.entries(r.streams?.events ?? {})) events[name] = (events[name] ?? 0) + n;
     for (const [name, h] of Object.entries(r.histograms.streams ?? {})) addEncoded((hists[name] ??= newHistogram()), h);
   }
-  const out = section(events, hists as Partial<Record<StreamLatency, Histogram>>);
+  const out = section(events, hists);
   return out.streams ? out : { streams: { events, latency: {} }, histograms: {} };
 }

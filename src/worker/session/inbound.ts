@@ -8,11 +8,12 @@
  */
 import type { FrameTerminator } from '../../shared/types.js';
 import { Answer, type MethodRecorder, type Recorder } from '../recorder.js';
-import type { Transport } from '../transport/transport.js';
+import type { Route, Transport } from '../transport/transport.js';
 import { jsonFrame } from '../frames.js';
 import { HANDSHAKE, type Correlator, type Pending } from './correlator.js';
 import { mayBeToolError, resultId } from './fast-response.js';
 import { answerServerRequest as answerFromProfile, retryInputRequired, type Answering } from './server-requests.js';
+import { subscriptionAnswered, subscriptionNotice, type Subscriber } from './subscriptions.js';
 
 /**
  * Answers to server requests stop at this many queued bytes: they are tiny frames, and each queued
@@ -25,7 +26,7 @@ const HEADER_MISMATCH = -32020;
 const UNSUPPORTED_VERSION = -32022;
 
 /** The session a message is for (Session). */
-export interface Inbound extends Answering {
+export interface Inbound extends Answering, Subscriber {
   readonly host: Answering['host'] & {
     readonly recorder: Recorder;
     readonly terminator: FrameTerminator;
@@ -33,13 +34,14 @@ export interface Inbound extends Answering {
     /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
     readonly multiRound: Uint8Array;
     readonly stateless: boolean;
+    readonly profile: Answering['host']['profile'] & Subscriber['host']['profile'];
   };
   readonly calls: Correlator;
   readonly transport: Transport | undefined;
   /** Request `id` (pending as `p`) was answered: a result, a JSON-RPC error or a tool error. */
   answered(id: number, p: Pending, answer: Answer): void;
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void;
-  write(frame: Buffer | string, kind: 'response'): boolean;
+  write(frame: Buffer | string, kind: 'response' | 'request', id?: number, route?: Route): boolean;
 }
 
 /** One WebSocket message (or HTTP body / SSE event) for session `s`. */
@@ -56,7 +58,7 @@ export function receive(s: Inbound, data: Buffer, isBinary: boolean): void {
     // A tools/call result that may say isError takes the full path, which reads the field itself.
     if (
       p !== undefined &&
-      p.entry !== HANDSHAKE &&
+      p.entry >= 0 &&
       !(s.host.methodOf[p.entry].toolCall && mayBeToolError(data)) &&
       !(s.host.multiRound[p.entry] === 1 && data.includes(INPUT_REQUIRED))
     ) {
@@ -98,6 +100,8 @@ function dispatch(s: Inbound, msg: unknown): void {
   if (typeof m.method === 'string') {
     if (m.id === undefined) {
       rec.received.notification++;
+      if (m.method === 'notifications/resources/updated' || m.method === 'notifications/subscriptions/acknowledged')
+        subscriptionNotice(rec, m.method, m.params);
       return;
     }
     rec.received.request++;
@@ -112,6 +116,7 @@ function dispatch(s: Inbound, msg: unknown): void {
   const id = m.id;
   const p = typeof id === 'number' ? s.calls.get(id) : undefined;
   if (p === undefined) {
+    if (subscriptionAnswered(s, id, m.error)) return;
     // A late answer to a request that timed out was counted once already, as the timeout. Anything
     // else (an id answered before, never issued, or not a number) is a protocol error.
     if (s.calls.late(id)) rec.streams.cancelAcked++;

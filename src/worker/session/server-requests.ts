@@ -41,7 +41,7 @@ function resultFor(answers: ClientAnswers, kind: Kind, params: unknown): Record<
   if (props === undefined || typeof props !== 'object') return canned;
   const content: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(props)) if (p !== null && typeof p === 'object' && p.default !== undefined) content[name] = p.default;
-  return { ...canned, content: { ...content, ...((canned.content as Record<string, unknown> | undefined) ?? {}) } };
+  return { ...canned, content: { ...content, ...(canned.content ?? {}) } };
 }
 
 /** What the answering session offers (Session). */

@@ -18,11 +18,13 @@ import { sendDue, type Sender } from './request-loop.js';
 import { ClosedLoop, sendClosed } from './closed-loop.js';
 import { backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
+import { subscribe, type SubscriptionIds } from './subscriptions.js';
 
 export { State, type SessionHost } from './host.js';
 
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
+const NO_SUBSCRIPTIONS: SubscriptionIds = { from: 0, to: 0 };
 
 export class Session implements LinkedSession, Inbound, Sender {
   state: State = State.Idle;
@@ -43,6 +45,8 @@ export class Session implements LinkedSession, Inbound, Sender {
   mixCursor: number;
   /** Mix requests sent, across connections: `{{seq}}` (request-loop.ts). */
   seq = 0;
+  /** This connection's subscription requests (subscriptions.ts). */
+  subscriptionIds: SubscriptionIds = NO_SUBSCRIPTIONS;
   private connectStartedAt = 0;
   private ttlAt = Infinity;
   private attempts = 0;
@@ -180,6 +184,8 @@ export class Session implements LinkedSession, Inbound, Sender {
     host.recorder.handshakeDone(this.connectStartedAt, now, this.transport?.subprotocol);
     this.state = State.Open;
     this.settle();
+    this.subscriptionIds = NO_SUBSCRIPTIONS;
+    if (host.profile.subscribe) subscribe(this);
     this.everConnected = true;
     this.answeredHere = false;
     if (!this.expiring) this.attempts = 0;
