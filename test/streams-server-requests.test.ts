@@ -39,7 +39,7 @@ async function run(url: string, name: string, tool: string, protocolVersion?: st
   const opts = resolveRunOptions({
     url: [url],
     profile,
-    duration: '1s',
+    duration: '3s',
     drainTimeout: '5s',
     workers: 1,
     quiet: true,
