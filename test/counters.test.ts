@@ -100,7 +100,9 @@ describe('the report schema and the declaration', () => {
   });
   // Outcomes added after version 1 shipped are documented, not required: older reports still merge.
   it('requires every outcome but those added after version 1 shipped', () =>
-    expect(schema.definitions.methodFigures.required.filter((k) => k !== 'latency')).toEqual(OUTCOME_NAMES.filter((n) => n !== 'toolError' && n !== 'queued' && n !== 'cancelled')));
+    expect(schema.definitions.methodFigures.required.filter((k) => k !== 'latency')).toEqual(
+      OUTCOME_NAMES.filter((n) => n !== 'toolError' && n !== 'queued' && n !== 'cancelled'),
+    ));
   it('documents every error type, in order', () => expect(Object.keys(schema.properties.errors.properties)).toEqual(ERROR_TYPES));
   // Reports written before `lost` and `tool` existed (same reportVersion) must still merge: they are documented, not required.
   it('requires every error type but those added after version 1 shipped', () =>
