@@ -133,6 +133,7 @@ export async function serveCommand(args: Record<string, unknown>): Promise<numbe
     allowedHosts: list(a.allowedHosts),
     allowedOrigins: list(a.allowedOrigins),
     fixtures: a.fixtures,
+    updateRateHz: a.updateRate,
   };
   const hosts = list(a.host) ?? [];
   const processes = a.processes ?? 1;

@@ -13,8 +13,8 @@ import { latencies, syntheticReport } from './helpers/reports.js';
 
 describe('the counter families', () => {
   it('keep their names, order and label spellings', () => {
-    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'toolError', 'timeout', 'closed', 'dropped', 'queued']);
-    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'tool_error', 'timeout', 'closed', 'dropped', 'queued']);
+    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'toolError', 'timeout', 'closed', 'dropped', 'queued', 'cancelled']);
+    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'tool_error', 'timeout', 'closed', 'dropped', 'queued', 'cancelled']);
     expect(FAILED_OUTCOMES).toEqual(['rpcError', 'toolError', 'timeout', 'closed']);
     expect(ERROR_TYPES).toEqual(['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'tool', 'closed', 'lost']);
     expect(ErrorIndex).toEqual({ connect: 0, handshake: 1, timeout: 2, protocol: 3, rpc: 4, tool: 5, closed: 6, lost: 7 });
@@ -57,13 +57,13 @@ describe('merge and counters it does not declare', () => {
   it('adds up an extra per-method counter and an extra error type of a newer report', () => {
     const a = syntheticReport({ methods: { ping: latencies(100, 2000, 1) }, handshake: [1000] });
     const b = syntheticReport({ methods: { ping: latencies(50, 2000, 2) }, handshake: [1000] });
-    (a.methods.ping as unknown as Record<string, number>).cancelled = 3;
-    (b.methods.ping as unknown as Record<string, number>).cancelled = 4;
+    (a.methods.ping as unknown as Record<string, number>).paused = 3;
+    (b.methods.ping as unknown as Record<string, number>).paused = 4;
     (a.errors as Record<string, number>).tls = 2;
     const merged = mergeReports([a, b]);
-    expect((merged.methods.ping as unknown as Record<string, number>).cancelled).toBe(7);
+    expect((merged.methods.ping as unknown as Record<string, number>).paused).toBe(7);
     expect((merged.errors as Record<string, number>).tls).toBe(2);
-    expect(Object.keys(merged.methods.ping)).toEqual([...OUTCOME_NAMES, 'cancelled', 'latency']);
+    expect(Object.keys(merged.methods.ping)).toEqual([...OUTCOME_NAMES, 'paused', 'latency']);
     expect(merged.methods.ping.sent).toBe(150);
   });
 });
@@ -100,7 +100,9 @@ describe('the report schema and the declaration', () => {
   });
   // Outcomes added after version 1 shipped are documented, not required: older reports still merge.
   it('requires every outcome but those added after version 1 shipped', () =>
-    expect(schema.definitions.methodFigures.required.filter((k) => k !== 'latency')).toEqual(OUTCOME_NAMES.filter((n) => n !== 'toolError' && n !== 'queued')));
+    expect(schema.definitions.methodFigures.required.filter((k) => k !== 'latency')).toEqual(
+      OUTCOME_NAMES.filter((n) => n !== 'toolError' && n !== 'queued' && n !== 'cancelled'),
+    ));
   it('documents every error type, in order', () => expect(Object.keys(schema.properties.errors.properties)).toEqual(ERROR_TYPES));
   // Reports written before `lost` and `tool` existed (same reportVersion) must still merge: they are documented, not required.
   it('requires every error type but those added after version 1 shipped', () =>

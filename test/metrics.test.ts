@@ -30,9 +30,10 @@ const STATUSES = {
   closed: 'closed',
   dropped: 'dropped',
   queued: 'queued',
+  cancelled: 'cancelled',
 } as const;
 /** The only labels an mcp_client_ series may carry: nothing per client or per session. */
-const ALLOWED_LABELS = new Set(['client_type', 'method', 'target', 'status', 'le', 'message_type', 'error_type', 'engine']);
+const ALLOWED_LABELS = new Set(['client_type', 'method', 'target', 'status', 'le', 'message_type', 'error_type', 'engine', 'event', 'kind']);
 
 let target: RunningTarget | undefined;
 let metricsServer: MetricsServer | undefined;

@@ -15,6 +15,7 @@ export interface RawRequest {
   data?: string;
   discover?: true | 'fallback';
   progress?: boolean;
+  cancelAfter?: number | string;
 }
 
 type RawDuration = number | string;

@@ -216,6 +216,11 @@ export const SERVE_OPTIONS = {
     describe: 'Origin headers answered, e.g. https://app.example.com; * = any (default: loopback origins; no Origin always passes)',
   },
   fixtures: { type: 'boolean', default: false, describe: 'also serve the tools, resources and prompts of the MCP conformance suite (test_simple_text, ...)' },
+  updateRate: {
+    type: 'number',
+    default: 0,
+    describe: 'update every subscribed resource this many times per second (notifications/resources/updated to each subscriber)',
+  },
 } as const satisfies OptionTable;
 
 /** `mcpload discover`: what to ask a server and where to write the starter profile. */

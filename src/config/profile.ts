@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { UsageError, describe } from '../shared/errors.js';
 import { describeSchemaError, pickError, show } from './profile-messages.js';
-import type { ClosedModel, MixEntry, Profile, RequestSpec, Stage } from '../shared/types.js';
+import type { ClientAnswers, ClosedModel, MixEntry, Profile, RequestSpec, Stage } from '../shared/types.js';
 import { parseDuration, parseSize } from './units.js';
 import { templatedStrings, TemplateError } from './templates.js';
 import { DataFileError, loadDataFile } from './data-file.js';
@@ -147,6 +147,26 @@ interface RawProfile {
   reconnect?: { initialDelay?: number | string; maxDelay?: number | string; maxAttempts?: number };
   slowRead?: { pause: number | string; interval: number | string };
   stages?: { duration: number | string; clients?: number; rate?: number; arrivalRate?: number }[];
+  capabilities?: Partial<Record<keyof ClientAnswers, true | { result?: Record<string, unknown>; delay?: number | string }>>;
+  subscribe?: string[];
+}
+
+/** What each declared capability answers unless the profile says otherwise. */
+const DEFAULT_ANSWERS: Record<keyof ClientAnswers, Record<string, unknown>> = {
+  sampling: { role: 'assistant', content: { type: 'text', text: 'mcpload' }, model: 'mcpload', stopReason: 'endTurn' },
+  elicitation: { action: 'accept', content: {} },
+  roots: { roots: [{ uri: 'file:///mcpload', name: 'mcpload' }] },
+};
+
+function clientAnswers(raw: RawProfile['capabilities']): ClientAnswers | undefined {
+  if (raw === undefined) return undefined;
+  const out: ClientAnswers = {};
+  for (const kind of ['sampling', 'elicitation', 'roots'] as const) {
+    const a = raw[kind];
+    if (a === undefined) continue;
+    out[kind] = a === true ? { result: DEFAULT_ANSWERS[kind], delayMs: 0 } : { result: a.result ?? DEFAULT_ANSWERS[kind], delayMs: ms(a.delay ?? 0) };
+  }
+  return out;
 }
 
 /** A parsed raw object -> a normalized Profile; throws UsageError naming `source` and the field. */
@@ -225,6 +245,9 @@ export function validateProfile(raw: unknown, source: string): Profile {
   if (flow) profile.flow = flow;
   if (arrivals) profile.arrivalRate = p.arrivalRate ?? 0;
   if (p.discovery) profile.discovery = { tools: p.discovery.tools ?? [], seed: p.discovery.seed ?? 1 };
+  const answers = clientAnswers(p.capabilities);
+  if (answers) profile.answers = answers;
+  if (p.subscribe) profile.subscribe = p.subscribe;
   return profile;
 }
 
@@ -242,6 +265,10 @@ function requestSpec(entry: RawRequest, field: string, source: string, fail: (fi
   if (data) out.data = data;
   if (entry.discover !== undefined) out.discover = entry.discover === true ? 'all' : 'fallback';
   if (entry.progress) out.progress = true;
+  if (entry.cancelAfter !== undefined) {
+    out.cancelAfterMs = ms(entry.cancelAfter);
+    if (!(out.cancelAfterMs > 0)) fail(`${field}.cancelAfter`, `must be a duration > 0 (got ${show(entry.cancelAfter)})`);
+  }
   return out;
 }
 

@@ -10,6 +10,9 @@ import {
   ErrorIndex,
   MESSAGES_RECEIVED,
   MESSAGES_SENT,
+  STREAM_EVENTS,
+  STREAM_LATENCIES,
+  type StreamLatency,
   addOutcomes,
   failedOf,
   zeroCounts,
@@ -154,6 +157,9 @@ export class Aggregate {
   readonly subprotocols: Record<string, number> = {};
   readonly messagesSent = zeroCounts(MESSAGES_SENT);
   readonly messagesReceived = zeroCounts(MESSAGES_RECEIVED);
+  /** The streaming surface's events and latencies (counters.ts STREAM_EVENTS, STREAM_LATENCIES). */
+  readonly streams = zeroCounts(STREAM_EVENTS);
+  readonly streamLatency: Partial<Record<StreamLatency, Histogram>> = {};
   bytesSent = 0;
   bytesReceived = 0;
   peakSessionsOpen = 0;
@@ -232,6 +238,13 @@ export class Aggregate {
     if (s.subprotocols) for (const [name, n] of Object.entries(s.subprotocols)) this.subprotocols[name] = (this.subprotocols[name] ?? 0) + n;
     for (const { name } of MESSAGES_SENT) this.messagesSent[name] += s.messagesSent[name];
     for (const { name } of MESSAGES_RECEIVED) this.messagesReceived[name] += s.messagesReceived[name];
+    if (s.streams) for (const { name } of STREAM_EVENTS) this.streams[name] += s.streams[name] ?? 0;
+    if (s.streamLatency) {
+      for (const { name } of STREAM_LATENCIES) {
+        const d = s.streamLatency[name];
+        if (d !== undefined) addDelta((this.streamLatency[name] ??= newHistogram()), d);
+      }
+    }
     this.bytesSent += s.bytesSent;
     this.bytesReceived += s.bytesReceived;
     if (s.firstEstablishedAtMs && (!this.firstEstablishedAtMs || s.firstEstablishedAtMs < this.firstEstablishedAtMs)) {

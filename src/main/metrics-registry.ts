@@ -6,7 +6,7 @@
  * from the same set of snapshots.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, OUTCOMES, describeKinds, type Outcome } from '../shared/counters.js';
+import { ERROR_TYPES, MESSAGES_RECEIVED, MESSAGES_SENT, OUTCOMES, STREAM_EVENTS, STREAM_LATENCIES, describeKinds, type Outcome } from '../shared/counters.js';
 import type { Target } from '../shared/targets.js';
 import { Aggregate, type Gauges, type MethodTotals } from './aggregate.js';
 import { LATENCY_BUCKETS_MS, bucketCounts, emptyBuckets, type BucketCounts } from './metrics-buckets.js';
@@ -38,6 +38,8 @@ interface View {
   /** Progress timing of the requests that asked for it (absent: none did). */
   progress: { first: BucketCounts; gap: BucketCounts; total: BucketCounts } | undefined;
   handshake: BucketCounts;
+  /** The streaming surface's latencies recorded so far (STREAM_LATENCIES). */
+  streams: { kind: string; counts: BucketCounts }[];
   loopUtilization: { engine: string; value: number }[];
   loopLag: { engine: string; value: number }[];
   cpu: { engine: string; value: number }[];
@@ -101,6 +103,10 @@ export class RunMetrics {
         total: bucketCounts(agg.flow.progress.total, LATENCY_BUCKETS_MS),
       },
       handshake: bucketCounts(agg.handshake, LATENCY_BUCKETS_MS),
+      streams: STREAM_LATENCIES.flatMap(({ name }) => {
+        const h = agg.streamLatency[name];
+        return h ? [{ kind: name, counts: bucketCounts(h, LATENCY_BUCKETS_MS) }] : [];
+      }),
       loopUtilization: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopUtilization })),
       loopLag: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopLagMs / 1000 })),
       cpu: agg.generator.engineCpuSeconds.flatMap((value, engine) => (value === undefined ? [] : [{ engine: String(engine), value }])),
@@ -240,6 +246,12 @@ export class RunMetrics {
       (v, emit) => emit(ct, v.agg.lostEngines.length),
     );
     counter('mcp_client_sessions_lost_total', 'Sessions that were open on engines that died', [], (v, emit) => emit(ct, v.agg.sessionsLost));
+    counter('mcp_client_stream_events_total', `Streaming-surface events, by event: ${describeKinds(STREAM_EVENTS)}`, ['event'], (v, emit) => {
+      for (const { name } of STREAM_EVENTS) if (v.agg.streams[name] > 0) emit({ ...ct, event: name }, v.agg.streams[name]);
+    });
+    histogram('mcp_client_stream_duration_ms', `Streaming-surface latencies in ms, by kind: ${describeKinds(STREAM_LATENCIES)}`, ['kind'], (v) =>
+      v.streams.map((k) => ({ labels: { ...ct, kind: k.kind }, counts: k.counts })),
+    );
     histogram('mcp_client_handshake_duration_ms', 'Session setup in ms: connect, WebSocket upgrade and initialize', [], (v) => [
       { labels: ct, counts: v.handshake },
     ]);

@@ -18,6 +18,8 @@ import type { FixtureHttp } from './fixture-http.js';
 import type { Responder, ResponseSink } from './responder.js';
 import type { SessionSettings } from './session.js';
 import type { TargetCounters } from './stats.js';
+import { ClientRequests } from './client-requests.js';
+import { HeldWork, StreamSurface, asker, type StreamPeer, type ToolAnswer } from './streams.js';
 
 export const STATELESS_PROTOCOL_VERSION = '2026-07-28';
 const VERSION_META = 'io.modelcontextprotocol/protocolVersion';
@@ -72,8 +74,29 @@ class HttpReply implements ResponseSink {
   }
 }
 
+/** An SSE answer that stays open (server requests, a listen stream): one `message` event per frame. */
+function sseStream(res: ServerResponse, headers: Record<string, string>): StreamPeer {
+  res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  return {
+    send: (json) => {
+      if (res.writableEnded || res.destroyed) return false;
+      res.write('event: message\ndata: ' + json + '\n\n');
+      return true;
+    },
+  };
+}
+
+/** A 2025-11-25 HTTP session's streaming state (streams.ts): held work and requests to its client. */
+interface StreamSession {
+  held: HeldWork;
+  asks: ClientRequests;
+}
+
 export class HttpEndpoint {
   private readonly sessions = new Set<string>();
+  /** Sessions that used the streaming surface (made on first use, dropped with the session). */
+  private readonly streamSessions = new Map<string, StreamSession>();
 
   constructor(
     readonly path: string,
@@ -92,6 +115,7 @@ export class HttpEndpoint {
   /** Forget every session, as a restarted server would: their next request gets 404. */
   forgetSessions(): void {
     this.sessions.clear();
+    for (const sid of [...this.streamSessions.keys()]) this.forgetStreams(sid);
     this.fixtures?.forgetAll();
   }
 
@@ -142,6 +166,7 @@ export class HttpEndpoint {
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string' && this.sessions.delete(sid)) {
       this.fixtures?.forget(sid);
+      this.forgetStreams(sid);
       this.counters.closeFramesReceived++; // the session ended the polite way, like a close frame
       res.writeHead(200).end();
     } else this.fail(res, 404, null, -32001, 'Session not found');
@@ -187,6 +212,7 @@ export class HttpEndpoint {
         const oldest = this.sessions.values().next().value!;
         this.sessions.delete(oldest);
         this.fixtures?.forget(oldest);
+        this.forgetStreams(oldest);
       }
       this.sessions.add(sessionId);
       this.fixtures?.opened(sessionId, msg.params);
@@ -202,7 +228,8 @@ export class HttpEndpoint {
     if (typeof method !== 'string') {
       // A client's answer (to a fixture tool's sampling or elicitation request) or something that is not JSON-RPC.
       if (validId && ('result' in msg || 'error' in msg)) {
-        if (!this.fixtures?.response(sid, msg)) counters.unmatchedResponses++;
+        const asks = sid === undefined ? undefined : this.streamSessions.get(sid)?.asks;
+        if (!asks?.settle(id, msg) && !this.fixtures?.response(sid, msg)) counters.unmatchedResponses++;
       } else counters.badMessages++;
       res.writeHead(202).end();
       return;
@@ -210,6 +237,8 @@ export class HttpEndpoint {
     counters.countMethod(method, msg.params);
     if (id === undefined) {
       counters.notifications++;
+      if (method === 'notifications/cancelled')
+        this.settings.streams?.cancelled(msg.params, sid === undefined ? undefined : this.streamSessions.get(sid)?.held);
       res.writeHead(202).end();
       return;
     }
@@ -224,10 +253,76 @@ export class HttpEndpoint {
       this.responder.deliver(reply, errorFrame(id, RPC_ERROR.internalError, 'Internal error (injected by the target error rate)'), true);
       return;
     }
+    const streams = this.settings.streams;
+    if (streams && this.streamRequest(streams, res, reply, id, method, msg.params ?? {}, sid, sessionId)) return;
     if (method === 'tools/call' && this.fixtures?.call(sid, id, msg.params, res, sid ? { 'mcp-session-id': sid } : {})) return;
     const answer = method === 'server/discover' ? DISCOVER_RESULT : this.settings.answer(method, msg.params);
     if (typeof answer === 'string') this.responder.deliver(reply, resultFrame(id, answer), false);
     else this.responder.deliver(reply, errorFrame(id, answer.code, answer.message), true);
+  }
+
+  /**
+   * The streaming surface over Streamable HTTP (streams.ts): its tools (a stateless call asks with
+   * input_required; a session's call asks on the POST's SSE stream) and 2026-07-28 listen streams.
+   * A stream the client closes before the answer releases the work. True when taken.
+   */
+  private streamRequest(
+    streams: StreamSurface,
+    res: ServerResponse,
+    reply: HttpReply,
+    id: string | number,
+    method: string,
+    params: Record<string, unknown>,
+    sid: string | undefined,
+    newSessionId: string | undefined,
+  ): boolean {
+    if (method === 'subscriptions/listen') {
+      const wanted = (params.notifications as { resourceSubscriptions?: unknown } | undefined)?.resourceSubscriptions;
+      const uris = Array.isArray(wanted) ? wanted.filter((u): u is string => typeof u === 'string') : [];
+      const peer = sseStream(res, {});
+      const agreed = uris.filter((uri) => streams.subscribe(peer, uri, id) === undefined);
+      peer.send(StreamSurface.acknowledgement(id, agreed));
+      res.on('close', () => streams.unsubscribe(peer));
+      return true;
+    }
+    if (method !== 'tools/call' || !StreamSurface.isTool(params.name)) return false;
+    const session = sid === undefined ? undefined : this.streamSessionOf(sid, streams);
+    const held = session?.held ?? new HeldWork(streams);
+    const headers: Record<string, string> = sid ? { 'mcp-session-id': sid } : newSessionId ? { 'mcp-session-id': newSessionId } : {};
+    let peer: StreamPeer | undefined;
+    const ask =
+      session === undefined
+        ? undefined
+        : asker(session.asks, (json) => {
+            (peer ??= sseStream(res, headers)).send(json);
+          });
+    let answered = false;
+    res.on('close', () => {
+      if (!answered) streams.closedEarly(held, id);
+    });
+    streams.call(params, id, held, ask, (a: ToolAnswer) => {
+      answered = true;
+      const frame = 'result' in a ? resultFrame(id, a.result) : errorFrame(id, a.error.code, a.error.message);
+      if (peer === undefined) return this.responder.deliver(reply, frame, 'error' in a);
+      peer.send(frame.trimEnd());
+      res.end();
+      this.counters.responses++;
+    });
+    return true;
+  }
+
+  private streamSessionOf(sid: string, streams: StreamSurface): StreamSession {
+    let s = this.streamSessions.get(sid);
+    if (!s) this.streamSessions.set(sid, (s = { held: new HeldWork(streams), asks: new ClientRequests() }));
+    return s;
+  }
+
+  private forgetStreams(sid: string): void {
+    const s = this.streamSessions.get(sid);
+    if (!s) return;
+    this.streamSessions.delete(sid);
+    s.held.releaseAll();
+    s.asks.close();
   }
 
   /** An HTTP error status with a JSON-RPC error body (what the SDK's server does too). */

@@ -19,6 +19,7 @@ import { TargetSession } from './session.js';
 import { errorFrame } from './framing.js';
 import { TargetCounters, type TargetStats } from './stats.js';
 import { STATS_SECONDS_PATH } from './stats-seconds.js';
+import { StreamSurface } from './streams.js';
 
 export type { TargetStats } from './stats.js';
 
@@ -54,6 +55,8 @@ export interface TargetOptions {
   allowedOrigins?: string[];
   /** Add the tools, resources and prompts the official conformance suite's server scenarios call. */
   fixtures: boolean;
+  /** 0 = off; otherwise every subscribed resource changes this many times per second (streams.ts). */
+  updateRateHz: number;
 }
 
 export const DEFAULT_TARGET_OPTIONS: TargetOptions = {
@@ -70,6 +73,7 @@ export const DEFAULT_TARGET_OPTIONS: TargetOptions = {
   pingIntervalMs: 0,
   maxPayload: 16 * 1024 * 1024,
   fixtures: false,
+  updateRateHz: 0,
 };
 
 export interface RunningTarget {
@@ -81,6 +85,8 @@ export interface RunningTarget {
   stats(): TargetStats;
   /** Drop every Streamable HTTP session, as a restarted server would (their next request gets 404). */
   forgetHttpSessions(): void;
+  /** Update subscribed resources this often from now (0 stops; a test starts them once everyone subscribed). */
+  setUpdateRate(hz: number): void;
   /** Idempotent: terminates every session and stops listening. */
   close(): Promise<void>;
 }
@@ -106,6 +112,9 @@ export function resolveTargetOptions(partial: Partial<TargetOptions> = {}): Targ
   if (!opts.path.startsWith('/')) throw new UsageError(`target path must start with "/", got "${opts.path}"`);
   if (!opts.httpPath.startsWith('/') || opts.httpPath === opts.path) {
     throw new UsageError(`target HTTP path must start with "/" and differ from the WebSocket path, got "${opts.httpPath}"`);
+  }
+  if (!(Number.isFinite(opts.updateRateHz) && opts.updateRateHz >= 0 && opts.updateRateHz <= 1000)) {
+    throw new UsageError(`target update rate must be a number from 0 to 1000 per second, got ${opts.updateRateHz}`);
   }
   if (!Number.isInteger(opts.maxPayload) || opts.maxPayload <= 0) throw new UsageError(`target maxPayload must be a positive integer, got ${opts.maxPayload}`);
   if (opts.stallEveryMs > 0 && opts.stallForMs <= 0) throw new UsageError('target stallForMs must be > 0 when stallEveryMs is set');
@@ -137,7 +146,8 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
   const counters = new TargetCounters();
   const responder = new Responder(opts.delayMs, opts.jitterMs, counters);
   const sessions = new Set<TargetSession>();
-  const settings = { errorRate: opts.errorRate, answer: opts.fixtures ? answerFixture : answerRequest, fixtures: opts.fixtures };
+  const streams = new StreamSurface(opts.updateRateHz);
+  const settings = { errorRate: opts.errorRate, answer: opts.fixtures ? answerFixture : answerRequest, fixtures: opts.fixtures, streams };
   const guard = new OriginGuard(opts.host, opts.allowedHosts, opts.allowedOrigins);
   let closing: Promise<void> | undefined;
 
@@ -166,7 +176,7 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
     if (pathOf(req.url) === STATS_PATH && req.method === 'GET') {
       // What the target saw, for cross-checking a generator's own counts (bench/peers does).
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(counters.snapshot(sessions.size + endpoint.sessionCount)) + '\n');
+      res.end(JSON.stringify({ ...counters.snapshot(sessions.size + endpoint.sessionCount), streams: streams.snapshot() }) + '\n');
       return;
     }
     // Plain HTTP on the endpoint is a client that forgot to upgrade: say so.
@@ -250,6 +260,7 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
     (closing ??= (async () => {
       for (const timer of timers) clearInterval(timer);
       clearTimeout(stallEnd);
+      streams.close();
       responder.close();
       for (const session of sessions) session.socket.terminate();
       sessions.clear();
@@ -264,8 +275,9 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
     url: `ws://${dialHost(opts.host)}:${port}${opts.path}`,
     httpUrl: `http://${dialHost(opts.host)}:${port}${opts.httpPath}`,
     port,
-    stats: () => counters.snapshot(sessions.size + endpoint.sessionCount),
+    stats: () => ({ ...counters.snapshot(sessions.size + endpoint.sessionCount), streams: streams.snapshot() }),
     forgetHttpSessions: () => endpoint.forgetSessions(),
+    setUpdateRate: (hz) => streams.setUpdateRate(hz),
     close,
   };
 }

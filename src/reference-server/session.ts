@@ -10,6 +10,8 @@ import { RPC_ERROR, type Answer } from './handlers.js';
 import type { Responder } from './responder.js';
 import { WsToolCalls } from './fixture-ws.js';
 import type { TargetCounters } from './stats.js';
+import { ClientRequests } from './client-requests.js';
+import { HeldWork, StreamSurface, asker, type StreamPeer, type ToolAnswer } from './streams.js';
 
 /** A client that never answers pings must not grow memory: forget the oldest beyond this. */
 const MAX_PINGS_OUTSTANDING = 32;
@@ -37,6 +39,8 @@ export interface SessionSettings {
   answer: Answer;
   /** Fixtures on: streaming tools run here (fixture-ws.ts), with requests to the client. */
   fixtures: boolean;
+  /** The streaming surface (streams.ts): cancellable work, requests to the client, subscriptions. */
+  streams?: StreamSurface;
 }
 
 export class TargetSession {
@@ -44,6 +48,16 @@ export class TargetSession {
   private pings: Set<string> | undefined;
   /** With fixtures: the streaming tool calls and their requests to the client; created when first needed. */
   private toolCalls: WsToolCalls | undefined;
+  /** The streaming surface's work and requests of this session (streams.ts); made on first use. */
+  private held: HeldWork | undefined;
+  private asks: ClientRequests | undefined;
+  private readonly peer: StreamPeer = {
+    send: (json) => {
+      if (this.socket.readyState !== this.socket.OPEN) return false;
+      this.socket.send(json + '\n');
+      return true;
+    },
+  };
 
   constructor(
     readonly socket: WebSocket,
@@ -125,6 +139,7 @@ export class TargetSession {
     this.counters.countMethod(method, msg.params);
     if (id === undefined) {
       this.counters.notifications++;
+      if (method === 'notifications/cancelled') this.settings.streams?.cancelled(msg.params, this.held);
       return;
     }
     if (!validId) {
@@ -137,6 +152,7 @@ export class TargetSession {
       this.replyError(id, RPC_ERROR.internalError, 'Internal error (injected by the target error rate)');
       return;
     }
+    if (this.settings.streams && this.streamRequest(id, method, msg.params, this.settings.streams)) return;
     if (this.settings.fixtures) {
       const calls = (this.toolCalls ??= new WsToolCalls(this, this.responder));
       if (method === 'initialize') calls.initialized(msg.params);
@@ -147,14 +163,43 @@ export class TargetSession {
     else this.replyError(id, answer.code, answer.message);
   }
 
-  private onResponse(id: string | number, msg: JsonRpcShape): void {
-    if (typeof id === 'string' && this.pings?.delete(id)) this.counters.pongsReceived++;
-    else if (!this.toolCalls?.requests.settle(id, msg)) this.counters.unmatchedResponses++;
+  /** The streaming surface's requests (streams.ts): true when taken. */
+  private streamRequest(id: string | number, method: string, rawParams: unknown, streams: StreamSurface): boolean {
+    const params = typeof rawParams === 'object' && rawParams !== null ? (rawParams as Record<string, unknown>) : {};
+    if (method === 'tools/call' && StreamSurface.isTool(params.name)) {
+      const ask = asker((this.asks ??= new ClientRequests()), (json) => this.peer.send(json));
+      streams.call(params, id, (this.held ??= new HeldWork(streams)), ask, (a: ToolAnswer) => {
+        if ('result' in a) this.responder.deliver(this, resultFrame(id, a.result), false);
+        else this.replyError(id, a.error.code, a.error.message);
+      });
+      return true;
+    }
+    if (this.settings.fixtures) return false; // the conformance fixtures answer their own subscriptions
+    if (method === 'resources/subscribe') {
+      const problem = streams.subscribe(this.peer, params.uri);
+      if (problem) this.replyError(id, RPC_ERROR.resourceNotFound, problem);
+      else this.responder.deliver(this, resultFrame(id, '{}'), false);
+      return true;
+    }
+    if (method === 'resources/unsubscribe') {
+      streams.unsubscribe(this.peer, params.uri);
+      this.responder.deliver(this, resultFrame(id, '{}'), false);
+      return true;
+    }
+    return false;
   }
 
-  /** The connection closed: tools waiting on the client fail now instead of at their timeout. */
+  private onResponse(id: string | number, msg: JsonRpcShape): void {
+    if (typeof id === 'string' && this.pings?.delete(id)) this.counters.pongsReceived++;
+    else if (!this.toolCalls?.requests.settle(id, msg) && !this.asks?.settle(id, msg)) this.counters.unmatchedResponses++;
+  }
+
+  /** The connection closed: tools waiting on the client fail now instead of at their timeout; held work and subscriptions end. */
   ended(): void {
     this.toolCalls?.requests.close();
+    this.asks?.close();
+    this.held?.releaseAll();
+    this.settings.streams?.unsubscribe(this.peer);
   }
 
   private invalid(id: JsonRpcId, message: string): void {

@@ -2,6 +2,7 @@
  * The target's own counters: plain numbers bumped on the hot path, copied out only when asked.
  */
 import { SecondCounts } from './stats-seconds.js';
+import type { StreamStats } from './streams.js';
 
 export interface TargetStats {
   sessionsOpen: number;
@@ -28,6 +29,8 @@ export interface TargetStats {
   byMethod: Record<string, number>;
   /** tools/call requests by tool name (the first MAX_TOOLS names; later ones under `(other)`); absent: none. */
   byTool?: Record<string, number>;
+  /** The streaming surface: cancellations, held work, requests to clients, subscriptions (streams.ts). */
+  streams?: StreamStats;
 }
 
 /** Tool names counted by name at most: a client calling random names cannot grow the map without bound. */
@@ -55,6 +58,7 @@ const COUNTED_METHODS = [
   'completion/complete',
   'resources/subscribe',
   'resources/unsubscribe',
+  'subscriptions/listen',
 ] as const;
 export const OTHER_METHOD = '(other)';
 

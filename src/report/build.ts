@@ -21,6 +21,7 @@ import {
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { VERSION } from '../shared/version.js';
 import { flowReport } from './flow-report.js';
+import { streamsOf } from './streams.js';
 
 /** The warning a report (and the progress line) gives when the generator limited the rate. */
 export function generatorWarning(limitedSeconds: number, durationSeconds: number): string | undefined {
@@ -160,6 +161,7 @@ export function buildReport(
   }
   const targets = targetReports(agg, opts);
   const flow = flowReport(agg.flow, opts.profile);
+  const streams = streamsOf(agg);
   const { errors, ...rest } = figures;
   return {
     reportVersion: REPORT_VERSION,
@@ -197,6 +199,7 @@ export function buildReport(
     ...rest,
     errors,
     messages: { sent: { ...agg.messagesSent }, received: { ...agg.messagesReceived } },
+    ...(streams.streams ? { streams: streams.streams } : {}),
     methods,
     targets: targets.targets,
     ...flow.part,
@@ -211,6 +214,7 @@ export function buildReport(
       methods: methodHists,
       targets: targets.hists,
       ...flow.hists,
+      ...(streams.histograms && Object.keys(streams.histograms).length ? { streams: streams.histograms } : {}),
     },
   };
 }

@@ -49,6 +49,7 @@ import {
   type VanishedReplica,
 } from './types.js';
 import { mergeFlows } from './flow-report.js';
+import { mergeStreams } from './streams.js';
 
 // ajv is CommonJS: under NodeNext its default import is the module object, the class is `.default`.
 const Ajv = AjvModule.default;
@@ -107,6 +108,7 @@ export function validateReport(raw: unknown, source: string): RunReport {
       [`histograms.steps.${t}.latency`, h.latency],
       [`histograms.steps.${t}.latencyRaw`, h.latencyRaw],
     ]),
+    ...Object.entries(report.histograms.streams ?? {}).map(([k, h]): [string, string] => [`histograms.streams.${k}`, h]),
   ];
   const counts = new Map<string, number>();
   for (const [field, value] of encoded) {
@@ -376,6 +378,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
   const { methods, hists } = mergeMethods(rs);
   const targets = mergeTargets(rs);
   const flows = mergeFlows(rs);
+  const streams = mergeStreams(rs);
   const startMs = Math.min(...rs.map((r) => Date.parse(r.startedAt)));
   const endMs = Math.max(...rs.map((r) => Date.parse(r.endedAt)));
   const total = (pick: (r: RunReport) => number) => sum(rs.map(pick));
@@ -463,6 +466,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
         rs.map((r) => r.messages.received),
       ),
     },
+    ...(streams.streams ? { streams: streams.streams } : {}),
     methods,
     ...(targets.targets ? { targets: targets.targets } : {}),
     ...flows.part,
@@ -477,6 +481,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       methods: hists,
       ...(targets.hists ? { targets: targets.hists } : {}),
       ...flows.hists,
+      ...(streams.histograms && Object.keys(streams.histograms).length ? { streams: streams.histograms } : {}),
     },
   };
 }

@@ -129,6 +129,12 @@ export function renderReport(r: RunReport): string {
     );
   }
   out.push(latencyLine('handshake', r.sessions.handshake));
+  if (r.streams) {
+    out.push('', 'STREAMING');
+    const events = Object.entries(r.streams.events).filter(([, n]) => n > 0);
+    if (events.length) out.push(`  events      ${events.map(([name, n]) => `${name} ${int(n)}`).join(', ')}`);
+    for (const [kind, l] of Object.entries(r.streams.latency)) out.push(latencyLine(kind, l));
+  }
   out.push('', 'ERROR BREAKDOWN');
   const errors = Object.entries(r.errors);
   if (errors.every(([, n]) => n === 0)) out.push('  none');

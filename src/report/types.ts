@@ -137,6 +137,11 @@ export interface RunReport {
   lostEngines?: LostEngine[];
   errors: Record<ErrorType, number>;
   messages: { sent: Record<string, number>; received: Record<string, number> };
+  /**
+   * The streaming surface (subscriptions, cancellation, server requests, 2026-07-28 retries): events by
+   * kind and latencies by kind, µs (counters.ts STREAM_EVENTS, STREAM_LATENCIES); absent when a run saw none.
+   */
+  streams?: { events: Record<string, number>; latency: Record<string, LatencySummary> };
   methods: Record<string, MethodReport>;
   /** Per target, keyed `method target` (`tools/call echo`), capped at MAX_TARGETS (absent in reports of older versions). */
   targets?: Record<string, TargetReport>;
@@ -169,6 +174,8 @@ export interface RunReport {
     steps?: Record<string, { latency: string; latencyRaw: string; progress?: ProgressHistograms }>;
     /** The progress timing of `progress` (absent when no request asked for progress). */
     progress?: ProgressHistograms;
+    /** The streaming surface's latencies by kind (absent without any). */
+    streams?: Record<string, string>;
   };
 }
 

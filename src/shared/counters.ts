@@ -33,6 +33,15 @@ export const OUTCOMES = [
     label: 'queued',
     text: false,
   },
+  {
+    name: 'cancelled',
+    status: 'cancelled',
+    help: "cancelled by mcpload after the entry's cancelAfter",
+    failed: false,
+    answered: false,
+    label: 'cancelled',
+    text: false,
+  },
 ] as const;
 
 export type Outcome = (typeof OUTCOMES)[number]['name'];
@@ -94,7 +103,7 @@ export const MESSAGES_SENT = [
   { name: 'request', help: 'initialize included' },
   { name: 'notification', help: '' },
   { name: 'response', help: 'to server requests' },
-  { name: 'cancellation', help: 'notifications/cancelled for a timed-out request' },
+  { name: 'cancellation', help: 'notifications/cancelled for a timed-out or cancelAfter request' },
 ] as const;
 export const MESSAGES_RECEIVED = [
   { name: 'response', help: '' },
@@ -117,3 +126,32 @@ export function zeroCounts<T extends readonly { name: string }[]>(kinds: T): Mes
 export function describeKinds(kinds: readonly { name: string; help: string }[]): string {
   return kinds.map((k) => (k.help ? `${k.name} (${k.help})` : k.name)).join(', ');
 }
+
+/**
+ * The streaming surface's events, counted per engine and summed everywhere like the message kinds
+ * (report `streams.events`, mcp_client_stream_events_total{event}); absent from a report when all zero.
+ */
+export const STREAM_EVENTS = [
+  { name: 'subscribed', help: 'resources/subscribe answered, or a subscriptions/listen stream acknowledged' },
+  { name: 'resourceUpdated', help: 'notifications/resources/updated received' },
+  { name: 'cancelAcked', help: 'an answer that came for a request after mcpload cancelled it' },
+  { name: 'sampling', help: 'sampling/createMessage requests answered' },
+  { name: 'elicitation', help: 'elicitation/create requests answered' },
+  { name: 'roots', help: 'roots/list requests answered' },
+  { name: 'inputRequired', help: 'input_required results retried with inputResponses (2026-07-28)' },
+  { name: 'resultTypeMissing', help: '2026-07-28 results without resultType' },
+  { name: 'headerMismatch', help: 'HeaderMismatch (-32020) errors' },
+  { name: 'unsupportedVersion', help: 'UnsupportedProtocolVersion (-32022) errors (the session re-discovers)' },
+] as const;
+export type StreamCounts = MessageCounts<typeof STREAM_EVENTS>;
+export type StreamEvent = (typeof STREAM_EVENTS)[number]['name'];
+
+/**
+ * The streaming surface's latencies, µs HDR histograms carried, merged and reported like the handshake's
+ * (report `streams.latency` and `histograms.streams`, mcp_client_stream_duration_ms{kind}).
+ */
+export const STREAM_LATENCIES = [
+  { name: 'fanout', help: "from the server's resource update (its _meta stamp) to the subscriber's notification" },
+  { name: 'multiRound', help: 'a multi-round (input_required) request, first send to final result' },
+] as const;
+export type StreamLatency = (typeof STREAM_LATENCIES)[number]['name'];

@@ -2,7 +2,7 @@
  * Messages between the main thread (coordinator) and engine threads: a typed discriminated union.
  * Everything is structured-clone safe plain data.
  */
-import type { OutcomeCounts, ReceivedCounts, SentCounts } from './counters.js';
+import type { OutcomeCounts, ReceivedCounts, SentCounts, StreamCounts, StreamLatency } from './counters.js';
 import type { ErrorDetail } from './error-details.js';
 import type { HistogramDelta } from './stats.js';
 import type { FrameTerminator, Profile, TlsOptions, TransportKind } from './types.js';
@@ -112,6 +112,10 @@ export interface EngineSnapshot {
   handshake: HistogramDelta;
   messagesSent: SentCounts;
   messagesReceived: ReceivedCounts;
+  /** The streaming surface's events (counters.ts STREAM_EVENTS); absent: all zero. */
+  streams?: StreamCounts;
+  /** The streaming surface's latencies (STREAM_LATENCIES), µs HDR deltas; absent: none recorded. */
+  streamLatency?: Partial<Record<StreamLatency, HistogramDelta>>;
   bytesSent: number;
   bytesReceived: number;
   /** When this engine's first session completed its handshake (ms since epoch; 0 = not yet). */

@@ -24,6 +24,21 @@ export interface RequestSpec {
   discover?: 'all' | 'fallback';
   /** Ask for progress (`_meta.progressToken`): time to first progress, gaps and total time are measured. */
   progress?: true;
+  /** Cancel a request of this entry still in flight this long after its send (ms): counted `cancelled`, not failed. */
+  cancelAfterMs?: number;
+}
+
+/** A canned answer to one kind of server request, sent after `delayMs`. */
+export interface CannedAnswer {
+  result: Record<string, unknown>;
+  delayMs: number;
+}
+
+/** The client capabilities a profile declares, each with its answer (worker/session/server-requests.ts). */
+export interface ClientAnswers {
+  sampling?: CannedAnswer;
+  elicitation?: CannedAnswer;
+  roots?: CannedAnswer;
 }
 
 /** One entry of a profile's request mix. */
@@ -132,6 +147,10 @@ export interface Profile {
   arrivalRate?: number;
   /** For mix entries with `discover`: the tool allowlist and the sampling seed. */
   discovery?: DiscoveryPolicy;
+  /** Declared client capabilities and their answers to the server's requests (profile `capabilities`). */
+  answers?: ClientAnswers;
+  /** Resources each session subscribes to once open (resources/subscribe, or one subscriptions/listen on 2026-07-28). */
+  subscribe?: string[];
 }
 
 export type FrameTerminator = 'newline' | 'none';

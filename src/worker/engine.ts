@@ -16,6 +16,7 @@ import { CancelTemplate, FrameTemplate, mixSequence, type RequestFrames } from '
 import { isTemplated, TemplatedFrame } from './templated-frame.js';
 import { Session, State, type SessionHost } from './session/session.js';
 import { isStatelessRevision } from './session/handshake.js';
+import { declaredCapabilities, MULTI_ROUND_METHODS } from './session/server-requests.js';
 import type { Connect } from './transport/transport.js';
 import { connectorFor, speaksHttp, type Connector } from './transport/pick.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
@@ -60,6 +61,11 @@ export class Engine implements SessionHost<Session> {
   readonly recorder: Recorder;
   readonly templates: RequestFrames[];
   readonly cancel: CancelTemplate | undefined;
+  readonly cancelAfter: CancelTemplate | undefined;
+  readonly deadlineOf: Float64Array;
+  readonly cancelsAt: Uint8Array;
+  readonly multiRound: Uint8Array;
+  readonly clientCapabilities: Record<string, unknown>;
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
   readonly mixCounts: Uint32Array;
@@ -93,6 +99,13 @@ export class Engine implements SessionHost<Session> {
   private wakeUntil = 0;
   private readonly wakeDue = (s: Session): void => s.wake(this.wakeNow, this.wakeUntil);
   private readonly timeouts = new TimeoutQueue();
+  /**
+   * Each queue's deadlines come in order only if they are all one duration after their send: entries
+   * whose cancelAfter is shorter than the timeout get a queue per distinct duration (the timeout's is
+   * `timeouts`). Indexed by mix entry.
+   */
+  private readonly entryQueues: TimeoutQueue[];
+  private readonly queues: TimeoutQueue[];
   private connectQueue: Session[] = [];
   private connectHead = 0;
   private connectTokens = 0;
@@ -125,9 +138,11 @@ export class Engine implements SessionHost<Session> {
     this.terminator = config.frameTerminator;
     this.protocolVersion = config.protocolVersion;
     this.stateless = isStatelessRevision(config.protocolVersion);
+    this.clientCapabilities = declaredCapabilities(this.profile.answers);
+    this.multiRound = Uint8Array.from(this.profile.mix, (e) => (this.stateless && this.profile.answers && MULTI_ROUND_METHODS.includes(e.method) ? 1 : 0));
     this.requestMeta = {
       'io.modelcontextprotocol/protocolVersion': config.protocolVersion,
-      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientCapabilities': this.clientCapabilities,
       'io.modelcontextprotocol/clientInfo': { name: 'mcpload', version: VERSION },
     };
     this.connector = connectorFor(config, this.stateless, this.maxPayload, connect);
@@ -157,6 +172,14 @@ export class Engine implements SessionHost<Session> {
     // 2026-07-28 over Streamable HTTP cancels by closing the request's stream (the transport's abandon()), no notification.
     const cancelsByClosing = this.stateless && speaksHttp(config);
     this.cancel = cancelsByClosing ? undefined : new CancelTemplate(`request timed out after ${this.profile.timeoutMs} ms`, this.terminator);
+    this.cancelAfter = cancelsByClosing ? undefined : new CancelTemplate("cancelled after the entry's cancelAfter", this.terminator);
+    // Per request entry (the mix's, then the flow's steps): its deadline, and a queue per distinct one.
+    const timeoutMs = this.profile.timeoutMs;
+    this.deadlineOf = Float64Array.from(requests, (e) => Math.min(e.cancelAfterMs ?? Infinity, timeoutMs));
+    this.cancelsAt = Uint8Array.from(requests, (e) => ((e.cancelAfterMs ?? Infinity) < timeoutMs ? 1 : 0));
+    const byDuration = new Map<number, TimeoutQueue>([[timeoutMs, this.timeouts]]);
+    this.entryQueues = Array.from(this.deadlineOf, (d) => byDuration.get(d) ?? byDuration.set(d, new TimeoutQueue()).get(d)!);
+    this.queues = [...byDuration.values()];
     this.methodOf = requests.map((e, i) => (i < mixLength ? this.recorder.recorderOf(e.method, targets[i]) : this.recorder.steps[i - mixLength].rec));
     requests.forEach((e, i) => {
       if (e.progress) this.methodOf[i].progress ??= new ProgressRecorder();
@@ -219,8 +242,14 @@ export class Engine implements SessionHost<Session> {
     this.wheel.schedule(session, atMs);
   }
 
+  private readonly expired = (slot: number, id: number): void => this.sessions[slot].timedOut(id);
+
   trackTimeout(session: Session, id: number, deadline: number): void {
     this.timeouts.push(session.slot, id, deadline);
+  }
+
+  trackEntry(session: Session, id: number, entry: number, sentAt: number): void {
+    this.entryQueues[entry].push(session.slot, id, sentAt + this.deadlineOf[entry]);
   }
 
   connectSettled(): void {
@@ -258,7 +287,7 @@ export class Engine implements SessionHost<Session> {
       this.wakeUntil = now + LOOK_AHEAD_MS;
       this.wheel.peek(this.wakeUntil, this.wakeDue);
     }
-    this.timeouts.expire(now, (slot, id) => this.sessions[slot].timedOut(id));
+    for (const q of this.queues) q.expire(now, this.expired);
     if (now >= this.snapshots.nextAt) {
       // Snapshots close the intervals of the shared clock (t0 + k × interval), skipping any missed.
       this.events.snapshot(this.snapshot(false, this.snapshots.close(now)));

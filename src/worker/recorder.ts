@@ -9,10 +9,13 @@ import {
   MESSAGES_RECEIVED,
   MESSAGES_SENT,
   OUTCOME_NAMES,
+  STREAM_EVENTS,
+  STREAM_LATENCIES,
   pickOutcomes,
   zeroCounts,
   type ErrorType,
   type OutcomeCounts,
+  type StreamLatency,
 } from '../shared/counters.js';
 import { DetailTally, MAX_SNAPSHOT_DETAILS, detailMessage, type ErrorDetail } from '../shared/error-details.js';
 import type { EngineSnapshot, MethodDelta, ProgressDelta } from '../shared/messages.js';
@@ -63,6 +66,7 @@ export class MethodRecorder implements OutcomeCounts {
   closed = 0;
   dropped = 0;
   queued = 0;
+  cancelled = 0;
   readonly latency: Histogram = newHistogram();
   readonly latencyRaw: Histogram = newHistogram();
 
@@ -126,6 +130,10 @@ export class Recorder {
   subprotocols: Record<string, number> = {};
   sent = zeroCounts(MESSAGES_SENT);
   received = zeroCounts(MESSAGES_RECEIVED);
+  /** The streaming surface's events (counters.ts STREAM_EVENTS): bumped by name off the hot path. */
+  streams = zeroCounts(STREAM_EVENTS);
+  /** The streaming surface's latencies, one histogram per STREAM_LATENCIES kind (made on first use). */
+  private streamLatency: Partial<Record<StreamLatency, Histogram>> = {};
   bytesSent = 0;
   bytesReceived = 0;
   /** Sum over the requests sent this interval of how late they left (actual send - intended time, ≥ 0), ms. */
@@ -179,6 +187,11 @@ export class Recorder {
       ...(typeof code === 'number' && Number.isFinite(code) ? { code } : {}),
       message: detailMessage(message, this.secrets),
     });
+  }
+
+  /** One latency of the streaming surface (µs). */
+  streamLatencyMicros(kind: StreamLatency, micros: number): void {
+    recordMicros((this.streamLatency[kind] ??= newHistogram()), micros);
   }
 
   /** `subprotocol`: what the server selected at the WebSocket upgrade ('' none; undefined: not WebSocket). */
@@ -248,6 +261,16 @@ export class Recorder {
       firstEstablishedAtMs: this.firstEstablishedAtMs,
       sendLagMs: sent > 0 ? this.sendLagSumMs / sent : 0,
     };
+    if (STREAM_EVENTS.some((e) => this.streams[e.name] > 0)) snapshot.streams = this.streams;
+    const latencies = STREAM_LATENCIES.filter((k) => this.streamLatency[k.name] !== undefined);
+    if (latencies.length > 0) {
+      snapshot.streamLatency = {};
+      for (const { name } of latencies) {
+        snapshot.streamLatency[name] = takeDelta(this.streamLatency[name]!);
+        this.streamLatency[name]!.reset();
+      }
+    }
+    this.streams = zeroCounts(STREAM_EVENTS);
     this.sendLagSumMs = 0;
     this.flowsStarted = this.flowsCompleted = 0;
     this.errors.fill(0);

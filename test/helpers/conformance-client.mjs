@@ -41,6 +41,8 @@ const profile = {
   maxInFlight: 1,
   timeout: '10s',
   mix: [MIX[scenario] ?? MIX.initialize],
+  // A client that declares elicitation answers it: accept, with the requested schema's defaults filled in (SEP-1034).
+  ...(scenario.startsWith('elicitation') ? { capabilities: { elicitation: true } } : {}),
 };
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-conformance-client-'));
 const file = join(dir, 'profile.json');
@@ -60,6 +62,8 @@ const args = [
   '--metrics-port',
   '0',
   '--quiet',
+  // The scenario's server sends its elicitation/create unrelated to the call: on the GET stream.
+  ...(scenario.startsWith('elicitation') ? ['--http-get-stream'] : []),
 ];
 const child = spawn(process.execPath, args, { stdio: 'inherit' });
 child.on('exit', (code, signal) => {

@@ -62,7 +62,6 @@ export class ClosedLoop {
 export function sendClosed(s: Sender, loop: ClosedLoop, now: number, until: number): void {
   const host = s.host;
   const calls = s.calls;
-  const timeoutMs = host.profile.timeoutMs;
   const transport = s.transport!;
   const queues = transport.queues === true;
   while (transport.bufferedAmount <= MAX_BUFFERED_BYTES && loop.take(until)) {
@@ -79,6 +78,6 @@ export function sendClosed(s: Sender, loop: ClosedLoop, now: number, until: numb
       break;
     }
     if (!queues) host.methodOf[entry].sent++;
-    host.trackTimeout(s, id, now + timeoutMs);
+    host.trackEntry(s, id, entry, now);
   }
 }

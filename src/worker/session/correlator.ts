@@ -18,6 +18,8 @@ export interface Pending {
   sentAt: number;
   /** Its bytes reached the socket (false while a transport that `queues` holds it: see Transport.queues). */
   wired: boolean;
+  /** input_required rounds so far (2026-07-28: server-requests.ts); the retry keeps the first send's times. */
+  rounds: number;
 }
 
 export class Correlator {
@@ -44,7 +46,15 @@ export class Correlator {
 
   /** Request `id` is going out; `entry`: its mix entry, or HANDSHAKE; `wired`: its bytes are on the socket already. */
   track(id: number, entry: number, intended: number, sentAt: number, wired = true): void {
-    this.pending.set(id, { entry, intended, sentAt, wired });
+    this.pending.set(id, { entry, intended, sentAt, wired, rounds: 0 });
+  }
+
+  /** Request `id` (pending as `p`) got input_required: it goes on as `next`, one round more, its times kept. */
+  retry(id: number, next: number, p: Pending): void {
+    this.pending.delete(id);
+    p.rounds++;
+    p.wired = true;
+    this.pending.set(next, p);
   }
 
   /** The transport did not take request `id` after all. */
@@ -87,10 +97,11 @@ export class Correlator {
 
   /**
    * Request `id` passed its deadline: returns its entry (HANDSHAKE for the handshake, which the
-   * session counts), or undefined when it was answered meanwhile. A request is counted as a timeout,
+   * session counts), or undefined when it was answered meanwhile. A request is counted as a timeout
+   * (as `cancelled` with `cancelled`: its entry's cancelAfter came first),
    * or as `queued` when it never reached a socket (it was never sent: the server cannot be late).
    */
-  timedOut(id: number): number | undefined {
+  timedOut(id: number, cancelled = false): number | undefined {
     const p = this.pending.get(id);
     if (p === undefined) return undefined;
     this.pending.delete(id);
@@ -99,8 +110,11 @@ export class Correlator {
       this.counts.methodOf[p.entry].queued++;
       return p.entry;
     }
-    this.counts.recorder.error('timeout');
-    this.counts.methodOf[p.entry].timeout++;
+    if (cancelled) this.counts.methodOf[p.entry].cancelled++;
+    else {
+      this.counts.recorder.error('timeout');
+      this.counts.methodOf[p.entry].timeout++;
+    }
     (this.lateIds ??= new LateIds()).mark(id, true);
     return p.entry;
   }

@@ -54,7 +54,7 @@ export interface FlowSender extends FrameContext {
   seq: number;
   write(frame: Buffer, kind: 'request', id: number, route: Route): boolean;
   /** Request `id` of the flow (engine entry `entry`) went out: its deadline is `deadline`. */
-  flowSent(id: number, entry: number, deadline: number): void;
+  flowSent(id: number, entry: number, sentAt: number): void;
 }
 
 interface Frame {
@@ -203,7 +203,7 @@ export class FlowRun {
     }
     if (!queues) host.methodOf[entry].sent++;
     this.waiting.set(id, c);
-    s.flowSent(id, entry, now + host.profile.timeoutMs);
+    s.flowSent(id, entry, now);
     return true;
   }
 }

@@ -24,6 +24,8 @@ export interface HandshakeSettings {
   readonly requestMeta: Record<string, unknown>;
   readonly clientVersion: string;
   readonly terminator: FrameTerminator;
+  /** What the profile's answers declare (server-requests.ts). */
+  readonly clientCapabilities: Record<string, unknown>;
 }
 
 const DISCOVER_ROUTE = routeOf('server/discover');
@@ -48,7 +50,7 @@ export function handshakeFrame(s: HandshakeSettings, id: number): string {
           method: 'initialize',
           params: {
             protocolVersion: s.protocolVersion,
-            capabilities: {},
+            capabilities: s.clientCapabilities,
             clientInfo: { name: 'mcpload', version: s.clientVersion },
           },
         },

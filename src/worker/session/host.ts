@@ -30,6 +30,12 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly templates: RequestFrames[];
   /** The cancellation sent for a timed-out request; absent where the revision cancels by closing its stream. */
   readonly cancel: CancelTemplate | undefined;
+  /** The cancellation sent for a request cancelled after its entry's cancelAfter (absent as `cancel`). */
+  readonly cancelAfter: CancelTemplate | undefined;
+  /** Per mix entry: 1 when its deadline is a cancelAfter (the request is cancelled then, not timed out). */
+  readonly cancelsAt: Uint8Array;
+  /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
+  readonly multiRound: Uint8Array;
   /** The method recorder of each mix entry. */
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
@@ -50,6 +56,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   wake(session: S, atMs: number): void;
   /** Fail request `id` of the session as timed out if it is still pending at `deadline`. */
   trackTimeout(session: S, id: number, deadline: number): void;
+  /** Request `id` of mix entry `entry` left at `sentAt`: its deadline is the entry's (deadlineOf), timeout or cancelAfter. */
+  trackEntry(session: S, id: number, entry: number, sentAt: number): void;
   /** A connection attempt ended (open or failed): one fewer in progress. */
   connectSettled(): void;
   /** Ask for a connection slot (the connect ramp hands them out). */

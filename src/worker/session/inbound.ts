@@ -8,20 +8,34 @@
  */
 import type { FrameTerminator } from '../../shared/types.js';
 import { Answer, type MethodRecorder, type Recorder } from '../recorder.js';
-import type { Transport } from '../transport/transport.js';
+import type { Route, Transport } from '../transport/transport.js';
 import { jsonFrame } from '../frames.js';
 import { HANDSHAKE, type Correlator, type Pending } from './correlator.js';
 import { mayBeToolError, resultId } from './fast-response.js';
+import { answerServerRequest as answerFromProfile, retryInputRequired, type Answering } from './server-requests.js';
+import { subscriptionAnswered, subscriptionNotice, type Subscriber } from './subscriptions.js';
 
 /**
  * Answers to server requests stop at this many queued bytes: they are tiny frames, and each queued
  * frame costs far more memory than its bytes (a flood of 40-byte pongs to a server that does not read).
  */
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
+/** 2026-07-28: a result that may ask for input takes the full path (server-requests.ts). */
+const INPUT_REQUIRED = Buffer.from('"input_required"');
+const HEADER_MISMATCH = -32020;
+const UNSUPPORTED_VERSION = -32022;
 
 /** The session a message is for (Session). */
-export interface Inbound {
-  readonly host: { readonly recorder: Recorder; readonly terminator: FrameTerminator; readonly methodOf: readonly MethodRecorder[] };
+export interface Inbound extends Answering, Subscriber {
+  readonly host: Answering['host'] & {
+    readonly recorder: Recorder;
+    readonly terminator: FrameTerminator;
+    readonly methodOf: readonly MethodRecorder[];
+    /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
+    readonly multiRound: Uint8Array;
+    readonly stateless: boolean;
+    readonly profile: Answering['host']['profile'] & Subscriber['host']['profile'];
+  };
   readonly calls: Correlator;
   readonly transport: Transport | undefined;
   /** Request `id` (pending as `p`) was answered: a result, a JSON-RPC error or a tool error. */
@@ -29,7 +43,7 @@ export interface Inbound {
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void;
   /** A `notifications/progress` arrived with these params. */
   progressed(params: unknown): void;
-  write(frame: Buffer | string, kind: 'response'): boolean;
+  write(frame: Buffer | string, kind: 'response' | 'request', id?: number, route?: Route): boolean;
 }
 
 /** One WebSocket message (or HTTP body / SSE event) for session `s`. */
@@ -44,7 +58,12 @@ export function receive(s: Inbound, data: Buffer, isBinary: boolean): void {
   if (id >= 0) {
     const p = s.calls.get(id);
     // A tools/call result that may say isError takes the full path, which reads the field itself.
-    if (p !== undefined && p.entry !== HANDSHAKE && !(s.host.methodOf[p.entry].toolCall && mayBeToolError(data))) {
+    if (
+      p !== undefined &&
+      p.entry >= 0 &&
+      !(s.host.methodOf[p.entry].toolCall && mayBeToolError(data)) &&
+      !(s.host.multiRound[p.entry] === 1 && data.includes(INPUT_REQUIRED))
+    ) {
       rec.received.response++;
       s.answered(id, p, Answer.Ok);
       return;
@@ -79,15 +98,17 @@ function dispatch(s: Inbound, msg: unknown): void {
     rec.error('protocol');
     return;
   }
-  const m = msg as { id?: unknown; method?: unknown; result?: unknown; error?: unknown; params?: unknown };
+  const m = msg as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: unknown };
   if (typeof m.method === 'string') {
     if (m.id === undefined) {
       rec.received.notification++;
       if (m.method === 'notifications/progress') s.progressed(m.params);
+      else if (m.method === 'notifications/resources/updated' || m.method === 'notifications/subscriptions/acknowledged')
+        subscriptionNotice(rec, m.method, m.params);
       return;
     }
     rec.received.request++;
-    answerServerRequest(s, m.id, m.method);
+    if (!answerFromProfile(s, m.id, m.method, m.params)) answerServerRequest(s, m.id, m.method);
     return;
   }
   if (m.id === undefined || (m.result === undefined && m.error === undefined)) {
@@ -98,15 +119,28 @@ function dispatch(s: Inbound, msg: unknown): void {
   const id = m.id;
   const p = typeof id === 'number' ? s.calls.get(id) : undefined;
   if (p === undefined) {
+    if (subscriptionAnswered(s, id, m.error)) return;
     // A late answer to a request that timed out was counted once already, as the timeout. Anything
     // else (an id answered before, never issued, or not a number) is a protocol error.
-    if (!s.calls.late(id)) rec.error('protocol');
+    if (s.calls.late(id)) rec.streams.cancelAcked++;
+    else rec.error('protocol');
     return;
   }
   if (p.entry === HANDSHAKE) {
     s.calls.handshakeAnswered(id as number);
     s.handshakeAnswered(m);
     return;
+  }
+  if (m.result !== null && typeof m.result === 'object' && s.host.stateless) {
+    const resultType = (m.result as { resultType?: unknown }).resultType;
+    if (resultType === undefined) rec.streams.resultTypeMissing++;
+    else if (resultType === 'input_required') {
+      if (s.host.multiRound[p.entry] === 1 && retryInputRequired(s, id as number, p, m.result as Record<string, unknown>)) return;
+      rec.errorDetail(s.host.methodOf[p.entry], 'rpc', undefined, 'input_required that the profile does not answer (declare capabilities)');
+      rec.error('rpc');
+      s.answered(id as number, p, Answer.RpcError);
+      return;
+    }
   }
   s.answered(id as number, p, answerOf(rec, s.host.methodOf[p.entry], m));
 }
@@ -115,6 +149,8 @@ function dispatch(s: Inbound, msg: unknown): void {
 function answerOf(rec: Recorder, m: MethodRecorder, msg: { result?: unknown; error?: unknown }): Answer {
   if (msg.error !== undefined) {
     const e: { code?: unknown; message?: unknown } = typeof msg.error === 'object' && msg.error !== null ? msg.error : {};
+    if (e.code === HEADER_MISMATCH) rec.streams.headerMismatch++;
+    else if (e.code === UNSUPPORTED_VERSION) rec.streams.unsupportedVersion++;
     rec.errorDetail(m, 'rpc', e.code, e.message);
     return Answer.RpcError;
   }

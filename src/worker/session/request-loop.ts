@@ -42,7 +42,6 @@ export function sendDue(s: Sender, now: number, until = now): void {
   const lost = bucket.overflow(now);
   if (lost > 0) dropped(s, lost);
   const maxInFlight = host.profile.maxInFlight;
-  const timeoutMs = host.profile.timeoutMs;
   const transport = s.transport!;
   const queues = transport.queues === true;
   // Two or more frames: one write for all of them (a turn's hold, see Session.pump(), may already do that).
@@ -66,7 +65,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
     if (!queues) method.sent++;
     if (template.progress === true) s.watchProgress(id, entry);
     if (now > intended) host.recorder.sendLagSumMs += now - intended;
-    host.trackTimeout(s, id, now + timeoutMs);
+    host.trackEntry(s, id, entry, now);
   }
   if (batch) transport.uncork!();
 }

@@ -20,11 +20,13 @@ import { backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
 import { FlowRun, type FlowSender } from './flow.js';
 import { ProgressWatches } from './progress-watch.js';
+import { subscribe, type SubscriptionIds } from './subscriptions.js';
 
 export { State, type SessionHost } from './host.js';
 
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
+const NO_SUBSCRIPTIONS: SubscriptionIds = { from: 0, to: 0 };
 
 export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   state: State = State.Idle;
@@ -45,6 +47,8 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   mixCursor: number;
   /** Mix requests sent, across connections: `{{seq}}` (request-loop.ts). */
   seq = 0;
+  /** This connection's subscription requests (subscriptions.ts). */
+  subscriptionIds: SubscriptionIds = NO_SUBSCRIPTIONS;
   private connectStartedAt = 0;
   private ttlAt = Infinity;
   private attempts = 0;
@@ -125,6 +129,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   answered(id: number, p: Pending, answer: Answer): void {
     const now = performance.now();
     if (this.watches !== undefined) this.watches.ended(id, now, p.sentAt, true);
+    if (p.rounds > 0) this.host.recorder.streamLatencyMicros('multiRound', (now - p.intended) * 1000);
     this.calls.answered(id, p, answer, now);
     this.answeredHere = true;
     if (this.flow !== undefined) this.flowSettled(id, now);
@@ -165,10 +170,10 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     this.retire(!this.host.arrivals);
   }
 
-  /** A request of the flow went out (FlowRun). */
-  flowSent(id: number, entry: number, deadline: number): void {
+  /** A request of the flow went out (FlowRun) at `sentAt`: its deadline is the entry's (timeout, or cancelAfter). */
+  flowSent(id: number, entry: number, sentAt: number): void {
     if (this.host.templates[entry].progress === true) this.watchProgress(id, entry);
-    this.host.trackTimeout(this, id, deadline);
+    this.host.trackEntry(this, id, entry, sentAt);
   }
 
   /** Request `id` asked for progress: its notifications are timed. */
@@ -231,6 +236,8 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     host.recorder.handshakeDone(this.connectStartedAt, now, this.transport?.subprotocol);
     this.state = State.Open;
     this.settle();
+    this.subscriptionIds = NO_SUBSCRIPTIONS;
+    if (host.profile.subscribe) subscribe(this);
     this.everConnected = true;
     this.answeredHere = false;
     if (!this.expiring) this.attempts = 0;
@@ -398,9 +405,11 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     }
     // A request still waiting inside mcpload for a connection never reached the server: nothing to cancel there.
     const pending = this.calls.get(id);
-    const wired = pending?.wired === true;
-    if (pending !== undefined && this.watches !== undefined) this.watches.ended(id, 0, 0, false);
-    const entry = this.calls.timedOut(id);
+    if (pending === undefined) return;
+    const wired = pending.wired;
+    if (this.watches !== undefined) this.watches.ended(id, 0, 0, false);
+    const cancelling = pending.entry >= 0 && this.host.cancelsAt[pending.entry] === 1;
+    const entry = this.calls.timedOut(id, cancelling);
     if (entry === undefined) return;
     if (entry === HANDSHAKE) {
       this.host.recorder.error('handshake');
@@ -410,10 +419,10 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
       return;
     }
     // The server may stop working on it (MCP: the sender of a timed-out request SHOULD cancel it).
-    const cancel = this.host.cancel;
+    const cancel = cancelling ? this.host.cancelAfter : this.host.cancel;
     if (cancel !== undefined && wired) this.write(cancel.frame(id), 'cancellation');
     // A stream still coming for it would hold its connection (Streamable HTTP): the transport lets it go.
-    if (this.transport?.abandon?.(id)) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
+    if (this.transport?.abandon?.(id) && !cancelling) this.host.note(this, `request ${id} timed out: its answer stream abandoned`);
     if (this.flow !== undefined) this.flowSettled(id, performance.now());
     if (this.loop !== undefined) this.closedEnded(performance.now());
     else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
