@@ -15,8 +15,8 @@ const SUBPROTOCOL = Symbol('mcpload.subprotocol');
 type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents; [ENDING]: CloseKind; [SUBPROTOCOL]: string };
 type TaggedNetSocket = Socket & { [EVENTS]: TransportEvents };
 
-// One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
-// connection costs no closures of its own: at 100K sessions that is memory that counts.
+// One set of handlers shared by every connection (McpWebSocket.emit calls them with `this` = the
+// socket), so a connection costs no closures of its own: at 100K sessions that is memory that counts.
 function onOpen(this: WebSocket): void {
   const events = (this as TaggedSocket)[EVENTS];
   // ws reads the socket with its own 'data' listener, added before 'open'; one added now runs after
@@ -34,8 +34,8 @@ function onOpen(this: WebSocket): void {
  * ("Server sent no subprotocol"), but RFC 6455 leaves that to the client, and servers such as erlmcp
  * never select one: mcpload goes on without, keeps what the server selected for the report, and has
  * ws see its own offer so its check passes (ws reads the headers after this event). Every other
- * check stays ws's: a subprotocol that was not offered still fails the upgrade. Listened to only
- * when one is offered.
+ * check stays ws's: a subprotocol that was not offered still fails the upgrade. Called only when one
+ * is offered.
  */
 function onUpgrade(this: WebSocket, res: IncomingMessage): void {
   const ws = this as TaggedSocket;
@@ -70,6 +70,9 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
 
 /** ws.send options for every frame: one object, not one per request. */
 const TEXT = { binary: false } as const;
+
+/** ws's frame reader (`_receiver`) and its list of chunks read but not yet parsed; not part of its typings. */
+type WithReceiver = { _receiver?: { _buffers: Buffer[] } };
 
 /** The TCP socket under a ws connection (ws keeps it in `_socket`; not part of its typings). */
 type WithSocket = { _socket: Socket | null };
@@ -147,6 +150,50 @@ class WebSocketTransport implements Transport {
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
+
+  idle(): void {
+    // ws's Receiver pushes each chunk read onto `_buffers` and shifts it off; V8 keeps the emptied
+    // array's backing store (17 slots, ~150 B per connection, heap snapshots). Setting the length of
+    // an empty array to 0 drops it; the next read grows it again.
+    const receiver = (this.ws as unknown as WithReceiver)._receiver;
+    if (receiver !== undefined && receiver._buffers.length === 0) receiver._buffers.length = 0;
+  }
+}
+
+/**
+ * A ws connection whose events go straight to the shared handlers above instead of through
+ * EventEmitter: `ws` emits them on itself, and five `on()` listeners turned each connection's
+ * `_events` into a dictionary of ~250 B (heap snapshots, bench/session-memory.mjs), and cost an
+ * emitter lookup per message. Everything else ('ping', 'pong', 'unexpected-response', 'redirect')
+ * still goes to EventEmitter, which has no listener for them and returns false, as ws expects.
+ */
+class McpWebSocket extends WebSocket {
+  // Declared here so they live inside the object, not in a properties array added later.
+  [EVENTS]!: TransportEvents;
+  [ENDING]!: CloseKind;
+  [SUBPROTOCOL]!: string;
+
+  emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+    switch (event) {
+      case 'message':
+        onMessage.call(this, a as Buffer, b as boolean);
+        return true;
+      case 'open':
+        onOpen.call(this);
+        return true;
+      case 'upgrade':
+        if ((this as unknown as TaggedSocket)[SUBPROTOCOL] !== '') onUpgrade.call(this, a as IncomingMessage);
+        return true;
+      case 'error':
+        onError.call(this, a as Error);
+        return true;
+      case 'close':
+        onClose.call(this, a as number, b as Buffer);
+        return true;
+      default:
+        return super.emit(event, a, b);
+    }
+  }
 }
 
 /**
@@ -158,7 +205,7 @@ class WebSocketTransport implements Transport {
  */
 export const connectWebSocket: Connect = (opts, events) => {
   const offered = opts.subprotocol ?? '';
-  const ws = new WebSocket(opts.url, offered === '' ? [] : [offered], {
+  const ws = new McpWebSocket(opts.url, offered === '' ? [] : [offered], {
     headers: opts.headers,
     localAddress: opts.localAddress,
     localPort: opts.localPort,
@@ -168,14 +215,9 @@ export const connectWebSocket: Connect = (opts, events) => {
     // TLS is verified unless the user turned it off explicitly (--insecure).
     rejectUnauthorized: opts.rejectUnauthorized ?? true,
     ...(opts.ca ? { ca: opts.ca } : {}),
-  }) as TaggedSocket;
+  }) as unknown as TaggedSocket;
   ws[EVENTS] = events;
   ws[ENDING] = CloseKind.Unreachable; // until it opens
   ws[SUBPROTOCOL] = offered;
-  if (offered !== '') ws.on('upgrade', onUpgrade);
-  ws.on('open', onOpen);
-  ws.on('message', onMessage);
-  ws.on('error', onError);
-  ws.on('close', onClose);
   return new WebSocketTransport(ws);
 };
