@@ -15,8 +15,8 @@ const SUBPROTOCOL = Symbol('mcpload.subprotocol');
 type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents; [ENDING]: CloseKind; [SUBPROTOCOL]: string };
 type TaggedNetSocket = Socket & { [EVENTS]: TransportEvents };
 
-// One set of handlers shared by every connection (McpWebSocket.emit calls them with `this` = the
-// socket), so a connection costs no closures of its own: at 100K sessions that is memory that counts.
+// One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
+// connection costs no closures of its own: at 100K sessions that is memory that counts.
 function onOpen(this: WebSocket): void {
   const events = (this as TaggedSocket)[EVENTS];
   // ws reads the socket with its own 'data' listener, added before 'open'; one added now runs after
@@ -34,8 +34,8 @@ function onOpen(this: WebSocket): void {
  * ("Server sent no subprotocol"), but RFC 6455 leaves that to the client, and servers such as erlmcp
  * never select one: mcpload goes on without, keeps what the server selected for the report, and has
  * ws see its own offer so its check passes (ws reads the headers after this event). Every other
- * check stays ws's: a subprotocol that was not offered still fails the upgrade. Called only when one
- * is offered.
+ * check stays ws's: a subprotocol that was not offered still fails the upgrade. Listened to only when
+ * one is offered.
  */
 function onUpgrade(this: WebSocket, res: IncomingMessage): void {
   const ws = this as TaggedSocket;
@@ -161,42 +161,6 @@ class WebSocketTransport implements Transport {
 }
 
 /**
- * A ws connection whose events go straight to the shared handlers above instead of through
- * EventEmitter: `ws` emits them on itself, and five `on()` listeners turned each connection's
- * `_events` into a dictionary of ~250 B (heap snapshots, bench/session-memory.mjs), and cost an
- * emitter lookup per message. Everything else ('ping', 'pong', 'unexpected-response', 'redirect')
- * still goes to EventEmitter, which has no listener for them and returns false, as ws expects.
- */
-class McpWebSocket extends WebSocket {
-  // Declared here so they live inside the object, not in a properties array added later.
-  [EVENTS]!: TransportEvents;
-  [ENDING]!: CloseKind;
-  [SUBPROTOCOL]!: string;
-
-  emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
-    switch (event) {
-      case 'message':
-        onMessage.call(this, a as Buffer, b as boolean);
-        return true;
-      case 'open':
-        onOpen.call(this);
-        return true;
-      case 'upgrade':
-        if ((this as unknown as TaggedSocket)[SUBPROTOCOL] !== '') onUpgrade.call(this, a as IncomingMessage);
-        return true;
-      case 'error':
-        onError.call(this, a as Error);
-        return true;
-      case 'close':
-        onClose.call(this, a as number, b as Buffer);
-        return true;
-      default:
-        return super.emit(event, a, b);
-    }
-  }
-}
-
-/**
  * The WebSocket transport: the subprotocol asked for offered (a server may select none, see
  * onUpgrade), no compression, custom headers, optional source
  * address and port. The connect deadline is the session's (the engine's timeout queue), not a
@@ -205,7 +169,7 @@ class McpWebSocket extends WebSocket {
  */
 export const connectWebSocket: Connect = (opts, events) => {
   const offered = opts.subprotocol ?? '';
-  const ws = new McpWebSocket(opts.url, offered === '' ? [] : [offered], {
+  const ws = new WebSocket(opts.url, offered === '' ? [] : [offered], {
     headers: opts.headers,
     localAddress: opts.localAddress,
     localPort: opts.localPort,
@@ -219,5 +183,10 @@ export const connectWebSocket: Connect = (opts, events) => {
   ws[EVENTS] = events;
   ws[ENDING] = CloseKind.Unreachable; // until it opens
   ws[SUBPROTOCOL] = offered;
+  if (offered !== '') ws.on('upgrade', onUpgrade);
+  ws.on('open', onOpen);
+  ws.on('message', onMessage);
+  ws.on('error', onError);
+  ws.on('close', onClose);
   return new WebSocketTransport(ws);
 };
