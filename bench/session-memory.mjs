@@ -3,9 +3,12 @@
  * Memory per idle session, from heap snapshots: an Engine (in this process, no thread) opens A then
  * B sessions to a `mcpload serve` child; after a full GC at each point it takes a V8 heap snapshot and
  * reports the retained growth per added session by constructor, plus heap and RSS slopes. The same
- * for a bare `ws` client, so the two are compared in one run.
+ * for a bare `ws` client, so the two are compared in one run. Each client runs in its own child
+ * process (this file with --kind), so neither inherits the pages the other freed, and RSS comes from a
+ * second child that takes no snapshots (writing one leaves tens of MB of malloc'd memory in RSS, so
+ * RSS read after the first snapshot measured the snapshot, not the sessions).
  *
- *   npm run build && node --expose-gc bench/session-memory.mjs [--from 2000] [--to 6000]
+ *   npm run build && node --expose-gc bench/session-memory.mjs [--from 2000] [--to 6000] [--keep]
  */
 import { spawn } from 'node:child_process';
 import { writeHeapSnapshot } from 'node:v8';
@@ -17,20 +20,46 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: a } = parseArgs({ options: { from: { type: 'string', default: '2000' }, to: { type: 'string', default: '6000' } } });
+const { values: a } = parseArgs({
+  options: {
+    from: { type: 'string', default: '2000' },
+    to: { type: 'string', default: '6000' },
+    keep: { type: 'boolean', default: false },
+    kind: { type: 'string' },
+    url: { type: 'string' },
+    dir: { type: 'string' },
+    'rss-only': { type: 'boolean', default: false },
+  },
+});
 const FROM = Number(a.from);
 const TO = Number(a.to);
 if (!global.gc) throw new Error('run with node --expose-gc');
-const tmp = mkdtempSync(join(tmpdir(), 'mcpload-mem-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+if (a.kind === undefined) {
+  // The parent: one target, then each kind in a fresh child process.
+  const tmp = mkdtempSync(join(tmpdir(), 'mcpload-mem-'));
+  const target = spawn(process.execPath, ['dist/bin.js', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  target.stderr.on('data', (d) => (err += d));
+  while (!/listening on (\S+)/.test(err)) await sleep(50);
+  const url = /listening on (\S+)/.exec(err)[1];
+  for (const kind of ['mcpload', 'bare'])
+    for (const rssOnly of [false, true]) {
+      const args = ['--expose-gc', fileURLToPath(import.meta.url), '--kind', kind, '--url', url, '--dir', tmp, '--from', a.from, '--to', a.to];
+      const child = spawn(process.execPath, rssOnly ? [...args, '--rss-only'] : args, { stdio: 'inherit' });
+      const code = await new Promise((r) => child.once('exit', r));
+      if (code !== 0) process.exitCode = 1;
+    }
+  target.kill('SIGTERM');
+  if (a.keep) console.log(`\nsnapshots kept in ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+  process.exit();
+}
+const tmp = a.dir;
+const url = a.url;
 const { Engine } = await import(join(ROOT, 'dist/worker/engine.js'));
 const { loadProfile } = await import(join(ROOT, 'dist/config/profile.js'));
-
-const target = spawn(process.execPath, ['dist/bin.js', 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-let err = '';
-target.stderr.on('data', (d) => (err += d));
-while (!/listening on (\S+)/.test(err)) await sleep(50);
-const url = /listening on (\S+)/.exec(err)[1];
 
 /** Self size by constructor name from a heap snapshot file. */
 function bySize(file) {
@@ -55,10 +84,10 @@ async function measure(label, openTo) {
     await sleep(500);
     global.gc();
     global.gc();
-    const file = join(tmp, `${label}-${n}.heapsnapshot`);
-    writeHeapSnapshot(file);
     const mu = process.memoryUsage();
-    points.push({ n, heap: mu.heapUsed, external: mu.external + mu.arrayBuffers, rss: mu.rss, sizes: bySize(file) });
+    const file = join(tmp, `${label}-${n}.heapsnapshot`);
+    if (!a['rss-only']) writeHeapSnapshot(file);
+    points.push({ n, heap: mu.heapUsed, external: mu.external + mu.arrayBuffers, rss: mu.rss, sizes: a['rss-only'] ? new Map() : bySize(file) });
   }
   const [p, q] = points;
   const per = (k) => (q[k] - p[k]) / (q.n - p.n);
@@ -66,44 +95,51 @@ async function measure(label, openTo) {
     .map(([k, v]) => [k, (v - (p.sizes.get(k) ?? 0)) / (q.n - p.n)])
     .filter(([, v]) => v > 8)
     .sort((x, y) => y[1] - x[1]);
-  console.log(
-    `\n${label}: per added session ${FROM} → ${TO}: heap ${per('heap').toFixed(0)} B, external ${per('external').toFixed(0)} B, RSS ${per('rss').toFixed(0)} B`,
-  );
+  if (a['rss-only']) {
+    console.log(
+      `${label} (no snapshots): RSS per added session ${per('rss').toFixed(0)} B (${(p.rss / 2 ** 20).toFixed(1)} → ${(q.rss / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    return;
+  }
+  console.log(`\n${label}: per added session ${FROM} → ${TO}: heap ${per('heap').toFixed(0)} B, external ${per('external').toFixed(0)} B`);
   for (const [k, v] of growth.slice(0, 14)) console.log(`  ${v.toFixed(0).padStart(6)} B  ${k}`);
 }
 
 // mcpload's engine, sessions idle (one request every 1000 s).
-const profile = { ...loadProfile('low-load'), rate: 0.001, clients: TO, stages: [] };
-let engine;
-await measure('mcpload session', async (n) => {
-  if (!engine) {
-    engine = new Engine(
-      {
-        engineId: 0,
-        engineCount: 1,
-        profile: { ...profile, clients: n },
-        urls: [url],
-        localAddresses: [],
-        localPorts: { from: 10000, to: 65535 },
-        headers: {},
-        protocolVersion: '2025-11-25',
-        frameTerminator: 'newline',
-        connectRate: 0,
-        maxConnecting: 1000,
-        sessionsPerEngine: n,
-        openFilesSoft: Infinity,
-        durationMs: Infinity,
-        startAtMs: Date.now(),
-        snapshotIntervalMs: 1000,
-        drainMs: 100,
-      },
-      { snapshot() {}, note() {} },
-    );
-    engine.start();
-  } else engine.profile.clients = n;
-  while (engine.snapshot(false).sessionsOpen < n) await sleep(200);
-});
-await engine.stop(100);
+if (a.kind === 'mcpload') {
+  const profile = { ...loadProfile('low-load'), rate: 0.001, clients: TO, stages: [] };
+  let engine;
+  await measure('mcpload session', async (n) => {
+    if (!engine) {
+      engine = new Engine(
+        {
+          engineId: 0,
+          engineCount: 1,
+          profile: { ...profile, clients: n },
+          urls: [url],
+          localAddresses: [],
+          localPorts: { from: 10000, to: 65535 },
+          headers: {},
+          protocolVersion: '2025-11-25',
+          frameTerminator: 'newline',
+          connectRate: 0,
+          maxConnecting: 1000,
+          sessionsPerEngine: n,
+          openFilesSoft: Infinity,
+          durationMs: Infinity,
+          startAtMs: Date.now(),
+          snapshotIntervalMs: 1000,
+          drainMs: 100,
+        },
+        { snapshot() {}, note() {} },
+      );
+      engine.start();
+    } else engine.profile.clients = n;
+    while (engine.snapshot(false).sessionsOpen < n) await sleep(200);
+  });
+  await engine.stop(100);
+  process.exit();
+}
 
 // A bare ws client, connections idle.
 const sockets = [];
@@ -119,5 +155,3 @@ await measure('bare ws connection', async (n) => {
   }
 });
 for (const ws of sockets) ws.terminate();
-target.kill('SIGTERM');
-rmSync(tmp, { recursive: true, force: true });

@@ -128,6 +128,24 @@ describe('Wheel', () => {
     expect(seen).toEqual(['far']);
   });
 
+  it('visits a far item once at its earlier time when rescheduled nearer, and once when rescheduled far again', () => {
+    const wheel = new Wheel<Item>(0, 16);
+    const a = item('a');
+    const b = item('b');
+    wheel.schedule(a, 5000); // beyond the horizon: in the far list
+    wheel.schedule(a, 3000); // earlier, still far: not listed twice
+    wheel.schedule(b, 9000);
+    wheel.schedule(b, 20); // near now: its far entry is stale
+    const visits = step(wheel, 1, 12000, (it, now) => {
+      if (it === b && now < 100) wheel.schedule(it, 7000); // far again: the stale entry must not visit twice
+    });
+    expect(visits).toEqual([
+      ['b', 20],
+      ['a', 3000],
+      ['b', 7000],
+    ]);
+  });
+
   it('lets a visit reschedule the item for a later round', () => {
     const wheel = new Wheel<Item>(0);
     const a = item('a');

@@ -22,8 +22,19 @@ export interface Pending {
   rounds: number;
 }
 
+/**
+ * Most sessions have at most one request in flight (idle ones, depth 1): that one lives in `first`,
+ * one object per session reused for every request, and a Map is made only when a second is in
+ * flight at once (then kept). An idle session then holds no Map (~180 B of heap) and a depth-1
+ * session allocates no Pending per request. A Pending handed out is read before the next track().
+ */
 export class Correlator {
-  private readonly pending = new Map<number, Pending>();
+  /** The in-flight request held in `first` (0: none; ids start at 1). */
+  private firstId = 0;
+  private readonly first: Pending = { entry: 0, intended: 0, sentAt: 0, wired: false, rounds: 0 };
+  /** The others in flight, made on the first overlap. */
+  private more: Map<number, Pending> | undefined;
+  private count = 0;
   private next = 1;
   /** Ids of this connection that timed out recently (made on its first timeout). */
   private lateIds: LateIds | undefined;
@@ -31,7 +42,7 @@ export class Correlator {
   constructor(private readonly counts: { readonly recorder: Recorder; readonly methodOf: MethodRecorder[] }) {}
 
   get size(): number {
-    return this.pending.size;
+    return this.count;
   }
 
   /** A new connection: late answers of the old one are no longer expected. */
@@ -46,25 +57,46 @@ export class Correlator {
 
   /** Request `id` is going out; `entry`: its mix entry, or HANDSHAKE; `wired`: its bytes are on the socket already. */
   track(id: number, entry: number, intended: number, sentAt: number, wired = true): void {
-    this.pending.set(id, { entry, intended, sentAt, wired, rounds: 0 });
+    this.count++;
+    if (this.firstId === 0) {
+      this.firstId = id;
+      const p = this.first;
+      p.entry = entry;
+      p.intended = intended;
+      p.sentAt = sentAt;
+      p.wired = wired;
+      p.rounds = 0;
+    } else (this.more ??= new Map()).set(id, { entry, intended, sentAt, wired, rounds: 0 });
   }
 
   /** Request `id` (pending as `p`) got input_required: it goes on as `next`, one round more, its times kept. */
   retry(id: number, next: number, p: Pending): void {
-    this.pending.delete(id);
     p.rounds++;
     p.wired = true;
-    this.pending.set(next, p);
+    if (id === this.firstId) {
+      // The reused first Pending stays where it is, under its new id.
+      this.firstId = next;
+      return;
+    }
+    this.more!.delete(id);
+    this.more!.set(next, p);
   }
 
   /** The transport did not take request `id` after all. */
   forget(id: number): void {
-    this.pending.delete(id);
+    this.delete(id);
+  }
+
+  private delete(id: number): void {
+    if (id === this.firstId) {
+      this.firstId = 0;
+      this.count--;
+    } else if (this.more?.delete(id) === true) this.count--;
   }
 
   /** Request `id`'s bytes reached the socket at `now`: its actual send time (undefined: no longer pending). */
   wired(id: number, now: number): Pending | undefined {
-    const p = this.pending.get(id);
+    const p = this.get(id);
     if (p === undefined || p.wired) return undefined;
     p.wired = true;
     p.sentAt = now;
@@ -72,19 +104,20 @@ export class Correlator {
   }
 
   get(id: number): Pending | undefined {
-    return this.pending.get(id);
+    if (id === this.firstId) return this.first;
+    return this.more?.get(id);
   }
 
   /** Request `id` (pending as `p`) was answered (a result, a JSON-RPC error or a tool error): record it. */
   answered(id: number, p: Pending, answer: Answer, now: number): void {
-    this.pending.delete(id);
+    this.delete(id);
     this.lateIds?.mark(id, false);
     this.counts.recorder.response(this.counts.methodOf[p.entry], answer, p.intended, p.sentAt, now);
   }
 
   /** The handshake request `id` was answered: the session checks the answer (handshake.ts). */
   handshakeAnswered(id: number): void {
-    this.pending.delete(id);
+    this.delete(id);
   }
 
   /**
@@ -102,9 +135,9 @@ export class Correlator {
    * or as `queued` when it never reached a socket (it was never sent: the server cannot be late).
    */
   timedOut(id: number, cancelled = false): number | undefined {
-    const p = this.pending.get(id);
+    const p = this.get(id);
     if (p === undefined) return undefined;
-    this.pending.delete(id);
+    this.delete(id);
     if (p.entry === HANDSHAKE) return HANDSHAKE;
     if (!p.wired) {
       this.counts.methodOf[p.entry].queued++;
@@ -121,20 +154,27 @@ export class Correlator {
 
   /** Request `id` was lost with the connection it was on (the session's other connections go on): counted `closed`. False when it is not pending. */
   lost(id: number): boolean {
-    const p = this.pending.get(id);
+    const p = this.get(id);
     if (p === undefined) return false;
-    this.pending.delete(id);
+    this.delete(id);
     if (p.entry !== HANDSHAKE) this.counts.methodOf[p.entry].closed++;
     return true;
   }
 
   /** The connection ended: every request still pending failed as `closed` (or `queued`, never sent). */
   failAll(): void {
-    for (const p of this.pending.values()) {
-      if (p.entry === HANDSHAKE) continue;
-      if (p.wired) this.counts.methodOf[p.entry].closed++;
-      else this.counts.methodOf[p.entry].queued++;
+    if (this.firstId !== 0) this.failed(this.first);
+    if (this.more !== undefined) {
+      for (const p of this.more.values()) this.failed(p);
+      this.more.clear();
     }
-    this.pending.clear();
+    this.firstId = 0;
+    this.count = 0;
+  }
+
+  private failed(p: Pending): void {
+    if (p.entry === HANDSHAKE) return;
+    if (p.wired) this.counts.methodOf[p.entry].closed++;
+    else this.counts.methodOf[p.entry].queued++;
   }
 }

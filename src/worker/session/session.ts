@@ -24,6 +24,9 @@ import { subscribe, type SubscriptionIds } from './subscriptions.js';
 
 export { State, type SessionHost } from './host.js';
 
+/** A session that sends nothing for this long after its last answer tells its transport it is idle (ms). */
+const IDLE_MS = 1000;
+
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
 const NO_SUBSCRIPTIONS: SubscriptionIds = { from: 0, to: 0 };
@@ -140,7 +143,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
       if (this.bucket !== undefined && this.bucket.due <= now) {
         if (this.transport?.readEnds) this.sendAfterRead = true;
         else sendDue(this, now);
-      }
+      } else if (this.calls.size === 0 && this.bucket!.due - now >= IDLE_MS) this.transport?.idle?.();
     } else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
 
@@ -273,6 +276,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     const slowRead = host.profile.slowRead;
     if (slowRead) (this.slow ??= new SlowReader(slowRead)).start(now);
     host.wake(this, slowRead ? Math.min(start, now) : start);
+    if (start - now >= IDLE_MS) this.transport?.idle?.();
   }
 
   write(frame: Buffer | string, kind: keyof SentCounts, id?: number, route?: Route): boolean {

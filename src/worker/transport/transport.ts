@@ -109,6 +109,11 @@ export interface Transport {
   readonly subprotocol?: string;
   /** True when onreadend follows the messages of each socket read, so answers can be batched. */
   readonly readEnds?: boolean;
+  /**
+   * Nothing is in flight and the session sends nothing for a second or more: let go of read
+   * buffers kept for the next message (WebSocket: ws's chunk list). Memory per idle session.
+   */
+  idle?(): void;
   /** Hold the frames sent from now to the end of this event-loop turn, and write them together then. */
   holdTurn?(): void;
   /** Hold the frames sent from now until uncork() (within one synchronous batch), then write them together. */
