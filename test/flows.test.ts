@@ -82,9 +82,12 @@ function expectAgentRun(report: RunReport, seen: Seen): void {
   expect(progress.firstProgress.count).toBe(steps.slow.ok);
   expect(progress.total.count).toBe(steps.slow.ok);
   expect(progress.notifications).toBeGreaterThanOrEqual(steps.slow.ok);
-  // Time to first progress: the server's first-progress delay, within 5 ms at p50.
+  // Time to first progress: the server's first-progress delay, within 5 ms at p50 beyond the server's own
+  // cost of a call, which its answers show: the slow call's raw p50 past its configured duration (about
+  // 2 ms for mcpload serve over WebSocket, 7 ms for the SDK's Streamable HTTP stack on this 2-core VM).
+  const serverCostUs = Math.max(0, steps.slow.latency.raw.p50 - SLOW.durationMs * 1000);
   expect(progress.firstProgress.p50).toBeGreaterThanOrEqual((FIRST_PROGRESS_MS - 1) * 1000);
-  expect(progress.firstProgress.p50).toBeLessThanOrEqual((FIRST_PROGRESS_MS + 5) * 1000);
+  expect(progress.firstProgress.p50).toBeLessThanOrEqual((FIRST_PROGRESS_MS + 5) * 1000 + serverCostUs);
   expect(report.progress!.firstProgress.count).toBe(progress.firstProgress.count);
 }
 

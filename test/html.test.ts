@@ -318,7 +318,7 @@ describe('the end of the timeline', () => {
     expect(scaled.end.note).toMatch(/4 responses and 1 failures came after that/);
 
     const dropped = trimTimeline(withEnd(9.2));
-    expect(dropped.end.lastSecond).toBe('dropped');
+    expect(dropped.end.lastSecond).toBe('omitted');
     expect(dropped.points.map((p) => p.second)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(dropped.end.note).toMatch(/only 200 ms of sending: it is left out/);
     expect(dropped.end.afterOk).toBe(34);

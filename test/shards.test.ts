@@ -114,6 +114,8 @@ describe('shards and watch', () => {
     // Killed once the watch knows it and it has sent requests: mid-run.
     await watchSawIt;
     await untilSnapshot(urls[1], (b) => (b.requests?.sent ?? 0) > 0);
+    // The watch polls once a second: let it read a snapshot with requests in it before the shard dies.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     process.kill(shards[1].pid, 'SIGKILL');
     const watch = await watched;
     const runs = await Promise.all(shards.map((s) => s.done));

@@ -17,7 +17,7 @@ export interface Spectrum {
 /** What the time charts do with the end of the run (see trimTimeline). */
 export interface TimelineEnd {
   /** none: the report does not say when sending ended (older versions); else what became of the last second of sending. */
-  lastSecond: 'none' | 'whole' | 'scaled' | 'dropped';
+  lastSecond: 'none' | 'whole' | 'scaled' | 'omitted';
   /** The share of the last second that was sending (0..1), and its counts' factor when scaled. */
   fraction: number;
   factor: number;
@@ -37,7 +37,8 @@ export interface ChartData {
     sent: number[];
     ok: number[];
     failed: number[];
-    dropped: number[];
+    /** Absent in the closed model, which has no schedule to fall behind. */
+    dropped?: number[];
     target: number[];
     sessions: number[];
     wanted: number[];
@@ -115,11 +116,11 @@ export function trimTimeline(r: RunReport): { points: TimelinePoint[]; end: Time
   const after = tl.filter((p) => p.second > whole || (p.second === whole && !scale));
   const afterOk = after.reduce((n, p) => n + p.ok, 0);
   const afterFailed = after.reduce((n, p) => n + p.failed, 0);
-  const lastSecond = fraction === 0 ? 'whole' : scale ? 'scaled' : 'dropped';
+  const lastSecond = fraction === 0 ? 'whole' : scale ? 'scaled' : 'omitted';
   const cut =
     lastSecond === 'scaled'
       ? `The last second had ${oneDecimal(fraction)} s of sending: its counts are scaled to a full second (×${factor.toFixed(2)}).`
-      : lastSecond === 'dropped' && partial
+      : lastSecond === 'omitted' && partial
         ? `The last second had only ${Math.round(fraction * 1000)} ms of sending: it is left out rather than drawn as a fall.`
         : '';
   const drained =
@@ -144,7 +145,7 @@ export function chartData(r: RunReport): ChartData {
       sent: tl.map((p) => p.sent),
       ok: tl.map((p) => p.ok),
       failed: tl.map((p) => p.failed),
-      dropped: tl.map((p) => p.dropped ?? 0),
+      ...(r.model === 'closed' ? {} : { dropped: tl.map((p) => p.dropped ?? 0) }),
       target: has('targetRate') ? tl.map((p) => p.targetRate ?? 0) : tl.map(() => r.throughput.targetRequestsPerSecond),
       sessions: tl.map((p) => p.sessionsOpen),
       wanted: has('wanted') ? tl.map((p) => p.wanted ?? 0) : tl.map(() => r.sessions.wanted),

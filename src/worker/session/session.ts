@@ -143,7 +143,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
       if (this.bucket !== undefined && this.bucket.due <= now) {
         if (this.transport?.readEnds) this.sendAfterRead = true;
         else sendDue(this, now);
-      } else if (this.calls.size === 0 && this.bucket!.due - now >= IDLE_MS) this.transport?.idle?.();
+      } else if (this.bucket !== undefined && this.calls.size === 0 && this.bucket.due - now >= IDLE_MS) this.transport?.idle?.();
     } else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
   }
 
