@@ -90,7 +90,17 @@ describe('coordinator with fixture engines', () => {
       '1:2 final',
     ]);
     const n = snapshots.length;
-    expect(agg.totals()).toEqual({ sent: n * P.sent, ok: n * P.ok, rpcError: 0, toolError: 0, timeout: n * P.timeout, closed: 0, dropped: 0, queued: 0, cancelled: 0 });
+    expect(agg.totals()).toEqual({
+      sent: n * P.sent,
+      ok: n * P.ok,
+      rpcError: 0,
+      toolError: 0,
+      timeout: n * P.timeout,
+      closed: 0,
+      dropped: 0,
+      queued: 0,
+      cancelled: 0,
+    });
     expect(agg.methods.get('ping')?.sent).toBe(n * P.sent);
     expect(agg.latency.totalCount).toBe(n * P.ok);
     expect(agg.latencyRaw.totalCount).toBe(n * P.ok);
