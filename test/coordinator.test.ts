@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveRunOptions } from '../src/config/options.js';
 import { Coordinator } from '../src/main/coordinator.js';
 import type { EngineHandle } from '../src/main/engines.js';
-import { ERROR_TYPES } from '../src/shared/errors.js';
+import { deathReason, ERROR_TYPES } from '../src/shared/errors.js';
 import type { EngineSnapshot, EngineToMain, MainToEngine } from '../src/shared/messages.js';
 import { until } from './helpers/engine-run.js';
 // Plain JavaScript, shared with the fixture engines.
@@ -37,7 +37,8 @@ class FixtureEngine implements EngineHandle {
 
   onMessage(listener: (msg: EngineToMain) => void): void {
     this.worker.on('message', listener);
-    this.worker.on('error', (err) => listener({ type: 'fatal', engineId: this.engineId, message: err.message }));
+    // As the real engine handles report a crash: its message and the frame it was thrown from.
+    this.worker.on('error', (err) => listener({ type: 'fatal', engineId: this.engineId, message: deathReason(err) }));
   }
 
   async terminate(): Promise<void> {
@@ -131,7 +132,7 @@ describe('coordinator with fixture engines', () => {
   it('an engine that crashes mid-run does not hang the run: it is noted, the others still count', async () => {
     const { c, snapshots, notes } = coordinator(['fixed-engine', 'crash-engine'], '300ms');
     const agg = await c.run();
-    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 was lost \(fixture engine crashed mid-run\): /));
+    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 was lost \(fixture engine crashed mid-run at crash-engine\.mjs:\d+:\d+\): /));
     // Engine 0's three snapshots, and engine 1's one before it crashed if it arrived before the crash
     // (a thread's last message and its error event come in no fixed order); counted as emitted.
     expect(snapshots.filter((s) => s.engineId === 0)).toHaveLength(3);
@@ -142,7 +143,7 @@ describe('coordinator with fixture engines', () => {
   it('an engine that crashes before it is ready does not hold up the start or the end', async () => {
     const { c, snapshots, notes } = coordinator(['fixed-engine', ['crash-engine', 'before-ready']], '300ms');
     const agg = await c.run();
-    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 was lost \(fixture engine crashed while loading\): /));
+    expect(notes).toContainEqual(expect.stringMatching(/^engine 1 was lost \(fixture engine crashed while loading at crash-engine\.mjs:\d+:\d+\): /));
     expect(snapshots.every((s) => s.engineId === 0)).toBe(true);
     expect(snapshots.filter((s) => s.final)).toHaveLength(1);
     expect(agg.totals().sent).toBe(3 * P.sent);

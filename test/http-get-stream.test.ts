@@ -4,29 +4,20 @@
  * requests) is handled like anything on a request's stream. A server without one answers 405: that
  * is accepted quietly, with no retry loop.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { runEngine } from './helpers/engine-run.js';
-import { startSdkHttpServer, type SdkHttpServer } from './helpers/sdk-http-server.js';
-import { closeHttpServer } from './helpers/raw-servers.js';
+import { startSdkHttpServer } from './helpers/sdk-http-server.js';
+import { closeAfterEach, listenLocal } from './helpers/raw-servers.js';
 
-let sdk: SdkHttpServer | undefined;
-let server: Server | undefined;
-afterEach(async () => {
-  await sdk?.close();
-  sdk = undefined;
-  const s = server;
-  server = undefined;
-  await closeHttpServer(s);
-});
+const closing = closeAfterEach();
 
 const NO_ERRORS = { connect: 0, handshake: 0, timeout: 0, protocol: 0, rpc: 0, tool: 0, closed: 0, lost: 0 };
 const broadcast = [{ method: 'tools/call', weight: 1, params: { name: 'broadcast', arguments: {} } }];
 
 describe('--http-get-stream', () => {
   it("the SDK server's notifications related to no request reach the session on its GET stream", async () => {
-    sdk = await startSdkHttpServer();
+    const sdk = closing(await startSdkHttpServer());
     const run = await runEngine({ url: sdk.url, clients: 2, profile: { rate: 10, mix: broadcast }, durationMs: 1000, httpGetStream: true });
     const t = run.total;
     expect(t.errors).toEqual(NO_ERRORS);
@@ -41,7 +32,7 @@ describe('--http-get-stream', () => {
   });
 
   it('is off by default: no GET, and those notifications are not seen', async () => {
-    sdk = await startSdkHttpServer();
+    const sdk = closing(await startSdkHttpServer());
     const run = await runEngine({ url: sdk.url, clients: 1, profile: { rate: 10, mix: broadcast }, durationMs: 600 });
     expect(sdk.listens()).toBe(0);
     expect(run.total.ok).toBe(run.total.sent);
@@ -50,23 +41,24 @@ describe('--http-get-stream', () => {
 
   it('a server that answers the GET with 405 has no stream: accepted quietly, asked once per session', async () => {
     let gets = 0;
-    server = createServer((req, res) => {
-      if (req.method === 'GET') {
-        gets++;
-        return res.writeHead(405, { allow: 'POST' }).end();
-      }
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.method !== 'POST') return res.writeHead(405).end();
-        const msg = JSON.parse(Buffer.concat(chunks).toString()) as { id?: number; method?: string };
-        if (msg.id === undefined) return res.writeHead(202).end();
-        const result = msg.method === 'initialize' ? { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'no-get', version: '1' } } : {};
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'g' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
-      });
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+    const server = closing(
+      createServer((req, res) => {
+        if (req.method === 'GET') {
+          gets++;
+          return res.writeHead(405, { allow: 'POST' }).end();
+        }
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          if (req.method !== 'POST') return res.writeHead(405).end();
+          const msg = JSON.parse(Buffer.concat(chunks).toString()) as { id?: number; method?: string };
+          if (msg.id === undefined) return res.writeHead(202).end();
+          const result = msg.method === 'initialize' ? { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'no-get', version: '1' } } : {};
+          res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'g' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+        });
+      }),
+    );
+    const url = await listenLocal(server);
     const run = await runEngine({ url, clients: 2, profile: { rate: 10, mix: [{ method: 'ping', weight: 1 }] }, durationMs: 800, httpGetStream: true });
     expect(run.total.errors).toEqual(NO_ERRORS);
     expect(run.total.ok).toBe(run.total.sent);

@@ -5,23 +5,14 @@
  * the answer it sends there completes the request. Against a raw node:http server that does exactly
  * that, and against the SDK's StreamableHTTPServerTransport with an event store.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { SseReader } from '../src/worker/transport/http-sse.js';
 import { runEngine } from './helpers/engine-run.js';
-import { startSdkHttpServer, type SdkHttpServer } from './helpers/sdk-http-server.js';
-import { closeHttpServer, handleMcpPost } from './helpers/raw-servers.js';
+import { startSdkHttpServer } from './helpers/sdk-http-server.js';
+import { closeAfterEach, handleMcpPost, listenLocal } from './helpers/raw-servers.js';
 
-let server: Server | undefined;
-let sdk: SdkHttpServer | undefined;
-afterEach(async () => {
-  await sdk?.close();
-  sdk = undefined;
-  const s = server;
-  server = undefined;
-  await closeHttpServer(s);
-});
+const closing = closeAfterEach();
 
 const RETRY_MS = 150;
 
@@ -41,31 +32,32 @@ async function pollingServer(): Promise<PollingServer> {
   const state: PollingServer = { url: '', calls: 0, resumed: 0, badGets: 0, shortestWaitMs: Infinity };
   const waiting = new Map<string, { id: number; closedAt: number }>();
   let streams = 0;
-  server = createServer((req, res) => {
-    if (req.method === 'GET') {
-      const last = req.headers['last-event-id'];
-      const pending = typeof last === 'string' ? waiting.get(last) : undefined;
-      if (pending === undefined || req.headers['mcp-session-id'] !== 'polling' || !String(req.headers.accept).includes('text/event-stream')) {
-        state.badGets++;
-        return res.writeHead(405).end();
+  const server = closing(
+    createServer((req, res) => {
+      if (req.method === 'GET') {
+        const last = req.headers['last-event-id'];
+        const pending = typeof last === 'string' ? waiting.get(last) : undefined;
+        if (pending === undefined || req.headers['mcp-session-id'] !== 'polling' || !String(req.headers.accept).includes('text/event-stream')) {
+          state.badGets++;
+          return res.writeHead(405).end();
+        }
+        waiting.delete(last as string);
+        state.resumed++;
+        state.shortestWaitMs = Math.min(state.shortestWaitMs, performance.now() - pending.closedAt);
+        const answer = { jsonrpc: '2.0', id: pending.id, result: { content: [{ type: 'text', text: 'resumed' }] } };
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return res.end(`id: ${last as string}-answer\ndata: ${JSON.stringify(answer)}\n\n`);
       }
-      waiting.delete(last as string);
-      state.resumed++;
-      state.shortestWaitMs = Math.min(state.shortestWaitMs, performance.now() - pending.closedAt);
-      const answer = { jsonrpc: '2.0', id: pending.id, result: { content: [{ type: 'text', text: 'resumed' }] } };
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      return res.end(`id: ${last as string}-answer\ndata: ${JSON.stringify(answer)}\n\n`);
-    }
-    handleMcpPost(req, res, 'polling', (msg) => {
-      state.calls++;
-      const eventId = `stream-${++streams}`;
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      // An id and a retry hint, no answer; then the connection closes (the SSE stream is not over).
-      res.end(`id: ${eventId}\nretry: ${RETRY_MS}\ndata: \n\n`, () => waiting.set(eventId, { id: msg.id, closedAt: performance.now() }));
-    });
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+      handleMcpPost(req, res, 'polling', (msg) => {
+        state.calls++;
+        const eventId = `stream-${++streams}`;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // An id and a retry hint, no answer; then the connection closes (the SSE stream is not over).
+        res.end(`id: ${eventId}\nretry: ${RETRY_MS}\ndata: \n\n`, () => waiting.set(eventId, { id: msg.id, closedAt: performance.now() }));
+      });
+    }),
+  );
+  state.url = await listenLocal(server);
   return state;
 }
 
@@ -87,7 +79,7 @@ describe('SSE resumption (the polling pattern)', () => {
   });
 
   it("the SDK's StreamableHTTPServerTransport with an event store: closeSSEStream mid-request, every call answered on the resumed stream", async () => {
-    sdk = await startSdkHttpServer({ resumable: { retryMs: 50 } });
+    const sdk = closing(await startSdkHttpServer({ resumable: { retryMs: 50 } }));
     const run = await runEngine({ url: sdk.url, clients: 2, profile: { rate: 5, timeoutMs: 2000, mix: call('poll') }, durationMs: 1500, drainMs: 1000 });
     const t = run.total;
     expect(t.sent).toBeGreaterThan(0);

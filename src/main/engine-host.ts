@@ -7,6 +7,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { EngineToMain } from '../shared/messages.js';
+import { deathReason } from '../shared/errors.js';
 import { newEngineWorker, type HostMessage, type HostReply } from './engines.js';
 
 const workers = new Map<number, Worker>();
@@ -19,7 +20,7 @@ for (const engineId of (process.argv[2] ?? '').split(',').filter(Boolean).map(Nu
     if (process.connected) process.send?.({ engineId, msg } satisfies HostReply);
   };
   worker.on('message', reply);
-  worker.on('error', (err) => reply({ type: 'fatal', engineId, message: err.message }));
+  worker.on('error', (err) => reply({ type: 'fatal', engineId, message: deathReason(err) }));
   // A thread that ends without an error is lost too (the coordinator takes the first fatal only).
   worker.on('exit', (code) => reply({ type: 'fatal', engineId, message: `engine thread exited (code ${code})` }));
 }

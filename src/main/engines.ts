@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineToMain, MainToEngine } from '../shared/messages.js';
+import { deathReason } from '../shared/errors.js';
 
 export interface EngineHandle {
   post(msg: MainToEngine): void;
@@ -81,7 +82,7 @@ class ThreadEngine implements EngineHandle {
       this.ending = true;
       listener({ type: 'fatal', engineId: this.engineId, message });
     };
-    this.worker.on('error', (err) => died(err.message));
+    this.worker.on('error', (err) => died(deathReason(err)));
     this.worker.on('exit', (code) => died(`engine thread exited (code ${code})`));
   }
 

@@ -92,3 +92,18 @@ export function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * Why a thread died, in one line: the error's message and where it was thrown (the top frame of its stack,
+ * the file's base name with line and column). A crash inside an engine reaches the user as one note; the
+ * message alone ("Cannot read properties of undefined") does not say which code to look at.
+ */
+export function deathReason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const frame = err.stack
+    ?.split('\n')
+    .map((line) => line.trim())
+    .find((line) => line.startsWith('at '));
+  const where = frame === undefined ? undefined : /([^/\\(\s]+:\d+:\d+)\)?$/.exec(frame)?.[1];
+  return where === undefined ? err.message : `${err.message} at ${where}`;
+}

@@ -1,6 +1,7 @@
 /** Engine thread entry: wires an Engine to the parent port. No logic of its own. */
 import { parentPort } from 'node:worker_threads';
 import type { EngineToMain, MainToEngine } from '../shared/messages.js';
+import { deathReason } from '../shared/errors.js';
 import { Engine } from './engine.js';
 
 const port = parentPort;
@@ -26,7 +27,7 @@ port.on('message', (msg: MainToEngine) => {
         break;
     }
   } catch (err) {
-    post({ type: 'fatal', engineId, message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    post({ type: 'fatal', engineId, message: deathReason(err) });
   }
 });
 

@@ -4,8 +4,10 @@
  * records every frame it receives, and parses newline-delimited JSON-RPC.
  * close() is idempotent and terminates every socket.
  */
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { Server as HttpServerClass, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { afterEach } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface RawServer {
@@ -278,6 +280,27 @@ export const notifyingServer = (count: number): Promise<BaseServer> =>
       },
     }),
   });
+
+/** Listen on a free loopback port; the URL of the server's MCP endpoint. */
+export async function listenLocal(server: HttpServer, path = '/mcp'): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+}
+
+/**
+ * Registers an afterEach that closes every server a test handed to the returned function, newest first: a
+ * node:http server with its open connections, or anything with an async close() (the SDK servers).
+ */
+export function closeAfterEach(): <T extends HttpServer | { close(): Promise<void> }>(server: T) => T {
+  const open: (HttpServer | { close(): Promise<void> })[] = [];
+  afterEach(async () => {
+    for (const server of open.splice(0).reverse()) await (server instanceof HttpServerClass ? closeHttpServer(server) : server.close());
+  });
+  return (server) => {
+    open.push(server);
+    return server;
+  };
+}
 
 /** Close a node:http server the test started, its open connections (SSE streams, keep-alive) with it. */
 export function closeHttpServer(server: HttpServer | undefined): Promise<void> {
