@@ -4,29 +4,11 @@
  * local runs at once both work without flags. A port that was asked for must still be free (exit 2:
  * metrics.test.ts).
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, type CliResult } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 
-/** The CLI with no metrics variable at all (runCli turns the endpoint off unless told). */
-function runBare(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI with no metrics variable at all. */
+const runBare = (args: string[]) => runCli(args, { defaultMetrics: true, timeoutMs: 60_000 });
 
 describe('the default metrics endpoint', () => {
   it('two local runs at once both work without flags: loopback, and a free port when 9464 is taken', async () => {

@@ -5,33 +5,19 @@
  * built-in target. Also: the LICENSE ships, no source map points at a source that does not, and the
  * install does not warn about the package's own scripts. Installs from npm's cache (npm ci filled it).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runProcess } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'mcpload-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A child to its end, without blocking the test worker (vitest's RPC times out under a long spawnSync). */
-function exec(file: string, args: string[], cwd = ROOT): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const exec = (file: string, args: string[], cwd = ROOT) =>
+  runProcess(file, args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, timeoutMs: 180_000 });
 const npm = (args: string[], cwd: string) => exec('npm', args, cwd);
 const node = (args: string[], cwd = ROOT) => exec(process.execPath, args, cwd);
 
@@ -39,7 +25,7 @@ describe('the packed package', () => {
   it('installs globally from its tarball, and `import { run } from "mcpload"` type-checks and runs', async () => {
     // dist/ is fresh (globalSetup): pack it as is, without prepack's rebuild under other tests' feet.
     const pack = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
-    expect(pack.status, pack.stderr).toBe(0);
+    expect(pack.code, pack.stderr).toBe(0);
     const [info] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const files = info.files.map((f) => f.path);
     expect(files).toContain('LICENSE');
@@ -49,7 +35,7 @@ describe('the packed package', () => {
 
     const prefix = join(work, 'prefix');
     const install = await npm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(work, info.filename)], work);
-    expect(install.status, install.stderr).toBe(0);
+    expect(install.code, install.stderr).toBe(0);
     expect(install.stderr + install.stdout).not.toMatch(/prepare|mcpload@[\d.]+ \(/);
     const bin = join(prefix, 'bin', 'mcpload');
     expect((await exec(bin, ['--version'])).stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
@@ -91,19 +77,19 @@ describe('the packed package', () => {
     );
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const check = await node([tsc, '--noEmit', '-p', app]);
-    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
     // A type error is caught through the same declarations (the check is not vacuous).
     writeFileSync(join(app, 'bad.ts'), "import { run } from 'mcpload';\nawait run({ clients: 'many' });\n");
     writeFileSync(join(app, 'tsconfig.bad.json'), JSON.stringify({ extends: './tsconfig.json', files: ['bad.ts'] }));
     const bad = await node([tsc, '--noEmit', '-p', join(app, 'tsconfig.bad.json')]);
-    expect(bad.status).not.toBe(0);
+    expect(bad.code).not.toBe(0);
     expect(bad.stdout).toMatch(/bad\.ts.*error TS/);
 
     const emit = await node([tsc, '-p', app]);
-    expect(emit.status, emit.stdout + emit.stderr).toBe(0);
+    expect(emit.code, emit.stdout + emit.stderr).toBe(0);
     expect(readdirSync(join(app, 'out'))).toContain('main.js');
     const ran = await node([join(app, 'out', 'main.js')], app);
-    expect(ran.status, ran.stderr).toBe(0);
+    expect(ran.code, ran.stderr).toBe(0);
     const out = JSON.parse(ran.stdout.trim().split('\n').at(-1)!) as { exitCode: number; sent: number; established: number };
     expect(out.exitCode).toBe(0);
     expect(out.established).toBe(2);

@@ -10,23 +10,24 @@ export interface CliResult {
   stderr: string;
 }
 
-export interface CliOptions {
+export interface ProcessOptions {
   env?: Record<string, string>;
+  cwd?: string;
   timeoutMs?: number;
   onSpawn?: (pid: number) => void;
   /** Called with all of stderr so far each time more arrives (to wait for a line instead of sleeping). */
   onStderr?: (stderr: string) => void;
 }
 
-export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+export interface CliOptions extends Omit<ProcessOptions, 'cwd'> {
+  /** Leave the metrics endpoint at its default (runCli turns it off unless `env` names a metrics variable). */
+  defaultMetrics?: boolean;
+}
+
+/** A child process to its end, with its output and a time bound, without blocking the test worker (as spawnSync would). */
+export function runProcess(file: string, args: string[], opts: ProcessOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    // A clean environment: no MCPLOAD_* or legacy variables leak in from the caller. The metrics
-    // endpoint is off unless a test asks for it, so runs never fight over the default port 9464.
-    const metricsOff = ['MCPLOAD_METRICS_PORT', 'METRICS_PORT', 'METRICS_ENABLED'].some((k) => opts.env?.[k] !== undefined)
-      ? {}
-      : { MCPLOAD_METRICS_PORT: '0' };
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...metricsOff, ...opts.env };
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -42,6 +43,17 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  // A clean environment: no MCPLOAD_* or legacy variables leak in from the caller. The metrics
+  // endpoint is off unless a test asks for it, so runs never fight over the default port 9464.
+  const metricsOff =
+    opts.defaultMetrics || ['MCPLOAD_METRICS_PORT', 'METRICS_PORT', 'METRICS_ENABLED'].some((k) => opts.env?.[k] !== undefined)
+      ? {}
+      : { MCPLOAD_METRICS_PORT: '0' };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...metricsOff, ...opts.env };
+  return runProcess(process.execPath, [BIN, ...args], { ...opts, env });
 }
 
 /**
