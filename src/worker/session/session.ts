@@ -137,14 +137,20 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     this.answeredHere = true;
     if (this.flow !== undefined) this.flowSettled(id, now);
     if (this.loop !== undefined) this.closedEnded(now);
-    else if (this.state === State.Open) {
+    else if (this.state === State.Open && this.bucket !== undefined && this.bucket.due <= now) {
       // Tokens that waited for this in-flight slot go out now, not at the next tick: after the other
       // answers this socket read brought (readEnd), so they leave in one write, or at once.
-      if (this.bucket !== undefined && this.bucket.due <= now) {
-        if (this.transport?.readEnds) this.sendAfterRead = true;
-        else sendDue(this, now);
-      } else if (this.bucket !== undefined && this.calls.size === 0 && this.bucket.due - now >= IDLE_MS) this.transport?.idle?.();
+      if (this.transport?.readEnds) this.sendAfterRead = true;
+      else sendDue(this, now);
     } else if (this.state === State.Retiring && this.calls.size === 0) this.transport?.close(1000);
+    if (this.state === State.Open && this.calls.size === 0 && this.nextSendAt() - now >= IDLE_MS) this.transport?.idle?.();
+  }
+
+  /** When this session next sends of its own accord (its flow's next step, its closed loop's next slot, its bucket's next token). */
+  private nextSendAt(): number {
+    if (this.flow !== undefined) return this.flow.next();
+    if (this.loop !== undefined) return this.loop.next();
+    return this.bucket?.due ?? Infinity;
   }
 
   /** Every message of one socket read has been handled: send what the answers freed slots for. */
