@@ -256,6 +256,67 @@ describe('flows with session arrivals against real servers', () => {
   });
 });
 
+describe('flow steps draw their targets from discovery', () => {
+  it('the SDK McpServer over WebSocket: a discover step picks among the read-only tools and the resources found at start, each counted under the step', async () => {
+    const calls: Record<string, number> = { lookup: 0, search: 0, wipe: 0 };
+    const reads: Record<string, number> = {};
+    const server = await startSdkWsServer({
+      register: (s) => {
+        for (const name of ['lookup', 'search', 'wipe'] as const) {
+          s.registerTool(
+            name,
+            { inputSchema: { q: z.string() }, annotations: name === 'wipe' ? { destructiveHint: true } : { readOnlyHint: true } },
+            async () => {
+              calls[name]++;
+              return { content: [{ type: 'text', text: name }] };
+            },
+          );
+        }
+        for (const n of ['a', 'b']) {
+          const uri = `mcpload://notes/${n}`;
+          s.registerResource(`notes-${n}`, uri, { mimeType: 'text/plain' }, async () => {
+            reads[uri] = (reads[uri] ?? 0) + 1;
+            return { contents: [{ uri, mimeType: 'text/plain', text: n }] };
+          });
+        }
+      },
+    });
+    closers.push(() => server.close());
+    const file = join(dir, 'discover-steps.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'discover-steps',
+        arrivalRate: 40,
+        timeout: '5s',
+        flow: [
+          { method: 'tools/call', name: 'tool', discover: true },
+          { method: 'resources/read', name: 'read', discover: true },
+          { repeat: 2, steps: [{ method: 'tools/call', name: 'again', discover: true }] },
+        ],
+      }),
+    );
+    const report = await runFlow(server.url, file);
+    expect(
+      Object.values(report.errors).every((n) => n === 0),
+      JSON.stringify(report.errors),
+    ).toBe(true);
+    const steps = report.steps!;
+    expect(Object.keys(steps)).toEqual(['tool', 'read', 'again']);
+    for (const st of Object.values(steps)) expect(st.ok).toBe(st.sent);
+    // One probe call per tool discovery picked, then the steps' calls; never the destructive one.
+    expect(calls.wipe).toBe(0);
+    expect(calls.lookup + calls.search).toBe(steps.tool.sent + steps.again.sent + 2);
+    expect(calls.lookup).toBeGreaterThan(3);
+    expect(calls.search).toBeGreaterThan(3);
+    expect(steps.again.sent).toBe(2 * steps.read.sent);
+    // The helper's server has 10 resources of its own besides these two: the step spreads over all 12.
+    const mine = reads['mcpload://notes/a'] + reads['mcpload://notes/b'] - 2;
+    expect(mine).toBeGreaterThan(0);
+    expect(mine).toBeLessThan(steps.read.sent / 2);
+  });
+});
+
 /** A WebSocket MCP server whose tool blocks the whole server for 1 s, the first time after 1 s and then every 10 s. */
 async function stallingServer(): Promise<{ url: string; stalls: () => number; close: () => Promise<void> }> {
   const http = createServer();

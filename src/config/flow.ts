@@ -59,9 +59,7 @@ export function flowSteps(
       }
       switch (kind) {
         case 'method': {
-          // Discovery resolves mix entries into weighted entries (src/discover/); a step is one request.
-          if (step.discover !== undefined)
-            fail(`${field}.discover`, 'flow steps do not draw targets from discovery yet: name the tool, resource or prompt in params');
+          // A `discover` step is resolved at run start (src/discover/) into the targets it picks from.
           const spec = request(step as RawRequest, field);
           const key = step.name ?? `${place} ${spec.method}`;
           if (names.has(key)) fail(`${field}.name`, `${JSON.stringify(key)} names another step already: give each step its own name`);

@@ -18,7 +18,8 @@ import type { Correlator } from './correlator.js';
 
 /** A flow step with its request steps' engine entries resolved (Engine: mix entries first, then these). */
 export type FlowNode =
-  | { kind: 'request'; entry: number }
+  /** `alts` > 1: the step picks one of entries [entry, entry + alts) each time it runs (a discover step). */
+  | { kind: 'request'; entry: number; alts: number }
   | { kind: 'think'; think: Extract<FlowStep, { kind: 'think' }>['think'] }
   | { kind: 'repeat' | 'parallel'; count: number; body: FlowNode[] }
   | { kind: 'end' };
@@ -29,8 +30,12 @@ export function compileFlow(steps: readonly FlowStep[], first: number): FlowNode
   const walk = (list: readonly FlowStep[]): FlowNode[] =>
     list.map((s): FlowNode => {
       switch (s.kind) {
-        case 'request':
-          return { kind: 'request', entry: next++ };
+        case 'request': {
+          const alts = 1 + (s.also?.length ?? 0);
+          const entry = next;
+          next += alts;
+          return { kind: 'request', entry, alts };
+        }
         case 'think':
           return { kind: 'think', think: s.think };
         case 'end':
@@ -153,7 +158,7 @@ export class FlowRun {
             return;
           }
           f.i++;
-          if (!this.send(c, node.entry, now)) continue; // could not go out (the connection is closing): the flow moves on
+          if (!this.send(c, node.alts === 1 ? node.entry : node.entry + Math.floor(Math.random() * node.alts), now)) continue; // could not go out (the connection is closing): the flow moves on
           return;
         case 'think':
           f.i++;
