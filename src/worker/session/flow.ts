@@ -55,6 +55,8 @@ export interface FlowSender extends FrameContext {
     readonly templates: RequestFrames[];
     readonly methodOf: MethodRecorder[];
     readonly profile: { readonly timeoutMs: number };
+    /** Lateness of the requests sent (the report's generator-limited check reads it). */
+    readonly recorder: { sendLagSumMs: number };
   };
   seq: number;
   write(frame: Buffer, kind: 'request', id: number, route: Route): boolean;
@@ -89,6 +91,8 @@ export class FlowRun {
   private readonly waiting = new Map<number, Cursor>();
   /** The flow reached its end (or an end step): the session ends once its requests are answered. */
   done = false;
+  /** When this connection's flow started (its handshake done): lateness before it is the connection's, not the engine's. */
+  private startedAt = 0;
 
   constructor(
     private readonly program: FlowNode[],
@@ -100,6 +104,7 @@ export class FlowRun {
     this.sleeping = [];
     this.waiting.clear();
     this.done = false;
+    this.startedAt = now;
     this.advance(new Cursor(this.program, due, undefined), now, now);
   }
 
@@ -207,6 +212,9 @@ export class FlowRun {
       return false;
     }
     if (!queues) host.methodOf[entry].sent++;
+    // Late past its plan (a think that woke late, a busy engine) counts towards generator-limited, as a mix request's does.
+    const from = c.due > this.startedAt ? c.due : this.startedAt;
+    if (now > from) host.recorder.sendLagSumMs += now - from;
     this.waiting.set(id, c);
     s.flowSent(id, entry, now);
     return true;
