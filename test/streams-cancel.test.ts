@@ -15,6 +15,10 @@ import type { RunReport } from '../src/report/types.js';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import { writeProfile } from './helpers/hostile-servers.js';
 import { until } from './helpers/engine-run.js';
+import { result, rpcError, startRawServer, type BaseServer } from './helpers/raw-servers.js';
+import { mergeReports } from '../src/report/merge.js';
+import { renderReport } from '../src/report/text.js';
+import { decodeHistogram } from '../src/shared/stats.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-streams-cancel-'));
 const WAIT = { method: 'tools/call', params: { name: 'wait', arguments: { ms: 5000 } } };
@@ -94,5 +98,64 @@ describe('cancellation reaches the server', () => {
     expect(s.streamsClosedEarly).toBe(calls.sent);
     expect(s.workReleased).toBe(calls.sent);
     expect(report.messages.sent.cancellation).toBe(0);
+  });
+});
+
+/**
+ * A WebSocket MCP server that holds every tools/call and acknowledges a cancellation with an error
+ * answer `ackMs` after it (MCP asks for no answer; some servers send one): the acknowledgement is timed.
+ */
+async function ackingServer(ackMs: number): Promise<BaseServer & { acks: () => number }> {
+  let acks = 0;
+  const server = await startRawServer({
+    connection: (conn) => ({
+      onRequest: (msg) => {
+        if (msg.method !== 'tools/call') conn.send(result(msg.id));
+      },
+      onNotification: (msg) => {
+        if (msg.method !== 'notifications/cancelled') return;
+        const id = (msg.params as { requestId?: unknown }).requestId;
+        setTimeout(() => {
+          acks++;
+          conn.send(rpcError(id, -32800, 'Request cancelled'));
+        }, ackMs);
+      },
+    }),
+  });
+  return Object.assign(server, { acks: () => acks });
+}
+
+describe("the server's acknowledgement of a cancellation", () => {
+  const servers: BaseServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  it('is timed from the cancellation to its answer: an HDR histogram in the report (merged exactly) and in the text report', async () => {
+    const ACK_MS = 30;
+    const server = await ackingServer(ACK_MS);
+    servers.push(server);
+    const reports: RunReport[] = [];
+    for (const name of ['ack-a', 'ack-b']) {
+      reports.push(await run(server.url, name, [{ method: 'tools/call', params: { name: 'hold' }, cancelAfter: '50ms' }], '5s'));
+    }
+    await until(() => server.acks() === reports.reduce((n, r) => n + r.methods['tools/call'].cancelled, 0), 5000);
+    for (const report of reports) {
+      const calls = report.methods['tools/call'];
+      expect(calls.cancelled).toBeGreaterThan(0);
+      const ack = report.streams!.latency.cancelAck;
+      // Every cancelled call was acknowledged within the drain (the last ones after the run may not be).
+      expect(report.streams!.events.cancelAcked).toBe(ack.count);
+      expect(ack.count).toBeGreaterThanOrEqual(calls.cancelled - 2);
+      expect(ack.count).toBeGreaterThan(0);
+      expect(ack.p50).toBeGreaterThanOrEqual(ACK_MS * 1000);
+      expect(decodeHistogram(report.histograms.streams!.cancelAck).totalCount).toBe(ack.count);
+      expect(report.errors.protocol).toBe(0); // a late answer to a cancelled request is not a protocol error
+      expect(renderReport(report)).toMatch(/cancelAck +min [\d.]+ms +p50/);
+    }
+    const merged = mergeReports(reports);
+    const count = reports[0].streams!.latency.cancelAck.count + reports[1].streams!.latency.cancelAck.count;
+    expect(merged.streams!.latency.cancelAck.count).toBe(count);
+    expect(decodeHistogram(merged.histograms.streams!.cancelAck).totalCount).toBe(count);
   });
 });
