@@ -22,6 +22,9 @@ import { startServe, type Serve } from './helpers/serve.js';
 import { startSdkHttpServer } from './helpers/sdk-http-server.js';
 import { startSdkWsServer } from './helpers/sdk-ws-server.js';
 import { testOutputDir } from './helpers/reports.js';
+import { runEngine } from './helpers/engine-run.js';
+import { deadPort } from './helpers/raw-servers.js';
+import { ARRIVAL_CONNECT_ATTEMPTS } from '../src/worker/session/ending.js';
 
 const dir = testOutputDir('flows');
 const FIRST_PROGRESS_MS = 30;
@@ -314,6 +317,39 @@ describe('flow steps draw their targets from discovery', () => {
     const mine = reads['mcpload://notes/a'] + reads['mcpload://notes/b'] - 2;
     expect(mine).toBeGreaterThan(0);
     expect(mine).toBeLessThan(steps.read.sent / 2);
+  });
+});
+
+describe('session arrivals against a dead server', () => {
+  it(`each arriving session tries ARRIVAL_CONNECT_ATTEMPTS times, then gives up (counted): sessions are reused, not piled up retrying`, async () => {
+    const dead = await deadPort();
+    const { snapshots, total } = await runEngine({
+      url: dead.url,
+      clients: 1,
+      // The reconnect policy would retry forever (maxAttempts 0); an arrival is one visit.
+      profile: {
+        mix: [],
+        arrivalRate: 200,
+        reconnect: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 0 },
+        flow: [{ kind: 'request', key: 'p', method: 'ping' }],
+      },
+      durationMs: 1500,
+      drainMs: 200,
+    });
+    let started = 0;
+    let abandoned = 0;
+    for (const s of snapshots) {
+      started += s.flows?.started ?? 0;
+      abandoned += s.flows?.abandoned ?? 0;
+    }
+    expect(started).toBeGreaterThan(100);
+    expect(total.errors.connect).toBeLessThanOrEqual(started * ARRIVAL_CONNECT_ATTEMPTS);
+    // All but those still between their attempts when sending stopped gave up, after every attempt.
+    expect(abandoned).toBeGreaterThan(started * 0.8);
+    expect(total.errors.connect).toBeGreaterThanOrEqual(abandoned * ARRIVAL_CONNECT_ATTEMPTS);
+    // Given-up sessions take the next arrivals: the engine holds about as many as are trying at once.
+    const wanted = Math.max(...snapshots.map((s) => s.sessionsWanted));
+    expect(wanted).toBeLessThan(started / 2);
   });
 });
 

@@ -16,7 +16,7 @@ import { Link, type LinkedSession } from './link.js';
 import { SlowReader } from './slow-reader.js';
 import { sendDue, type Sender } from './request-loop.js';
 import { ClosedLoop, sendClosed } from './closed-loop.js';
-import { backoffDelay, ending, Next } from './ending.js';
+import { arrivalAttempts, backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
 import { FlowRun, type FlowSender } from './flow.js';
 import { ProgressWatches } from './progress-watch.js';
@@ -513,6 +513,13 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   private backoff(): void {
     const policy = this.host.profile.reconnect;
     this.attempts++;
+    if (this.host.arrivals && this.attempts >= arrivalAttempts(policy)) {
+      // An arrival gives up: counted, and its slot is free for the next arrival.
+      this.state = State.Idle;
+      this.host.recorder.flowsAbandoned++;
+      this.host.released(this);
+      return;
+    }
     if (policy.maxAttempts > 0 && this.attempts > policy.maxAttempts) {
       this.state = State.Failed;
       return;
