@@ -193,6 +193,7 @@ describe('profile flows: validation', () => {
     [{ ...base, flow: [{ think: { p90: '1s', p50: '2s' } }] }, 'p.json: flow[0].think: percentiles must not go down: p90 is shorter than p50'],
     [{ ...base, flow: [{ method: 'tools/call' }] }, 'p.json: flow[0].params: tools/call needs params.name, e.g. params: {name: echo, arguments: {text: hi}}'],
     [{ ...base, flow: [{ think: '1s', progress: true }] }, 'p.json: flow[0].progress: belongs to a request step (one with method:), not to think'],
+    [{ ...base, flow: [{ think: '1s', cancelAfter: '1s' }] }, 'p.json: flow[0].cancelAfter: belongs to a request step (one with method:), not to think'],
     [
       {
         ...base,

@@ -159,3 +159,32 @@ describe("the server's acknowledgement of a cancellation", () => {
     expect(decodeHistogram(merged.histograms.streams!.cancelAck).totalCount).toBe(count);
   });
 });
+
+describe('cancelAfter on a flow step', () => {
+  it('WebSocket, arriving sessions: the held call is cancelled at the server, counted under its step, and the flow goes on to its next step', async () => {
+    target = await startTarget({ port: 0 });
+    const profile = writeProfile(dir, 'flow-cancel', {
+      clients: undefined,
+      rate: undefined,
+      maxInFlight: undefined,
+      mix: undefined,
+      arrivalRate: 10,
+      timeout: '5s',
+      flow: [
+        { method: 'tools/call', name: 'held', params: { name: 'wait', arguments: { ms: 5000 } }, cancelAfter: '100ms' },
+        { method: 'ping', name: 'after' },
+      ],
+    });
+    const opts = resolveRunOptions({ url: [target.url], profile, duration: '1s', drainTimeout: '2s', workers: 1, quiet: true, logLevel: 'silent' });
+    const report = (await start(opts).result).report;
+    const held = report.steps!.held;
+    expect(held.sent).toBeGreaterThan(3);
+    expect(held.cancelled).toBe(held.sent);
+    expect(report.steps!.after.ok).toBe(held.sent);
+    expect(report.flows!.completed).toBe(held.sent);
+    expect(report.requests.failed).toBe(0);
+    const s = await released(target);
+    expect(s.cancellationsReceived).toBe(held.sent);
+    expect(s.workReleased).toBe(held.sent);
+  });
+});

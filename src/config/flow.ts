@@ -54,7 +54,7 @@ export function flowSteps(
       if (step.steps !== undefined && !nested) fail(`${field}.steps`, 'only repeat and parallel steps hold steps');
       if (step.name !== undefined && kind !== 'method') fail(`${field}.name`, 'only a request step has a name');
       if (kind !== 'method') {
-        const extra = (['params', 'custom', 'data', 'discover', 'progress'] as const).find((k) => step[k] !== undefined);
+        const extra = (['params', 'custom', 'data', 'discover', 'progress', 'cancelAfter'] as const).find((k) => step[k] !== undefined);
         if (extra) fail(`${field}.${extra}`, `belongs to a request step (one with method:), not to ${kind}`);
       }
       switch (kind) {

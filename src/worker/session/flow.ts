@@ -108,14 +108,15 @@ export class FlowRun {
     this.advance(new Cursor(this.program, due, undefined), now, now);
   }
 
-  /** Request `id` ended (answered or timed out) at `now`: its cursor goes on. */
-  settled(id: number, now: number): void {
+  /** Request `id` ended (answered or timed out) at `now`: its cursor goes on. True when that ended the flow. */
+  settled(id: number, now: number): boolean {
     const c = this.waiting.get(id);
-    if (c === undefined) return;
+    if (c === undefined) return false;
     this.waiting.delete(id);
-    if (this.done) return;
+    if (this.done) return false;
     c.due = now;
     this.advance(c, now, now);
+    return this.done;
   }
 
   /** Send what is due by `until`; returns when to look again (Infinity: nothing sleeps). */

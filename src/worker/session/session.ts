@@ -160,8 +160,12 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   /** A flow request ended (answered or timed out): the flow goes on; at its end the session retires. */
   private flowSettled(id: number, now: number): void {
     const flow = this.flow!;
-    flow.settled(id, now);
-    if (this.state !== State.Open) return;
+    const ended = flow.settled(id, now);
+    if (this.state !== State.Open) {
+      // Its last answer came while the session was retiring (the run's drain, a TTL): the flow ran to its end all the same.
+      if (ended && this.state === State.Retiring) this.host.recorder.flowsCompleted++;
+      return;
+    }
     if (flow.done) return this.flowDone();
     const next = flow.next();
     if (next !== Infinity) this.host.wake(this, next);
