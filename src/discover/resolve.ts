@@ -133,8 +133,10 @@ function resolver(conn: Connection, o: ResolveOptions): Resolve {
   };
 }
 
+/** The entry with `params` for its target, without the discover mark: what else it asks (progress, cancelAfter, data) stays. */
 function plain(entry: MixEntry, params: Record<string, unknown> | undefined, weight = entry.weight): MixEntry {
-  const e: MixEntry = { method: entry.method, weight };
+  const { discover: _d, params: _p, ...rest } = entry;
+  const e: MixEntry = { ...rest, weight };
   if (params) e.params = params;
   return e;
 }
