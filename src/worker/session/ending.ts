@@ -76,10 +76,10 @@ export function ending(state: State, reason: CloseReason, reconnect: boolean, an
 }
 
 /**
- * Connection attempts an arriving session (arrivalRate) makes before it gives up (fewer when the
- * profile's reconnect.maxAttempts allows fewer): an arrival is one visit, so against a dead server
- * it fails, is counted (flows.abandoned), and its slot takes a later arrival instead of retrying for
- * the rest of the run while new arrivals pile up behind it.
+ * Failed connection attempts in a row (a connection that opens starts the count again) after which an
+ * arriving session (arrivalRate) gives up, fewer when the profile's reconnect.maxAttempts allows fewer.
+ * An arrival is one visit: against a dead server it fails, is counted (flows.abandoned), and its slot
+ * takes a later arrival instead of retrying for the rest of the run while new arrivals pile up.
  */
 export const ARRIVAL_CONNECT_ATTEMPTS = 3;
 
