@@ -19,6 +19,7 @@ import { result, rpcError, startRawServer, type BaseServer } from './helpers/raw
 import { mergeReports } from '../src/report/merge.js';
 import { renderReport } from '../src/report/text.js';
 import { decodeHistogram } from '../src/shared/stats.js';
+import { freePort } from './helpers/prometheus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-streams-cancel-'));
 const WAIT = { method: 'tools/call', params: { name: 'wait', arguments: { ms: 5000 } } };
@@ -29,17 +30,26 @@ afterEach(async () => {
   target = undefined;
 });
 
-async function run(url: string, name: string, mix: object[], timeout: string, protocolVersion?: string): Promise<RunReport> {
+async function run(
+  url: string,
+  name: string,
+  mix: object[],
+  timeout: string,
+  protocolVersion?: string,
+  metricsPort?: number,
+  duration = '1s',
+): Promise<RunReport> {
   const profile = writeProfile(dir, name, { clients: 2, rate: 10, timeout, mix });
   const opts = resolveRunOptions({
     url: [url],
     profile,
-    duration: '1s',
+    duration,
     drainTimeout: '2s',
     workers: 1,
     quiet: true,
     logLevel: 'silent',
     ...(protocolVersion ? { protocolVersion } : {}),
+    ...(metricsPort ? { metricsPort } : {}),
   });
   return (await start(opts).result).report;
 }
@@ -136,9 +146,31 @@ describe("the server's acknowledgement of a cancellation", () => {
     const server = await ackingServer(ACK_MS);
     servers.push(server);
     const reports: RunReport[] = [];
+    const port = await freePort();
+    // Scraped during the first run (3 s): the acknowledgements of its first seconds are in /metrics.
+    let scraped = '';
+    const scrape = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        void fetch(`http://127.0.0.1:${port}/metrics`)
+          .then((r) => r.text())
+          .then((t) => (scraped = t))
+          .finally(resolve);
+      }, 2200),
+    );
     for (const name of ['ack-a', 'ack-b']) {
-      reports.push(await run(server.url, name, [{ method: 'tools/call', params: { name: 'hold' }, cancelAfter: '50ms' }], '5s'));
+      const mix = [{ method: 'tools/call', params: { name: 'hold' }, cancelAfter: '50ms' }];
+      reports.push(await run(server.url, name, mix, '5s', undefined, name === 'ack-a' ? port : undefined, name === 'ack-a' ? '3s' : '1s'));
     }
+    await scrape;
+    const acked = /^mcp_client_stream_duration_ms_count\{[^}]*kind="cancelAck"[^}]*\} (\d+)$/m.exec(scraped);
+    expect(
+      acked,
+      scraped
+        .split('\n')
+        .filter((l) => l.includes('stream'))
+        .join('\n'),
+    ).not.toBeNull();
+    expect(Number(acked![1])).toBeGreaterThan(0);
     await until(() => server.acks() === reports.reduce((n, r) => n + r.methods['tools/call'].cancelled, 0), 5000);
     for (const report of reports) {
       const calls = report.methods['tools/call'];
