@@ -182,7 +182,7 @@ describe('mix entries with discover', () => {
         'clients: 1',
         'rate: 20',
         'mix:',
-        '  - { method: tools/call, weight: 1, discover: true }',
+        '  - { method: tools/call, weight: 1, discover: true, progress: true }',
         '  - { method: resources/read, discover: true }',
         '',
       ].join('\n'),
@@ -193,6 +193,8 @@ describe('mix entries with discover', () => {
     const rep = JSON.parse(readFileSync(report, 'utf8'));
     expect(rep.requests.failed).toBe(0);
     expect(rep.requests.ok).toBeGreaterThan(0);
+    // What the entry asked besides its target stays with the entries it became.
+    expect(rep.progress.total.count).toBe(rep.methods['tools/call'].ok);
     expect(server.calls.filter((n) => n === 'read-a').length).toBeGreaterThan(1);
     expect(server.calls).not.toContain('write-b');
     expect(server.calls).not.toContain('wipe-c');

@@ -22,6 +22,9 @@ import { startServe, type Serve } from './helpers/serve.js';
 import { startSdkHttpServer } from './helpers/sdk-http-server.js';
 import { startSdkWsServer } from './helpers/sdk-ws-server.js';
 import { testOutputDir } from './helpers/reports.js';
+import { runEngine } from './helpers/engine-run.js';
+import { deadPort } from './helpers/raw-servers.js';
+import { ARRIVAL_CONNECT_ATTEMPTS } from '../src/worker/session/ending.js';
 
 const dir = testOutputDir('flows');
 const FIRST_PROGRESS_MS = 30;
@@ -190,6 +193,7 @@ describe('profile flows: validation', () => {
     [{ ...base, flow: [{ think: { p90: '1s', p50: '2s' } }] }, 'p.json: flow[0].think: percentiles must not go down: p90 is shorter than p50'],
     [{ ...base, flow: [{ method: 'tools/call' }] }, 'p.json: flow[0].params: tools/call needs params.name, e.g. params: {name: echo, arguments: {text: hi}}'],
     [{ ...base, flow: [{ think: '1s', progress: true }] }, 'p.json: flow[0].progress: belongs to a request step (one with method:), not to think'],
+    [{ ...base, flow: [{ think: '1s', cancelAfter: '1s' }] }, 'p.json: flow[0].cancelAfter: belongs to a request step (one with method:), not to think'],
     [
       {
         ...base,
@@ -253,6 +257,100 @@ describe('flows with session arrivals against real servers', () => {
     closers.push(() => server.close());
     const report = await runFlow(server.url, agentProfile('agent-sdk-ws', 'mcpload://agent/notes'));
     expectAgentRun(report, seen);
+  });
+});
+
+describe('flow steps draw their targets from discovery', () => {
+  it('the SDK McpServer over WebSocket: a discover step picks among the read-only tools and the resources found at start, each counted under the step', async () => {
+    const calls: Record<string, number> = { lookup: 0, search: 0, wipe: 0 };
+    const reads: Record<string, number> = {};
+    const server = await startSdkWsServer({
+      register: (s) => {
+        for (const name of ['lookup', 'search', 'wipe'] as const) {
+          s.registerTool(
+            name,
+            { inputSchema: { q: z.string() }, annotations: name === 'wipe' ? { destructiveHint: true } : { readOnlyHint: true } },
+            async () => {
+              calls[name]++;
+              return { content: [{ type: 'text', text: name }] };
+            },
+          );
+        }
+        for (const n of ['a', 'b']) {
+          const uri = `mcpload://notes/${n}`;
+          s.registerResource(`notes-${n}`, uri, { mimeType: 'text/plain' }, async () => {
+            reads[uri] = (reads[uri] ?? 0) + 1;
+            return { contents: [{ uri, mimeType: 'text/plain', text: n }] };
+          });
+        }
+      },
+    });
+    closers.push(() => server.close());
+    const file = join(dir, 'discover-steps.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'discover-steps',
+        arrivalRate: 40,
+        timeout: '5s',
+        flow: [
+          { method: 'tools/call', name: 'tool', discover: true },
+          { method: 'resources/read', name: 'read', discover: true },
+          { repeat: 2, steps: [{ method: 'tools/call', name: 'again', discover: true }] },
+        ],
+      }),
+    );
+    const report = await runFlow(server.url, file);
+    expect(
+      Object.values(report.errors).every((n) => n === 0),
+      JSON.stringify(report.errors),
+    ).toBe(true);
+    const steps = report.steps!;
+    expect(Object.keys(steps)).toEqual(['tool', 'read', 'again']);
+    for (const st of Object.values(steps)) expect(st.ok).toBe(st.sent);
+    // One probe call per tool discovery picked, then the steps' calls; never the destructive one.
+    expect(calls.wipe).toBe(0);
+    expect(calls.lookup + calls.search).toBe(steps.tool.sent + steps.again.sent + 2);
+    expect(calls.lookup).toBeGreaterThan(3);
+    expect(calls.search).toBeGreaterThan(3);
+    expect(steps.again.sent).toBe(2 * steps.read.sent);
+    // The helper's server has 10 resources of its own besides these two: the step spreads over all 12.
+    const mine = reads['mcpload://notes/a'] + reads['mcpload://notes/b'] - 2;
+    expect(mine).toBeGreaterThan(0);
+    expect(mine).toBeLessThan(steps.read.sent / 2);
+  });
+});
+
+describe('session arrivals against a dead server', () => {
+  it(`each arriving session tries ARRIVAL_CONNECT_ATTEMPTS times, then gives up (counted): sessions are reused, not piled up retrying`, async () => {
+    const dead = await deadPort();
+    const { snapshots, total } = await runEngine({
+      url: dead.url,
+      clients: 1,
+      // The reconnect policy would retry forever (maxAttempts 0); an arrival is one visit.
+      profile: {
+        mix: [],
+        arrivalRate: 200,
+        reconnect: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 0 },
+        flow: [{ kind: 'request', key: 'p', method: 'ping' }],
+      },
+      durationMs: 1500,
+      drainMs: 200,
+    });
+    let started = 0;
+    let abandoned = 0;
+    for (const s of snapshots) {
+      started += s.flows?.started ?? 0;
+      abandoned += s.flows?.abandoned ?? 0;
+    }
+    expect(started).toBeGreaterThan(100);
+    expect(total.errors.connect).toBeLessThanOrEqual(started * ARRIVAL_CONNECT_ATTEMPTS);
+    // All but those still between their attempts when sending stopped gave up, after every attempt.
+    expect(abandoned).toBeGreaterThan(started * 0.8);
+    expect(total.errors.connect).toBeGreaterThanOrEqual(abandoned * ARRIVAL_CONNECT_ATTEMPTS);
+    // Given-up sessions take the next arrivals: the engine holds about as many as are trying at once.
+    const wanted = Math.max(...snapshots.map((s) => s.sessionsWanted));
+    expect(wanted).toBeLessThan(started / 2);
   });
 });
 

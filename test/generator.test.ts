@@ -60,6 +60,55 @@ describe('generator-limited', () => {
   });
 });
 
+describe('generator-limited with flows', () => {
+  it('is flagged when arriving sessions send their steps late because the engine is behind', async () => {
+    const target = await startTarget({ port: 0 });
+    targets.push(target);
+    // 3,000 sessions/s, each 20 pings 1 ms apart, from one event loop that also runs the target: the
+    // thinks wake late. Flows drop nothing, so only their lateness can say so.
+    const { snapshots, total } = await runEngine({
+      url: target.url,
+      clients: 3000,
+      profile: {
+        mix: [],
+        arrivalRate: 3000,
+        flow: [
+          {
+            kind: 'repeat',
+            count: 20,
+            steps: [
+              { kind: 'request', key: 'p', method: 'ping' },
+              { kind: 'think', think: { kind: 'fixed', ms: 1 } },
+            ],
+          },
+        ],
+      },
+      durationMs: 1500,
+      drainMs: 500,
+    });
+    const intervals = snapshots.filter((s) => !s.final && s.sessionsOpen > 0);
+    console.log(
+      `flows saturated: ${total.sent} sent; loop busy ${intervals.map((s) => s.loopUtilization.toFixed(2)).join(' ')}; send lag ms ${intervals.map((s) => s.sendLagMs.toFixed(1)).join(' ')}`,
+    );
+    expect(total.dropped).toBe(0);
+    expect(intervals.filter(generatorLimited).length).toBeGreaterThan(0);
+  });
+
+  it('is not flagged for a flow whose steps wait on a slow target while the engine idles', async () => {
+    const target = await startTarget({ port: 0, delayMs: 200 });
+    targets.push(target);
+    const { snapshots, total } = await runEngine({
+      url: target.url,
+      clients: 50,
+      profile: { mix: [], arrivalRate: 20, flow: [{ kind: 'repeat', count: 5, steps: [{ kind: 'request', key: 'p', method: 'ping' }] }] },
+      durationMs: 1500,
+      drainMs: 500,
+    });
+    expect(total.sent).toBeGreaterThan(0);
+    expect(snapshots.filter((s) => !s.final && s.sessionsOpen > 0).filter(generatorLimited)).toEqual([]);
+  });
+});
+
 describe('engine CPU', () => {
   it('is read per engine thread and reported, with the generator section of the report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpload-generator-'));

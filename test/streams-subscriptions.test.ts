@@ -20,13 +20,13 @@ import { writeProfile } from './helpers/hostile-servers.js';
 import { until } from './helpers/engine-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-streams-subs-'));
-const SUBSCRIBERS_WS = 1000;
 /**
- * 2026-07-28: each listen stream holds a pooled HTTP connection and an open SSE answer. On the shared
- * 2-core VM (load ~20) open listen streams stopped growing near 600 of 1,000 (connecting sessions
- * starved; not diagnosed: see the issue 17 report), so this case runs 300. The WebSocket case runs 1,000.
+ * Both revisions run 1,000. 2026-07-28: each listen stream holds a pooled HTTP connection and an open
+ * SSE answer that says nothing until the updates start; before the listen POST had no body timeout of
+ * its own, undici cut every stream quiet for the request timeout + 1 s, so on a loaded machine open
+ * streams stopped near the number that connected in that time (about 600).
  */
-const LISTENERS = 300;
+const SUBSCRIBERS = 1000;
 const URI = 'mcpload://resources/1';
 
 let target: RunningTarget | undefined;
@@ -76,13 +76,44 @@ function everyNotificationCounted(t: RunningTarget, report: RunReport, subscribe
 describe('1,000 subscribers, a resource updated 10 times per second', () => {
   it('2025-11-25 over WebSocket (resources/subscribe): every notification counted, fan-out histogram reported', async () => {
     target = await startTarget({ port: 0 });
-    const report = await run(target, target.url, 'subs-ws', SUBSCRIBERS_WS);
-    everyNotificationCounted(target, report, SUBSCRIBERS_WS);
+    const report = await run(target, target.url, 'subs-ws', SUBSCRIBERS);
+    everyNotificationCounted(target, report, SUBSCRIBERS);
   }, 240_000);
 
   it('2026-07-28 over Streamable HTTP (subscriptions/listen): every notification counted, fan-out histogram reported', async () => {
     target = await startTarget({ port: 0 });
-    const report = await run(target, target.httpUrl, 'subs-listen', LISTENERS, '2026-07-28');
-    everyNotificationCounted(target, report, LISTENERS);
+    const report = await run(target, target.httpUrl, 'subs-listen', SUBSCRIBERS, '2026-07-28');
+    everyNotificationCounted(target, report, SUBSCRIBERS);
   }, 240_000);
+});
+
+describe('a listen stream lives as long as its session', () => {
+  it('2026-07-28: a subscriptions/listen stream with nothing to say for longer than the request timeout stays open and counts what comes later', async () => {
+    target = await startTarget({ port: 0 });
+    const t = target;
+    const profile = writeProfile(dir, 'listen-idle', { clients: 5, rate: 0.01, timeout: '300ms', mix: [{ method: 'ping' }], subscribe: [URI] });
+    const opts = resolveRunOptions({
+      url: [t.httpUrl],
+      profile,
+      duration: '30s',
+      drainTimeout: '1s',
+      workers: 1,
+      quiet: true,
+      logLevel: 'silent',
+      protocolVersion: '2026-07-28',
+    });
+    const running = start(opts);
+    await until(() => t.stats().streams!.subscribers === 5, 10_000);
+    // Several request timeouts (and the pool's body timeout, timeout + 1 s) with no event on the stream.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(t.stats().streams!.subscribers).toBe(5);
+    t.setUpdateRate(10);
+    await until(() => t.stats().streams!.updateNotifications >= 5, 5000);
+    t.setUpdateRate(0);
+    await new Promise((r) => setTimeout(r, 300));
+    running.stop();
+    const report = (await running.result).report;
+    expect(report.streams!.events.resourceUpdated).toBe(t.stats().streams!.updateNotifications);
+    expect(report.streams!.events.resourceUpdated).toBeGreaterThanOrEqual(5);
+  }, 30_000);
 });

@@ -54,14 +54,12 @@ export function flowSteps(
       if (step.steps !== undefined && !nested) fail(`${field}.steps`, 'only repeat and parallel steps hold steps');
       if (step.name !== undefined && kind !== 'method') fail(`${field}.name`, 'only a request step has a name');
       if (kind !== 'method') {
-        const extra = (['params', 'custom', 'data', 'discover', 'progress'] as const).find((k) => step[k] !== undefined);
+        const extra = (['params', 'custom', 'data', 'discover', 'progress', 'cancelAfter'] as const).find((k) => step[k] !== undefined);
         if (extra) fail(`${field}.${extra}`, `belongs to a request step (one with method:), not to ${kind}`);
       }
       switch (kind) {
         case 'method': {
-          // Discovery resolves mix entries into weighted entries (src/discover/); a step is one request.
-          if (step.discover !== undefined)
-            fail(`${field}.discover`, 'flow steps do not draw targets from discovery yet: name the tool, resource or prompt in params');
+          // A `discover` step is resolved at run start (src/discover/) into the targets it picks from.
           const spec = request(step as RawRequest, field);
           const key = step.name ?? `${place} ${spec.method}`;
           if (names.has(key)) fail(`${field}.name`, `${JSON.stringify(key)} names another step already: give each step its own name`);

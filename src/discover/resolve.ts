@@ -8,7 +8,7 @@
  * measuring a tool that fails for want of the right arguments or takes seconds by design.
  */
 import { StartError, describe } from '../shared/errors.js';
-import type { MixEntry, Profile } from '../shared/types.js';
+import type { FlowStep, MixEntry, Profile } from '../shared/types.js';
 import type { Catalog, Connection } from './catalog.js';
 import { toolVerdict } from './policy.js';
 import { argumentsFit, promptArguments, promptArgumentsFit, sampleArguments } from './sample.js';
@@ -41,10 +41,50 @@ export const DISCOVERABLE: Readonly<Record<string, { capability: string; list: s
   'prompts/get': { capability: 'prompts', list: 'prompts/list' },
 };
 
-/** The profile with every discover entry replaced by ordinary entries drawn from `conn`. */
+/**
+ * The profile with every discover entry replaced by ordinary entries drawn from `conn`, and every
+ * discover flow step by a step that picks among the targets found (FlowStep `also`).
+ */
 export async function resolveMix(profile: Profile, conn: Connection, o: ResolveOptions): Promise<Profile> {
+  const resolve = resolver(conn, o);
+  const out = await Promise.all(profile.mix.map((entry, i) => (entry.discover ? resolve(entry, `mix[${i}] ${entry.method}`) : Promise.resolve([entry]))));
+  let mix = out.flat();
+  // (A flow-only profile has no mix to fill.)
+  if (mix.length === 0 && profile.mix.length > 0) {
+    o.note(`no mix entry has anything to call at ${conn.catalog.url}; sending ping instead`);
+    mix = [{ method: 'ping', weight: 1 }];
+  }
+  const flow = profile.flow && (await resolveFlow(profile.flow, resolve));
+  return flow ? { ...profile, mix, flow } : { ...profile, mix };
+}
+
+type Resolve = (entry: MixEntry, where: string) => Promise<MixEntry[]>;
+
+/** The flow with each discover request step resolved: its first target as the step, the others in `also`. */
+async function resolveFlow(steps: FlowStep[], resolve: Resolve): Promise<FlowStep[]> {
+  return Promise.all(
+    steps.map(async (st): Promise<FlowStep> => {
+      if (st.kind === 'repeat' || st.kind === 'parallel') return { ...st, steps: await resolveFlow(st.steps, resolve) };
+      if (st.kind !== 'request' || st.discover === undefined) return st;
+      const { discover: _d, also: _a, ...step } = st;
+      const found = await resolve({ ...step, discover: st.discover, weight: 1 }, `flow step ${JSON.stringify(st.key)}`);
+      // Nothing to call: the step goes out as written (its errors are counted like any request's).
+      if (found.length === 0) return step;
+      const [first, ...rest] = found.map((e) => ({ ...withoutTarget(step), method: e.method, ...(e.params ? { params: e.params } : {}) }));
+      return rest.length > 0 ? { ...first, kind: 'request', key: st.key, also: rest.map(({ kind: _k, key: _key, ...spec }) => spec) } : first;
+    }),
+  );
+}
+
+/** A step's spec without the target discovery replaces. */
+function withoutTarget<T extends { params?: unknown }>(step: T): Omit<T, 'params'> {
+  const { params: _p, ...rest } = step;
+  return rest;
+}
+
+/** Resolves one discover entry into ordinary entries ([] when it is dropped); probes are shared across entries. */
+function resolver(conn: Connection, o: ResolveOptions): Resolve {
   const allow = new Set(o.allowTools);
-  const out: (MixEntry | MixEntry[] | undefined)[] = [];
   conn.limiter.updateSettings({ maxConcurrent: PROBE_CONCURRENCY });
   const probed = new Map<string, Promise<string | undefined>>();
   const probe = (method: string, params: Record<string, unknown>) => {
@@ -57,53 +97,46 @@ export async function resolveMix(profile: Profile, conn: Connection, o: ResolveO
       );
     return p;
   };
-  await Promise.all(
-    profile.mix.map(async (entry, i) => {
-      const where = `mix[${i}] ${entry.method}`;
-      if (!entry.discover) return void (out[i] = entry);
-      // The server would not list this family (an error, a timeout): nothing is known, so keep what was written.
-      const fam = DISCOVERABLE[entry.method];
-      const unlisted = conn.catalog.problems.find((p) => p.startsWith(fam.list + ':'));
-      if (entry.discover === 'fallback' && (unlisted || !conn.catalog.capabilities[fam.capability])) {
-        o.note(`${where}: kept as written (${unlisted ?? `the server declares no ${fam.capability} capability, so nothing can be listed`})`);
-        return void (out[i] = plain(entry, entry.params));
+  return async (entry, where) => {
+    // The server would not list this family (an error, a timeout): nothing is known, so keep what was written.
+    const fam = DISCOVERABLE[entry.method];
+    const unlisted = conn.catalog.problems.find((p) => p.startsWith(fam.list + ':'));
+    if (entry.discover === 'fallback' && (unlisted || !conn.catalog.capabilities[fam.capability])) {
+      o.note(`${where}: kept as written (${unlisted ?? `the server declares no ${fam.capability} capability, so nothing can be listed`})`);
+      return [plain(entry, entry.params)];
+    }
+    const kept = keptAsNamed(entry, conn.catalog, allow);
+    if (kept === true) return [plain(entry, entry.params)];
+    const candidates = kept ? [kept] : candidatesFor(entry, conn.catalog, allow, o);
+    const good: Candidate[] = [];
+    for (const c of candidates) {
+      const problem = await probe(entry.method, c.params);
+      if (problem) o.note(`${where}: left out ${c.label}: ${problem}`);
+      else good.push(c);
+    }
+    const asked = namedTarget(entry);
+    if (good.length === 0) {
+      if (asked && entry.discover === 'all') throw new StartError(`${where}: the server at ${conn.catalog.url} offers no usable ${asked}`);
+      if (conn.catalog.capabilities[fam.capability]) {
+        o.note(`${where}: the server offers nothing this entry can call${asked ? ` (no ${asked})` : ''}; sending ${fam.list} instead`);
+        return [{ method: fam.list, weight: entry.weight }];
       }
-      const kept = keptAsNamed(entry, conn.catalog, allow);
-      if (kept === true) return void (out[i] = plain(entry, entry.params));
-      const candidates = kept ? [kept] : candidatesFor(entry, conn.catalog, allow, o);
-      const good: Candidate[] = [];
-      for (const c of candidates) {
-        const problem = await probe(entry.method, c.params);
-        if (problem) o.note(`${where}: left out ${c.label}: ${problem}`);
-        else good.push(c);
-      }
-      const asked = namedTarget(entry);
-      if (good.length === 0) {
-        if (asked && entry.discover === 'all') throw new StartError(`${where}: the server at ${conn.catalog.url} offers no usable ${asked}`);
-        if (conn.catalog.capabilities[fam.capability]) {
-          o.note(`${where}: the server offers nothing this entry can call${asked ? ` (no ${asked})` : ''}; sending ${fam.list} instead`);
-          out[i] = { method: fam.list, weight: entry.weight };
-        } else o.note(`${where}: the server has no ${fam.capability} capability; entry dropped`);
-        return;
-      }
-      if (asked && !kept) o.note(`${where}: the server has no ${asked}; ${good.length} discovered instead: ${good.map((g) => g.label).join(', ')}`);
-      else if (kept && entry.discover === 'fallback')
-        o.note(`${where}: ${asked} takes other arguments here; calling it with ${JSON.stringify(kept.params.arguments)}`);
-      else if (!kept) o.note(`${where}: ${good.length} discovered: ${good.map((g) => g.label).join(', ')}`);
-      const share = entry.weight / good.length;
-      out[i] = good.map((g) => plain(entry, g.params, share));
-    }),
-  );
-  let mix = out.flat().filter((e) => e !== undefined);
-  if (mix.length === 0) {
-    o.note(`no mix entry has anything to call at ${conn.catalog.url}; sending ping instead`);
-    mix = [{ method: 'ping', weight: 1 }];
-  }
-  return { ...profile, mix };
+      o.note(`${where}: the server has no ${fam.capability} capability; entry dropped`);
+      return [];
+    }
+    if (asked && !kept) o.note(`${where}: the server has no ${asked}; ${good.length} discovered instead: ${good.map((g) => g.label).join(', ')}`);
+    else if (kept && entry.discover === 'fallback')
+      o.note(`${where}: ${asked} takes other arguments here; calling it with ${JSON.stringify(kept.params.arguments)}`);
+    else if (!kept) o.note(`${where}: ${good.length} discovered: ${good.map((g) => g.label).join(', ')}`);
+    const share = entry.weight / good.length;
+    return good.map((g) => plain(entry, g.params, share));
+  };
 }
 
+/** The entry with `params` for its target, without the discover mark: what else it asks (progress, cancelAfter, data) stays. */
 function plain(entry: MixEntry, params: Record<string, unknown> | undefined, weight = entry.weight): MixEntry {
-  const e: MixEntry = { method: entry.method, weight };
+  const { discover: _d, params: _p, ...rest } = entry;
+  const e: MixEntry = { ...rest, weight };
   if (params) e.params = params;
   return e;
 }

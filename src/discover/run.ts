@@ -2,7 +2,8 @@
  * Discovery for a run: once, on the main thread, before any engine starts. A profile without
  * `discover` entries costs nothing (no connection is made).
  */
-import type { Profile, TlsOptions } from '../shared/types.js';
+import type { FlowStep, Profile, TlsOptions } from '../shared/types.js';
+import { flowRequests, profileRequests } from '../shared/flow.js';
 import { describe, redactSecrets } from '../shared/errors.js';
 import { discover, type Connection } from './catalog.js';
 import { resolveMix } from './resolve.js';
@@ -26,7 +27,7 @@ export interface RunDiscovery {
 }
 
 export function needsDiscovery(profile: Profile): boolean {
-  return profile.mix.some((e) => e.discover !== undefined);
+  return profile.mix.some((e) => e.discover !== undefined) || flowRequests(profile.flow).some((s) => s.discover !== undefined);
 }
 
 /**
@@ -36,7 +37,7 @@ export function needsDiscovery(profile: Profile): boolean {
  */
 export async function discoverMix(profile: Profile, t: RunDiscovery, note: (line: string) => void): Promise<Profile> {
   if (!needsDiscovery(profile)) return profile;
-  const required = profile.mix.some((e) => e.discover === 'all');
+  const required = profileRequests(profile).some((e) => e.discover === 'all');
   if (t.builtinTarget && !required) return asWritten(profile);
   let conn: Connection;
   try {
@@ -58,7 +59,17 @@ export async function discoverMix(profile: Profile, t: RunDiscovery, note: (line
   }
 }
 
-/** The mix as the profile wrote it, without the discover marks. */
+/** The mix and flow as the profile wrote them, without the discover marks. */
 function asWritten(profile: Profile): Profile {
-  return { ...profile, mix: profile.mix.map(({ discover: _d, ...e }) => e) };
+  const mix = profile.mix.map(({ discover: _d, ...e }) => e);
+  return profile.flow ? { ...profile, mix, flow: flowAsWritten(profile.flow) } : { ...profile, mix };
+}
+
+function flowAsWritten(steps: FlowStep[]): FlowStep[] {
+  return steps.map((st) => {
+    if (st.kind === 'repeat' || st.kind === 'parallel') return { ...st, steps: flowAsWritten(st.steps) };
+    if (st.kind !== 'request') return st;
+    const { discover: _d, ...step } = st;
+    return step;
+  });
 }

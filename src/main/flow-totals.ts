@@ -38,15 +38,16 @@ export class FlowTotals {
   /** Every request that asked for progress (mix entries and steps); undefined: none did. */
   progress: ProgressTotals | undefined;
   /** Absent until an engine reports flows. */
-  flows: { started: number; completed: number } | undefined;
+  flows: { started: number; completed: number; abandoned: number } | undefined;
 
   add(s: EngineSnapshot): void {
     // Every request is in some method's delta: the overall progress is their sum.
     for (const d of Object.values(s.methods)) if (d.progress !== undefined) addProgress((this.progress ??= newProgressTotals()), d.progress);
     if (s.flows !== undefined) {
-      const f = (this.flows ??= { started: 0, completed: 0 });
+      const f = (this.flows ??= { started: 0, completed: 0, abandoned: 0 });
       f.started += s.flows.started;
       f.completed += s.flows.completed;
+      f.abandoned += s.flows.abandoned;
     }
     for (const [key, d] of Object.entries(s.steps ?? {})) {
       let t = this.steps.get(key);

@@ -215,6 +215,9 @@ export class RunMetrics {
       emit(ct, v.agg.flow.flows?.started ?? 0),
     );
     counter('mcp_client_flows_completed_total', 'Flows run to their end', [], (v, emit) => emit(ct, v.agg.flow.flows?.completed ?? 0));
+    counter('mcp_client_flows_abandoned_total', 'Arriving sessions that gave up connecting after their attempts', [], (v, emit) =>
+      emit(ct, v.agg.flow.flows?.abandoned ?? 0),
+    );
     for (const [key, name, help] of [
       ['first', 'mcp_client_progress_first_ms', 'Time in ms from a request that asked for progress to its first notifications/progress'],
       ['gap', 'mcp_client_progress_gap_ms', 'Time in ms between the progress notifications of one request'],

@@ -27,7 +27,7 @@ export function flowReport(totals: FlowTotals, profile: Profile): { part: FlowPa
   const part: FlowPart = {};
   const hists: FlowHists = {};
   if (profile.flow) {
-    part.flows = { ...(totals.flows ?? { started: 0, completed: 0 }) };
+    part.flows = { ...(totals.flows ?? { started: 0, completed: 0, abandoned: 0 }) };
     const steps: Record<string, StepReport> = {};
     const stepHists: StepHists = {};
     for (const st of flowRequests(profile.flow)) {
@@ -86,6 +86,7 @@ export function mergeFlows(rs: readonly RunReport[]): { part: FlowPart; hists: F
     for (const r of rs) {
       part.flows.started += r.flows?.started ?? 0;
       part.flows.completed += r.flows?.completed ?? 0;
+      if (r.flows?.abandoned !== undefined) part.flows.abandoned = (part.flows.abandoned ?? 0) + r.flows.abandoned;
     }
   }
   if (rs.some((r) => r.steps)) {

@@ -69,7 +69,10 @@ function methodFigures(m: MethodReport, closed: boolean): string {
 function flowLines(r: RunReport, out: string[]): void {
   if (!r.steps && !r.progress) return;
   out.push('', 'FLOW (step latency corrected: from when the flow meant to send it; raw: from its send)');
-  if (r.flows) out.push(`  flows       ${int(r.flows.started)} started, ${int(r.flows.completed)} completed`);
+  if (r.flows)
+    out.push(
+      `  flows       ${int(r.flows.started)} started, ${int(r.flows.completed)} completed${r.flows.abandoned ? `, ${int(r.flows.abandoned)} abandoned (no connection after their attempts)` : ''}`,
+    );
   const progressLine = (label: string, p: NonNullable<RunReport['progress']>) =>
     `${label}progress: first p50 ${formatMicros(p.firstProgress.p50)} p99 ${formatMicros(p.firstProgress.p99)}, gap p50 ${formatMicros(p.gap.p50)} p99 ${formatMicros(p.gap.p99)}, total p50 ${formatMicros(p.total.p50)} p99 ${formatMicros(p.total.p99)} (${int(p.notifications)} notifications)`;
   for (const [key, st] of Object.entries(r.steps ?? {})) {

@@ -146,7 +146,8 @@ export interface RunReport {
   /** Per target, keyed `method target` (`tools/call echo`), capped at MAX_TARGETS (absent in reports of older versions). */
   targets?: Record<string, TargetReport>;
   /** Sessions that ran the profile's flow: started (arrived, or began it) and run to their end; absent without a flow. */
-  flows?: { started: number; completed: number };
+  /** `abandoned`: arrivals that gave up connecting after their attempts (absent in reports of older mcpload). */
+  flows?: { started: number; completed: number; abandoned?: number };
   /** Per request step of the flow, keyed by its name, in flow order (absent without a flow). */
   steps?: Record<string, StepReport>;
   /** Progress timing of every request that asked for it (absent when none did). */

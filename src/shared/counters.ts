@@ -153,5 +153,9 @@ export type StreamEvent = (typeof STREAM_EVENTS)[number]['name'];
 export const STREAM_LATENCIES = [
   { name: 'fanout', help: "from the server's resource update (its _meta stamp) to the subscriber's notification" },
   { name: 'multiRound', help: 'a multi-round (input_required) request, first send to final result' },
+  {
+    name: 'cancelAck',
+    help: "from mcpload's cancellation of a request (at its timeout or cancelAfter) to the answer the server still sent for it, its acknowledgement (MCP asks for none; over 2026-07-28 HTTP the closed stream carries none)",
+  },
 ] as const;
 export type StreamLatency = (typeof STREAM_LATENCIES)[number]['name'];

@@ -20,9 +20,17 @@ export function flowRequests(steps: readonly FlowStep[] | undefined): RequestSte
   return out;
 }
 
-/** Every request the profile describes: its mix entries, then its flow's request steps. */
+/**
+ * Every request the profile describes: its mix entries, then its flow's request steps, each followed
+ * by the other targets it picks from (`also`): the engines' entries, in this order.
+ */
 export function profileRequests(profile: Pick<Profile, 'mix' | 'flow'>): RequestSpec[] {
-  return [...profile.mix, ...flowRequests(profile.flow)];
+  const out: RequestSpec[] = [...profile.mix];
+  for (const st of flowRequests(profile.flow)) {
+    const { kind: _k, key: _key, also, ...spec } = st;
+    out.push(spec, ...(also ?? []));
+  }
+  return out;
 }
 
 /** Requests one run of `steps` sends (repeats and parallel copies multiplied; nothing after an `end`). */

@@ -97,7 +97,8 @@ export interface EngineSnapshot {
   /** Keyed by flow request step (its key, shared/types.ts FlowStep); these requests are in `methods` (and `targets`) too. Absent: no flow. */
   steps?: Record<string, MethodDelta>;
   /** Flows (sessions running the profile's flow) started and run to their end this interval; absent: no flow. */
-  flows?: { started: number; completed: number };
+  /** `abandoned`: arrivals that gave up connecting (worker/session/ending.ts ARRIVAL_CONNECT_ATTEMPTS). */
+  flows?: { started: number; completed: number; abandoned: number };
   /** Indexed like ERROR_TYPES. */
   errors: number[];
   /** The servers' reasons for this interval's rpc and tool errors: at most MAX_SNAPSHOT_DETAILS, messages redacted and cut. */

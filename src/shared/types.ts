@@ -64,7 +64,11 @@ export type ThinkTime =
  */
 export type FlowStep =
   /** `key`: the step's name in the report (its `name:`, or its place and method: "4 resources/read"). */
-  | ({ kind: 'request'; key: string } & RequestSpec)
+  /**
+   * `also`: a `discover` step resolved to several targets (src/discover/) is its own spec and these;
+   * each time the step runs it picks one of them at random, all counted under the one key.
+   */
+  | ({ kind: 'request'; key: string; also?: RequestSpec[] } & RequestSpec)
   | { kind: 'think'; think: ThinkTime }
   | { kind: 'repeat'; count: number; steps: FlowStep[] }
   /** `count` copies of `steps` at once; the step ends when the last copy does. */

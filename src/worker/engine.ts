@@ -158,7 +158,13 @@ export class Engine implements SessionHost<Session> {
     const methods = [...new Set(requests.map((e) => e.method))];
     // Each entry's target is known now: requests count under it without a look at their params.
     const targets = mixTargets(requests);
-    const steps = flowRequests(this.profile.flow).map((st, j) => ({ key: st.key, method: st.method, target: targets[mixLength + j] }));
+    // A step's entries (itself, then the targets it also picks from) share its recorder: stepOf[entry - mixLength].
+    const stepOf: number[] = [];
+    const steps = flowRequests(this.profile.flow).map((st, j) => {
+      const at = mixLength + stepOf.length;
+      for (let k = 0; k <= (st.also?.length ?? 0); k++) stepOf.push(j);
+      return { key: st.key, method: st.method, target: st.also?.length ? undefined : targets[at] };
+    });
     this.recorder = new Recorder(methods, distinctTargets(requests), this.secrets, steps);
     const meta = this.stateless ? this.requestMeta : undefined;
     const { messageSize } = this.profile;
@@ -180,7 +186,7 @@ export class Engine implements SessionHost<Session> {
     const byDuration = new Map<number, TimeoutQueue>([[timeoutMs, this.timeouts]]);
     this.entryQueues = Array.from(this.deadlineOf, (d) => byDuration.get(d) ?? byDuration.set(d, new TimeoutQueue()).get(d)!);
     this.queues = [...byDuration.values()];
-    this.methodOf = requests.map((e, i) => (i < mixLength ? this.recorder.recorderOf(e.method, targets[i]) : this.recorder.steps[i - mixLength].rec));
+    this.methodOf = requests.map((e, i) => (i < mixLength ? this.recorder.recorderOf(e.method, targets[i]) : this.recorder.steps[stepOf[i - mixLength]].rec));
     requests.forEach((e, i) => {
       if (e.progress) this.methodOf[i].progress ??= new ProgressRecorder();
     });

@@ -118,6 +118,8 @@ export class Recorder {
   /** Flows started (sessions that began the profile's flow) and run to their end, this interval. */
   flowsStarted = 0;
   flowsCompleted = 0;
+  /** Arrivals that gave up connecting (ending.ts ARRIVAL_CONNECT_ATTEMPTS). */
+  flowsAbandoned = 0;
   /** The server's reasons for this interval's rpc and tool errors (bounded: error-details.ts). */
   private readonly details = new DetailTally(MAX_SNAPSHOT_DETAILS);
   readonly errors = new Float64Array(ERROR_TYPES.length);
@@ -247,7 +249,7 @@ export class Recorder {
       ...gauges,
       methods,
       targets,
-      ...(steps ? { steps, flows: { started: this.flowsStarted, completed: this.flowsCompleted } } : {}),
+      ...(steps ? { steps, flows: { started: this.flowsStarted, completed: this.flowsCompleted, abandoned: this.flowsAbandoned } } : {}),
       errors: Array.from(this.errors),
       errorDetails: this.details.take(),
       sessionsEstablished: this.sessionsEstablished,
@@ -272,7 +274,7 @@ export class Recorder {
     }
     this.streams = zeroCounts(STREAM_EVENTS);
     this.sendLagSumMs = 0;
-    this.flowsStarted = this.flowsCompleted = 0;
+    this.flowsStarted = this.flowsCompleted = this.flowsAbandoned = 0;
     this.errors.fill(0);
     this.handshake.reset();
     this.sessionsEstablished = this.reconnects = this.bytesSent = this.bytesReceived = 0;

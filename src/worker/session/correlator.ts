@@ -121,11 +121,12 @@ export class Correlator {
   }
 
   /**
-   * An answer to no pending request: true when it is the first late answer to one that timed out
-   * (counted once already, as the timeout); false for anything else (a protocol error).
+   * An answer to no pending request: when it is the first late answer to one that timed out or was
+   * cancelled (counted once already), the time it was given up on (performance clock); -1 for anything
+   * else (a protocol error).
    */
-  late(id: unknown): boolean {
-    return typeof id === 'number' && this.lateIds !== undefined && this.lateIds.take(id, this.next);
+  lateSince(id: unknown): number {
+    return typeof id === 'number' && this.lateIds !== undefined ? this.lateIds.take(id, this.next) : -1;
   }
 
   /**
@@ -134,7 +135,7 @@ export class Correlator {
    * (as `cancelled` with `cancelled`: its entry's cancelAfter came first),
    * or as `queued` when it never reached a socket (it was never sent: the server cannot be late).
    */
-  timedOut(id: number, cancelled = false): number | undefined {
+  timedOut(id: number, cancelled = false, now = performance.now()): number | undefined {
     const p = this.get(id);
     if (p === undefined) return undefined;
     this.delete(id);
@@ -148,7 +149,7 @@ export class Correlator {
       this.counts.recorder.error('timeout');
       this.counts.methodOf[p.entry].timeout++;
     }
-    (this.lateIds ??= new LateIds()).mark(id, true);
+    (this.lateIds ??= new LateIds()).mark(id, true, now);
     return p.entry;
   }
 

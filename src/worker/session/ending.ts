@@ -76,6 +76,19 @@ export function ending(state: State, reason: CloseReason, reconnect: boolean, an
 }
 
 /**
+ * Failed connection attempts in a row (a connection that opens starts the count again) after which an
+ * arriving session (arrivalRate) gives up, fewer when the profile's reconnect.maxAttempts allows fewer.
+ * An arrival is one visit: against a dead server it fails, is counted (flows.abandoned), and its slot
+ * takes a later arrival instead of retrying for the rest of the run while new arrivals pile up.
+ */
+export const ARRIVAL_CONNECT_ATTEMPTS = 3;
+
+/** The attempts an arriving session makes under `policy` (see ARRIVAL_CONNECT_ATTEMPTS). */
+export function arrivalAttempts(policy: Profile['reconnect']): number {
+  return policy.maxAttempts > 0 ? Math.min(ARRIVAL_CONNECT_ATTEMPTS, policy.maxAttempts + 1) : ARRIVAL_CONNECT_ATTEMPTS;
+}
+
+/**
  * How long to wait before attempt `attempts` + 1 (ms): exponential backoff with full jitter (AWS
  * architecture blog), which spreads reconnect storms. `random`: in [0, 1).
  */

@@ -18,7 +18,8 @@ import type { Correlator } from './correlator.js';
 
 /** A flow step with its request steps' engine entries resolved (Engine: mix entries first, then these). */
 export type FlowNode =
-  | { kind: 'request'; entry: number }
+  /** `alts` > 1: the step picks one of entries [entry, entry + alts) each time it runs (a discover step). */
+  | { kind: 'request'; entry: number; alts: number }
   | { kind: 'think'; think: Extract<FlowStep, { kind: 'think' }>['think'] }
   | { kind: 'repeat' | 'parallel'; count: number; body: FlowNode[] }
   | { kind: 'end' };
@@ -29,8 +30,12 @@ export function compileFlow(steps: readonly FlowStep[], first: number): FlowNode
   const walk = (list: readonly FlowStep[]): FlowNode[] =>
     list.map((s): FlowNode => {
       switch (s.kind) {
-        case 'request':
-          return { kind: 'request', entry: next++ };
+        case 'request': {
+          const alts = 1 + (s.also?.length ?? 0);
+          const entry = next;
+          next += alts;
+          return { kind: 'request', entry, alts };
+        }
         case 'think':
           return { kind: 'think', think: s.think };
         case 'end':
@@ -50,6 +55,8 @@ export interface FlowSender extends FrameContext {
     readonly templates: RequestFrames[];
     readonly methodOf: MethodRecorder[];
     readonly profile: { readonly timeoutMs: number };
+    /** Lateness of the requests sent (the report's generator-limited check reads it). */
+    readonly recorder: { sendLagSumMs: number };
   };
   seq: number;
   write(frame: Buffer, kind: 'request', id: number, route: Route): boolean;
@@ -84,6 +91,8 @@ export class FlowRun {
   private readonly waiting = new Map<number, Cursor>();
   /** The flow reached its end (or an end step): the session ends once its requests are answered. */
   done = false;
+  /** When this connection's flow started (its handshake done): lateness before it is the connection's, not the engine's. */
+  private startedAt = 0;
 
   constructor(
     private readonly program: FlowNode[],
@@ -95,17 +104,19 @@ export class FlowRun {
     this.sleeping = [];
     this.waiting.clear();
     this.done = false;
+    this.startedAt = now;
     this.advance(new Cursor(this.program, due, undefined), now, now);
   }
 
-  /** Request `id` ended (answered or timed out) at `now`: its cursor goes on. */
-  settled(id: number, now: number): void {
+  /** Request `id` ended (answered or timed out) at `now`: its cursor goes on. True when that ended the flow. */
+  settled(id: number, now: number): boolean {
     const c = this.waiting.get(id);
-    if (c === undefined) return;
+    if (c === undefined) return false;
     this.waiting.delete(id);
-    if (this.done) return;
+    if (this.done) return false;
     c.due = now;
     this.advance(c, now, now);
+    return this.done;
   }
 
   /** Send what is due by `until`; returns when to look again (Infinity: nothing sleeps). */
@@ -153,7 +164,7 @@ export class FlowRun {
             return;
           }
           f.i++;
-          if (!this.send(c, node.entry, now)) continue; // could not go out (the connection is closing): the flow moves on
+          if (!this.send(c, node.alts === 1 ? node.entry : node.entry + Math.floor(Math.random() * node.alts), now)) continue; // could not go out (the connection is closing): the flow moves on
           return;
         case 'think':
           f.i++;
@@ -202,6 +213,9 @@ export class FlowRun {
       return false;
     }
     if (!queues) host.methodOf[entry].sent++;
+    // Late past its plan (a think that woke late, a busy engine) counts towards generator-limited, as a mix request's does.
+    const from = c.due > this.startedAt ? c.due : this.startedAt;
+    if (now > from) host.recorder.sendLagSumMs += now - from;
     this.waiting.set(id, c);
     s.flowSent(id, entry, now);
     return true;

@@ -122,8 +122,13 @@ function dispatch(s: Inbound, msg: unknown): void {
     if (subscriptionAnswered(s, id, m.error)) return;
     // A late answer to a request that timed out was counted once already, as the timeout. Anything
     // else (an id answered before, never issued, or not a number) is a protocol error.
-    if (s.calls.late(id)) rec.streams.cancelAcked++;
-    else rec.error('protocol');
+    const since = s.calls.lateSince(id);
+    if (since === -1) rec.error('protocol');
+    else {
+      // The server's acknowledgement of mcpload's cancellation (sent at the timeout or cancelAfter), timed.
+      rec.streams.cancelAcked++;
+      rec.streamLatencyMicros('cancelAck', (performance.now() - since) * 1000);
+    }
     return;
   }
   if (p.entry === HANDSHAKE) {

@@ -16,7 +16,7 @@ import { Link, type LinkedSession } from './link.js';
 import { SlowReader } from './slow-reader.js';
 import { sendDue, type Sender } from './request-loop.js';
 import { ClosedLoop, sendClosed } from './closed-loop.js';
-import { backoffDelay, ending, Next } from './ending.js';
+import { arrivalAttempts, backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
 import { FlowRun, type FlowSender } from './flow.js';
 import { ProgressWatches } from './progress-watch.js';
@@ -166,8 +166,12 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   /** A flow request ended (answered or timed out): the flow goes on; at its end the session retires. */
   private flowSettled(id: number, now: number): void {
     const flow = this.flow!;
-    flow.settled(id, now);
-    if (this.state !== State.Open) return;
+    const ended = flow.settled(id, now);
+    if (this.state !== State.Open) {
+      // Its last answer came while the session was retiring (the run's drain, a TTL): the flow ran to its end all the same.
+      if (ended && this.state === State.Retiring) this.host.recorder.flowsCompleted++;
+      return;
+    }
     if (flow.done) return this.flowDone();
     const next = flow.next();
     if (next !== Infinity) this.host.wake(this, next);
@@ -519,6 +523,13 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   private backoff(): void {
     const policy = this.host.profile.reconnect;
     this.attempts++;
+    if (this.host.arrivals && this.attempts >= arrivalAttempts(policy)) {
+      // An arrival gives up: counted, and its slot is free for the next arrival.
+      this.state = State.Idle;
+      this.host.recorder.flowsAbandoned++;
+      this.host.released(this);
+      return;
+    }
     if (policy.maxAttempts > 0 && this.attempts > policy.maxAttempts) {
       this.state = State.Failed;
       return;

@@ -11,13 +11,12 @@ import { performance } from 'node:perf_hooks';
 import type { FrameTerminator } from '../../shared/types.js';
 import type { Recorder } from '../recorder.js';
 import { jsonFrame } from '../frames.js';
-import { routeOf } from '../transport/http-headers.js';
+import { LISTEN_ROUTE, routeOf } from '../transport/http-headers.js';
 import type { Route } from '../transport/transport.js';
 
 /** The `_meta` key of the time of the update a notification tells (ms since the epoch): mcpload serve's stamp. */
 export const UPDATED_AT_META = 'mcpload/updatedAt';
 const SUBSCRIBE_ROUTE = routeOf('resources/subscribe');
-const LISTEN_ROUTE = routeOf('subscriptions/listen');
 
 /** The ids a connection's subscription requests took: [from, to). */
 export interface SubscriptionIds {

@@ -27,3 +27,9 @@ export function routeOf(method: string, params?: Record<string, unknown>): Route
   }
   return pairs;
 }
+
+/**
+ * The route of 2026-07-28's `subscriptions/listen`: its answer is a stream that lives as long as the
+ * session and may say nothing for minutes, so its POST has no body timeout (HttpTransport.send).
+ */
+export const LISTEN_ROUTE: Route = routeOf('subscriptions/listen');

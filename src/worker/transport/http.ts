@@ -17,6 +17,7 @@ import type { Dispatcher } from 'undici';
 import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
 import type { BodyBudget, Endpoint, HttpSettings } from './http-endpoint.js';
 import { Kind, PostHandler, type PostOwner } from './http-post.js';
+import { LISTEN_ROUTE } from './http-headers.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
   const out: string[] = [];
@@ -106,7 +107,12 @@ export class HttpTransport implements Transport, PostOwner {
     this.queued++;
     this.queuedBytes += body.length;
     const pool = id === undefined ? this.endpoint.control : this.endpoint.pool;
-    pool.dispatch({ path: this.endpoint.path, method: 'POST', headers, body }, handler);
+    // A listen stream (2026-07-28) may be quiet for longer than any request's timeout: no body timeout on it.
+    const options =
+      route === LISTEN_ROUTE
+        ? { path: this.endpoint.path, method: 'POST' as const, headers, body, bodyTimeout: 0 }
+        : { path: this.endpoint.path, method: 'POST' as const, headers, body };
+    pool.dispatch(options, handler);
     return true;
   }
 
