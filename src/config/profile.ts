@@ -149,6 +149,7 @@ interface RawProfile {
   stages?: { duration: number | string; clients?: number; rate?: number; arrivalRate?: number }[];
   capabilities?: Partial<Record<keyof ClientAnswers, true | { result?: Record<string, unknown>; delay?: number | string }>>;
   subscribe?: string[];
+  cacheLists?: boolean;
 }
 
 /** What each declared capability answers unless the profile says otherwise. */
@@ -248,6 +249,7 @@ export function validateProfile(raw: unknown, source: string): Profile {
   const answers = clientAnswers(p.capabilities);
   if (answers) profile.answers = answers;
   if (p.subscribe) profile.subscribe = p.subscribe;
+  if (p.cacheLists) profile.cacheLists = true;
   return profile;
 }
 

@@ -8,7 +8,7 @@
  */
 import type { FrameTerminator, RequestSpec } from '../shared/types.js';
 import type { Route } from './transport/transport.js';
-import { routeOf } from './transport/http-headers.js';
+import { routeOf, valueAt } from './transport/http-headers.js';
 import { templatedStrings, type Hole, type TemplatePart } from '../config/templates.js';
 import { frameTail, PAD_KEY, type FrameContext, type RequestFrames } from './frames.js';
 
@@ -65,7 +65,10 @@ export class TemplatedFrame implements RequestFrames {
     this.method = entry.method;
     // A templated name or URI differs per request: no Mcp-Name header rather than a wrong one (the body says it).
     const fixed = (v: unknown) => (typeof v === 'string' && !v.includes('{{') ? v : undefined);
-    this.route = routeOf(entry.method, { name: fixed(entry.params?.name), uri: fixed(entry.params?.uri) });
+    // Likewise a mirrored parameter (Mcp-Param-*) whose value is templated goes without its header (not yet filled per request).
+    const args = entry.params?.arguments;
+    const mirrored = entry.paramHeaders?.filter((h) => fixed(valueAt(args, h.path)) !== undefined || typeof valueAt(args, h.path) !== 'string');
+    this.route = routeOf(entry.method, { name: fixed(entry.params?.name), uri: fixed(entry.params?.uri), arguments: args }, mirrored);
     const strings: TemplatePart[][] = [];
     const params = replaceTemplates(entry.params ?? {}, strings);
     let tail = frameTail(entry.method, params, meta, messageSize > 0 ? '' : undefined, terminator === 'newline' ? '\n' : '');

@@ -96,3 +96,41 @@ function matchesAt(buf: Buffer, at: number): boolean {
   for (let k = 0; k < KEY_LENGTH; k++) if (buf[at + k] !== IS_ERROR[k]) return false;
   return true;
 }
+
+/** 2026-07-28's ordinary result, as every JSON serializer writes it (no whitespace: JSON.stringify, the SDKs). */
+const COMPLETE = Buffer.from('"resultType":"complete"');
+const COMPLETE_LENGTH = COMPLETE.length;
+const COMPLETE_SHIFT = new Uint8Array(256).fill(COMPLETE_LENGTH);
+for (let k = 0; k < COMPLETE_LENGTH - 1; k++) COMPLETE_SHIFT[COMPLETE[k]] = COMPLETE_LENGTH - 1 - k;
+const LOWER_C = 0x63;
+
+/**
+ * Whether a 2026-07-28 success frame says `"resultType":"complete"`: first where a result that leads
+ * with it has it (one compare after `{"jsonrpc":"2.0","id":N,"result":{`), else a Horspool scan like
+ * mayBeToolError's, with a 23-byte key that mostly steps 10 or more bytes at a time. A frame without
+ * it takes the full parse, which reads `result.resultType` itself (input_required, missing, unknown);
+ * a text that holds those bytes has its quotes escaped, so it does not match.
+ */
+export function saysComplete(buf: Buffer): boolean {
+  const end = buf.length;
+  // `{"jsonrpc":"2.0","id":` then digits: the result's brace comes within MAX_DIGITS + 10 bytes.
+  const from = HEAD.length;
+  for (let i = from, stop = startsWith(buf, HEAD, 0) ? Math.min(end, from + MAX_DIGITS + 1) : 0; i < stop; i++) {
+    if (buf[i] < ZERO || buf[i] > NINE) {
+      if (startsWith(buf, RESULT_AFTER_ID, i) && startsWith(buf, COMPLETE, i + RESULT_AFTER_ID.length + 1)) return true;
+      break;
+    }
+  }
+  if (end > NATIVE_FROM_BYTES) return buf.indexOf(COMPLETE) !== -1;
+  for (let i = 0; i + COMPLETE_LENGTH <= end;) {
+    const last = buf[i + COMPLETE_LENGTH - 1];
+    if (last === QUOTE && buf[i + 14] === LOWER_C && completeAt(buf, i)) return true;
+    i += COMPLETE_SHIFT[last];
+  }
+  return false;
+}
+
+function completeAt(buf: Buffer, at: number): boolean {
+  for (let k = 0; k < COMPLETE_LENGTH; k++) if (buf[at + k] !== COMPLETE[k]) return false;
+  return true;
+}

@@ -36,6 +36,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly cancelsAt: Uint8Array;
   /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
   readonly multiRound: Uint8Array;
+  /** Per request entry: 1 when its results may be cached for their ttlMs (profile cacheLists, 2026-07-28 list methods). */
+  readonly cacheable: Uint8Array;
   /** The method recorder of each mix entry. */
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
