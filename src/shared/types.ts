@@ -43,6 +43,8 @@ export interface ParamHeader {
 export interface CannedAnswer {
   result: Record<string, unknown>;
   delayMs: number;
+  /** Strings of `result` hold templates (config/templates.ts), filled for each answer. */
+  templated?: true;
 }
 
 /** The client capabilities a profile declares, each with its answer (worker/session/server-requests.ts). */

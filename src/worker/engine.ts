@@ -233,6 +233,11 @@ export class Engine implements SessionHost<Session> {
     return this.currentRate;
   }
 
+  /** Sessions of this engine are the run's engineId, engineId + engineCount, ... (as `{{session}}` in frames). */
+  sessionIndex(slot: number): number {
+    return this.config.engineId + slot * this.config.engineCount;
+  }
+
   poll(now = performance.now()): void {
     if (!this.wheel.reached(now)) return;
     this.wakeNow = this.wakeUntil = now;

@@ -66,6 +66,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   enqueueConnect(session: S): void;
   /** Request rate for this session now (stages may change it). */
   rate(): number;
+  /** The run-wide index of the engine's session `slot` (`{{session}}`). */
+  sessionIndex(slot: number): number;
   /** The profile's flow, compiled (absent: sessions send their mix only). */
   readonly flow: FlowNode[] | undefined;
   /** Session arrivals: a session runs its flow once and closes (else: it reconnects and runs it again). */
