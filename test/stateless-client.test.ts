@@ -87,8 +87,10 @@ describe('Mcp-Param-* headers from x-mcp-header', () => {
 
 describe('resultType on every result', () => {
   it('serve writes resultType: every answer passes the check', async () => {
-    const report = await run('result-type-ok', { mix: [{ method: 'tools/list' }, { method: 'ping' }] });
-    expect(report.requests.sent).toBeGreaterThan(0);
+    // tools/list (with its cache hints), ping, and a streaming-surface tool (wait: answered after held work).
+    const mix = [{ method: 'tools/list' }, { method: 'ping' }, { method: 'tools/call', params: { name: 'wait', arguments: { ms: 5 } } }];
+    const report = await run('result-type-ok', { mix });
+    expect(report.methods['tools/call'].ok).toBeGreaterThan(0);
     expect(report.requests.failed).toBe(0);
     expect(report.errors.protocol ?? 0).toBe(0);
   });

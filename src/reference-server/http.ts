@@ -268,7 +268,7 @@ export class HttpEndpoint {
       return;
     }
     const streams = this.settings.streams;
-    if (streams && this.streamRequest(streams, res, reply, id, method, msg.params ?? {}, sid, sessionId)) return;
+    if (streams && this.streamRequest(streams, res, reply, id, method, msg.params ?? {}, sid, sessionId, stateless)) return;
     if (method === 'tools/call' && this.fixtures?.call(sid, id, msg.params, res, sid ? { 'mcp-session-id': sid } : {})) return;
     const answer = stateless ? this.statelessAnswer(method, msg.params) : this.settings.answer(method, msg.params);
     if (typeof answer === 'string') this.responder.deliver(reply, resultFrame(id, stateless ? this.stateless.result(method, answer) : answer), false);
@@ -289,6 +289,7 @@ export class HttpEndpoint {
     params: Record<string, unknown>,
     sid: string | undefined,
     newSessionId: string | undefined,
+    stateless: boolean,
   ): boolean {
     if (method === 'subscriptions/listen') {
       const wanted = (params.notifications as { resourceSubscriptions?: unknown } | undefined)?.resourceSubscriptions;
@@ -316,7 +317,8 @@ export class HttpEndpoint {
     });
     streams.call(params, id, held, ask, (a: ToolAnswer) => {
       answered = true;
-      const frame = 'result' in a ? resultFrame(id, a.result) : errorFrame(id, a.error.code, a.error.message);
+      const frame =
+        'result' in a ? resultFrame(id, stateless ? this.stateless.result(method, a.result) : a.result) : errorFrame(id, a.error.code, a.error.message);
       if (peer === undefined) return this.responder.deliver(reply, frame, 'error' in a);
       peer.send(frame.trimEnd());
       res.end();
@@ -357,14 +359,14 @@ export class HttpEndpoint {
     this.fail(res, 400, id, HEADER_MISMATCH, `Header mismatch: ${message}`);
   }
 
-  /** UnsupportedProtocolVersionError: 400, with the versions this target speaks now. */
+  /** UnsupportedProtocolVersionError: 400, with the versions it takes (the refusing node's: not the requested one). */
   private unsupported(res: ServerResponse, id: JsonRpcId, requested: string): void {
     this.counters.unsupportedVersions++;
     this.counters.errors++;
     const error = {
       code: UNSUPPORTED_PROTOCOL_VERSION,
       message: 'Unsupported protocol version',
-      data: { supported: this.stateless.supported(ALL_VERSIONS), requested },
+      data: { supported: ALL_VERSIONS.filter((v) => v !== requested), requested },
     };
     res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, error }) + '\n');
   }
