@@ -61,6 +61,15 @@ describe('Mcp-Param-* headers from x-mcp-header', () => {
     expect(stats.byTool?.routed_echo).toBe(calls.sent);
   });
 
+  it('templated values are mirrored per request: every call ok, serve sees no mismatch', async () => {
+    const args = { text: 't{{seq}}', region: 'r{{randInt 1 9}}-{{pick eu us "ap south"}}-{{randString 3}}-s{{session}}', tenant: { id: 7 } };
+    const report = await run('param-templated', { mix: [{ method: 'tools/call', params: { name: 'routed_echo', arguments: args } }] });
+    const calls = report.methods['tools/call'];
+    expect(calls.sent).toBeGreaterThan(0);
+    expect(calls.ok).toBe(calls.sent);
+    expect(target!.stats().headerMismatches).toBe(0);
+  });
+
   it('a header the body does not back: serve answers -32020, counted as HeaderMismatch with its code', async () => {
     // A user header that names a mirrored parameter the call leaves out (Mcp-Param-Region, no region).
     const report = await run('param-mismatch', { mix: [{ method: 'tools/call', params: { name: 'routed_echo', arguments: { text: 'hi' } } }] }, {}, '2s', {
