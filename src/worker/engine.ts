@@ -142,8 +142,9 @@ export class Engine implements SessionHost<Session> {
     this.stateless = isStatelessRevision(config.protocolVersion);
     this.clientCapabilities = declaredCapabilities(this.profile.answers);
     this.multiRound = Uint8Array.from(this.profile.mix, (e) => (this.stateless && this.profile.answers && MULTI_ROUND_METHODS.includes(e.method) ? 1 : 0));
+    // The cache key is the entry: its method and params, fixed (a templated cursor would differ per request).
     this.cacheable = Uint8Array.from(this.profile.mix, (e) =>
-      this.stateless && this.profile.cacheLists === true && CACHEABLE_METHODS.includes(e.method) ? 1 : 0,
+      this.stateless && this.profile.cacheLists === true && CACHEABLE_METHODS.includes(e.method) && !isTemplated(e) ? 1 : 0,
     );
     this.requestMeta = {
       'io.modelcontextprotocol/protocolVersion': config.protocolVersion,
