@@ -161,6 +161,22 @@ describe('ttlMs cache hints on list results', () => {
     expect(report.methods.ping.sent).toBeGreaterThan(5);
   });
 
+  it('cacheLists, closed model: the cached list call frees its slot, which goes on to the next entry', async () => {
+    const profile = {
+      model: 'closed',
+      concurrency: 1,
+      thinkTime: '20ms',
+      rate: undefined,
+      cacheLists: true,
+      mix: [{ method: 'tools/list' }, { method: 'ping' }],
+    };
+    const report = await run('cache-closed', profile);
+    expect(report.methods['tools/list'].sent).toBe(2);
+    expect(target!.stats().byMethod['tools/list']).toBe(2);
+    expect(report.streams!.events.cached).toBeGreaterThan(5);
+    expect(report.methods.ping.ok).toBeGreaterThan(5);
+  });
+
   it('cacheLists with ttlMs 0: nothing is cached', async () => {
     const report = await run('cache-zero', { cacheLists: true, mix: [{ method: 'tools/list' }] }, { listTtlMs: 0 });
     expect(report.streams?.events.cached ?? 0).toBe(0);
