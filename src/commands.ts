@@ -26,6 +26,7 @@ import { start, type StopSignal } from './index.js';
 import type { RunReport } from './report/types.js';
 import { resolveTargetOptions, startTarget } from './reference-server/server.js';
 import { startTargetCluster } from './reference-server/cluster.js';
+import type { ResultTypeFault } from './reference-server/stateless.js';
 import { watchCommand as watchReplicas } from './watch/command.js';
 import { validatePlanFile } from './plan/validate.js';
 import { flowRequests } from './shared/flow.js';
@@ -134,6 +135,10 @@ export async function serveCommand(args: Record<string, unknown>): Promise<numbe
     allowedOrigins: list(a.allowedOrigins),
     fixtures: a.fixtures,
     updateRateHz: a.updateRate,
+    listTtlMs: a.listTtl,
+    resultTypeFault: a.resultTypeFault as ResultTypeFault,
+    rejectVersions: list(a.rejectVersion),
+    rejectVersionRequests: a.rejectVersionRequests,
   };
   const hosts = list(a.host) ?? [];
   const processes = a.processes ?? 1;

@@ -18,7 +18,8 @@ import type { RunReport } from './report/types.js';
 import { renderHtml } from './report/html.js';
 import { evaluateThresholds, finalFailure, requestBound } from './report/thresholds.js';
 import { startTarget, type RunningTarget } from './reference-server/server.js';
-import { discoverMix } from './discover/run.js';
+import { DISCOVERY_TIMEOUT_MS, discoverMix } from './discover/run.js';
+import { withParamHeaders } from './discover/param-headers.js';
 import { distinctTargets } from './shared/targets.js';
 
 export type { RunOptions } from './config/types.js';
@@ -126,6 +127,13 @@ export class Run extends EventEmitter<RunEvents> {
           builtinTarget: target !== undefined,
         },
         (m) => this.emit('note', m),
+      ).then((p) =>
+        // 2026-07-28 over HTTP: the x-mcp-header parameters of the tools called, mirrored as Mcp-Param-* headers.
+        withParamHeaders(
+          p,
+          { url: urls[0], headers: opts.headers, tls: opts.tls, protocolVersion: opts.protocolVersion, timeoutMs: Math.min(DISCOVERY_TIMEOUT_MS, p.timeoutMs) },
+          (m) => this.emit('note', m),
+        ),
       );
       if (profile !== opts.profile) this.opts = { ...opts, profile };
       this.urls = urls;

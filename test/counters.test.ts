@@ -13,9 +13,9 @@ import { latencies, syntheticReport } from './helpers/reports.js';
 
 describe('the counter families', () => {
   it('keep their names, order and label spellings', () => {
-    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'toolError', 'timeout', 'closed', 'dropped', 'queued', 'cancelled']);
-    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'tool_error', 'timeout', 'closed', 'dropped', 'queued', 'cancelled']);
-    expect(FAILED_OUTCOMES).toEqual(['rpcError', 'toolError', 'timeout', 'closed']);
+    expect(OUTCOME_NAMES).toEqual(['sent', 'ok', 'rpcError', 'toolError', 'timeout', 'closed', 'dropped', 'queued', 'cancelled', 'invalid']);
+    expect(OUTCOMES.map((o) => o.status)).toEqual([null, 'ok', 'rpc_error', 'tool_error', 'timeout', 'closed', 'dropped', 'queued', 'cancelled', 'invalid']);
+    expect(FAILED_OUTCOMES).toEqual(['rpcError', 'toolError', 'timeout', 'closed', 'invalid']);
     expect(ERROR_TYPES).toEqual(['connect', 'handshake', 'timeout', 'protocol', 'rpc', 'tool', 'closed', 'lost']);
     expect(ErrorIndex).toEqual({ connect: 0, handshake: 1, timeout: 2, protocol: 3, rpc: 4, tool: 5, closed: 6, lost: 7 });
   });
@@ -101,7 +101,7 @@ describe('the report schema and the declaration', () => {
   // Outcomes added after version 1 shipped are documented, not required: older reports still merge.
   it('requires every outcome but those added after version 1 shipped', () =>
     expect(schema.definitions.methodFigures.required.filter((k) => k !== 'latency')).toEqual(
-      OUTCOME_NAMES.filter((n) => n !== 'toolError' && n !== 'queued' && n !== 'cancelled'),
+      OUTCOME_NAMES.filter((n) => n !== 'toolError' && n !== 'queued' && n !== 'cancelled' && n !== 'invalid'),
     ));
   it('documents every error type, in order', () => expect(Object.keys(schema.properties.errors.properties)).toEqual(ERROR_TYPES));
   // Reports written before `lost` and `tool` existed (same reportVersion) must still merge: they are documented, not required.

@@ -4,7 +4,7 @@
  * path never disagrees with the parser on a well-formed message.
  */
 import { describe, expect, it } from 'vitest';
-import { resultId } from '../src/worker/session/fast-response.js';
+import { resultId, saysComplete } from '../src/worker/session/fast-response.js';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -44,5 +44,24 @@ describe('resultId', () => {
     ['empty', ''],
   ])('leaves %s to the full parser', (_what, frame) => {
     expect(resultId(b(frame))).toBe(-1);
+  });
+});
+
+describe('saysComplete (2026-07-28 resultType on the fast path)', () => {
+  const says = (text: string) => {
+    const buf = Buffer.from(text);
+    return resultId(buf) >= 0 && saysComplete(buf);
+  };
+  it('finds "complete" first (mcpload serve), last or nested among other keys (the scan)', () => {
+    expect(says('{"jsonrpc":"2.0","id":12,"result":{"resultType":"complete","content":[]}}\n')).toBe(true);
+    expect(says('{"jsonrpc":"2.0","id":12,"result":{"content":[],"resultType":"complete"}}')).toBe(true);
+    expect(says('{"result":{"resultType":"complete","tools":[]},"jsonrpc":"2.0","id":7}')).toBe(true);
+    expect(says(`{"jsonrpc":"2.0","id":3,"result":{"text":"${'x'.repeat(900)}","resultType":"complete"}}`)).toBe(true);
+  });
+  it('sends everything else to the full parse: input_required, missing, unknown, a text that mentions it', () => {
+    expect(says('{"jsonrpc":"2.0","id":12,"result":{"resultType":"input_required","inputRequests":{}}}')).toBe(false);
+    expect(says('{"jsonrpc":"2.0","id":12,"result":{"content":[]}}')).toBe(false);
+    expect(says('{"jsonrpc":"2.0","id":12,"result":{"resultType":"completed"}}')).toBe(false);
+    expect(says('{"jsonrpc":"2.0","id":12,"result":{"content":[{"type":"text","text":"\\"resultType\\":\\"complete\\""}]}}')).toBe(false);
   });
 });

@@ -121,3 +121,80 @@ describe('server requests, 2025-11-25, the SDK McpServer over Streamable HTTP (o
     }
   });
 });
+
+describe('templated answers and an answer delay', () => {
+  it('the SDK McpServer receives answers filled per request: {{session}}, {{seq}} and random holes', async () => {
+    const names: string[] = [];
+    const texts: string[] = [];
+    sdk = await startSdkHttpServer({
+      register: (server) => {
+        server.registerTool('ask_both', { description: 'asks the user, then the model' }, async (extra) => {
+          const related = { relatedRequestId: extra.requestId };
+          const e = await server.server.elicitInput(
+            { message: 'name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } },
+            related,
+          );
+          names.push(String((e.content as { name?: unknown } | undefined)?.name));
+          const m = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 10 }, related);
+          texts.push((m.content as { text?: string }).text ?? '');
+          return { content: [{ type: 'text', text: 'done' }] };
+        });
+      },
+    });
+    const profile = writeProfile(dir, 'sdk-templated', {
+      clients: 2,
+      rate: 5,
+      timeout: '5s',
+      mix: [{ method: 'tools/call', params: { name: 'ask_both' } }],
+      capabilities: {
+        elicitation: { result: { action: 'accept', content: { name: 'user-{{session}}-{{randString 6}}' } } },
+        sampling: { result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'call {{seq}} says {{pick yes no}}' } } },
+      },
+    });
+    const opts = resolveRunOptions({ url: [sdk.url], profile, duration: '2s', drainTimeout: '5s', workers: 1, quiet: true, logLevel: 'silent' });
+    const report = (await start(opts).result).report;
+    const calls = report.methods['tools/call'];
+    expect(calls.sent).toBeGreaterThan(2);
+    expect(calls.ok).toBe(calls.sent);
+    expect(names).toHaveLength(calls.sent);
+    for (const n of names) expect(n).toMatch(/^user-[01]-[A-Za-z0-9]{6}$/);
+    expect(new Set(names).size).toBe(names.length); // random per answer
+    expect(new Set(names.map((n) => n.split('-')[1]))).toEqual(new Set(['0', '1']));
+    for (const t of texts) expect(t).toMatch(/^call \d+ says (yes|no)$/);
+  });
+
+  it('a bad template in an answer is bad input, one line naming where', () => {
+    const profile = writeProfile(dir, 'bad-answer-template', {
+      mix: [{ method: 'ping' }],
+      capabilities: { roots: { result: { roots: [{ uri: 'file:///{{row.dir}}' }] } } },
+    });
+    expect(() => resolveRunOptions({ profile })).toThrow(/capabilities\.roots\.result\.roots\[0\]\.uri: \{\{row\.FIELD\}\} needs a data file/);
+  });
+
+  it('mcpload serve, 2026-07-28: the answer waits its delay: no multi-round call ends before it', async () => {
+    target = await startTarget({ port: 0 });
+    const profile = writeProfile(dir, 'delayed-roots', {
+      clients: 1,
+      rate: 4,
+      timeout: '5s',
+      mix: [{ method: 'tools/call', params: { name: 'ask_roots' } }],
+      capabilities: { roots: { result: { roots: [{ uri: 'file:///s{{session}}', name: 'r{{randInt 1 9}}' }] }, delay: '150ms' } },
+    });
+    const opts = resolveRunOptions({
+      url: [target.httpUrl],
+      profile,
+      duration: '2s',
+      drainTimeout: '5s',
+      workers: 1,
+      quiet: true,
+      logLevel: 'silent',
+      protocolVersion: '2026-07-28',
+    });
+    const report = (await start(opts).result).report;
+    const sent = allAnswered(report, 'roots');
+    const multi = report.streams!.latency.multiRound;
+    expect(multi.count).toBe(sent);
+    expect(multi.min).toBeGreaterThanOrEqual(150_000); // µs: the delay is a floor, not a speed
+    expect(target.stats().streams!.inputResponses.roots).toBe(sent);
+  });
+});

@@ -221,6 +221,10 @@ export const SERVE_OPTIONS = {
     default: 0,
     describe: 'update every subscribed resource this many times per second (notifications/resources/updated to each subscriber)',
   },
+  listTtl: { type: 'number', default: 60000, describe: '2026-07-28: the ttlMs cache hint on list results (ms)' },
+  resultTypeFault: { type: 'string', default: 'none', describe: "2026-07-28: write results' resultType wrong on purpose: none, missing, unknown" },
+  rejectVersion: { type: 'string', array: true, describe: '2026-07-28: answer requests of this version UnsupportedProtocolVersion (-32022), repeatable' },
+  rejectVersionRequests: { type: 'number', default: 0, describe: 'with --reject-version: refuse only this many requests, then accept it (0 = always)' },
 } as const satisfies OptionTable;
 
 /** `mcpload discover`: what to ask a server and where to write the starter profile. */

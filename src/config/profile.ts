@@ -13,7 +13,7 @@ import { UsageError, describe } from '../shared/errors.js';
 import { describeSchemaError, pickError, show } from './profile-messages.js';
 import type { ClientAnswers, ClosedModel, MixEntry, Profile, RequestSpec, Stage } from '../shared/types.js';
 import { parseDuration, parseSize } from './units.js';
-import { templatedStrings, TemplateError } from './templates.js';
+import { compileTemplates, hasTemplates, templatedStrings, TemplateError } from './templates.js';
 import { DataFileError, loadDataFile } from './data-file.js';
 import { flowSteps, type RawRequest, type RawStep } from './flow.js';
 
@@ -149,6 +149,7 @@ interface RawProfile {
   stages?: { duration: number | string; clients?: number; rate?: number; arrivalRate?: number }[];
   capabilities?: Partial<Record<keyof ClientAnswers, true | { result?: Record<string, unknown>; delay?: number | string }>>;
   subscribe?: string[];
+  cacheLists?: boolean;
 }
 
 /** What each declared capability answers unless the profile says otherwise. */
@@ -158,13 +159,22 @@ const DEFAULT_ANSWERS: Record<keyof ClientAnswers, Record<string, unknown>> = {
   roots: { roots: [{ uri: 'file:///mcpload', name: 'mcpload' }] },
 };
 
-function clientAnswers(raw: RawProfile['capabilities']): ClientAnswers | undefined {
+function clientAnswers(raw: RawProfile['capabilities'], source: string): ClientAnswers | undefined {
   if (raw === undefined) return undefined;
   const out: ClientAnswers = {};
   for (const kind of ['sampling', 'elicitation', 'roots'] as const) {
     const a = raw[kind];
     if (a === undefined) continue;
     out[kind] = a === true ? { result: DEFAULT_ANSWERS[kind], delayMs: 0 } : { result: a.result ?? DEFAULT_ANSWERS[kind], delayMs: ms(a.delay ?? 0) };
+    if (a !== true && a.result !== undefined) {
+      let templated: boolean;
+      try {
+        templated = hasTemplates(compileTemplates(a.result, `capabilities.${kind}.result`));
+      } catch (err) {
+        throw new UsageError(`${source}: ${describe(err)}`);
+      }
+      if (templated) out[kind].templated = true;
+    }
   }
   return out;
 }
@@ -245,9 +255,10 @@ export function validateProfile(raw: unknown, source: string): Profile {
   if (flow) profile.flow = flow;
   if (arrivals) profile.arrivalRate = p.arrivalRate ?? 0;
   if (p.discovery) profile.discovery = { tools: p.discovery.tools ?? [], seed: p.discovery.seed ?? 1 };
-  const answers = clientAnswers(p.capabilities);
+  const answers = clientAnswers(p.capabilities, source);
   if (answers) profile.answers = answers;
   if (p.subscribe) profile.subscribe = p.subscribe;
+  if (p.cacheLists) profile.cacheLists = true;
   return profile;
 }
 

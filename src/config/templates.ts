@@ -112,3 +112,84 @@ export function templatedStrings(value: unknown, path = ''): { path: string; par
   }
   return [];
 }
+
+/** What a template is filled from outside frames (answers to the server's requests): the session's facts. */
+export interface TemplateContext {
+  /** `{{seq}}`: the session's requests (or answers) so far. */
+  readonly seq: number;
+  /** `{{session}}`: the session's index in the run. */
+  readonly session: number;
+}
+
+/** A templated string of a JSON value compiled by compileTemplates. */
+class Templated {
+  constructor(readonly parts: TemplatePart[]) {}
+}
+
+/**
+ * A JSON value with each templated string parsed once (throws TemplateError naming its path), for
+ * renderTemplates to fill per use. `{{row.FIELD}}` needs a data file, which only mix entries have.
+ */
+export function compileTemplates(value: unknown, path = ''): unknown {
+  if (typeof value === 'string') {
+    let parts: TemplatePart[] | undefined;
+    try {
+      parts = parseTemplate(value);
+    } catch (err) {
+      throw err instanceof TemplateError ? new TemplateError(`${path}: ${err.message}`) : err;
+    }
+    if (parts?.some((p) => typeof p === 'object' && p.fn === 'row'))
+      throw new TemplateError(`${path}: {{row.FIELD}} needs a data file; use seq, session, randInt, randString or pick here`);
+    return parts ? new Templated(parts) : value;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => compileTemplates(v, `${path}[${i}]`));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compileTemplates(v, path ? `${path}.${k}` : k)]));
+  return value;
+}
+
+/** True when compileTemplates found a template in `compiled`. */
+export function hasTemplates(compiled: unknown): boolean {
+  if (compiled instanceof Templated) return true;
+  if (Array.isArray(compiled)) return compiled.some(hasTemplates);
+  if (compiled !== null && typeof compiled === 'object') return Object.values(compiled).some(hasTemplates);
+  return false;
+}
+
+const CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A compiled value with its templates filled: a fresh JSON value (random holes drawn anew). */
+export function renderTemplates(compiled: unknown, ctx: TemplateContext): unknown {
+  if (compiled instanceof Templated) {
+    let text = '';
+    for (const p of compiled.parts) text += typeof p === 'string' ? p : fill(p, ctx);
+    return text;
+  }
+  if (Array.isArray(compiled)) return compiled.map((v) => renderTemplates(v, ctx));
+  if (compiled !== null && typeof compiled === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(compiled)) out[k] = renderTemplates(v, ctx);
+    return out;
+  }
+  return compiled;
+}
+
+function fill(h: Hole, ctx: TemplateContext): string {
+  switch (h.fn) {
+    case 'seq':
+      return String(ctx.seq);
+    case 'session':
+      return String(ctx.session);
+    case 'randInt':
+      return String(h.min + Math.floor(Math.random() * (h.max - h.min + 1)));
+    case 'randString': {
+      let s = '';
+      for (let i = 0; i < h.length; i++) s += CHARS[(Math.random() * CHARS.length) | 0];
+      return s;
+    }
+    case 'pick':
+      return h.options[Math.floor(Math.random() * h.options.length)];
+    default:
+      return '';
+  }
+}

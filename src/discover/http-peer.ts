@@ -21,16 +21,27 @@ export class HttpPeer implements Peer {
     this.dispatcher = new Agent({ connect });
   }
 
-  private headers(): Record<string, string> {
+  /** 2026-07-28: every request carries this `_meta` and says its method in Mcp-Method (statelessly()). */
+  private meta: Record<string, unknown> | undefined;
+
+  /** Speak the stateless revision: no initialize; version and client facts in each request's `_meta`. */
+  statelessly(meta: Record<string, unknown>, version: string): this {
+    this.meta = meta;
+    this.version = version;
+    return this;
+  }
+
+  private headers(method?: string): Record<string, string> {
     const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...this.o.headers };
+    if (this.meta && method !== undefined) h['mcp-method'] = method;
     if (this.version) h['mcp-protocol-version'] = this.version;
     if (this.sessionId) h['mcp-session-id'] = this.sessionId;
     return h;
   }
 
-  private async post(body: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  private async post(body: string, signal: AbortSignal, method?: string): Promise<Dispatcher.ResponseData> {
     try {
-      const res = await request(this.o.url, { method: 'POST', headers: this.headers(), body, signal, dispatcher: this.dispatcher });
+      const res = await request(this.o.url, { method: 'POST', headers: this.headers(method), body, signal, dispatcher: this.dispatcher });
       this.reached = true;
       return res;
     } catch (err) {
@@ -44,7 +55,8 @@ export class HttpPeer implements Peer {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new RequestTimeout(method, timeoutMs)), timeoutMs);
     try {
-      const res = await this.post(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }), abort.signal);
+      const withMeta = this.meta ? { ...params, _meta: this.meta } : params;
+      const res = await this.post(JSON.stringify({ jsonrpc: '2.0', id, method, ...(withMeta ? { params: withMeta } : {}) }), abort.signal, method);
       const sid = res.headers['mcp-session-id'];
       if (typeof sid === 'string' && sid) this.sessionId = sid;
       const type = String(res.headers['content-type'] ?? '').toLowerCase();

@@ -20,6 +20,7 @@ import type { SessionSettings } from './session.js';
 import type { TargetCounters } from './stats.js';
 import { ClientRequests } from './client-requests.js';
 import { HeldWork, StreamSurface, asker, type StreamPeer, type ToolAnswer } from './streams.js';
+import { ROUTED_TOOL, type StatelessSurface, UNSUPPORTED_PROTOCOL_VERSION, paramMismatch } from './stateless.js';
 
 export const STATELESS_PROTOCOL_VERSION = '2026-07-28';
 const VERSION_META = 'io.modelcontextprotocol/protocolVersion';
@@ -33,14 +34,25 @@ const GONE = 3;
 /** Every revision this endpoint speaks, for the MCP-Protocol-Version header. */
 const KNOWN_VERSIONS = new Set<string>([STATELESS_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS]);
 
-const DISCOVER_RESULT = JSON.stringify({
-  resultType: 'complete',
-  supportedVersions: [STATELESS_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS],
-  capabilities: { tools: {}, resources: {}, prompts: {} },
-  ttlMs: 60_000,
-  cacheScope: 'public',
-  _meta: { 'io.modelcontextprotocol/serverInfo': { name: TARGET_NAME, version: TARGET_VERSION } },
-});
+const ALL_VERSIONS = [STATELESS_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS];
+
+function discoverResult(supportedVersions: string[]): string {
+  return JSON.stringify({
+    resultType: 'complete',
+    supportedVersions,
+    capabilities: { tools: {}, resources: {}, prompts: {} },
+    ttlMs: 60_000,
+    cacheScope: 'public',
+    _meta: { 'io.modelcontextprotocol/serverInfo': { name: TARGET_NAME, version: TARGET_VERSION } },
+  });
+}
+const DISCOVER_RESULT = discoverResult(ALL_VERSIONS);
+
+/** The text of routed_echo's answer (2026-07-28 only, like the tool). */
+function routedEcho(params: Record<string, unknown> | undefined): string {
+  const text = (params?.arguments as { text?: unknown } | undefined)?.text;
+  return '{"content":[{"type":"text","text":' + JSON.stringify(typeof text === 'string' ? text : '') + '}]}';
+}
 
 interface Message {
   jsonrpc?: unknown;
@@ -106,6 +118,7 @@ export class HttpEndpoint {
     private readonly counters: TargetCounters,
     private readonly responder: Responder,
     private readonly fixtures: FixtureHttp | undefined,
+    private readonly stateless: StatelessSurface,
   ) {}
 
   get sessionCount(): number {
@@ -198,14 +211,15 @@ export class HttpEndpoint {
     const version = msg.params?._meta?.[VERSION_META];
     let sessionId: string | undefined;
     let sid: string | undefined;
-    if (typeof version === 'string' && version >= STATELESS_PROTOCOL_VERSION) {
+    const stateless = typeof version === 'string' && version >= STATELESS_PROTOCOL_VERSION;
+    if (stateless) {
       // The stateless revision: the headers must say what the body says.
-      if (req.headers['mcp-protocol-version'] !== version) {
-        return this.fail(res, 400, validId ? id : null, HEADER_MISMATCH, 'MCP-Protocol-Version header does not match params._meta');
-      }
-      if (typeof method === 'string' && req.headers['mcp-method'] !== method) {
-        return this.fail(res, 400, validId ? id : null, HEADER_MISMATCH, 'Mcp-Method header does not match the method');
-      }
+      const rid = validId ? id : null;
+      if (req.headers['mcp-protocol-version'] !== version) return this.mismatch(res, rid, 'MCP-Protocol-Version header does not match params._meta');
+      if (typeof method === 'string' && req.headers['mcp-method'] !== method) return this.mismatch(res, rid, 'Mcp-Method header does not match the method');
+      const param = method === 'tools/call' ? paramMismatch(req.headers, msg.params) : undefined;
+      if (param !== undefined) return this.mismatch(res, rid, param);
+      if (this.stateless.refuse(version, method)) return this.unsupported(res, rid, version);
     } else if (method === 'initialize') {
       sessionId = randomUUID();
       if (this.sessions.size >= MAX_SESSIONS) {
@@ -254,10 +268,10 @@ export class HttpEndpoint {
       return;
     }
     const streams = this.settings.streams;
-    if (streams && this.streamRequest(streams, res, reply, id, method, msg.params ?? {}, sid, sessionId)) return;
+    if (streams && this.streamRequest(streams, res, reply, id, method, msg.params ?? {}, sid, sessionId, stateless)) return;
     if (method === 'tools/call' && this.fixtures?.call(sid, id, msg.params, res, sid ? { 'mcp-session-id': sid } : {})) return;
-    const answer = method === 'server/discover' ? DISCOVER_RESULT : this.settings.answer(method, msg.params);
-    if (typeof answer === 'string') this.responder.deliver(reply, resultFrame(id, answer), false);
+    const answer = stateless ? this.statelessAnswer(method, msg.params) : this.settings.answer(method, msg.params);
+    if (typeof answer === 'string') this.responder.deliver(reply, resultFrame(id, stateless ? this.stateless.result(method, answer) : answer), false);
     else this.responder.deliver(reply, errorFrame(id, answer.code, answer.message), true);
   }
 
@@ -275,6 +289,7 @@ export class HttpEndpoint {
     params: Record<string, unknown>,
     sid: string | undefined,
     newSessionId: string | undefined,
+    stateless: boolean,
   ): boolean {
     if (method === 'subscriptions/listen') {
       const wanted = (params.notifications as { resourceSubscriptions?: unknown } | undefined)?.resourceSubscriptions;
@@ -302,7 +317,8 @@ export class HttpEndpoint {
     });
     streams.call(params, id, held, ask, (a: ToolAnswer) => {
       answered = true;
-      const frame = 'result' in a ? resultFrame(id, a.result) : errorFrame(id, a.error.code, a.error.message);
+      const frame =
+        'result' in a ? resultFrame(id, stateless ? this.stateless.result(method, a.result) : a.result) : errorFrame(id, a.error.code, a.error.message);
       if (peer === undefined) return this.responder.deliver(reply, frame, 'error' in a);
       peer.send(frame.trimEnd());
       res.end();
@@ -323,6 +339,36 @@ export class HttpEndpoint {
     this.streamSessions.delete(sid);
     s.held.releaseAll();
     s.asks.close();
+  }
+
+  /** A 2026-07-28 request's answer before resultType and cache hints (StatelessSurface.result). */
+  private statelessAnswer(method: string, params: Record<string, unknown> | undefined): ReturnType<SessionSettings['answer']> {
+    if (method === 'server/discover') {
+      const supported = this.stateless.supported(ALL_VERSIONS);
+      return supported.length === ALL_VERSIONS.length ? DISCOVER_RESULT : discoverResult(supported);
+    }
+    if (method === 'tools/call' && params?.name === ROUTED_TOOL.name) return routedEcho(params);
+    const answer = this.settings.answer(method, params);
+    if (method !== 'tools/list' || typeof answer !== 'string') return answer;
+    const listed = JSON.parse(answer) as { tools: unknown[] };
+    return JSON.stringify({ ...listed, tools: [...listed.tools, ROUTED_TOOL] });
+  }
+
+  private mismatch(res: ServerResponse, id: JsonRpcId, message: string): void {
+    this.counters.headerMismatches++;
+    this.fail(res, 400, id, HEADER_MISMATCH, `Header mismatch: ${message}`);
+  }
+
+  /** UnsupportedProtocolVersionError: 400, with the versions it takes (the refusing node's: not the requested one). */
+  private unsupported(res: ServerResponse, id: JsonRpcId, requested: string): void {
+    this.counters.unsupportedVersions++;
+    this.counters.errors++;
+    const error = {
+      code: UNSUPPORTED_PROTOCOL_VERSION,
+      message: 'Unsupported protocol version',
+      data: { supported: ALL_VERSIONS.filter((v) => v !== requested), requested },
+    };
+    res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, error }) + '\n');
   }
 
   /** An HTTP error status with a JSON-RPC error body (what the SDK's server does too). */

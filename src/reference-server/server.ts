@@ -20,13 +20,14 @@ import { errorFrame } from './framing.js';
 import { TargetCounters, type TargetStats } from './stats.js';
 import { STATS_SECONDS_PATH } from './stats-seconds.js';
 import { StreamSurface } from './streams.js';
+import { DEFAULT_STATELESS, StatelessSurface, type ResultTypeFault, type StatelessSettings } from './stateless.js';
 
 export type { TargetStats } from './stats.js';
 
 /** GET here answers the target's counters as JSON (TargetStats). */
 export const STATS_PATH = '/stats';
 
-export interface TargetOptions {
+export interface TargetOptions extends StatelessSettings {
   host: string;
   /** 0 = any free port (the bound port is in RunningTarget.port). */
   port: number;
@@ -74,6 +75,7 @@ export const DEFAULT_TARGET_OPTIONS: TargetOptions = {
   maxPayload: 16 * 1024 * 1024,
   fixtures: false,
   updateRateHz: 0,
+  ...DEFAULT_STATELESS,
 };
 
 export interface RunningTarget {
@@ -92,6 +94,7 @@ export interface RunningTarget {
 }
 
 const SUBPROTOCOL = 'mcp';
+const RESULT_TYPE_FAULTS: readonly ResultTypeFault[] = ['none', 'missing', 'unknown'];
 
 /** A JSON-RPC error with no request to answer (the spec allows one in a 403's body). */
 function forbiddenBody(reason: string): string {
@@ -119,6 +122,11 @@ export function resolveTargetOptions(partial: Partial<TargetOptions> = {}): Targ
   if (!Number.isInteger(opts.maxPayload) || opts.maxPayload <= 0) throw new UsageError(`target maxPayload must be a positive integer, got ${opts.maxPayload}`);
   if (opts.stallEveryMs > 0 && opts.stallForMs <= 0) throw new UsageError('target stallForMs must be > 0 when stallEveryMs is set');
   checkAllowLists(opts.allowedHosts, opts.allowedOrigins);
+  if (!Number.isInteger(opts.listTtlMs) || opts.listTtlMs < 0) throw new UsageError(`target listTtlMs must be an integer >= 0, got ${opts.listTtlMs}`);
+  if (!RESULT_TYPE_FAULTS.includes(opts.resultTypeFault))
+    throw new UsageError(`target resultTypeFault must be one of ${RESULT_TYPE_FAULTS.join(', ')}, got ${opts.resultTypeFault}`);
+  if (!Number.isInteger(opts.rejectVersionRequests) || opts.rejectVersionRequests < 0)
+    throw new UsageError(`target rejectVersionRequests must be an integer >= 0, got ${opts.rejectVersionRequests}`);
   return opts;
 }
 
@@ -159,6 +167,7 @@ export async function startTarget(partial?: Partial<TargetOptions>): Promise<Run
     counters,
     responder,
     opts.fixtures ? new FixtureHttp(responder) : undefined,
+    new StatelessSurface(opts),
   );
   const http = createServer((req, res) => {
     const refusal = guard.refusal(req.headers);

@@ -31,6 +31,10 @@ export interface TargetStats {
   byTool?: Record<string, number>;
   /** The streaming surface: cancellations, held work, requests to clients, subscriptions (streams.ts). */
   streams?: StreamStats;
+  /** 2026-07-28 requests refused with HeaderMismatch (-32020): routing or Mcp-Param-* headers that disagree with the body. */
+  headerMismatches: number;
+  /** 2026-07-28 requests refused with UnsupportedProtocolVersion (-32022), as `--reject-version` asks. */
+  unsupportedVersions: number;
 }
 
 /** Tool names counted by name at most: a client calling random names cannot grow the map without bound. */
@@ -59,6 +63,7 @@ const COUNTED_METHODS = [
   'resources/subscribe',
   'resources/unsubscribe',
   'subscriptions/listen',
+  'server/discover',
 ] as const;
 export const OTHER_METHOD = '(other)';
 
@@ -74,6 +79,8 @@ export class TargetCounters {
   pongsReceived = 0;
   closeFramesReceived = 0;
   forbidden = 0;
+  headerMismatches = 0;
+  unsupportedVersions = 0;
   private readonly byMethod = new Map<string, number>();
   private readonly byTool = new Map<string, number>();
   /** The same counts per wall-clock second (GET /stats/seconds). */
@@ -114,6 +121,8 @@ export class TargetCounters {
       pongsReceived: this.pongsReceived,
       closeFramesReceived: this.closeFramesReceived,
       forbidden: this.forbidden,
+      headerMismatches: this.headerMismatches,
+      unsupportedVersions: this.unsupportedVersions,
       byMethod,
       ...(this.byTool.size > 0 ? { byTool: Object.fromEntries(this.byTool) } : {}),
     };

@@ -42,6 +42,15 @@ export const OUTCOMES = [
     label: 'cancelled',
     text: false,
   },
+  {
+    name: 'invalid',
+    status: 'invalid',
+    help: 'answered with a result whose resultType is missing or unknown (2026-07-28): a protocol error',
+    failed: true,
+    answered: true,
+    label: 'invalid',
+    text: false,
+  },
 ] as const;
 
 export type Outcome = (typeof OUTCOMES)[number]['name'];
@@ -139,9 +148,11 @@ export const STREAM_EVENTS = [
   { name: 'elicitation', help: 'elicitation/create requests answered' },
   { name: 'roots', help: 'roots/list requests answered' },
   { name: 'inputRequired', help: 'input_required results retried with inputResponses (2026-07-28)' },
-  { name: 'resultTypeMissing', help: '2026-07-28 results without resultType' },
+  { name: 'resultTypeMissing', help: '2026-07-28 results without resultType, or with one mcpload does not know (counted invalid)' },
   { name: 'headerMismatch', help: 'HeaderMismatch (-32020) errors' },
   { name: 'unsupportedVersion', help: 'UnsupportedProtocolVersion (-32022) errors (the session re-discovers)' },
+  { name: 'rediscovered', help: 'server/discover sent again after UnsupportedProtocolVersion (-32022)' },
+  { name: 'cached', help: 'list requests answered from the cache within their ttlMs (not sent; profile cacheLists)' },
 ] as const;
 export type StreamCounts = MessageCounts<typeof STREAM_EVENTS>;
 export type StreamEvent = (typeof STREAM_EVENTS)[number]['name'];

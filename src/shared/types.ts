@@ -26,12 +26,25 @@ export interface RequestSpec {
   progress?: true;
   /** Cancel a request of this entry still in flight this long after its send (ms): counted `cancelled`, not failed. */
   cancelAfterMs?: number;
+  /**
+   * 2026-07-28 tools/call: the tool's parameters marked `x-mcp-header` (learnt from tools/list at run
+   * start, src/discover/param-headers.ts), mirrored into `Mcp-Param-{name}` headers.
+   */
+  paramHeaders?: ParamHeader[];
+}
+
+/** One mirrored tool parameter: the header's name part and the property path under `arguments`. */
+export interface ParamHeader {
+  name: string;
+  path: string[];
 }
 
 /** A canned answer to one kind of server request, sent after `delayMs`. */
 export interface CannedAnswer {
   result: Record<string, unknown>;
   delayMs: number;
+  /** Strings of `result` hold templates (config/templates.ts), filled for each answer. */
+  templated?: true;
 }
 
 /** The client capabilities a profile declares, each with its answer (worker/session/server-requests.ts). */
@@ -155,6 +168,8 @@ export interface Profile {
   answers?: ClientAnswers;
   /** Resources each session subscribes to once open (resources/subscribe, or one subscriptions/listen on 2026-07-28). */
   subscribe?: string[];
+  /** 2026-07-28: list results are cached for their ttlMs; a request due meanwhile is counted `cached`, not sent. */
+  cacheLists?: true;
 }
 
 export type FrameTerminator = 'newline' | 'none';

@@ -17,6 +17,7 @@ import { isTemplated, TemplatedFrame } from './templated-frame.js';
 import { Session, State, type SessionHost } from './session/session.js';
 import { isStatelessRevision } from './session/handshake.js';
 import { declaredCapabilities, MULTI_ROUND_METHODS } from './session/server-requests.js';
+import { CACHEABLE_METHODS } from './session/list-cache.js';
 import type { Connect } from './transport/transport.js';
 import { connectorFor, speaksHttp, type Connector } from './transport/pick.js';
 import { TimeoutQueue, Wheel } from './wheel.js';
@@ -72,6 +73,7 @@ export class Engine implements SessionHost<Session> {
   readonly terminator;
   readonly protocolVersion: string;
   readonly stateless: boolean;
+  readonly cacheable: Uint8Array;
   readonly requestMeta: Record<string, unknown>;
   readonly connect: Connect;
   readonly headers: Record<string, string>;
@@ -140,6 +142,10 @@ export class Engine implements SessionHost<Session> {
     this.stateless = isStatelessRevision(config.protocolVersion);
     this.clientCapabilities = declaredCapabilities(this.profile.answers);
     this.multiRound = Uint8Array.from(this.profile.mix, (e) => (this.stateless && this.profile.answers && MULTI_ROUND_METHODS.includes(e.method) ? 1 : 0));
+    // The cache key is the entry: its method and params, fixed (a templated cursor would differ per request).
+    this.cacheable = Uint8Array.from(this.profile.mix, (e) =>
+      this.stateless && this.profile.cacheLists === true && CACHEABLE_METHODS.includes(e.method) && !isTemplated(e) ? 1 : 0,
+    );
     this.requestMeta = {
       'io.modelcontextprotocol/protocolVersion': config.protocolVersion,
       'io.modelcontextprotocol/clientCapabilities': this.clientCapabilities,
@@ -232,6 +238,11 @@ export class Engine implements SessionHost<Session> {
 
   rate(): number {
     return this.currentRate;
+  }
+
+  /** Sessions of this engine are the run's engineId, engineId + engineCount, ... (as `{{session}}` in frames). */
+  sessionIndex(slot: number): number {
+    return this.config.engineId + slot * this.config.engineCount;
   }
 
   poll(now = performance.now()): void {

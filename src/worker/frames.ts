@@ -47,7 +47,7 @@ export class FrameTemplate implements RequestFrames {
    */
   constructor(entry: RequestSpec, messageSize: number, terminator: FrameTerminator, meta?: Record<string, unknown>) {
     this.method = entry.method;
-    this.route = routeOf(entry.method, entry.params);
+    this.route = routeOf(entry.method, entry.params, entry.paramHeaders);
     this.head = Buffer.from('{"jsonrpc":"2.0","id":');
     const end = terminator === 'newline' ? '\n' : '';
     this.tails = [];

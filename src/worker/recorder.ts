@@ -27,6 +27,8 @@ export const enum Answer {
   Ok,
   RpcError,
   ToolError,
+  /** A result that breaks the revision's rules (2026-07-28: resultType missing or unknown): a protocol error. */
+  Invalid,
 }
 
 /** Progress timing of the requests that asked for it (session/progress-watch.ts records into it). */
@@ -67,6 +69,7 @@ export class MethodRecorder implements OutcomeCounts {
   dropped = 0;
   queued = 0;
   cancelled = 0;
+  invalid = 0;
   readonly latency: Histogram = newHistogram();
   readonly latencyRaw: Histogram = newHistogram();
 
@@ -170,9 +173,12 @@ export class Recorder {
     else if (answer === Answer.RpcError) {
       m.rpcError++;
       this.error('rpc');
-    } else {
+    } else if (answer === Answer.ToolError) {
       m.toolError++;
       this.error('tool');
+    } else {
+      m.invalid++;
+      this.error('protocol');
     }
     // From the intended time, or from the send if it went early (the ticker sends up to half a tick
     // ahead): a request is never credited with time before it left.

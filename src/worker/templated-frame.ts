@@ -6,9 +6,9 @@
  * JSON.stringify per request. The padding, when messageSize asks for it, is one more hole sized
  * last, so the frame hits messageSize whenever the filled values leave room.
  */
-import type { FrameTerminator, RequestSpec } from '../shared/types.js';
+import type { FrameTerminator, ParamHeader, RequestSpec } from '../shared/types.js';
 import type { Route } from './transport/transport.js';
-import { routeOf } from './transport/http-headers.js';
+import { headerValue, routeOf, valueAt } from './transport/http-headers.js';
 import { templatedStrings, type Hole, type TemplatePart } from '../config/templates.js';
 import { frameTail, PAD_KEY, type FrameContext, type RequestFrames } from './frames.js';
 
@@ -32,6 +32,15 @@ interface Slot {
   /** Row: the field's column, and whether the hole is inside a JSON string (else: the field's JSON value). */
   column: number;
   inner: boolean;
+  /** RandString: the drawn text is kept in `values` (a mirrored header needs it too). */
+  kept: boolean;
+}
+
+/** A mirrored header whose value is templated: where its value goes in the route, and what it is made of. */
+interface Mirror {
+  at: number;
+  /** JSON-escaped literal text, and the slot indices whose filled values come between. */
+  pieces: (string | number)[];
 }
 
 const SENTINEL = /"@@mcpload-hole-(\d+)@@"/g;
@@ -52,6 +61,8 @@ export class TemplatedFrame implements RequestFrames {
   private rowCursor: number;
   /** Filled values of the request being built (a string of ASCII, or bytes). */
   private readonly values: (string | Buffer)[];
+  /** Mirrored headers with templated values (made only when there are some). */
+  private mirrors: Mirror[] | undefined;
 
   constructor(
     entry: RequestSpec,
@@ -65,9 +76,23 @@ export class TemplatedFrame implements RequestFrames {
     this.method = entry.method;
     // A templated name or URI differs per request: no Mcp-Name header rather than a wrong one (the body says it).
     const fixed = (v: unknown) => (typeof v === 'string' && !v.includes('{{') ? v : undefined);
-    this.route = routeOf(entry.method, { name: fixed(entry.params?.name), uri: fixed(entry.params?.uri) });
+    // A mirrored parameter (Mcp-Param-*) with a fixed value has its header built here; a templated one is filled per request.
+    const args = entry.params?.arguments;
+    const templatedValue = (h: ParamHeader) => {
+      const v = valueAt(args, h.path);
+      return typeof v === 'string' && v.includes('{{');
+    };
+    const route = routeOf(
+      entry.method,
+      { name: fixed(entry.params?.name), uri: fixed(entry.params?.uri), arguments: args },
+      entry.paramHeaders?.filter((h) => !templatedValue(h)),
+    ) as string[];
+    this.route = route;
     const strings: TemplatePart[][] = [];
     const params = replaceTemplates(entry.params ?? {}, strings);
+    const stringPaths = templatedStrings(entry.params ?? {}).map((t) => t.path);
+    /** Per templated string: its JSON-escaped literal text and slot indices, in order (for mirrored headers). */
+    const pieces: (string | number)[][] = [];
     let tail = frameTail(entry.method, params, meta, messageSize > 0 ? '' : undefined, terminator === 'newline' ? '\n' : '');
     // The padding is one more hole, inside the quotes of the pad string.
     if (messageSize > 0) tail = tail.replace(`"${PAD_KEY}":""`, `"${PAD_KEY}":"@@mcpload-hole-${strings.length}@@"`);
@@ -95,10 +120,14 @@ export class TemplatedFrame implements RequestFrames {
         continue;
       }
       lit += '"';
+      const mine: (string | number)[] = (pieces[n] = []);
       for (const part of parts) {
-        if (typeof part === 'string') lit += JSON.stringify(part).slice(1, -1);
-        else {
+        if (typeof part === 'string') {
+          lit += JSON.stringify(part).slice(1, -1);
+          mine.push(JSON.stringify(part).slice(1, -1));
+        } else {
           lits.push(lit);
+          mine.push(slots.length);
           slots.push(this.slotOf(part, entry, true));
           lit = '';
         }
@@ -109,6 +138,14 @@ export class TemplatedFrame implements RequestFrames {
     this.lits = lits.map((l) => Buffer.from(l));
     this.slots = slots;
     this.values = new Array<string | Buffer>(slots.length).fill('');
+    for (const h of entry.paramHeaders ?? []) {
+      if (!templatedValue(h)) continue;
+      const n = stringPaths.indexOf(['arguments', ...h.path].join('.'));
+      if (n === -1 || pieces[n] === undefined) continue; // {{row.FIELD}} alone: a JSON value, not mirrored
+      for (const p of pieces[n]) if (typeof p === 'number' && slots[p].op === Op.RandString) slots[p].kept = true;
+      route.push('mcp-param-' + h.name.toLowerCase(), '');
+      (this.mirrors ??= []).push({ at: route.length - 1, pieces: pieces[n] });
+    }
     this.fixedLength = HEAD.length + this.lits.reduce((n, b) => n + b.length, 0);
     this.minimumSize = this.fixedLength + 1;
     this.rowCursor = this.rows.length > 0 ? engineId % this.rows.length : 0;
@@ -162,6 +199,7 @@ export class TemplatedFrame implements RequestFrames {
           break;
         case Op.RandString:
           length += sl.span;
+          if (sl.kept) values[i] = randomText(sl.span);
           continue;
         case Op.Pick:
           v = sl.options[Math.floor(Math.random() * sl.options.length)];
@@ -191,6 +229,8 @@ export class TemplatedFrame implements RequestFrames {
       if (op === Op.Pad) {
         buf.fill(0x78, at, at + pad); // 'x'
         at += pad;
+      } else if (op === Op.RandString && slots[i].kept) {
+        at = ascii(buf, at, values[i] as string);
       } else if (op === Op.RandString) {
         for (let end = at + slots[i].span; at < end; at++) buf[at] = ALPHABET[(Math.random() * ALPHABET.length) | 0];
       } else {
@@ -203,7 +243,27 @@ export class TemplatedFrame implements RequestFrames {
       }
     }
     buf.set(lits[slots.length], at);
+    if (this.mirrors !== undefined) this.mirror(this.mirrors);
     return buf;
+  }
+
+  /**
+   * The Mcp-Param-* values of the request just built, written into the route (the transport copies
+   * the route when it takes the request): the string's JSON text put together and read back once.
+   */
+  private mirror(mirrors: readonly Mirror[]): void {
+    const route = this.route as string[];
+    for (const m of mirrors) {
+      let json = '"';
+      for (const p of m.pieces) {
+        if (typeof p === 'string') json += p;
+        else {
+          const v = this.values[p];
+          json += typeof v === 'string' ? v : v.toString('utf8');
+        }
+      }
+      route[m.at] = headerValue(JSON.parse(json + '"') as string);
+    }
   }
 
   /** This engine's rows are engineId, engineId + engineCount, ... of the file, in turn (wrapping). */
@@ -215,6 +275,12 @@ export class TemplatedFrame implements RequestFrames {
   }
 }
 
+function randomText(length: number): string {
+  let t = '';
+  for (let i = 0; i < length; i++) t += String.fromCharCode(ALPHABET[(Math.random() * ALPHABET.length) | 0]);
+  return t;
+}
+
 /** Write ASCII `text` (digits, here) at `at`; returns the end. */
 function ascii(buf: Buffer, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
@@ -222,7 +288,7 @@ function ascii(buf: Buffer, at: number, text: string): number {
 }
 
 function slot(op: Op): Slot {
-  return { op, min: 0, span: 0, options: [], column: 0, inner: false };
+  return { op, min: 0, span: 0, options: [], column: 0, inner: false, kept: false };
 }
 
 /** A copy of `value` with each templated string replaced by a sentinel string naming its index in `out`. */

@@ -64,9 +64,17 @@ export function sendClosed(s: Sender, loop: ClosedLoop, now: number, until: numb
   const calls = s.calls;
   const transport = s.transport!;
   const queues = transport.queues === true;
+  let cached = 0;
   while (transport.bufferedAmount <= MAX_BUFFERED_BYTES && loop.take(until)) {
     const entry = host.mix[s.mixCursor];
     s.mixCursor = s.mixCursor + 1 === host.mix.length ? 0 : s.mixCursor + 1;
+    // A list result still fresh (list-cache.ts): answered from the cache, the slot thinks and goes again.
+    if (host.cacheable[entry] === 1 && s.cachedUntil !== undefined && now < s.cachedUntil[entry]) {
+      host.recorder.streams.cached++;
+      loop.ended(now);
+      if (++cached >= host.mix.length) break; // a whole pass cached: look again later, not in a spin
+      continue;
+    }
     const template = host.templates[entry];
     const id = calls.nextId();
     s.seq++;

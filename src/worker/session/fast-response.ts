@@ -28,7 +28,14 @@ function startsWith(buf: Buffer, prefix: Buffer, at: number): boolean {
   return true;
 }
 
+/**
+ * Where the result's value begins in the last frame resultId() accepted (0: it accepted none): saysComplete()
+ * looks there first. A module variable, not a returned pair, so the fast path allocates nothing.
+ */
+let resultAt = 0;
+
 export function resultId(buf: Buffer): number {
+  resultAt = 0;
   let end = buf.length;
   if (end > 0 && buf[end - 1] === NEWLINE) end--;
   if (end < 2 || buf[end - 1] !== CLOSE) return -1;
@@ -43,7 +50,9 @@ export function resultId(buf: Buffer): number {
     while (i < end && buf[i] >= ZERO && buf[i] <= NINE) id = id * 10 + (buf[i++] - ZERO);
     const digits = i - first;
     if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && buf[first] === ZERO)) return -1;
-    return startsWith(buf, RESULT_AFTER_ID, i) ? id : -1;
+    if (!startsWith(buf, RESULT_AFTER_ID, i)) return -1;
+    resultAt = i + RESULT_AFTER_ID.length;
+    return id;
   }
   if (startsWith(buf, RESULT_FIRST, 0)) {
     // Walk back over the digits before the closing brace, then expect the jsonrpc/id tail.
@@ -58,7 +67,9 @@ export function resultId(buf: Buffer): number {
     const digits = end - 1 - i;
     if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && buf[i] === ZERO)) return -1;
     const tailAt = i - TAIL.length;
-    return tailAt > RESULT_FIRST.length && startsWith(buf, TAIL, tailAt) ? id : -1;
+    if (!(tailAt > RESULT_FIRST.length && startsWith(buf, TAIL, tailAt))) return -1;
+    resultAt = RESULT_FIRST.length;
+    return id;
   }
   return -1;
 }
@@ -94,5 +105,39 @@ export function mayBeToolError(buf: Buffer): boolean {
 
 function matchesAt(buf: Buffer, at: number): boolean {
   for (let k = 0; k < KEY_LENGTH; k++) if (buf[at + k] !== IS_ERROR[k]) return false;
+  return true;
+}
+
+/** 2026-07-28's ordinary result, as every JSON serializer writes it (no whitespace: JSON.stringify, the SDKs). */
+const COMPLETE = Buffer.from('"resultType":"complete"');
+const COMPLETE_LENGTH = COMPLETE.length;
+const COMPLETE_SHIFT = new Uint8Array(256).fill(COMPLETE_LENGTH);
+for (let k = 0; k < COMPLETE_LENGTH - 1; k++) COMPLETE_SHIFT[COMPLETE[k]] = COMPLETE_LENGTH - 1 - k;
+const LOWER_C = 0x63;
+const OPEN = 0x7b; // {
+
+/**
+ * Whether a 2026-07-28 success frame (one resultId() has just accepted) says `"resultType":"complete"`:
+ * first where a result that leads with it has it (one compare right after `"result":{`: mcpload serve,
+ * servers that write it first), else a Horspool scan like mayBeToolError's, with a 23-byte key that
+ * mostly steps 10 or more bytes at a time. A frame without it takes the full parse, which reads
+ * `result.resultType` itself (input_required, missing, unknown); a text that holds those bytes has its
+ * quotes escaped, so it does not match.
+ */
+export function saysComplete(buf: Buffer): boolean {
+  const end = buf.length;
+  const at = resultAt;
+  if (at > 0 && buf[at] === OPEN && at + 1 + COMPLETE_LENGTH <= end && completeAt(buf, at + 1)) return true;
+  if (end > NATIVE_FROM_BYTES) return buf.indexOf(COMPLETE) !== -1;
+  for (let i = 0; i + COMPLETE_LENGTH <= end;) {
+    const last = buf[i + COMPLETE_LENGTH - 1];
+    if (last === QUOTE && buf[i + 14] === LOWER_C && completeAt(buf, i)) return true;
+    i += COMPLETE_SHIFT[last];
+  }
+  return false;
+}
+
+function completeAt(buf: Buffer, at: number): boolean {
+  for (let k = 0; k < COMPLETE_LENGTH; k++) if (buf[at + k] !== COMPLETE[k]) return false;
   return true;
 }

@@ -36,6 +36,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly cancelsAt: Uint8Array;
   /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
   readonly multiRound: Uint8Array;
+  /** Per request entry: 1 when its results may be cached for their ttlMs (profile cacheLists, 2026-07-28 list methods). */
+  readonly cacheable: Uint8Array;
   /** The method recorder of each mix entry. */
   readonly methodOf: MethodRecorder[];
   readonly mix: Uint16Array;
@@ -64,6 +66,8 @@ export interface SessionHost<S> extends HandshakeSettings {
   enqueueConnect(session: S): void;
   /** Request rate for this session now (stages may change it). */
   rate(): number;
+  /** The run-wide index of the engine's session `slot` (`{{session}}`). */
+  sessionIndex(slot: number): number;
   /** The profile's flow, compiled (absent: sessions send their mix only). */
   readonly flow: FlowNode[] | undefined;
   /** Session arrivals: a session runs its flow once and closes (else: it reconnects and runs it again). */

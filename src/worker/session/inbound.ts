@@ -11,7 +11,7 @@ import { Answer, type MethodRecorder, type Recorder } from '../recorder.js';
 import type { Route, Transport } from '../transport/transport.js';
 import { jsonFrame } from '../frames.js';
 import { HANDSHAKE, type Correlator, type Pending } from './correlator.js';
-import { mayBeToolError, resultId } from './fast-response.js';
+import { mayBeToolError, resultId, saysComplete } from './fast-response.js';
 import { answerServerRequest as answerFromProfile, retryInputRequired, type Answering } from './server-requests.js';
 import { subscriptionAnswered, subscriptionNotice, type Subscriber } from './subscriptions.js';
 
@@ -20,8 +20,6 @@ import { subscriptionAnswered, subscriptionNotice, type Subscriber } from './sub
  * frame costs far more memory than its bytes (a flood of 40-byte pongs to a server that does not read).
  */
 const MAX_BUFFERED_REPLY_BYTES = 256 * 1024;
-/** 2026-07-28: a result that may ask for input takes the full path (server-requests.ts). */
-const INPUT_REQUIRED = Buffer.from('"input_required"');
 const HEADER_MISMATCH = -32020;
 const UNSUPPORTED_VERSION = -32022;
 
@@ -33,6 +31,8 @@ export interface Inbound extends Answering, Subscriber {
     readonly methodOf: readonly MethodRecorder[];
     /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
     readonly multiRound: Uint8Array;
+    /** Per mix entry: 1 when its results may be cached for their ttlMs (profile cacheLists, 2026-07-28 list methods). */
+    readonly cacheable: Uint8Array;
     readonly stateless: boolean;
     readonly profile: Answering['host']['profile'] & Subscriber['host']['profile'];
   };
@@ -41,6 +41,10 @@ export interface Inbound extends Answering, Subscriber {
   /** Request `id` (pending as `p`) was answered: a result, a JSON-RPC error or a tool error. */
   answered(id: number, p: Pending, answer: Answer): void;
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void;
+  /** A request was answered UnsupportedProtocolVersion (-32022), 2026-07-28. */
+  versionRefused(): void;
+  /** A list result of cacheable mix entry `entry` came with this `ttlMs` (profile cacheLists). */
+  cacheFor(entry: number, ttlMs: unknown): void;
   /** A `notifications/progress` arrived with these params. */
   progressed(params: unknown): void;
   write(frame: Buffer | string, kind: 'response' | 'request', id?: number, route?: Route): boolean;
@@ -62,7 +66,9 @@ export function receive(s: Inbound, data: Buffer, isBinary: boolean): void {
       p !== undefined &&
       p.entry >= 0 &&
       !(s.host.methodOf[p.entry].toolCall && mayBeToolError(data)) &&
-      !(s.host.multiRound[p.entry] === 1 && data.includes(INPUT_REQUIRED))
+      // 2026-07-28: anything but "complete" (input_required, missing, unknown) takes the full path.
+      !(s.host.stateless && !saysComplete(data)) &&
+      !(s.host.cacheable[p.entry] === 1)
     ) {
       rec.received.response++;
       s.answered(id, p, Answer.Ok);
@@ -137,17 +143,28 @@ function dispatch(s: Inbound, msg: unknown): void {
     return;
   }
   if (m.result !== null && typeof m.result === 'object' && s.host.stateless) {
-    const resultType = (m.result as { resultType?: unknown }).resultType;
-    if (resultType === undefined) rec.streams.resultTypeMissing++;
-    else if (resultType === 'input_required') {
-      if (s.host.multiRound[p.entry] === 1 && retryInputRequired(s, id as number, p, m.result as Record<string, unknown>)) return;
+    const result = m.result as Record<string, unknown>;
+    const resultType = result.resultType;
+    if (resultType === 'input_required') {
+      if (s.host.multiRound[p.entry] === 1 && retryInputRequired(s, id as number, p, result)) return;
       rec.errorDetail(s.host.methodOf[p.entry], 'rpc', undefined, 'input_required that the profile does not answer (declare capabilities)');
       rec.error('rpc');
       s.answered(id as number, p, Answer.RpcError);
       return;
     }
+    if (resultType !== 'complete') {
+      // The revision requires it on every result, and an unknown one MUST be taken as invalid (basic, ResultType).
+      rec.streams.resultTypeMissing++;
+      const said = resultType === undefined ? 'a result without resultType' : `a result with resultType ${JSON.stringify(resultType).slice(0, 40)}`;
+      rec.errorDetail(s.host.methodOf[p.entry], 'rpc', undefined, `${said} (2026-07-28 requires "complete" or "input_required")`);
+      s.answered(id as number, p, Answer.Invalid);
+      return;
+    }
+    if (s.host.cacheable[p.entry] === 1) s.cacheFor(p.entry, result.ttlMs);
   }
   s.answered(id as number, p, answerOf(rec, s.host.methodOf[p.entry], m));
+  // The server does not take this revision (now): the session asks server/discover again (session.ts).
+  if (s.host.stateless && (m.error as { code?: unknown } | null | undefined)?.code === UNSUPPORTED_VERSION) s.versionRefused();
 }
 
 /** How a parsed response answers a request of `m`; a failure's reason goes to the recorder. */

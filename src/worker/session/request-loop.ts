@@ -24,6 +24,8 @@ export interface Sender {
   readonly slot: number;
   /** Mix requests the session has sent (`{{seq}}` of the last one). */
   seq: number;
+  /** Per mix entry: until when its last list result is fresh (performance clock); made on the first cacheable result. */
+  readonly cachedUntil: Float64Array | undefined;
   write(frame: Buffer, kind: 'request', id: number, route: Route): boolean;
   /** Request `id` (of mix entry `entry`) asked for progress: its notifications are timed. */
   watchProgress(id: number, entry: number): void;
@@ -50,6 +52,11 @@ export function sendDue(s: Sender, now: number, until = now): void {
   while (bucket.ready(until) && calls.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {
     const intended = bucket.take();
     const entry = host.mix[nextEntry(s)];
+    // A list result still fresh by its ttlMs (profile cacheLists): answered from the cache, not sent.
+    if (host.cacheable[entry] === 1 && s.cachedUntil !== undefined && now < s.cachedUntil[entry]) {
+      host.recorder.streams.cached++;
+      continue;
+    }
     const method = host.methodOf[entry];
     const template = host.templates[entry];
     const id = calls.nextId();

@@ -8,7 +8,8 @@
  * request is one latency sample (and a `multiRound` one). Off the hot path: only server requests and
  * input_required answers, which are parsed anyway, come here.
  */
-import type { ClientAnswers, FrameTerminator, Profile } from '../../shared/types.js';
+import type { CannedAnswer, ClientAnswers, FrameTerminator, Profile } from '../../shared/types.js';
+import { compileTemplates, renderTemplates } from '../../config/templates.js';
 import type { Recorder } from '../recorder.js';
 import type { Route, Transport } from '../transport/transport.js';
 import { jsonFrame } from '../frames.js';
@@ -34,14 +35,25 @@ export function declaredCapabilities(answers: ClientAnswers | undefined): Record
  * The result answering one request of `kind`: the canned one; for elicitation, the requested
  * schema's defaults fill what the canned content leaves out (SEP-1034: a client applies defaults).
  */
-function resultFor(answers: ClientAnswers, kind: Kind, params: unknown): Record<string, unknown> {
-  const canned = answers[kind]!.result;
+function resultFor(s: Answering, answers: ClientAnswers, kind: Kind, params: unknown): Record<string, unknown> {
+  const answer = answers[kind]!;
+  const canned = answer.templated === true ? filled(s, answer) : answer.result;
   if (kind !== 'elicitation' || canned.action !== 'accept') return canned;
   const props = (params as { requestedSchema?: { properties?: Record<string, { default?: unknown }> } } | undefined)?.requestedSchema?.properties;
   if (props === undefined || typeof props !== 'object') return canned;
   const content: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(props)) if (p !== null && typeof p === 'object' && p.default !== undefined) content[name] = p.default;
   return { ...canned, content: { ...content, ...(canned.content ?? {}) } };
+}
+
+/** Each templated answer compiled once per engine (its profile's copy), filled per use. */
+const compiled = new WeakMap<CannedAnswer, unknown>();
+
+/** A templated answer's result, its `{{seq}}` (the session's requests so far), `{{session}}` and random holes filled. */
+function filled(s: Answering, answer: CannedAnswer): Record<string, unknown> {
+  let c = compiled.get(answer);
+  if (c === undefined) compiled.set(answer, (c = compileTemplates(answer.result)));
+  return renderTemplates(c, { seq: s.seq, session: s.host.sessionIndex(s.slot) }) as Record<string, unknown>;
 }
 
 /** What the answering session offers (Session). */
@@ -53,7 +65,11 @@ export interface Answering {
     readonly requestMeta: Record<string, unknown>;
     readonly templates: readonly { readonly route: Route }[];
     trackTimeout(s: Answering, id: number, deadline: number): void;
+    /** The run-wide index of the engine's session `slot` (`{{session}}`). */
+    sessionIndex(slot: number): number;
   };
+  readonly slot: number;
+  readonly seq: number;
   readonly calls: Correlator;
   readonly transport: Transport | undefined;
   write(frame: Buffer | string, kind: 'response' | 'request', id?: number, route?: Route): boolean;
@@ -73,7 +89,7 @@ export function answerServerRequest(s: Answering, id: unknown, method: string, p
   const answers = s.host.profile.answers;
   const kind = KIND_OF[method];
   if (answers === undefined || kind === undefined || answers[kind] === undefined) return false;
-  const frame = jsonFrame({ jsonrpc: '2.0', id, result: resultFor(answers, kind, params) }, s.host.terminator);
+  const frame = jsonFrame({ jsonrpc: '2.0', id, result: resultFor(s, answers, kind, params) }, s.host.terminator);
   later(s, answers[kind].delayMs, () => {
     if (s.write(frame, 'response')) s.host.recorder.streams[kind]++;
   });
@@ -96,7 +112,7 @@ export function retryInputRequired(s: Answering, id: number, p: Pending, result:
     for (const [key, r] of Object.entries(requests as Record<string, { method?: unknown; params?: unknown }>)) {
       const kind = typeof r?.method === 'string' ? KIND_OF[r.method] : undefined;
       if (kind === undefined || answers[kind] === undefined) return false;
-      responses[key] = resultFor(answers, kind, r.params);
+      responses[key] = resultFor(s, answers, kind, r.params);
       delayMs = Math.max(delayMs, answers[kind].delayMs);
       kinds.push(kind);
     }

@@ -7,7 +7,7 @@
  */
 import type { SentCounts } from '../../shared/counters.js';
 import type { CloseReason, Route, Transport } from '../transport/transport.js';
-import type { Answer } from '../recorder.js';
+import { Answer } from '../recorder.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Correlator, HANDSHAKE, type Pending } from './correlator.js';
 import { agreedVersion, handshakeFailure, handshakeFrame, handshakeMethod, handshakeRoute, initializedFrame, INITIALIZED_ROUTE } from './handshake.js';
@@ -21,6 +21,7 @@ import { State, type SessionHost } from './host.js';
 import { FlowRun, type FlowSender } from './flow.js';
 import { ProgressWatches } from './progress-watch.js';
 import { subscribe, type SubscriptionIds } from './subscriptions.js';
+import { freshUntil } from './list-cache.js';
 
 export { State, type SessionHost } from './host.js';
 
@@ -30,6 +31,8 @@ const IDLE_MS = 1000;
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
 const NO_SUBSCRIPTIONS: SubscriptionIds = { from: 0, to: 0 };
+/** UnsupportedProtocolVersion (-32022) answers in a row (no ok answer between) after which the session gives up. */
+const MAX_REFUSALS = 5;
 
 export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   state: State = State.Idle;
@@ -73,6 +76,14 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   private arrivalAt = 0;
   /** Requests that asked for progress, in flight (made at the first such request). */
   private watches: ProgressWatches | undefined;
+  /** Per mix entry: until when its last list result is fresh (list-cache.ts); made on the first such result. */
+  cachedUntil: Float64Array | undefined;
+  /** UnsupportedProtocolVersion answers since the last ok one: the re-discovery's backoff grows with them. */
+  private refusals = 0;
+  /** When a refused session sends server/discover again (0: it is not waiting to). */
+  private rediscoverAt = 0;
+  /** The handshake under way is a re-discovery of an open session (not a new connection's). */
+  private rediscovering = false;
 
   constructor(
     readonly host: SessionHost<Session>,
@@ -117,8 +128,13 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
 
   opened(): void {
     this.state = State.Handshake;
+    this.rediscovering = false;
+    this.rediscoverAt = 0;
+    this.sendHandshake(performance.now());
+  }
+
+  private sendHandshake(now: number): void {
     const id = this.calls.nextId();
-    const now = performance.now();
     this.calls.track(id, HANDSHAKE, now, now, this.transport?.queues !== true);
     this.write(handshakeFrame(this.host, id), 'request', id, handshakeRoute(this.host));
     this.host.trackTimeout(this, id, now + this.host.profile.timeoutMs);
@@ -131,6 +147,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   /** Request `id` was answered (a result, a JSON-RPC error or a tool error). */
   answered(id: number, p: Pending, answer: Answer): void {
     const now = performance.now();
+    if (this.refusals !== 0 && answer === Answer.Ok) this.refusals = 0;
     if (this.watches !== undefined) this.watches.ended(id, now, p.sentAt, true);
     if (p.rounds > 0) this.host.recorder.streamLatencyMicros('multiRound', (now - p.intended) * 1000);
     this.calls.answered(id, p, answer, now);
@@ -228,6 +245,35 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     if (this.loop!.next() <= now) this.host.wake(this, now + BLOCKED_RECHECK_MS);
   }
 
+  /**
+   * A request was answered UnsupportedProtocolVersion (-32022): the server no longer takes this
+   * revision (a rolling deploy, a node behind the balancer on another version). The session stops
+   * sending and asks server/discover again after a backoff (the reconnect policy's, growing with the
+   * refusals in a row); it carries on when the server lists the revision again, and fails its
+   * handshake (counted, then reconnects per the policy) when it does not. After MAX_REFUSALS in a row
+   * without an ok answer between, it gives up (retires).
+   */
+  versionRefused(): void {
+    if (this.state !== State.Open) return;
+    if (++this.refusals > MAX_REFUSALS) {
+      this.host.note(this, `${MAX_REFUSALS} UnsupportedProtocolVersion answers in a row: the session gives up`);
+      this.retire(false);
+      return;
+    }
+    this.state = State.Handshake;
+    this.rediscovering = true;
+    const now = performance.now();
+    this.rediscoverAt = now + Math.max(1, backoffDelay(this.host.profile.reconnect, this.refusals, Math.random()));
+    this.host.note(this, `UnsupportedProtocolVersion: asking server/discover again`);
+    this.host.wake(this, this.rediscoverAt);
+  }
+
+  /** A cacheable list result came (list-cache.ts). */
+  cacheFor(entry: number, ttlMs: unknown): void {
+    const until = freshUntil(performance.now(), ttlMs);
+    if (until > 0) (this.cachedUntil ??= new Float64Array(this.host.templates.length))[entry] = until;
+  }
+
   handshakeAnswered(answer: { result?: unknown; error?: unknown }): void {
     const now = performance.now();
     if (this.state !== State.Handshake) {
@@ -245,6 +291,13 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
       return;
     }
     this.transport?.setProtocolVersion?.(version);
+    if (this.rediscovering) {
+      // The server takes the revision again: the open session carries on where it was (its schedule, its flow).
+      this.rediscovering = false;
+      this.state = State.Open;
+      host.wake(this, now);
+      return;
+    }
     if (!host.stateless) this.write(initializedFrame(host), 'notification', undefined, INITIALIZED_ROUTE);
     host.recorder.handshakeDone(this.connectStartedAt, now, this.transport?.subprotocol);
     this.state = State.Open;
@@ -338,6 +391,12 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     switch (this.state) {
       case State.Open:
         return this.pump(now, until);
+      case State.Handshake:
+        if (this.rediscoverAt === 0) return;
+        if (now < this.rediscoverAt) return this.host.wake(this, this.rediscoverAt);
+        this.rediscoverAt = 0;
+        this.host.recorder.streams.rediscovered++;
+        return this.sendHandshake(now);
       case State.Backoff:
         if (now >= this.reconnectAt) {
           this.state = State.Queued;

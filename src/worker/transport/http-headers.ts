@@ -4,6 +4,7 @@
  * gateways can route without reading the body. Built once per frame template (frames.ts) from what
  * the session knows, and handed to Transport.send with each request: nothing is read back from bytes.
  */
+import type { ParamHeader } from '../../shared/types.js';
 import type { Route } from './transport.js';
 
 const NAMED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
@@ -19,12 +20,13 @@ export function headerValue(value: string): string {
  * The [name, value, …] header pairs of a request or notification. The name is params.name where
  * there is one, else params.uri (mcpload's frames carry that key first in params), when a string.
  */
-export function routeOf(method: string, params?: Record<string, unknown>): Route {
+export function routeOf(method: string, params?: Record<string, unknown>, paramHeaders?: readonly ParamHeader[]): Route {
   const pairs = ['mcp-method', headerValue(method)];
   if (NAMED_METHODS.has(method)) {
     const target = params?.name !== undefined ? params.name : params?.uri;
     if (typeof target === 'string') pairs.push('mcp-name', headerValue(target));
   }
+  if (paramHeaders !== undefined) for (const h of paramHeaders) pushParam(pairs, h, valueAt(params?.arguments, h.path));
   return pairs;
 }
 
@@ -33,3 +35,19 @@ export function routeOf(method: string, params?: Record<string, unknown>): Route
  * session and may say nothing for minutes, so its POST has no body timeout (HttpTransport.send).
  */
 export const LISTEN_ROUTE: Route = routeOf('subscriptions/listen');
+
+/** The instance value at `path` (a chain of property names), or undefined. */
+export function valueAt(value: unknown, path: readonly string[]): unknown {
+  let v = value;
+  for (const key of path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
+  return v;
+}
+
+/**
+ * `Mcp-Param-{name}: value` for a mirrored parameter (SEP-2243 value encoding: integers in decimal,
+ * booleans as true/false); none when the value is absent or null, as the spec says.
+ */
+export function pushParam(pairs: string[], h: ParamHeader, v: unknown): void {
+  if (typeof v === 'string') pairs.push('mcp-param-' + h.name.toLowerCase(), headerValue(v));
+  else if ((typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'boolean') pairs.push('mcp-param-' + h.name.toLowerCase(), String(v));
+}
