@@ -210,3 +210,30 @@ describe('a failover phase', () => {
     },
   );
 });
+
+describe('a failover during a ramp', () => {
+  it('sessions the restart closed reconnect before the sessions still queued for their first connect', { timeout: 60_000 }, async () => {
+    // 300 sessions at 30 connects/s: the ramp outlasts the 8 s phase; the target restarts 3 s in (~90 open).
+    const file = writePlan('ramp-failover', {
+      name: 'ramp-failover',
+      phases: [
+        {
+          name: 'ramp',
+          profile: { ...inline('ping'), clients: 300, rate: 0.2, reconnect: { initialDelay: '50ms', maxDelay: '300ms' } },
+          connectRate: 30,
+          duration: '8s',
+          expect: 'reconnects',
+          restartTarget: '3s',
+          thresholds: ['reconnects>=1'],
+        },
+      ],
+    });
+    const { report } = await startPlan(loadPlan(file)).result;
+    const f = report.plan!.phases[0].report.failover!;
+    expect(f.firstCloseSecond, JSON.stringify(f)).not.toBeNull();
+    expect(f.closedSessions).toBeGreaterThan(10);
+    // Behind ~150 first connects at 30/s, a closed session would not have come back within the phase.
+    expect(f.reconnects, JSON.stringify(f)).toBeGreaterThanOrEqual(f.closedSessions / 2);
+    expect(report.plan!.phases[0].report.thresholds!.map((t) => t.passed)).toEqual([true]);
+  });
+});
