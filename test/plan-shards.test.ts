@@ -70,7 +70,16 @@ describe('a plan in three shards, watched', () => {
       ),
     );
     const watchReport = join(dir, 'watch.json');
-    const watch = await startWatch(['--from', ports.map((p) => `127.0.0.1:${p}`).join(','), '--wait', '30s', '--report', watchReport]);
+    const watch = await startWatch([
+      '--from',
+      ports.map((p) => `127.0.0.1:${p}`).join(','),
+      '--wait',
+      '30s',
+      '--report',
+      watchReport,
+      '--html',
+      join(dir, 'watch.html'),
+    ]);
     const results = await Promise.all(shards);
 
     // Each shard judged its own share: warm's sessions>=6 fails on 2 sessions (exit 1), burst's sessions<10 holds on 4.
@@ -92,6 +101,10 @@ describe('a plan in three shards, watched', () => {
     expect(watch.stdout).toMatch(/\n {2}warm +\+\S+ .* pass\n/);
     expect(watch.stdout).toMatch(/\n {2}burst +\+\S+ .* FAIL \(sessions<10\)\n/);
 
+    // The HTML page is the plan's: a verdict row per phase.
+    const html = readFileSync(join(dir, 'watch.html'), 'utf8');
+    expect(html).toMatch(/<td>warm<\/td>/);
+    expect(html).toMatch(/FAIL \(sessions&lt;10\)|FAIL \(sessions<10\)/);
     const merged = JSON.parse(readFileSync(watchReport, 'utf8')) as RunReport;
     const phases = Object.fromEntries(merged.plan!.phases.map((p) => [p.name, p]));
     expect(Object.keys(phases)).toEqual(['warm', 'burst']);
