@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,14 @@ const args = [
 ];
 console.log(`full-100k: node ${args.map((x) => x.replace(ROOT + '/', '')).join(' ')}`);
 const t0 = Date.now();
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+console.log(`full-100k: start ${new Date(t0).toISOString()}, load average ${load()}`);
+// The load average every 30 s: the figures below are only as good as the machine was quiet.
+const loads = [];
+const sampler = setInterval(() => loads.push(loadavg()[0]), 30_000);
 const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
 let stdout = '';
 child.stdout.on('data', (d) => (stdout += d));
@@ -64,6 +72,7 @@ const term = setTimeout(
 );
 const code = await new Promise((resolve) => child.on('close', resolve));
 clearTimeout(term);
+clearInterval(sampler);
 const wall = (Date.now() - t0) / 1000;
 const verdict = stdout.slice(stdout.lastIndexOf('VERDICT'));
 console.log(verdict.trimEnd());
@@ -77,6 +86,16 @@ try {
         `p50 ${ms(q.latency.corrected.p50)} p95 ${ms(q.latency.corrected.p95)} p99 ${ms(q.latency.corrected.p99)}, handshake p99 ${ms(q.sessions.handshake.p99)}` +
         (q.failover ? `, failover ${JSON.stringify(q.failover)}` : ''),
     );
+    // The ramp: the first second the open sessions reached 99 % of the most the phase held, and how fast they came.
+    const tl = q.timeline ?? [];
+    const top = Math.max(0, ...tl.map((t) => t.sessionsOpen));
+    const at = tl.find((t) => t.sessionsOpen >= 0.99 * top);
+    if (at && top > 1000)
+      console.log(`${p.name}: ramp to ${top} open sessions by second ${at.second} (${Math.round(top / Math.max(1, at.second))} sessions/s)`);
+    if (q.generator)
+      console.log(
+        `${p.name}: generator ${JSON.stringify({ limitedSeconds: q.generator.limitedSeconds, maxLoopUtilization: q.generator.maxLoopUtilization, warning: q.generator.warning })}`,
+      );
   }
   console.log(
     `total: success ${(r.requests.successRate * 100).toFixed(2)}%, p50 ${ms(r.latency.corrected.p50)} p95 ${ms(r.latency.corrected.p95)} p99 ${ms(r.latency.corrected.p99)}`,
@@ -84,6 +103,8 @@ try {
 } catch (err) {
   console.log(`full-100k: no report (${err.message})`);
 }
-console.log(`full-100k: exit ${code}, wall ${wall.toFixed(0)} s`);
+console.log(
+  `full-100k: exit ${code}, wall ${wall.toFixed(0)} s, load average now ${load()}, 1-min load every 30 s: ${loads.map((x) => x.toFixed(1)).join(' ')}`,
+);
 rmSync(tmp, { recursive: true, force: true });
 process.exit(code ?? 1);

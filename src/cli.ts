@@ -23,6 +23,7 @@ import { EXIT, EXIT_MEANINGS, McploadError, UsageError, describe } from './share
 import { VERSION } from './shared/version.js';
 import { WATCH_OPTIONS } from './watch/options.js';
 import { PLAN_OPTIONS } from './plan/options.js';
+import { planAlias } from './plan/alias.js';
 
 /**
  * A table's options as yargs declares them: the flag in kebab case, everything but the legacy variables;
@@ -210,8 +211,10 @@ export function normalizeBooleans(argv: string[], env: NodeJS.ProcessEnv): strin
 export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
   applyLegacyEnv(process.env);
   let argv: string[];
+  // `mcpload --plan FILE` is `mcpload plan FILE`.
+  const alias = planAlias(rawArgv, process.env);
   try {
-    argv = normalizeBooleans(rawArgv, process.env);
+    argv = normalizeBooleans(alias.argv, process.env);
   } catch (err) {
     return reportFailure(err);
   }
@@ -238,6 +241,16 @@ export async function main(rawArgv = hideBin(process.argv)): Promise<number> {
       if (err instanceof McploadError) throw err;
       const fromEnv = msg ? unknownEnvironmentVariable(msg) : undefined;
       if (fromEnv) throw new UsageError(`environment variable ${fromEnv} is not an mcpload option: unset it or fix its name (see mcpload --help)`);
+      const unknown = alias.fromRun && msg ? /^Unknown arguments?: (.+)$/.exec(msg.trim()) : null;
+      if (unknown)
+        throw new UsageError(
+          `--plan: ${unknown[1]
+            .split(', ')
+            .map((a) => (a.length === 1 ? `-${a}` : `--${flagOf(a)}`))
+            .join(
+              ', ',
+            )} ${unknown[1].includes(', ') ? 'are' : 'is'} not for a plan (each phase sets its own load); mcpload plan --help lists what a plan takes`,
+        );
       // yargs' own messages can span lines ("Invalid values:\n  Argument: …"): keep them to one.
       throw new UsageError((msg ?? describe(err)).replace(/\s*\n\s*/g, ' ') + ' (see mcpload --help)');
     })

@@ -224,6 +224,8 @@ export async function watchCommand(args: Parameters<typeof watchReplicas>[0]): P
     process.once('SIGINT', () => resolve(EXIT.sigint));
   });
   const { exitCode, report } = await watchReplicas(args, { err: (line) => process.stderr.write(line + '\n'), stopped });
-  if (report) process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
+  // Shards of a plan: the plan's report (a section and a verdict per phase), merged across the replicas.
+  if (report?.plan) process.stdout.write((await import('./report/plan-text.js')).renderPlanReport(report));
+  else if (report) process.stdout.write(renderReport(report) + renderThresholds(report.thresholds ?? []));
   return exitCode;
 }

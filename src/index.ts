@@ -230,10 +230,16 @@ export class Run extends EventEmitter<RunEvents> {
       const startAt = this.opts.startAtMs !== undefined ? { startAt: new Date(this.opts.startAtMs).toISOString() } : {};
       return { status: 503, body: JSON.stringify({ ...waiting, ...startAt }) };
     }
+    return { status: 200, body: JSON.stringify({ ...this.liveReport(), snapshot: { finished: false } }) };
+  }
+
+  /** The run so far in the report's format (what /snapshot answers while it runs); undefined before the engines start. */
+  liveReport(): RunReport | undefined {
+    const c = this.coordinator;
+    if (!c?.started) return undefined;
     // In the START_LEAD_MS before the start the run has not begun yet: it ends, so far, where it starts.
     const endedAtMs = Math.max(Date.now(), c.aggregate.startedAtMs);
-    const live = buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, startSkewMs: c.startSkewMs });
-    return { status: 200, body: JSON.stringify({ ...live, snapshot: { finished: false } }) };
+    return buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, startSkewMs: c.startSkewMs });
   }
 
   /** Up before the engines start and until the report is written, so the drain can be scraped. */

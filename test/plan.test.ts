@@ -17,7 +17,7 @@ import { mergeReports } from '../src/report/merge.js';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
 import type { StatsSecond } from '../src/reference-server/stats-seconds.js';
 import type { RunReport } from '../src/report/types.js';
-import { BIN } from './helpers/cli.js';
+import { BIN, runCli } from './helpers/cli.js';
 import { freePort } from './helpers/prometheus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpload-plan-'));
@@ -209,4 +209,52 @@ describe('a failover phase', () => {
       expect(phase.passed).toBe(false);
     },
   );
+});
+
+describe('a failover during a ramp', () => {
+  it('sessions the restart closed reconnect before the sessions still queued for their first connect', { timeout: 60_000 }, async () => {
+    // 300 sessions at 30 connects/s: the ramp outlasts the 8 s phase; the target restarts 3 s in (~90 open).
+    const file = writePlan('ramp-failover', {
+      name: 'ramp-failover',
+      phases: [
+        {
+          name: 'ramp',
+          profile: { ...inline('ping'), clients: 300, rate: 0.2, reconnect: { initialDelay: '50ms', maxDelay: '300ms' } },
+          connectRate: 30,
+          duration: '8s',
+          expect: 'reconnects',
+          restartTarget: '3s',
+          thresholds: ['reconnects>=1'],
+        },
+      ],
+    });
+    const { report } = await startPlan(loadPlan(file)).result;
+    const f = report.plan!.phases[0].report.failover!;
+    expect(f.firstCloseSecond, JSON.stringify(f)).not.toBeNull();
+    expect(f.closedSessions).toBeGreaterThan(10);
+    // Behind ~150 first connects at 30/s, a closed session would not have come back within the phase.
+    expect(f.reconnects, JSON.stringify(f)).toBeGreaterThanOrEqual(f.closedSessions / 2);
+    expect(report.plan!.phases[0].report.thresholds!.map((t) => t.passed)).toEqual([true]);
+  });
+});
+
+describe('mcpload --plan FILE', () => {
+  it('is mcpload plan FILE on the run command (flag or MCPLOAD_PLAN); run options a plan does not take are one line, exit 2', { timeout: 60_000 }, async () => {
+    const file = writePlan('alias', { name: 'alias', phases: [{ name: 'only', profile: inline('ping'), duration: '1s' }] });
+    const viaFlag = await runCli(['--plan', file, '--quiet', '--time-scale', '1']);
+    expect(viaFlag.code, viaFlag.stderr).toBe(0);
+    expect(viaFlag.stdout).toMatch(/^PLAN alias: 1 phases/);
+    expect(viaFlag.stdout).toMatch(/plan passed/);
+    const viaRun = await runCli(['run', `--plan=${file}`, '--quiet']);
+    expect(viaRun.code, viaRun.stderr).toBe(0);
+    expect(viaRun.stdout).toMatch(/=== PHASE only/);
+    const viaEnv = await runCli(['--quiet'], { env: { MCPLOAD_PLAN: file } });
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    expect(viaEnv.stdout).toMatch(/^PLAN alias/);
+    const bad = await runCli(['--plan', file, '--clients', '5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'mcpload: --plan: --clients is not for a plan (each phase sets its own load); mcpload plan --help lists what a plan takes',
+    ]);
+  });
 });

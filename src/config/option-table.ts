@@ -189,6 +189,11 @@ export const RUN_OPTIONS = {
     group: DISTRIBUTED,
   },
   spin: { type: 'boolean', describe: 'send on time to 1/16 ms instead of per 1 ms tick, at the cost of one busy core per engine', default: false, group: LOAD },
+  plan: {
+    type: 'string',
+    describe: "run a test plan file instead of one profile: the same as mcpload plan FILE (then the plan's options apply: --scale, --time-scale, ...)",
+    group: LOAD,
+  },
 } as const satisfies OptionTable;
 
 /** `mcpload serve`: the reference target's knobs. */

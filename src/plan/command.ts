@@ -5,7 +5,8 @@
  */
 import { checkOutputs, describeOutput } from '../config/outputs.js';
 import { parseDuration } from '../config/units.js';
-import { DEFAULT_METRICS_HOST } from '../config/defaults.js';
+import { parseShard, parseStartAt } from '../config/shard.js';
+import { DEFAULT_METRICS_HOST, DEFAULT_SHARD_LINGER_MS } from '../config/defaults.js';
 import { plainLine, progressFigures } from '../main/progress.js';
 import type { RunOptions } from '../config/types.js';
 import { UsageError } from '../shared/errors.js';
@@ -13,7 +14,7 @@ import type { StopSignal } from '../index.js';
 import { loadPlan } from './file.js';
 import { PlanMetrics, servePlanMetrics } from './metrics.js';
 import { startPlan } from './runner.js';
-import { describeFailover, renderPlanReport } from './text.js';
+import { describeFailover, renderPlanReport } from '../report/plan-text.js';
 import type { PlanArgs } from './options.js';
 
 export { PLAN_OPTIONS, type PlanArgs } from './options.js';
@@ -27,6 +28,12 @@ export async function planCommand(file: string, a: PlanArgs, out: (text: string)
   const metricsPort = a.metricsPort ?? 0;
   if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
     throw new UsageError(`--metrics-port: must be a port number, or 0 for none (got ${metricsPort})`);
+  const shard = parseShard(a.shard, a.shards);
+  const startAtMs = parseStartAt(a.startAt);
+  const lingerRaw = a.linger === undefined ? undefined : parseDuration(/^\d+(\.\d+)?$/.test(a.linger) ? Number(a.linger) : a.linger);
+  if (a.linger !== undefined && lingerRaw === undefined)
+    throw new UsageError(`--linger: "${a.linger}" is not a duration; write it like 30s (a bare number is seconds)`);
+  const lingerMs = lingerRaw ?? (shard ? DEFAULT_SHARD_LINGER_MS : 0);
   const plan = loadPlan(file, {
     url: list(a.url),
     workers: a.workers,
@@ -37,12 +44,14 @@ export async function planCommand(file: string, a: PlanArgs, out: (text: string)
     protocolVersion: a.protocolVersion,
     scale: a.scale,
     timeScale: a.timeScale,
+    ...(shard ? { shard } : {}),
   });
-  const run = startPlan(plan, { reportPath: a.report, htmlPath: a.html });
+  const run = startPlan(plan, { reportPath: a.report, htmlPath: a.html, ...(startAtMs !== undefined ? { startAtMs } : {}) });
   const metrics = metricsPort
-    ? await servePlanMetrics(new PlanMetrics(plan, () => run.aggregates()), a.metricsHost ?? DEFAULT_METRICS_HOST, metricsPort)
+    ? await servePlanMetrics(new PlanMetrics(plan, () => run.aggregates()), a.metricsHost ?? DEFAULT_METRICS_HOST, metricsPort, () => run.snapshotAnswer())
     : undefined;
-  if (metrics) err(`mcpload plan: metrics on ${metrics.url} (label phase)`);
+  if (metrics) err(`mcpload plan: metrics on ${metrics.url} (label phase; /snapshot for mcpload watch)`);
+  if (shard) err(`mcpload plan: shard ${shard.index}/${shard.count}: every phase runs its share`);
   run.on('target', (url) => err(`mcpload plan: no url given, so it started the built-in target at ${url}`));
   run.on('preflight', (line) => err(`mcpload plan: ${line}`));
   run.on('note', (m) => err(`mcpload plan: ${m}`));
@@ -77,6 +86,10 @@ export async function planCommand(file: string, a: PlanArgs, out: (text: string)
     const { report, exitCode, outputs } = await run.result;
     out(renderPlanReport(report));
     for (const o of outputs) err(describeOutput(o));
+    if (metrics && lingerMs > 0) {
+      err(`mcpload plan: finished: /snapshot stays up until a watch reads the final one, at most ${Math.round(lingerMs / 1000)} s (--linger)`);
+      await run.linger(lingerMs);
+    }
     return exitCode;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);

@@ -19,6 +19,7 @@ import type { RunOptions } from '../config/types.js';
 import { parseDuration } from '../config/units.js';
 import { UsageError, describe } from '../shared/errors.js';
 import type { Profile } from '../shared/types.js';
+import type { Shard } from '../config/shard.js';
 
 const Ajv = AjvModule.default;
 
@@ -46,6 +47,8 @@ export interface Plan {
   preflight: boolean;
   /** Processes of the built-in target, when a phase uses it. */
   targetProcesses: number;
+  /** --shard: every phase runs this share (config/shard.ts shardProfile, per phase). */
+  shard?: Shard;
 }
 
 /** What `mcpload plan` takes from its command line: these win over the file, for every phase. */
@@ -61,6 +64,8 @@ export interface PlanOverrides {
   scale?: number;
   /** Time: every duration, pause, startTime and restart offset times this (default 1). */
   timeScale?: number;
+  /** --shard i/n: each phase runs share i of n of its load (clients, stages, arrivals, connect rate). */
+  shard?: Shard;
 }
 
 /** The run options a phase may set (the rest belong to the plan's command line). */
@@ -190,6 +195,7 @@ export function parsePlan(raw: unknown, source: string, o: PlanOverrides = {}): 
     thresholds,
     preflight: p.preflight ?? true,
     targetProcesses: targetProcesses(p, scale),
+    ...(o.shard ? { shard: o.shard } : {}),
   };
 }
 
@@ -243,6 +249,8 @@ function phaseOf(ph: RawPhase, plan: RawPlan, dir: string, o: PlanOverrides, sca
     // Each phase is quiet and serves no metrics of its own: the plan prints progress and serves /metrics with a phase label.
     metricsPort: 0,
     quiet: true,
+    // A shard splits each phase as `mcpload --shard` splits a profile (the phase's own line if it leaves this shard no client).
+    ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}`, linger: '0s' } : {}),
   };
   // The ramp (clients / connectRate) keeps its share of the phase: fewer sessions, and less time for them.
   if (raw.connectRate !== undefined) raw.connectRate = (raw.connectRate * scale) / timeScale;

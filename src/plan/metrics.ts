@@ -62,8 +62,13 @@ export class PlanMetrics {
   }
 }
 
-/** /metrics and /healthz for the plan; a port in use is one line, exit 2. */
-export async function servePlanMetrics(metrics: PlanMetrics, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+/** /metrics and /healthz for the plan, and /snapshot (the plan so far, for mcpload watch); a port in use is one line, exit 2. */
+export async function servePlanMetrics(
+  metrics: PlanMetrics,
+  host: string,
+  port: number,
+  snapshot?: () => { status: number; body: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -72,7 +77,16 @@ export async function servePlanMetrics(metrics: PlanMetrics, host: string, port:
         (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`scrape failed: ${describe(err)}\n`),
       );
     } else if (path === '/healthz' || path === '/health') res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
-    else res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: mcpload serves /metrics, /healthz and /health\n');
+    else if (path === '/snapshot' && snapshot) {
+      let answer: { status: number; body: string };
+      try {
+        answer = snapshot();
+      } catch (err) {
+        answer = { status: 500, body: JSON.stringify({ error: `snapshot failed: ${describe(err)}` }) };
+      }
+      res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
+    } else
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: mcpload serves /metrics${snapshot ? ', /snapshot' : ''}, /healthz and /health\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -18,6 +18,10 @@ export const PLAN_OPTIONS = {
   metricsHost: { type: 'string', default: DEFAULT_METRICS_HOST, describe: 'address the metrics endpoint listens on' },
   progressInterval: { type: 'string', default: '5s', describe: 'time between progress lines (one per running phase)' },
   quiet: { alias: 'q', type: 'boolean', default: false, describe: 'no progress lines' },
+  shard: { type: 'string', describe: "run share i of n of every phase ('2/3', or the index with --shards); --metrics-port serves /snapshot for mcpload watch" },
+  shards: { type: 'number', describe: 'how many shards, when --shard gives only the index' },
+  startAt: { type: 'string', describe: 'start the first phase at this instant (ISO time, or ms since the epoch), so every shard starts together' },
+  linger: { type: 'string', describe: 'after the plan, keep /snapshot up until a watch has read the final one, at most this long (default 30s with --shard)' },
 } as const satisfies OptionTable;
 
 export type PlanArgs = ParsedOptions<typeof PLAN_OPTIONS>;

@@ -15,13 +15,21 @@ import { FailoverWatch } from './failover.js';
 import type { Plan, PlanPhase } from './file.js';
 import { PlanTarget } from './target.js';
 import { planTotal } from './total.js';
-import { renderPlanHtml } from './html.js';
+import { renderPlanHtml } from '../report/plan-html.js';
 
 export interface PlanRunOptions {
   reportPath?: string;
   htmlPath?: string;
   /** How long the pre-flight handshake may take. */
   preflightTimeoutMs?: number;
+  /** --start-at: the first phase starts at this instant (ms since the epoch), after the pre-flight. */
+  startAtMs?: number;
+}
+
+/** One answer of the plan's `GET /snapshot` (main/metrics.ts SnapshotAnswer). */
+export interface PlanSnapshotAnswer {
+  status: number;
+  body: string;
 }
 
 export interface PlanResult {
@@ -46,6 +54,7 @@ interface Running {
   startedAtMs?: number;
   report?: PhaseReport;
   exitCode?: number;
+  watch?: FailoverWatch;
 }
 
 export class PlanRun extends EventEmitter<PlanEvents> {
@@ -54,6 +63,12 @@ export class PlanRun extends EventEmitter<PlanEvents> {
   private interrupted: StopSignal | undefined;
   private wake: (() => void)[] = [];
   private target: PlanTarget | undefined;
+  private planStartMs = 0;
+  private preflightReport: PlanReport['preflight'];
+  /** The plan's report once built: what /snapshot answers from then on. */
+  private finalReport: RunReport | undefined;
+  private finalRead = false;
+  private onFinalRead: (() => void) | undefined;
 
   constructor(
     readonly plan: Plan,
@@ -80,6 +95,7 @@ export class PlanRun extends EventEmitter<PlanEvents> {
   private async execute(): Promise<PlanResult> {
     const plan = this.plan;
     const planStartMs = Date.now();
+    this.planStartMs = planStartMs;
     try {
       if (plan.phases.some((p) => p.opts.urls.length === 0)) {
         this.target = await PlanTarget.start(plan.targetProcesses);
@@ -89,6 +105,8 @@ export class PlanRun extends EventEmitter<PlanEvents> {
       this.running.forEach((r, i) => (r.phase = phases[i]));
       let preflight: PlanReport['preflight'];
       if (plan.preflight) preflight = await this.preflight(phases[0]);
+      this.preflightReport = preflight;
+      if (this.opts.startAtMs !== undefined) await this.sleep(this.opts.startAtMs - Date.now());
       const started: Promise<void>[] = [];
       const ended: Promise<void>[] = [];
       this.running.forEach((r, i) => {
@@ -114,11 +132,13 @@ export class PlanRun extends EventEmitter<PlanEvents> {
       if (failure) throw failure.reason;
       const done = this.running.filter((r): r is Running & { report: PhaseReport } => r.report !== undefined);
       if (done.length === 0) throw new StartError('the plan was stopped before its first phase started');
-      const total = planTotal(done.map((r) => r.report));
-      if (plan.thresholds.length) total.thresholds = evaluateThresholds(plan.thresholds, total);
-      const passed = done.every((r) => r.report.passed) && done.length === this.running.length && !total.thresholds?.some((t) => !t.passed);
-      total.plan = { name: plan.name, ...(preflight ? { preflight } : {}), phases: done.map((r) => r.report), passed };
+      const total = this.assemble(
+        done.map((r) => r.report),
+        [],
+        done.length === this.running.length,
+      );
       if (this.interrupted) total.interrupted = this.interrupted;
+      this.finalReport = total;
       const outputs: OutputResult[] = [];
       if (this.opts.reportPath) outputs.push(writeOutputWithFallback('report', this.opts.reportPath, JSON.stringify(total, null, 2) + '\n', planStartMs));
       if (this.opts.htmlPath) outputs.push(writeOutputWithFallback('html', this.opts.htmlPath, renderPlanHtml(total), planStartMs));
@@ -130,6 +150,81 @@ export class PlanRun extends EventEmitter<PlanEvents> {
     } finally {
       await this.target?.close();
     }
+  }
+
+  /** The plan's report of these phases: their exact merge, the plan's thresholds on it, the phases inside. */
+  private assemble(phases: PhaseReport[], running: string[], complete: boolean): RunReport {
+    const plan = this.plan;
+    const total = planTotal(phases);
+    if (plan.thresholds.length) total.thresholds = evaluateThresholds(plan.thresholds, total);
+    const passed = complete && phases.every((p) => p.passed) && !total.thresholds?.some((t) => !t.passed);
+    const pre = this.preflightReport;
+    total.plan = { name: plan.name, ...(pre ? { preflight: pre } : {}), phases, passed, ...(running.length ? { running } : {}) };
+    // A shard's plan says which share it ran, as a shard's run does (the watch and merge name it by that).
+    const shard = phases.find((p) => p.report.shard)?.report.shard;
+    if (shard) total.shard = shard;
+    return total;
+  }
+
+  /**
+   * The plan so far, in the report's format: the phases that ended, and each running phase's figures
+   * so far with its thresholds on them (`plan.running` names those); undefined before a phase started.
+   */
+  liveReport(): RunReport | undefined {
+    if (this.finalReport) return this.finalReport;
+    const phases: PhaseReport[] = [];
+    const running: string[] = [];
+    for (const r of this.running) {
+      if (r.report) {
+        phases.push(r.report);
+        continue;
+      }
+      const live = r.run?.liveReport();
+      const agg = r.run?.aggregate;
+      if (!live || !agg || r.startedAtMs === undefined) continue;
+      const report = JSON.parse(JSON.stringify(live)) as RunReport;
+      if (r.watch) report.failover = r.watch.result(agg);
+      if (r.phase.thresholds.length) report.thresholds = evaluateThresholds(r.phase.thresholds, report);
+      const startSecond = Math.round((r.startedAtMs - this.planStartMs) / 100) / 10;
+      phases.push({ name: r.phase.name, startSecond, report, passed: !report.thresholds?.some((t) => !t.passed) });
+      running.push(r.phase.name);
+    }
+    return phases.length ? this.assemble(phases, running, false) : undefined;
+  }
+
+  /**
+   * `GET /snapshot` of a plan (for mcpload watch): the plan so far with snapshot.finished; 503 with
+   * the shard while no phase has started (the pre-flight, --start-at ahead).
+   */
+  snapshotAnswer(): PlanSnapshotAnswer {
+    const report = this.liveReport();
+    if (!report) {
+      const shard = this.plan.shard ? { shard: this.plan.shard } : {};
+      const startAt = this.opts.startAtMs !== undefined ? { startAt: new Date(this.opts.startAtMs).toISOString() } : {};
+      return { status: 503, body: JSON.stringify({ snapshot: { finished: false }, state: 'waiting', ...shard, ...startAt }) };
+    }
+    const finished = report === this.finalReport;
+    if (finished) {
+      this.finalRead = true;
+      // Answered first, then the linger ends (on the next turn, so this answer is written before the endpoint closes).
+      setImmediate(() => this.onFinalRead?.());
+    }
+    return { status: 200, body: JSON.stringify({ ...report, snapshot: { finished } }) };
+  }
+
+  /** --linger: resolves once a watch has read the final snapshot, or after `ms`, or at a stop. */
+  async linger(ms: number): Promise<void> {
+    if (ms <= 0 || this.finalRead) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const stop = () => done();
+      this.wake.push(stop);
+      this.onFinalRead = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 
   private urlFor(p: PlanPhase): string {
@@ -183,6 +278,7 @@ export class PlanRun extends EventEmitter<PlanEvents> {
     this.emit('phaseStart', phase);
     run.on('note', (m) => this.emit('note', `${phase.name}: ${m}`));
     const watch = phase.expectReconnects ? new FailoverWatch(r.startedAtMs + phase.opts.durationMs) : undefined;
+    r.watch = watch;
     run.on('snapshot', (_s, agg) => {
       watch?.observe(agg, Date.now());
       this.emit('snapshot', phase.name, agg);

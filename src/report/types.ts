@@ -223,6 +223,8 @@ export interface PlanReport {
   phases: PhaseReport[];
   /** Every phase and every plan threshold passed. */
   passed: boolean;
+  /** A snapshot taken while the plan runs (/snapshot): the phases under way, whose reports are their figures so far. */
+  running?: string[];
 }
 
 export interface PhaseReport {

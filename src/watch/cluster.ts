@@ -7,6 +7,7 @@ import { mergeReports } from '../report/merge.js';
 import type { RunReport, VanishedReplica } from '../report/types.js';
 import type { ReplicaFinder } from './replicas.js';
 import { pollSnapshot, type SnapshotPoll } from './poll.js';
+import { mergePlans } from './plan.js';
 
 export type ReplicaState = 'unseen' | 'waiting' | 'running' | 'finished' | 'vanished';
 
@@ -133,6 +134,13 @@ export class Cluster {
     );
     const lost = this.lost(final);
     if (lost.length) report.merged = { ...report.merged!, vanished: [...(report.merged!.vanished ?? []), ...lost] };
+    // Shards of a plan: each phase merged across the replicas and judged on that merge.
+    const plan = mergePlans(
+      report,
+      parts.map((r) => r.report!),
+      parts.map((r) => r.url),
+    );
+    if (plan) report.plan = plan;
     return report;
   }
 }

@@ -17,6 +17,8 @@ import type { RunReport, ThresholdResult } from '../report/types.js';
 import { Cluster, type ClusterEvent, type Replica } from './cluster.js';
 import { dnsFinder, urlsFinder } from './replicas.js';
 import { clusterLine } from './line.js';
+import { planVerdict } from '../report/plan-text.js';
+import { renderPlanHtml } from '../report/plan-html.js';
 import type { WATCH_OPTIONS } from './options.js';
 
 export type WatchArgs = ParsedOptions<typeof WATCH_OPTIONS>;
@@ -104,7 +106,7 @@ export async function watchCommand(a: WatchArgs, io: WatchIo): Promise<WatchResu
     if (!a.quiet && now - lastLineMs >= progressMs) {
       lastLineMs = now;
       const merged = safeMerge(cluster, false, io);
-      const live = merged && thresholds.length ? evaluateThresholds(thresholds, merged) : [];
+      const live = [...(merged?.thresholds ?? []), ...(merged && thresholds.length ? evaluateThresholds(thresholds, merged) : [])];
       const sent = merged?.requests.sent ?? 0;
       const rate = lastSent && now > lastSent.atMs ? ((sent - lastSent.sent) * 1000) / (now - lastSent.atMs) : 0;
       lastSent = { sent, atMs: now };
@@ -134,8 +136,10 @@ function finish(cluster: Cluster, thresholds: ReturnType<typeof parseThresholds>
     io.err('watch: no replica sent a snapshot: nothing to report');
     return { exitCode: signalled ?? EXIT.cannotStart, report: undefined };
   }
-  const results: ThresholdResult[] = thresholds.length ? evaluateThresholds(thresholds, report) : [];
+  // A plan's total thresholds (judged on the merge, watch/plan.ts), then the watch's own.
+  const results: ThresholdResult[] = [...(report.thresholds ?? []), ...(thresholds.length ? evaluateThresholds(thresholds, report) : [])];
   if (results.length) report.thresholds = results;
+  if (report.plan) io.err(`watch: ${planVerdict(report)} (each phase judged on its merge across the replicas)`);
   for (const r of cluster.ordered().filter((x) => x.state === 'unseen' || x.state === 'waiting'))
     io.err(`watch: replica ${r.url}${shardName(r)} ${r.state === 'unseen' ? 'never answered' : 'never started'}: the verdict fails`);
   for (const index of cluster.missingShards()) io.err(`watch: no replica ran shard ${index}/${cluster.shardCount}: the verdict fails`);
@@ -150,7 +154,7 @@ function finish(cluster: Cluster, thresholds: ReturnType<typeof parseThresholds>
     }
   };
   if (a.report) write('--report', a.report, JSON.stringify(report, null, 2) + '\n');
-  if (a.html) write('--html', a.html, renderHtml(report));
+  if (a.html) write('--html', a.html, report.plan ? renderPlanHtml(report) : renderHtml(report));
   return { exitCode: signalled ?? verdict(report, results), report };
 }
 
@@ -158,6 +162,8 @@ function finish(cluster: Cluster, thresholds: ReturnType<typeof parseThresholds>
 function verdict(report: RunReport, results: readonly ThresholdResult[]): number {
   if (report.sessions.established === 0 && report.sessions.wanted > 0) return EXIT.cannotStart;
   if (results.some((t) => !t.passed)) return EXIT.thresholdFailed;
+  if (report.plan?.phases.some((p) => p.report.thresholds?.some((t) => !t.passed))) return EXIT.thresholdFailed;
+  if (report.plan && !report.plan.passed) return EXIT.thresholdFailed;
   if (report.merged?.vanished?.length || report.lostEngines?.length) return EXIT.engineLost;
   return EXIT.ok;
 }

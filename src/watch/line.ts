@@ -18,7 +18,11 @@ export function clusterLine(
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s === 'unseen' ? 'not answering' : s}`)
     .join(', ');
-  const head = `[${String(Math.round(elapsedS)).padStart(3)}s] replicas ${replicas.length}${states ? ` (${states})` : ''}`;
+  const running = merged?.plan?.running ?? [];
+  const phase = merged?.plan
+    ? ` | phase ${running.length ? running.join('+') : merged.plan.phases.length ? `(between; ${merged.plan.phases.length} done)` : '-'}`
+    : '';
+  const head = `[${String(Math.round(elapsedS)).padStart(3)}s] replicas ${replicas.length}${states ? ` (${states})` : ''}${phase}`;
   if (!merged) return head;
   const failing = thresholds.filter((t) => !t.passed);
   const verdict = thresholds.length ? ` | thresholds ${failing.length ? `FAILING ${failing.map((t) => `${t.expr} (${t.pretty})`).join(', ')}` : 'ok'}` : '';

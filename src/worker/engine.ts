@@ -110,6 +110,13 @@ export class Engine implements SessionHost<Session> {
   private readonly queues: TimeoutQueue[];
   private connectQueue: Session[] = [];
   private connectHead = 0;
+  /**
+   * Sessions that were connected (or tried) and lost their connection: they connect before the first
+   * connects still queued, so a target restart during a long ramp is a reconnect, not a wait behind
+   * every session that has not connected yet.
+   */
+  private reconnectQueue: Session[] = [];
+  private reconnectHead = 0;
   private connectTokens = 0;
   private connecting = 0;
   private lastTick: number;
@@ -278,7 +285,7 @@ export class Engine implements SessionHost<Session> {
       session.state = State.Idle;
       return;
     }
-    this.connectQueue.push(session);
+    this.reconnectQueue.push(session);
   }
 
   note(session: Session, what: string, err?: Error): void {
@@ -383,20 +390,31 @@ export class Engine implements SessionHost<Session> {
   }
 
   private startConnections(now: number): void {
-    const queue = this.connectQueue;
-    if (this.connectHead >= queue.length) {
+    if (this.connectHead >= this.connectQueue.length && this.reconnectHead >= this.reconnectQueue.length) {
       this.connectTokens = Math.min(this.connectTokens, 1);
       return;
     }
     const rate = this.config.connectRate;
     let budget = this.config.maxConnecting - this.connecting;
     if (rate > 0) {
-      // A token bucket for the connect ramp, burst of one tick's worth.
-      this.connectTokens = Math.min(this.connectTokens + ((now - this.lastTick) * rate) / 1000, Math.max(1, rate / 1000));
+      // A token bucket for the connect ramp: the time since the last tick's worth, plus a burst of one
+      // tick's. A late tick (a busy loop, a busy machine) keeps the tokens it was owed: capping them at
+      // one tick's worth held a ramp to one connect per tick, ~40 sessions/s on a loaded machine.
+      const owed = ((now - this.lastTick) * rate) / 1000;
+      this.connectTokens = Math.min(this.connectTokens + owed, owed + Math.max(1, rate / 1000));
       budget = Math.min(budget, Math.floor(this.connectTokens));
     }
-    while (budget > 0 && this.connectHead < queue.length) {
-      const s = queue[this.connectHead++];
+    // Reconnects first, then first connects, from one budget.
+    const used = this.drainQueue(this.reconnectQueue, true, budget, now);
+    this.drainQueue(this.connectQueue, false, budget - used, now);
+  }
+
+  /** Connect up to `budget` sessions of one queue; how many it connected. */
+  private drainQueue(queue: Session[], reconnects: boolean, budget: number, now: number): number {
+    let head = reconnects ? this.reconnectHead : this.connectHead;
+    let n = 0;
+    while (n < budget && head < queue.length) {
+      const s = queue[head++];
       if (s.state !== State.Queued) continue;
       if (s.slot >= this.wanted) {
         s.state = State.Idle;
@@ -404,13 +422,16 @@ export class Engine implements SessionHost<Session> {
       }
       this.connecting++;
       s.connect(now);
-      budget--;
-      if (rate > 0) this.connectTokens--;
+      n++;
+      if (this.config.connectRate > 0) this.connectTokens--;
     }
-    if (this.connectHead >= queue.length) {
-      this.connectQueue = [];
-      this.connectHead = 0;
+    if (head >= queue.length) {
+      queue.length = 0;
+      head = 0;
     }
+    if (reconnects) this.reconnectHead = head;
+    else this.connectHead = head;
+    return n;
   }
 
   /**
@@ -425,6 +446,8 @@ export class Engine implements SessionHost<Session> {
     this.sendingStoppedAtMs = Date.now();
     this.connectQueue = [];
     this.connectHead = 0;
+    this.reconnectQueue = [];
+    this.reconnectHead = 0;
     for (const s of this.sessions) s.retire(false);
     this.finished = new Promise<void>((resolve) => {
       const check = setInterval(() => {

@@ -3,10 +3,10 @@
  * verdict per phase, the plan's timeline with a band per phase, and a small chart per phase (requests
  * and open sessions per second). Plain inline SVG, so it needs nothing beyond the page itself.
  */
-import { esc, renderHtml } from '../report/html.js';
-import type { PhaseReport, RunReport } from '../report/types.js';
+import { esc, renderHtml } from './html.js';
+import type { PhaseReport, RunReport } from './types.js';
 import type { TimelinePoint } from '../main/aggregate.js';
-import { verdictRows } from './text.js';
+import { verdictRows } from './plan-text.js';
 
 const W = 900;
 const H = 160;

@@ -3,9 +3,9 @@
  * plan's total (the exact merge of the phases), and a verdict table with a row per phase.
  */
 import { formatMicros } from '../config/units.js';
-import { renderReport } from '../report/text.js';
-import { renderThresholds } from '../report/thresholds.js';
-import type { FailoverReport, PhaseReport, RunReport } from '../report/types.js';
+import { renderReport } from './text.js';
+import { renderThresholds } from './thresholds.js';
+import type { FailoverReport, PhaseReport, RunReport } from './types.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
