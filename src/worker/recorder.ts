@@ -220,6 +220,7 @@ export class Recorder {
       | 'targetRate'
       | 'loopUtilization'
       | 'loopLagMs'
+      | 'gcPauseMs'
       | 'sendingStoppedAtMs'
       | 'cpuSeconds'
     >,
