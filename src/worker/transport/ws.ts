@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import { randomFillSync } from 'node:crypto';
+import WebSocket, * as wsModule from 'ws';
 import { CloseKind, type Connect, type Transport, type TransportEvents } from './transport.js';
 
 const EVENTS = Symbol('mcpload.events');
@@ -68,8 +69,34 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   ws[EVENTS].onclose({ kind, code, text: reason.toString() });
 }
 
-/** ws.send options for every frame: one object, not one per request. */
-const TEXT = { binary: false } as const;
+/** ws's frame builder (ws exports its Sender; the typings leave out its static frame()). */
+type FrameBuilder = { frame(data: Buffer, options: typeof FRAME): Buffer[] };
+const Sender = (wsModule as unknown as { Sender: FrameBuilder }).Sender;
+
+/** Random bytes for frame masks, refilled a pool at a time (as ws does). */
+const MASK_POOL = Buffer.alloc(8192);
+let maskAt = MASK_POOL.length;
+/**
+ * A fresh random mask per frame (RFC 6455 5.3), never all zero: with a zero mask ws skips masking and
+ * hands back the caller's buffer to be written as it is, so a frame buffer reused after send() would be
+ * overwritten while still queued. A non-zero one always masks into a new buffer.
+ */
+function nonZeroMask(mask: Buffer): void {
+  if (maskAt === MASK_POOL.length) {
+    randomFillSync(MASK_POOL);
+    maskAt = 0;
+  }
+  MASK_POOL.copy(mask, 0, maskAt, maskAt + 4);
+  maskAt += 4;
+  if ((mask[0] | mask[1] | mask[2] | mask[3]) === 0) mask[0] = 1;
+}
+
+/**
+ * One text frame, final, masked, uncompressed: the options ws's send() would build (twice) per message,
+ * made once. readOnly: ws masks into a new buffer with the header (one buffer per frame, the caller's
+ * left as it was) instead of masking the caller's buffer in place.
+ */
+const FRAME = { fin: true, opcode: 1, mask: true, maskBuffer: Buffer.alloc(4), generateMask: nonZeroMask, readOnly: true, rsv1: false };
 
 /** ws's frame reader (`_receiver`) and its list of chunks read but not yet parsed; not part of its typings. */
 type WithReceiver = { _receiver?: { _buffers: Buffer[] } };
@@ -81,20 +108,23 @@ type WithSocket = { _socket: Socket | null };
 const corkedNow: WebSocketTransport[] = [];
 
 function uncorkAll(): void {
-  // A transport corked while this runs (a write callback sending again) joins the list and is
-  // uncorked in this same pass.
-  for (let i = 0; i < corkedNow.length; i++) {
-    const t = corkedNow[i];
-    t.corked = false;
-    (t.ws as unknown as WithSocket)._socket?.uncork();
-  }
+  // A transport held while this runs (a write callback sending again) joins the list and is
+  // flushed in this same pass.
+  for (let i = 0; i < corkedNow.length; i++) corkedNow[i].flush();
   corkedNow.length = 0;
 }
 
 /** A ws connection behind the Transport interface; methods on the prototype, nothing per instance. */
 class WebSocketTransport implements Transport {
-  /** Frames sent in this turn of the event loop are held and written with one writev at its end. */
+  /** Frames sent in this turn of the event loop are held and written together at its end. */
   corked = false;
+  /**
+   * The frames held this turn: the first, then the rest. Held here rather than in a corked socket,
+   * whose Writable would keep an entry object per frame and copy them into a list at the end.
+   */
+  private held: Buffer | undefined = undefined;
+  private heldMore: Buffer[] | undefined = undefined;
+  private heldBytes = 0;
 
   constructor(readonly ws: TaggedSocket) {}
 
@@ -108,18 +138,52 @@ class WebSocketTransport implements Transport {
     // The id and route (see Transport.send) are HTTP's business: a WebSocket message carries its own.
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(frame, TEXT);
+    const socket = (ws as unknown as WithSocket)._socket;
+    if (!socket) return false;
+    // ws.send() without its per-message option objects and the array its sender writes from: the
+    // frame ws builds (header and masked payload in one buffer) goes to the socket as ws would write
+    // it. No compression is negotiated and nothing is queued ahead in ws's sender (it queues only to
+    // compress or to read a Blob), so its frames and these keep their order.
+    const wire = Sender.frame(typeof frame === 'string' ? Buffer.from(frame) : frame, FRAME)[0];
+    if (!this.corked) socket.write(wire);
+    else if (this.held === undefined) {
+      this.held = wire;
+      this.heldBytes = wire.length;
+    } else {
+      (this.heldMore ??= []).push(wire);
+      this.heldBytes += wire.length;
+    }
     return true;
+  }
+
+  /** Write the frames held this turn: one write, or one writev for several (a corked socket). */
+  flush(): void {
+    this.corked = false;
+    const first = this.held;
+    if (first === undefined) return;
+    const more = this.heldMore;
+    this.held = this.heldMore = undefined;
+    this.heldBytes = 0;
+    const socket = (this.ws as unknown as WithSocket)._socket;
+    // Closed since (the peer's close frame, a reset): what was held is lost with the connection, as it
+    // would have been in the socket's buffer; those requests end as closed.
+    if (!socket || this.ws.readyState !== WebSocket.OPEN) return;
+    if (more === undefined) {
+      socket.write(first);
+      return;
+    }
+    socket.cork();
+    socket.write(first);
+    for (let i = 0; i < more.length; i++) socket.write(more[i]);
+    socket.uncork();
   }
 
   // One write syscall per frame was half of an engine's CPU at high rates (--cpu-prof): the frames
   // of one wake-up (holdTurn), or of the answers one socket read brought (cork/uncork), go out together.
   holdTurn(): void {
     if (this.corked) return;
-    const socket = (this.ws as unknown as WithSocket)._socket;
-    if (!socket) return;
+    if (!(this.ws as unknown as WithSocket)._socket) return;
     this.corked = true;
-    socket.cork();
     if (corkedNow.push(this) === 1) process.nextTick(uncorkAll);
   }
 
@@ -135,6 +199,8 @@ class WebSocketTransport implements Transport {
     const ws = this.ws;
     if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
     if (ws[ENDING] !== CloseKind.ProtocolViolation) ws[ENDING] = CloseKind.Local;
+    // Frames held this turn go before the close frame.
+    if (this.held !== undefined) this.flush();
     if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     else ws.close(code, reason);
   }
@@ -148,7 +214,7 @@ class WebSocketTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.heldBytes;
   }
 
   idle(): void {
