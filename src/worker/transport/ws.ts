@@ -104,7 +104,7 @@ type WithReceiver = { _receiver?: { _buffers: Buffer[] } };
 /** The TCP socket under a ws connection (ws keeps it in `_socket`; not part of its typings). */
 type WithSocket = { _socket: Socket | null };
 
-/** Transports corked in this turn of the event loop; one nextTick uncorks them all. */
+/** Transports holding their frames this turn of the event loop; one nextTick flushes them all. */
 const corkedNow: WebSocketTransport[] = [];
 
 function uncorkAll(): void {
@@ -116,15 +116,13 @@ function uncorkAll(): void {
 
 /** A ws connection behind the Transport interface; methods on the prototype, nothing per instance. */
 class WebSocketTransport implements Transport {
-  /** Frames sent in this turn of the event loop are held and written together at its end. */
-  corked = false;
   /**
-   * The frames held this turn: the first, then the rest. Held here rather than in a corked socket,
-   * whose Writable would keep an entry object per frame and copy them into a list at the end.
+   * Frames sent in this turn of the event loop are held and written together at its end: undefined,
+   * not holding; null, holding and none yet; then the frame, then a list of them. Held here rather
+   * than in a corked socket, whose Writable keeps an entry object per frame; one field for all of it,
+   * since every session has one (heap per idle session).
    */
-  private held: Buffer | undefined = undefined;
-  private heldMore: Buffer[] | undefined = undefined;
-  private heldBytes = 0;
+  private held: Buffer | Buffer[] | null | undefined = undefined;
 
   constructor(readonly ws: TaggedSocket) {}
 
@@ -145,45 +143,38 @@ class WebSocketTransport implements Transport {
     // it. No compression is negotiated and nothing is queued ahead in ws's sender (it queues only to
     // compress or to read a Blob), so its frames and these keep their order.
     const wire = Sender.frame(typeof frame === 'string' ? Buffer.from(frame) : frame, FRAME)[0];
-    if (!this.corked) socket.write(wire);
-    else if (this.held === undefined) {
-      this.held = wire;
-      this.heldBytes = wire.length;
-    } else {
-      (this.heldMore ??= []).push(wire);
-      this.heldBytes += wire.length;
-    }
+    const held = this.held;
+    if (held === undefined) socket.write(wire);
+    else if (held === null) this.held = wire;
+    else if (Array.isArray(held)) held.push(wire);
+    else this.held = [held, wire];
     return true;
   }
 
   /** Write the frames held this turn: one write, or one writev for several (a corked socket). */
   flush(): void {
-    this.corked = false;
-    const first = this.held;
-    if (first === undefined) return;
-    const more = this.heldMore;
-    this.held = this.heldMore = undefined;
-    this.heldBytes = 0;
+    const held = this.held;
+    this.held = undefined;
+    if (held === undefined || held === null) return;
     const socket = (this.ws as unknown as WithSocket)._socket;
     // Closed since (the peer's close frame, a reset): what was held is lost with the connection, as it
     // would have been in the socket's buffer; those requests end as closed.
     if (!socket || this.ws.readyState !== WebSocket.OPEN) return;
-    if (more === undefined) {
-      socket.write(first);
+    if (!Array.isArray(held)) {
+      socket.write(held);
       return;
     }
     socket.cork();
-    socket.write(first);
-    for (let i = 0; i < more.length; i++) socket.write(more[i]);
+    for (let i = 0; i < held.length; i++) socket.write(held[i]);
     socket.uncork();
   }
 
   // One write syscall per frame was half of an engine's CPU at high rates (--cpu-prof): the frames
   // of one wake-up (holdTurn), or of the answers one socket read brought (cork/uncork), go out together.
   holdTurn(): void {
-    if (this.corked) return;
+    if (this.held !== undefined) return;
     if (!(this.ws as unknown as WithSocket)._socket) return;
-    this.corked = true;
+    this.held = null;
     if (corkedNow.push(this) === 1) process.nextTick(uncorkAll);
   }
 
@@ -200,7 +191,7 @@ class WebSocketTransport implements Transport {
     if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
     if (ws[ENDING] !== CloseKind.ProtocolViolation) ws[ENDING] = CloseKind.Local;
     // Frames held this turn go before the close frame.
-    if (this.held !== undefined) this.flush();
+    if (this.held !== undefined && this.held !== null) this.flush();
     if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     else ws.close(code, reason);
   }
@@ -214,7 +205,12 @@ class WebSocketTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount + this.heldBytes;
+    const held = this.held;
+    if (held === undefined || held === null) return this.ws.bufferedAmount;
+    if (!Array.isArray(held)) return this.ws.bufferedAmount + held.length;
+    let bytes = this.ws.bufferedAmount;
+    for (let i = 0; i < held.length; i++) bytes += held[i].length;
+    return bytes;
   }
 
   idle(): void {
