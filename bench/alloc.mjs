@@ -141,13 +141,15 @@ if (a.where) {
   const { profile: p } = await session.post('HeapProfiler.stopSampling');
   const answered = engine.snapshot(false).messagesReceived.response;
   const self = new Map();
-  const walk = (n) => {
+  const name = (f) => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}`;
+  // Built-ins (no script: Map, push) are named with their caller.
+  const walk = (n, parent) => {
     const f = n.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}`;
+    const key = f.url === '' && parent ? `${name(f)} <- ${name(parent)}` : name(f);
     self.set(key, (self.get(key) ?? 0) + n.selfSize);
-    for (const c of n.children) walk(c);
+    for (const c of n.children) walk(c, f);
   };
-  walk(p.head);
+  walk(p.head, undefined);
   const total = [...self.values()].reduce((x, y) => x + y, 0);
   console.log(`\nsampled allocation, ${answered} answered: ${(total / answered).toFixed(0)} B/request in all; by function (self):`);
   for (const [k, v] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`  ${(v / answered).toFixed(0).padStart(5)} B  ${k}`);
