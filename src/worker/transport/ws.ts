@@ -14,12 +14,21 @@ const ENDING = Symbol('mcpload.ending');
 /** The subprotocol offered, then (from the upgrade on) the one the server selected: '' for none. */
 const SUBPROTOCOL = Symbol('mcpload.subprotocol');
 type TaggedSocket = WebSocket & { [EVENTS]: TransportEvents; [ENDING]: CloseKind; [SUBPROTOCOL]: string };
+type TaggedNetSocket = Socket & { [EVENTS]: TransportEvents };
 
 // One set of listeners shared by every connection (ws calls them with `this` = the socket), so a
 // connection costs no closures of its own: at 100K sessions that is memory that counts.
 function onOpen(this: WebSocket): void {
+  const events = (this as TaggedSocket)[EVENTS];
+  // ws reads the socket with its own 'data' listener, added before 'open'; one added now runs after
+  // it, when every message of that read has been delivered.
   (this as TaggedSocket)[ENDING] = CloseKind.Lost;
-  (this as TaggedSocket)[EVENTS].onopen();
+  const socket = (this as unknown as WithSocket)._socket as TaggedNetSocket | null;
+  if (socket) {
+    socket[EVENTS] = events;
+    socket.on('data', onReadEnd);
+  }
+  events.onopen();
 }
 /**
  * The 101 answer, before ws checks it. ws refuses one that selects none of the subprotocols offered
@@ -39,25 +48,11 @@ function onUpgrade(this: WebSocket, res: IncomingMessage): void {
     ws[SUBPROTOCOL] = '';
   }
 }
-/**
- * Connections whose socket read delivered messages, told (onreadend) once every message of that read
- * has been: ws parses a read and emits its messages synchronously from its socket 'data' listener,
- * and the microtask queue runs when that listener returns, before the next read. This in place of a
- * second 'data' listener per socket, which cost every connection an array (64 B) and every read a
- * copy of it (events.emit clones a listener array).
- */
-const readNow: TaggedSocket[] = [];
-function endReads(): void {
-  // A read end that makes a later microtask deliver more messages adds them to this same pass.
-  for (let i = 0; i < readNow.length; i++) readNow[i][EVENTS].onreadend?.();
-  readNow.length = 0;
+function onReadEnd(this: TaggedNetSocket): void {
+  this[EVENTS].onreadend?.();
 }
 function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  const ws = this as TaggedSocket;
-  // The messages of one read are delivered together: one entry per read (a repeat would be harmless).
-  if (readNow.length === 0) queueMicrotask(endReads);
-  if (readNow[readNow.length - 1] !== ws) readNow.push(ws);
-  ws[EVENTS].onmessage(data, isBinary);
+  (this as TaggedSocket)[EVENTS].onmessage(data, isBinary);
 }
 function onError(this: WebSocket, err: Error): void {
   const ws = this as TaggedSocket;
