@@ -8,12 +8,15 @@
  *   b  stall: the normal profile against `serve --stall-every 10s --stall-for 1s`; corrected vs raw
  *      latency (p50, p99, max): does the corrected p99 show the stall and the raw p99 not?
  *   c  generator-added latency: the bare client's max rate (closed loop, depth 64), then mcpload (open
- *      model, generated profile), mcpload --spin (sends on time instead of per 1 ms tick, a busy core)
- *      and the bare client in open loop (--rate), all at 50% of it with the same connections; p50 of
- *      each and the differences (target: mcpload p50 - bare p50 <= 100 µs).
+ *      model, generated profile) and the bare client paced on mcpload's own schedule (raw-ws-client
+ *      --rate --paced: 1 ms ticker sending 0.5 ms ahead, socket events 1/8 ms ahead, so its latency is
+ *      the target's, not its own bursts'), at 25/50/75% of the max with the same connections; the ratios
+ *      of mcpload's corrected p50 and p99 to the paced client's (target: each <= 1.25×, 0 dropped at
+ *      50%). --spin adds mcpload --spin rounds, --burst-bare the bare client on its bursty 1 ms timer.
  *
  *   npm run build && node bench/accuracy.mjs [--parts a,b,c] [--seconds 20] [--slow-seconds 100]
  *        [--stall-seconds 35] [--latency-seconds 10] [--rounds 3] [--connections 100] [--size 64] [--workers 1]
+ *        [--fractions 0.25,0.5,0.75] [--spin] [--burst-bare]
  */
 import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +36,9 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '64' },
     workers: { type: 'string', default: '1' },
     profiles: { type: 'string', default: 'high-load,normal,low-load,slow-client,message-bomber' },
-    fractions: { type: 'string', default: '0.5,0.25' },
+    fractions: { type: 'string', default: '0.25,0.5,0.75' },
+    spin: { type: 'boolean', default: false },
+    'burst-bare': { type: 'boolean', default: false },
   },
 });
 const PARTS = new Set(args.parts.split(','));
@@ -46,6 +51,8 @@ const CONNECTIONS = Number(args.connections);
 const SIZE = Number(args.size);
 const WORKERS = Number(args.workers);
 const FRACTIONS = args.fractions.split(',').map(Number);
+const SPIN = args.spin;
+const BURST = args['burst-bare'];
 const tmp = tmpDir();
 
 /** Run mcpload to completion and return its JSON report with the child's CPU figures. */
@@ -257,96 +264,109 @@ async function latencyAt(t, max, fraction) {
 
   const rows = [];
   let mCmd;
-  let bCmd;
+  const bCmd = {};
+  const m = async (spin = false) => {
+    const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS), ...(spin ? ['--spin'] : [])], [t.pid]);
+    if (!spin) mCmd = cmd.replace(file, 'LATENCY_PROFILE.json');
+    return {
+      rps: r.requests.ok / r.durationSeconds,
+      corrected: r.latency.corrected.p50,
+      raw: r.latency.raw.p50,
+      correctedP99: r.latency.corrected.p99,
+      rawP99: r.latency.raw.p99,
+      dropped: r.requests.dropped,
+      gc: r.generator?.maxGcMsPerSecond,
+      lag: r.generator?.maxLoopLagMs,
+      other: run.otherCpuShare,
+      genCpu: run.cpu / run.wall,
+      load,
+      notes: errorText(r),
+    };
+  };
+  // The bare client open loop: paced on mcpload's schedule (the yardstick), or in its 1 ms timer's bursts.
+  const b = async (paced) => {
+    const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate), ...(paced ? ['--paced'] : [])]);
+    const run = await runChild(argv, { timeoutMs: (LAT_SECONDS + 30) * 1000, watch: [t.pid] });
+    if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
+    bCmd[paced ? 'paced' : 'burst'] = 'node ' + argv.join(' ').replace(t.url, 'ws://127.0.0.1:PORT/mcp/ws');
+    const j = run.json;
+    return {
+      rps: j.rpsWithDrain,
+      p50: j.p50us,
+      p99: j.p99us,
+      intended: j.intendedP50us,
+      intendedP99: j.intendedP99us,
+      other: run.otherCpuShare,
+      genCpu: run.cpu / run.wall,
+      load: loadAvg1(),
+      dropped: j.dropped,
+    };
+  };
   for (let round = 1; round <= ROUNDS; round++) {
-    const m = async (spin = false) => {
-      const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS), ...(spin ? ['--spin'] : [])], [t.pid]);
-      if (!spin) mCmd = cmd.replace(file, 'LATENCY_PROFILE.json');
-      return {
-        rps: r.requests.ok / r.durationSeconds,
-        corrected: r.latency.corrected.p50,
-        raw: r.latency.raw.p50,
-        correctedP99: r.latency.corrected.p99,
-        rawP99: r.latency.raw.p99,
-        other: run.otherCpuShare,
-        genCpu: run.cpu / run.wall,
-        load,
-        notes: errorText(r),
-      };
-    };
-    const b = async () => {
-      const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate)]);
-      const run = await runChild(argv, { timeoutMs: (LAT_SECONDS + 30) * 1000, watch: [t.pid] });
-      if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
-      bCmd = 'node ' + argv.join(' ').replace(t.url, 'ws://127.0.0.1:PORT/mcp/ws');
-      const j = run.json;
-      return {
-        rps: j.rpsWithDrain,
-        p50: j.p50us,
-        p99: j.p99us,
-        intended: j.intendedP50us,
-        other: run.otherCpuShare,
-        genCpu: run.cpu / run.wall,
-        load: loadAvg1(),
-        dropped: j.dropped,
-      };
-    };
-    let mr;
-    let sr;
-    let br;
-    if (round % 2) {
-      mr = await m();
-      sr = await m(true);
-      br = await b();
-    } else {
-      br = await b();
-      sr = await m(true);
-      mr = await m();
+    // Alternate the order so a drifting machine favours neither.
+    const order = [() => m().then((x) => ['m', x]), () => b(true).then((x) => ['p', x])];
+    if (SPIN) order.push(() => m(true).then((x) => ['s', x]));
+    if (BURST) order.push(() => b(false).then((x) => ['b', x]));
+    if (round % 2 === 0) order.reverse();
+    const row = {};
+    for (const f of order) {
+      const [k, x] = await f();
+      row[k] = x;
     }
-    rows.push({ m: mr, s: sr, b: br });
+    rows.push(row);
     const line = (name, x) =>
-      `${name} ${fmtInt(x.rps)} req/s corrected p50 ${x.corrected} µs raw p50 ${x.raw} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)})${x.notes ? ' [' + x.notes + ']' : ''}`;
+      `${name} ${fmtInt(x.rps)} req/s corrected p50 ${x.corrected} p99 ${x.correctedP99} µs, raw p50 ${x.raw} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)}, GC ≤ ${x.gc?.toFixed(1)} ms/s)${x.notes ? ' [' + x.notes + ']' : ''}`;
+    const bare = (name, x) =>
+      `${name} ${fmtInt(x.rps)} req/s p50 ${x.p50} µs, from intended p50 ${x.intended} p99 ${x.intendedP99} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)})${x.dropped ? ' [dropped ' + x.dropped + ']' : ''}`;
     console.log(
-      `  round ${round}: ${line('mcpload', mr)}; ${line('--spin', sr)}; ` +
-        `bare ${fmtInt(br.rps)} req/s p50 ${br.p50} µs, from intended ${br.intended} µs (CPU ${pct(br.genCpu)}, other ${pct(br.other)})${br.dropped ? ' [dropped ' + br.dropped + ']' : ''}`,
+      `  round ${round}: ${line('mcpload', row.m)}; ${bare('paced bare', row.p)}` +
+        (row.s ? `; ${line('--spin', row.s)}` : '') +
+        (row.b ? `; ${bare('burst bare', row.b)}` : ''),
     );
   }
   const med = (f) => median(rows.map(f));
+  const ratio = (f) => med(f).toFixed(2);
   console.log();
   printTable(
     ['figure (µs, median of rounds)', 'value'],
     [
-      ['mcpload corrected p50 (from intended send)', med((x) => x.m.corrected)],
-      ['mcpload raw p50 (from actual send)', med((x) => x.m.raw)],
-      ['mcpload --spin corrected p50 / raw p50', `${med((x) => x.s.corrected)} / ${med((x) => x.s.raw)}`],
-      ['bare p50 (from send)', med((x) => x.b.p50)],
-      ['bare p50 from its intended time (1 ms timer)', med((x) => x.b.intended)],
-      ['**mcpload corrected p50 - bare p50**', `**${med((x) => x.m.corrected - x.b.p50)}**`],
-      ['mcpload raw p50 - bare p50', med((x) => x.m.raw - x.b.p50)],
-      ['**mcpload --spin corrected p50 - bare p50**', `**${med((x) => x.s.corrected - x.b.p50)}**`],
-      ['mcpload corrected p99 / raw p99', `${med((x) => x.m.correctedP99)} / ${med((x) => x.m.rawP99)}`],
-      ['mcpload --spin corrected p99 / raw p99', `${med((x) => x.s.correctedP99)} / ${med((x) => x.s.rawP99)}`],
-      ['bare p99 (from send)', med((x) => x.b.p99)],
-      ['achieved req/s mcpload / --spin / bare', `${fmtInt(med((x) => x.m.rps))} / ${fmtInt(med((x) => x.s.rps))} / ${fmtInt(med((x) => x.b.rps))}`],
-      ['CPU, whole process (mcpload / --spin / bare)', `${pct(med((x) => x.m.genCpu))} / ${pct(med((x) => x.s.genCpu))} / ${pct(med((x) => x.b.genCpu))}`],
-      ['other CPU (mcpload / --spin / bare runs)', `${pct(med((x) => x.m.other))} / ${pct(med((x) => x.s.other))} / ${pct(med((x) => x.b.other))}`],
+      ['mcpload corrected p50 / p99 (from intended send)', `${med((x) => x.m.corrected)} / ${med((x) => x.m.correctedP99)}`],
+      ['mcpload raw p50 / p99 (from actual send)', `${med((x) => x.m.raw)} / ${med((x) => x.m.rawP99)}`],
+      ['paced bare p50 / p99 from intended (mcpload schedule)', `${med((x) => x.p.intended)} / ${med((x) => x.p.intendedP99)}`],
+      ['paced bare p50 / p99 from send', `${med((x) => x.p.p50)} / ${med((x) => x.p.p99)}`],
+      ['**mcpload corrected p50 / paced bare p50**', `**${ratio((x) => x.m.corrected / x.p.intended)}×**`],
+      ['**mcpload corrected p99 / paced bare p99**', `**${ratio((x) => x.m.correctedP99 / x.p.intendedP99)}×**`],
+      ['mcpload corrected p50 - paced bare p50', med((x) => x.m.corrected - x.p.intended)],
+      ...(SPIN
+        ? [
+            ['mcpload --spin corrected p50 / p99', `${med((x) => x.s.corrected)} / ${med((x) => x.s.correctedP99)}`],
+            ['mcpload --spin p50 / p99 ÷ paced bare', `${ratio((x) => x.s.corrected / x.p.intended)}× / ${ratio((x) => x.s.correctedP99 / x.p.intendedP99)}×`],
+          ]
+        : []),
+      ...(BURST
+        ? [
+            ['burst bare (1 ms timer) p50 / p99 from send', `${med((x) => x.b.p50)} / ${med((x) => x.b.p99)}`],
+            ['burst bare p50 / p99 from intended', `${med((x) => x.b.intended)} / ${med((x) => x.b.intendedP99)}`],
+          ]
+        : []),
+      ['dropped per round: mcpload / paced bare', `${rows.map((x) => x.m.dropped).join(' ')} / ${rows.map((x) => x.p.dropped).join(' ')}`],
+      ['mcpload GC ≤ ms/s, loop lag ≤ ms (median of rounds)', `${med((x) => x.m.gc ?? 0).toFixed(1)} / ${med((x) => x.m.lag ?? 0).toFixed(2)}`],
+      ['achieved req/s mcpload / paced bare', `${fmtInt(med((x) => x.m.rps))} / ${fmtInt(med((x) => x.p.rps))}`],
+      ['CPU, whole process (mcpload / paced bare)', `${pct(med((x) => x.m.genCpu))} / ${pct(med((x) => x.p.genCpu))}`],
+      ['other CPU (mcpload / paced bare runs)', `${pct(med((x) => x.m.other))} / ${pct(med((x) => x.p.other))}`],
     ],
     { align: 'lr' },
   );
-  const verdict = (pick, name) => {
-    const added = med((x) => pick(x).corrected - x.b.p50);
-    console.log(
-      `${name} p50 - bare p50 <= 100 µs at ${Math.round(fraction * 100)}% of max (the target is set at 50%): ${added <= 100 ? 'met' : 'NOT met'} (${added} µs, the median of per-round differences)`,
-    );
-  };
-  console.log();
-  verdict((x) => x.m, 'mcpload');
-  verdict((x) => x.s, 'mcpload --spin');
-  const fellBehind = rows.some((x) => x.m.notes || x.s.notes || x.b.dropped);
-  if (fellBehind)
-    console.log('WARNING: drops or errors in some rounds: a generator or the target did not keep up at this rate, the comparison is not at 50% load');
+  const p50 = med((x) => x.m.corrected / x.p.intended);
+  const p99 = med((x) => x.m.correctedP99 / x.p.intendedP99);
+  const drops = rows.reduce((n, x) => n + x.m.dropped, 0);
   console.log(
-    `commands:\n  bare max: node ${bareArgv('ws://127.0.0.1:PORT/mcp/ws', LAT_SECONDS, ['--depth', '64']).join(' ')}\n  mcpload: ${mCmd} [--spin]\n  bare:    ${bCmd}`,
+    `\nat ${Math.round(fraction * 100)}%: mcpload p50 ≤ 1.25× paced bare ${p50 <= 1.25 ? 'met' : 'NOT met'} (${p50.toFixed(2)}×), ` +
+      `p99 ≤ 1.25× ${p99 <= 1.25 ? 'met' : 'NOT met'} (${p99.toFixed(2)}×), dropped ${drops} in ${ROUNDS} rounds`,
+  );
+  console.log(
+    `commands:\n  bare max: node ${bareArgv('ws://127.0.0.1:PORT/mcp/ws', LAT_SECONDS, ['--depth', '64']).join(' ')}\n  mcpload: ${mCmd}${SPIN ? ' [--spin]' : ''}\n  paced bare: ${bCmd.paced}` +
+      (BURST ? `\n  burst bare: ${bCmd.burst}` : ''),
   );
 }
 
@@ -354,7 +374,7 @@ async function main() {
   console.log(`# mcpload accuracy  ${new Date().toISOString()}`);
   console.log(machineLine());
   console.log(
-    `command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}`,
+    `command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}${SPIN ? ' --spin' : ''}${BURST ? ' --burst-bare' : ''}`,
   );
   console.log(`load avg ${loadAvg1()}`);
   if (PARTS.has('a')) await partA();

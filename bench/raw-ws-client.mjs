@@ -8,7 +8,12 @@
  * connections, at most `depth` in flight per connection (the yardstick for mcpload at a fixed rate).
  *
  * Script:  node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws --connections 100 --depth 1 --duration 10 [--size 128]
- *            [--method tools/call --params '{"name":"echo","arguments":{"text":""}}'] [--rate 40000] [--cork]
+ *            [--method tools/call --params '{"name":"echo","arguments":{"text":""}}'] [--rate 40000 [--paced]] [--cork]
+ * --paced (with --rate): mcpload's schedule instead of the 1 ms timer's bursts: the 1 ms timer sends what
+ * is due up to 0.5 ms ahead, and every received message sends what is due up to 1/8 ms ahead (mcpload's
+ * ticker look-ahead and its 1/16 ms wheel polled two slots ahead on socket events, src/worker/engine.ts);
+ * a request sent early is timed from its send, as mcpload's recorder does. Its p50/p99 then measure the
+ * target, not the client's own bursts: the yardstick for mcpload's corrected latency.
  * --cork: frames sent in one event-loop turn on a connection go out in one TCP write (socket cork until
  * the next tick), as mcpload and mcpload serve do.
  * Module:  import { runRawClient } from './raw-ws-client.mjs'; const r = await runRawClient({ url, ... });
@@ -32,6 +37,9 @@ const HEAD = '{"jsonrpc":"2.0","id":';
 const PAD_KEY = 'mcpload/pad';
 /** Ids per connection stay below 10^ID_DIGITS. */
 const ID_DIGITS = 12;
+/** --paced: mcpload's ticker look-ahead (half its 1 ms tick) and its socket-event look-ahead (two 1/16 ms wheel slots). */
+const LOOK_AHEAD_MS = 0.5;
+const POLL_AHEAD_MS = 2 / 16;
 
 /**
  * Frame tails after the id, one per id digit count (index = digits), built like mcpload's
@@ -105,7 +113,7 @@ function openSession(url, handshakeTimeoutMs) {
  *   the connections (each at most `depth` in flight; a request due on a full connection is dropped).
  */
 export async function runRawClient(opts) {
-  const { url, connections = 100, depth = 1, durationSeconds = 10, size = 64, method = 'ping', params, rate = 0, cork = false } = opts;
+  const { url, connections = 100, depth = 1, durationSeconds = 10, size = 64, method = 'ping', params, rate = 0, cork = false, paced = false } = opts;
   let head = HEAD;
   let tails = requestTails(method, params, size);
   if (opts.frame) {
@@ -140,6 +148,8 @@ export async function runRawClient(opts) {
   const mask = ring - 1;
 
   const senders = [];
+  /** Paced open loop: sends every request due by the time given (set once the schedule starts). */
+  let pacedPoll;
   for (const ws of sockets) {
     const sentAt = new Float64Array(ring);
     const intendedAt = new Float64Array(ring);
@@ -162,7 +172,8 @@ export async function runRawClient(opts) {
       const id = nextId++;
       const now = performance.now();
       sentAt[id & mask] = now;
-      intendedAt[id & mask] = intended ?? now;
+      // Sent ahead of its time (paced look-ahead): timed from the send, like mcpload's recorder.
+      intendedAt[id & mask] = intended === undefined || intended > now ? now : intended;
       outstanding++;
       inFlight++;
       const idText = '' + id;
@@ -191,6 +202,8 @@ export async function runRawClient(opts) {
       const nl = text.indexOf('\n');
       if (nl === -1 || nl === text.length - 1) onLine(text);
       else for (const line of text.split('\n')) if (line.trim()) onLine(line);
+      // Paced: a socket event also sends what is due shortly, as mcpload's wheel does between ticks.
+      if (pacedPoll !== undefined) pacedPoll(performance.now() + POLL_AHEAD_MS);
     });
     ws.on('error', () => errors++);
     senders.push({ send, full: () => inFlight >= depth });
@@ -216,8 +229,24 @@ export async function runRawClient(opts) {
         k++;
       }
     };
-    tick();
-    ticker = setInterval(tick, 1);
+    if (paced) {
+      const due = (until) => {
+        while (measuring && start + k * intervalMs <= until) {
+          const s = senders[next];
+          next = next + 1 === senders.length ? 0 : next + 1;
+          if (s.full()) dropped++;
+          else s.send(start + k * intervalMs);
+          k++;
+        }
+      };
+      pacedPoll = due;
+      const pacedTick = () => due(performance.now() + LOOK_AHEAD_MS);
+      pacedTick();
+      ticker = setInterval(pacedTick, 1);
+    } else {
+      tick();
+      ticker = setInterval(tick, 1);
+    }
   }
   await new Promise((r) => setTimeout(r, durationSeconds * 1000));
   measuring = false;
@@ -233,7 +262,7 @@ export async function runRawClient(opts) {
   return {
     connections,
     depth,
-    ...(openLoop ? { rate, dropped } : {}),
+    ...(openLoop ? { rate, dropped, paced } : {}),
     cork,
     method: opts.frame ? 'frame' : method,
     frameBytes,
@@ -268,11 +297,12 @@ async function main() {
       frame: { type: 'string' },
       rate: { type: 'string', default: '0' },
       cork: { type: 'boolean', default: false },
+      paced: { type: 'boolean', default: false },
     },
   });
   if (!values.url) {
     process.stderr.write(
-      'usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R] [--cork]\n',
+      'usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R [--paced]] [--cork]\n',
     );
     process.exit(2);
   }
@@ -287,6 +317,7 @@ async function main() {
     frame: values.frame,
     rate: Number(values.rate),
     cork: values.cork,
+    paced: values.paced,
   });
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { runEngine } from './helpers/engine-run.js';
 import { runCli } from './helpers/cli.js';
 import { startTarget, type RunningTarget } from '../src/reference-server/server.js';
@@ -124,6 +126,40 @@ describe('engine CPU', () => {
       expect(g.maxLoopUtilization).toBeGreaterThan(0);
       expect(g.maxLoopUtilization).toBeLessThanOrEqual(1);
       expect(r.stdout).toMatch(/generator {3}engine CPU [\d.]+ s/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('GC pauses', () => {
+  it("are the engine thread's own, carried per interval: a collection during the run shows in its snapshots", async () => {
+    const target = await startTarget({ port: 0 });
+    targets.push(target);
+    // runEngine runs the engine on this thread, so a collection forced here is the engine's.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const forced = setTimeout(() => gc(), 300);
+    const { snapshots } = await runEngine({ url: target.url, clients: 2, profile: { rate: 50 }, durationMs: 800, drainMs: 200 });
+    clearTimeout(forced);
+    expect(snapshots.every((s) => s.gcPauseMs >= 0)).toBe(true);
+    expect(snapshots.reduce((a, s) => a + s.gcPauseMs, 0)).toBeGreaterThan(0);
+  });
+
+  it('are reported as GC seconds and the worst GC ms per second, beside the event-loop lag', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpload-gc-'));
+    try {
+      const report = join(dir, 'r.json');
+      // A 1 MB young generation: the run's few MB of request garbage take many scavenges.
+      const r = await runCli(['--clients', '10', '--rate', '200', '--duration', '2s', '--quiet', '--report', report], {
+        env: { NODE_OPTIONS: '--max-semi-space-size=1' },
+      });
+      expect(r.code).toBe(0);
+      const g = JSON.parse(readFileSync(report, 'utf8')).generator;
+      expect(g.gcSeconds).toBeGreaterThan(0);
+      expect(g.maxGcMsPerSecond).toBeGreaterThan(0);
+      expect(g.maxGcMsPerSecond).toBeLessThanOrEqual(1000);
+      expect(r.stdout).toMatch(/lag ≤ [^,]+, GC ≤ [\d.]+ ms\/s/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

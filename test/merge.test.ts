@@ -142,6 +142,12 @@ describe('merging the reports of three real runs', () => {
     expect(merged.requests.ok).toBe(reports.reduce((n, r) => n + r.requests.ok, 0));
     expect(merged.sessions.established).toBe(15);
     expect(merged.config.urls).toHaveLength(3);
+    // The generator's GC pauses: seconds add up, the worst second is the worst replica's.
+    expect(merged.generator!.gcSeconds).toBeCloseTo(
+      reports.reduce((n, r) => n + r.generator!.gcSeconds!, 0),
+      9,
+    );
+    expect(merged.generator!.maxGcMsPerSecond).toBe(Math.max(...reports.map((r) => r.generator!.maxGcMsPerSecond!)));
     expectSchemaValid(merged);
   });
 

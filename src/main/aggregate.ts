@@ -19,6 +19,7 @@ import {
   zeroOutcomes,
   type OutcomeCounts,
 } from '../shared/counters.js';
+import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { DetailTally, MAX_KEPT_DETAILS } from '../shared/error-details.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
 import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
@@ -83,6 +84,10 @@ export interface GeneratorTotals {
   limitedIntervals: number;
   maxLoopUtilization: number;
   maxLoopLagMs: number;
+  /** GC pause seconds of each engine thread (index = engine id), the final snapshot's included. */
+  engineGcSeconds: number[];
+  /** The worst engine-interval's GC pauses, ms per second of that interval. */
+  maxGcMsPerSecond: number;
 }
 
 /**
@@ -166,7 +171,14 @@ export class Aggregate {
   firstEstablishedAtMs = 0;
   sendingStoppedAtMs = 0;
   readonly timeline: TimelinePoint[] = [];
-  readonly generator: GeneratorTotals = { engineCpuSeconds: [], limitedIntervals: 0, maxLoopUtilization: 0, maxLoopLagMs: 0 };
+  readonly generator: GeneratorTotals = {
+    engineCpuSeconds: [],
+    limitedIntervals: 0,
+    maxLoopUtilization: 0,
+    maxLoopLagMs: 0,
+    engineGcSeconds: [],
+    maxGcMsPerSecond: 0,
+  };
   private readonly limited = new Set<number>();
   private readonly latest = new Map<number, EngineSnapshot>();
   /** The open seconds of the timeline (snapshots arrive a little out of order). */
@@ -283,10 +295,12 @@ export class Aggregate {
   private watchGenerator(s: EngineSnapshot): void {
     const g = this.generator;
     if (s.cpuSeconds >= 0) g.engineCpuSeconds[s.engineId] = (g.engineCpuSeconds[s.engineId] ?? 0) + s.cpuSeconds;
+    g.engineGcSeconds[s.engineId] = (g.engineGcSeconds[s.engineId] ?? 0) + s.gcPauseMs / 1000;
     // The final snapshot covers a partial interval and the drain: not a measure of keeping up.
     if (s.final) return;
     g.maxLoopUtilization = Math.max(g.maxLoopUtilization, s.loopUtilization);
     g.maxLoopLagMs = Math.max(g.maxLoopLagMs, s.loopLagMs);
+    g.maxGcMsPerSecond = Math.max(g.maxGcMsPerSecond, s.gcPauseMs / (SNAPSHOT_INTERVAL_MS / 1000));
     if (generatorLimited(s) && !this.limited.has(s.interval)) {
       this.limited.add(s.interval);
       g.limitedIntervals++;

@@ -43,6 +43,7 @@ interface View {
   loopUtilization: { engine: string; value: number }[];
   loopLag: { engine: string; value: number }[];
   cpu: { engine: string; value: number }[];
+  gc: { engine: string; value: number }[];
   lastScrapeSeconds: number;
 }
 
@@ -110,6 +111,7 @@ export class RunMetrics {
       loopUtilization: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopUtilization })),
       loopLag: [...agg.engines()].map((s) => ({ engine: String(s.engineId), value: s.loopLagMs / 1000 })),
       cpu: agg.generator.engineCpuSeconds.flatMap((value, engine) => (value === undefined ? [] : [{ engine: String(engine), value }])),
+      gc: agg.generator.engineGcSeconds.flatMap((value, engine) => (value === undefined ? [] : [{ engine: String(engine), value }])),
       lastScrapeSeconds: this.lastScrapeSeconds,
     };
   }
@@ -280,6 +282,14 @@ export class RunMetrics {
       ['engine'],
       (v, emit) => {
         for (const e of v.cpu) emit({ ...ct, engine: e.engine }, e.value);
+      },
+    );
+    counter(
+      'mcp_client_engine_gc_pause_seconds_total',
+      "Time each engine thread spent in garbage-collection pauses (perf_hooks 'gc' entries); its rate beside the event-loop lag says whether the generator's own GC holds requests back",
+      ['engine'],
+      (v, emit) => {
+        for (const e of v.gc) emit({ ...ct, engine: e.engine }, e.value);
       },
     );
     gauge(

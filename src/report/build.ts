@@ -59,6 +59,8 @@ function generatorReport(agg: Aggregate, sent: number, seconds: number): Generat
     cpuPerRequestUs: sent > 0 ? (cpuSeconds / sent) * 1e6 : 0,
     maxLoopUtilization: g.maxLoopUtilization,
     maxLoopLagMs: g.maxLoopLagMs,
+    gcSeconds: g.engineGcSeconds.reduce((a, b) => a + (b ?? 0), 0),
+    maxGcMsPerSecond: g.maxGcMsPerSecond,
     ...(warning ? { warning } : {}),
   };
 }

@@ -279,6 +279,7 @@ function generator(r: RunReport): string {
     ...(g.engineCpuSeconds.length > 1 ? [['per engine', g.engineCpuSeconds.map((c) => `${c.toFixed(1)} s`).join(', ')]] : []),
     ['event loop busy', `≤ ${Math.round(g.maxLoopUtilization * 100)}%`],
     ['event loop lag', `≤ ${formatMicros(g.maxLoopLagMs * 1000)}`],
+    ...(g.maxGcMsPerSecond !== undefined ? [['GC pauses', `≤ ${g.maxGcMsPerSecond.toFixed(1)} ms per second, ${(g.gcSeconds ?? 0).toFixed(2)} s in all`]] : []),
     ['rate limited by mcpload', g.limitedSeconds > 0 ? `${int(g.limitedSeconds)} s` : 'never'],
   ].map(([k, v]) => [esc(k), esc(v)]);
   const warning = g.warning ? `<p class="banner">${esc(g.warning)}</p>` : '';

@@ -493,7 +493,7 @@ function mergeShards(rs: RunReport[]): { shards?: ShardReport[]; vanished?: Vani
   return { ...(shards.length ? { shards } : {}), ...(vanished.length ? { vanished } : {}) };
 }
 
-/** Generator figures add up (CPU, limited seconds per replica) or take the worst (loop busy, lag). */
+/** Generator figures add up (CPU, GC, limited seconds per replica) or take the worst (loop busy, lag, GC per second). */
 function mergeGenerators(rs: RunReport[]): { generator?: GeneratorReport } {
   const gs = rs.flatMap((r) => (r.generator ? [r.generator] : []));
   if (gs.length === 0) return {};
@@ -509,6 +509,10 @@ function mergeGenerators(rs: RunReport[]): { generator?: GeneratorReport } {
       cpuPerRequestUs: sent > 0 ? (cpuSeconds / sent) * 1e6 : 0,
       maxLoopUtilization: Math.max(...gs.map((g) => g.maxLoopUtilization)),
       maxLoopLagMs: Math.max(...gs.map((g) => g.maxLoopLagMs)),
+      // GC seconds add up and the worst second is the worst of the worst: both exact, when every replica measured them.
+      ...(gs.every((g) => g.gcSeconds !== undefined && g.maxGcMsPerSecond !== undefined)
+        ? { gcSeconds: sum(gs.map((g) => g.gcSeconds!)), maxGcMsPerSecond: Math.max(...gs.map((g) => g.maxGcMsPerSecond!)) }
+        : {}),
       ...(warning ? { warning } : {}),
     },
   };

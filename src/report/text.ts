@@ -117,7 +117,8 @@ export function renderReport(r: RunReport): string {
   const g = r.generator;
   if (g) {
     const cpu = g.engineCpuSeconds.length ? `engine CPU ${g.cpuSeconds.toFixed(1)} s (${g.cpuPerRequestUs.toFixed(1)} µs/request), ` : '';
-    out.push(`  generator   ${cpu}event loop busy ≤ ${Math.round(g.maxLoopUtilization * 100)}%, lag ≤ ${formatMicros(g.maxLoopLagMs * 1000)}`);
+    const gc = g.maxGcMsPerSecond === undefined ? '' : `, GC ≤ ${g.maxGcMsPerSecond.toFixed(1)} ms/s`;
+    out.push(`  generator   ${cpu}event loop busy ≤ ${Math.round(g.maxLoopUtilization * 100)}%, lag ≤ ${formatMicros(g.maxLoopLagMs * 1000)}${gc}`);
     if (g.warning) out.push(`  WARNING     ${g.warning}`);
   }
   out.push('', 'SESSIONS');

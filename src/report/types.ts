@@ -278,6 +278,10 @@ export interface GeneratorReport {
   cpuPerRequestUs: number;
   maxLoopUtilization: number;
   maxLoopLagMs: number;
+  /** GC pause seconds of the engine threads over the run, summed (absent in reports of mcpload before it was measured). */
+  gcSeconds?: number;
+  /** The worst engine's GC pauses in one snapshot interval, ms per second (absent likewise). */
+  maxGcMsPerSecond?: number;
   /** Set when limitedSeconds > 0: the achieved rate says more about mcpload than about the target. */
   warning?: string;
 }

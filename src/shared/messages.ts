@@ -125,6 +125,8 @@ export interface EngineSnapshot {
   sendingStoppedAtMs: number;
   /** The worst lateness of the engine's 1 ms ticker over the interval, ms: its event-loop lag. */
   loopLagMs: number;
+  /** Time the engine's thread spent in garbage-collection pauses over the interval, ms (perf_hooks 'gc' entries). */
+  gcPauseMs: number;
   /** Engine event-loop busy share over the interval, 0..1 (event loop utilization). */
   loopUtilization: number;
   /** CPU time of the engine's thread over the interval, seconds (-1 where the OS does not tell: not Linux). */

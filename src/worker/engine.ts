@@ -4,7 +4,7 @@
  * whose time has come, and expires timed-out requests. Once per interval it posts a snapshot.
  * It does no rendering and knows nothing of threads: worker.ts wires it to a parentPort.
  */
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver, type PerformanceObserverEntryList } from 'node:perf_hooks';
 import type { EngineConfig, EngineSnapshot } from '../shared/messages.js';
 import type { Profile, TlsOptions } from '../shared/types.js';
 import { distinctTargets, mixTargets } from '../shared/targets.js';
@@ -130,6 +130,12 @@ export class Engine implements SessionHost<Session> {
   private notesLeft = NOTES_PER_INTERVAL;
   /** Worst ticker lateness this interval (ms). */
   private loopLagMs = 0;
+  /** This thread's garbage-collection pauses this interval (ms), from perf_hooks 'gc' entries. */
+  private gcPauseMs = 0;
+  private gcObserver: PerformanceObserver | undefined;
+  private readonly onGc = (list: PerformanceObserverEntryList): void => {
+    for (const e of list.getEntries()) this.gcPauseMs += e.duration;
+  };
   private sending = true;
   private sendingStoppedAtMs = 0;
   private finished: Promise<void> | undefined;
@@ -219,6 +225,8 @@ export class Engine implements SessionHost<Session> {
   start(): void {
     if (this.ticker) return;
     this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.gcObserver = new PerformanceObserver(this.onGc);
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     if (this.config.spin) setImmediate(this.spin);
   }
 
@@ -465,7 +473,9 @@ export class Engine implements SessionHost<Session> {
             .then(() => {
               if (this.ticker) clearInterval(this.ticker);
               this.ticker = undefined;
-              this.events.snapshot(this.snapshot(true));
+              const snapshot = this.snapshot(true);
+              this.gcObserver?.disconnect();
+              this.events.snapshot(snapshot);
               resolve();
             });
         }, 20);
@@ -494,11 +504,16 @@ export class Engine implements SessionHost<Session> {
     this.notesLeft = NOTES_PER_INTERVAL;
     const loopLagMs = this.loopLagMs;
     this.loopLagMs = 0;
+    // Entries not yet delivered to onGc (the observer's callback runs later in the loop) count now.
+    if (this.gcObserver) for (const e of this.gcObserver.takeRecords()) this.gcPauseMs += e.duration;
+    const gcPauseMs = this.gcPauseMs;
+    this.gcPauseMs = 0;
     const cpu = threadCpuSeconds();
     const cpuSeconds = cpu < 0 || this.cpuAt < 0 ? -1 : cpu - this.cpuAt;
     this.cpuAt = cpu;
     return this.recorder.take({
       loopLagMs,
+      gcPauseMs,
       engineId: this.config.engineId,
       atMs: Date.now(),
       final,

@@ -228,6 +228,7 @@ export class Recorder {
       | 'targetRate'
       | 'loopUtilization'
       | 'loopLagMs'
+      | 'gcPauseMs'
       | 'sendingStoppedAtMs'
       | 'cpuSeconds'
     >,

@@ -182,6 +182,7 @@ export function syntheticAggregate(startedAtMs = Date.parse('2026-01-01T00:00:00
         targetRate: 70,
         loopUtilization: 0.95,
         loopLagMs: 2 + interval,
+        gcPauseMs: 1 + interval,
         sendingStoppedAtMs: interval === 5 ? startedAtMs + 5500 : 0,
         cpuSeconds: 0.25,
       });

@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import { randomFillSync } from 'node:crypto';
+import WebSocket, * as wsModule from 'ws';
 import { CloseKind, type Connect, type Transport, type TransportEvents } from './transport.js';
 
 const EVENTS = Symbol('mcpload.events');
@@ -68,8 +69,34 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   ws[EVENTS].onclose({ kind, code, text: reason.toString() });
 }
 
-/** ws.send options for every frame: one object, not one per request. */
-const TEXT = { binary: false } as const;
+/** ws's frame builder (ws exports its Sender; the typings leave out its static frame()). */
+type FrameBuilder = { frame(data: Buffer, options: typeof FRAME): Buffer[] };
+const Sender = (wsModule as unknown as { Sender: FrameBuilder }).Sender;
+
+/** Random bytes for frame masks, refilled a pool at a time (as ws does). */
+const MASK_POOL = Buffer.alloc(8192);
+let maskAt = MASK_POOL.length;
+/**
+ * A fresh random mask per frame (RFC 6455 5.3), never all zero: with a zero mask ws skips masking and
+ * hands back the caller's buffer to be written as it is, so a frame buffer reused after send() would be
+ * overwritten while still queued. A non-zero one always masks into a new buffer.
+ */
+function nonZeroMask(mask: Buffer): void {
+  if (maskAt === MASK_POOL.length) {
+    randomFillSync(MASK_POOL);
+    maskAt = 0;
+  }
+  MASK_POOL.copy(mask, 0, maskAt, maskAt + 4);
+  maskAt += 4;
+  if ((mask[0] | mask[1] | mask[2] | mask[3]) === 0) mask[0] = 1;
+}
+
+/**
+ * One text frame, final, masked, uncompressed: the options ws's send() would build (twice) per message,
+ * made once. readOnly: ws masks into a new buffer with the header (one buffer per frame, the caller's
+ * left as it was) instead of masking the caller's buffer in place.
+ */
+const FRAME = { fin: true, opcode: 1, mask: true, maskBuffer: Buffer.alloc(4), generateMask: nonZeroMask, readOnly: true, rsv1: false };
 
 /** ws's frame reader (`_receiver`) and its list of chunks read but not yet parsed; not part of its typings. */
 type WithReceiver = { _receiver?: { _buffers: Buffer[] } };
@@ -77,24 +104,25 @@ type WithReceiver = { _receiver?: { _buffers: Buffer[] } };
 /** The TCP socket under a ws connection (ws keeps it in `_socket`; not part of its typings). */
 type WithSocket = { _socket: Socket | null };
 
-/** Transports corked in this turn of the event loop; one nextTick uncorks them all. */
+/** Transports holding their frames this turn of the event loop; one nextTick flushes them all. */
 const corkedNow: WebSocketTransport[] = [];
 
 function uncorkAll(): void {
-  // A transport corked while this runs (a write callback sending again) joins the list and is
-  // uncorked in this same pass.
-  for (let i = 0; i < corkedNow.length; i++) {
-    const t = corkedNow[i];
-    t.corked = false;
-    (t.ws as unknown as WithSocket)._socket?.uncork();
-  }
+  // A transport held while this runs (a write callback sending again) joins the list and is
+  // flushed in this same pass.
+  for (let i = 0; i < corkedNow.length; i++) corkedNow[i].flush();
   corkedNow.length = 0;
 }
 
 /** A ws connection behind the Transport interface; methods on the prototype, nothing per instance. */
 class WebSocketTransport implements Transport {
-  /** Frames sent in this turn of the event loop are held and written with one writev at its end. */
-  corked = false;
+  /**
+   * Frames sent in this turn of the event loop are held and written together at its end: undefined,
+   * not holding; null, holding and none yet; then the frame, then a list of them. Held here rather
+   * than in a corked socket, whose Writable keeps an entry object per frame; one field for all of it,
+   * since every session has one (heap per idle session).
+   */
+  private held: Buffer | Buffer[] | null | undefined = undefined;
 
   constructor(readonly ws: TaggedSocket) {}
 
@@ -108,18 +136,45 @@ class WebSocketTransport implements Transport {
     // The id and route (see Transport.send) are HTTP's business: a WebSocket message carries its own.
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(frame, TEXT);
+    const socket = (ws as unknown as WithSocket)._socket;
+    if (!socket) return false;
+    // ws.send() without its per-message option objects and the array its sender writes from: the
+    // frame ws builds (header and masked payload in one buffer) goes to the socket as ws would write
+    // it. No compression is negotiated and nothing is queued ahead in ws's sender (it queues only to
+    // compress or to read a Blob), so its frames and these keep their order.
+    const wire = Sender.frame(typeof frame === 'string' ? Buffer.from(frame) : frame, FRAME)[0];
+    const held = this.held;
+    if (held === undefined) socket.write(wire);
+    else if (held === null) this.held = wire;
+    else if (Array.isArray(held)) held.push(wire);
+    else this.held = [held, wire];
     return true;
+  }
+
+  /** Write the frames held this turn: one write, or one writev for several (a corked socket). */
+  flush(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held === undefined || held === null) return;
+    const socket = (this.ws as unknown as WithSocket)._socket;
+    // Closed since (the peer's close frame, a reset): what was held is lost with the connection, as it
+    // would have been in the socket's buffer; those requests end as closed.
+    if (!socket || this.ws.readyState !== WebSocket.OPEN) return;
+    if (!Array.isArray(held)) {
+      socket.write(held);
+      return;
+    }
+    socket.cork();
+    for (let i = 0; i < held.length; i++) socket.write(held[i]);
+    socket.uncork();
   }
 
   // One write syscall per frame was half of an engine's CPU at high rates (--cpu-prof): the frames
   // of one wake-up (holdTurn), or of the answers one socket read brought (cork/uncork), go out together.
   holdTurn(): void {
-    if (this.corked) return;
-    const socket = (this.ws as unknown as WithSocket)._socket;
-    if (!socket) return;
-    this.corked = true;
-    socket.cork();
+    if (this.held !== undefined) return;
+    if (!(this.ws as unknown as WithSocket)._socket) return;
+    this.held = null;
     if (corkedNow.push(this) === 1) process.nextTick(uncorkAll);
   }
 
@@ -135,6 +190,8 @@ class WebSocketTransport implements Transport {
     const ws = this.ws;
     if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
     if (ws[ENDING] !== CloseKind.ProtocolViolation) ws[ENDING] = CloseKind.Local;
+    // Frames held this turn go before the close frame.
+    if (this.held !== undefined && this.held !== null) this.flush();
     if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     else ws.close(code, reason);
   }
@@ -148,7 +205,12 @@ class WebSocketTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    const held = this.held;
+    if (held === undefined || held === null) return this.ws.bufferedAmount;
+    if (!Array.isArray(held)) return this.ws.bufferedAmount + held.length;
+    let bytes = this.ws.bufferedAmount;
+    for (let i = 0; i < held.length; i++) bytes += held[i].length;
+    return bytes;
   }
 
   idle(): void {
