@@ -31,6 +31,7 @@ const STATUSES = {
   dropped: 'dropped',
   queued: 'queued',
   cancelled: 'cancelled',
+  invalid: 'invalid',
 } as const;
 /** The only labels an mcp_client_ series may carry: nothing per client or per session. */
 const ALLOWED_LABELS = new Set(['client_type', 'method', 'target', 'status', 'le', 'message_type', 'error_type', 'engine', 'event', 'kind']);
