@@ -85,8 +85,8 @@ describe('generator-limited with flows', () => {
           },
         ],
       },
-      // 3 s, not less: on a crowded machine the first second can pass before any session is open (no step is late yet).
-      durationMs: 3000,
+      // 2 s, not less: on a crowded machine the first second can pass before any session is open (no step is late yet).
+      durationMs: 2000,
       drainMs: 500,
     });
     const intervals = snapshots.filter((s) => !s.final && s.sessionsOpen > 0);
