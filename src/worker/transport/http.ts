@@ -111,10 +111,9 @@ export class HttpTransport implements Transport, PostOwner {
   }
 
   /** Response headers of any POST: learn the session id the server assigned. */
-  noteHeaders(headers: Record<string, string | string[] | undefined>): void {
+  noteHeaders(sid: string | undefined): void {
     this.answered = true;
-    const sid = headers['mcp-session-id'];
-    if (typeof sid === 'string' && sid !== '' && this.sessionId === undefined) {
+    if (sid !== undefined && sid !== '' && this.sessionId === undefined) {
       this.sessionId = sid;
       this.rebuildHeaders();
     }
@@ -237,12 +236,12 @@ export class HttpTransport implements Transport, PostOwner {
 
   pause(): void {
     this.paused = true;
-    for (const h of this.active) h.controller?.pause();
+    for (const h of this.active) h.pause();
   }
 
   resume(): void {
     this.paused = false;
-    for (const h of this.active) if (h.controller?.paused) h.controller.resume();
+    for (const h of this.active) h.resume();
   }
 }
 
