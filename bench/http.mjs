@@ -20,7 +20,9 @@
  *                initialized session's headers to the same endpoint over N connections, no pipelining
  * Figures: requests/s (answers to requests sent in the window / window), p50/p99 latency from the
  * actual send, generator CPU per request (user+sys of the child, all its threads, startup included),
- * the target's CPU.
+ * the same in the steady part only (the child's CPU from 2 s after its start to --seconds after it,
+ * over the requests its rate answers in that time: per-request work without the startup), the
+ * target's CPU.
  *
  * --pin: the target runs on CPU 0 and every client under test on CPU 1 (taskset -a), so the two never
  * take each other's core; without it the kernel spreads both over both cores.
@@ -178,7 +180,20 @@ async function autocannonClient() {
 // ---- the comparison -------------------------------------------------------------------------------
 
 async function compare() {
-  const { startServe, runChild: runNode, mcploadFigures, roundResults, tmpDir, machineLine, median, fmtInt, fmtMs, pct, loadAvg1 } = await import('./lib.mjs');
+  const {
+    startServe,
+    runChild: runNode,
+    mcploadFigures,
+    roundResults,
+    tmpDir,
+    machineLine,
+    median,
+    fmtInt,
+    fmtMs,
+    pct,
+    loadAvg1,
+    cpuSeconds,
+  } = await import('./lib.mjs');
   const ROUNDS = Number(args.rounds);
   const SAT_RATE = Number(args.rate);
   const KINDS = new Set(args.kinds.split(','));
@@ -189,10 +204,23 @@ async function compare() {
   const pin = (pid, cpu) => execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
   if (args.pin) pin(target.pid, 0);
 
+  // Steady CPU: the child's CPU (all threads) between 2 s after its start and SECONDS after it, inside
+  // every kind's window whatever its startup takes, over the requests that rate answers in that time.
+  const STEADY_FROM = 2;
   const runChild = async (argv) => {
-    const c = await runNode(argv, { timeoutMs: (SECONDS + 60) * 1000, watch: [target.pid], onSpawn: args.pin ? (child) => pin(child.pid, 1) : undefined });
-    return { ...c, targetCpuShare: c.watchCpu[0] / c.wall };
+    const steady = [];
+    const timers = [];
+    const onSpawn = (child) => {
+      if (args.pin) pin(child.pid, 1);
+      for (const at of [STEADY_FROM, SECONDS]) timers.push(setTimeout(() => steady.push(cpuSeconds(child.pid)), at * 1000));
+    };
+    const c = await runNode(argv, { timeoutMs: (SECONDS + 60) * 1000, watch: [target.pid], onSpawn });
+    timers.forEach(clearTimeout);
+    const steadyCpu = steady.length === 2 && steady[0] > 0 ? (steady[1] - steady[0]) / (SECONDS - STEADY_FROM) : undefined;
+    return { ...c, targetCpuShare: c.watchCpu[0] / c.wall, steadyCpu };
   };
+  /** µs of CPU per request in the steady part: CPU share over requests per second. */
+  const steadyUs = (c, rps) => (c.steadyCpu === undefined ? undefined : (c.steadyCpu * 1e6) / rps);
   // mcpload at depth 1: message-bomber's pings with one request in flight per session.
   const d1Profile = join(tmp, 'http-d1.json');
   writeFileSync(
@@ -221,6 +249,7 @@ async function compare() {
       p99us: r.p99us,
       inFlight: 1, // per connection (one session for all of them)
       cpuUsPerReq: (c.cpu * 1e6) / r.roundTrips,
+      steadyUsPerReq: steadyUs(c, r.rps),
       genCpuShare: c.cpu / c.wall,
       targetCpuShare: c.targetCpuShare,
       otherCpuShare: c.otherCpuShare,
@@ -239,6 +268,7 @@ async function compare() {
       p99us: r.p99us,
       inFlight: depth,
       cpuUsPerReq: (c.cpu * 1e6) / (r.roundTrips + r.drained),
+      steadyUsPerReq: steadyUs(c, r.rpsWithDrain),
       genCpuShare: c.cpu / c.wall,
       targetCpuShare: c.targetCpuShare,
       otherCpuShare: c.otherCpuShare,
@@ -267,7 +297,9 @@ async function compare() {
       report,
       '--quiet',
     ];
-    return mcploadFigures(await runChild(argv), argv, report, CONNECTIONS);
+    const c = await runChild(argv);
+    const f = mcploadFigures(c, argv, report, CONNECTIONS);
+    return { ...f, steadyUsPerReq: steadyUs(c, f.rps) };
   };
 
   console.log(`# mcpload Streamable HTTP vs raw undici  ${new Date().toISOString()}`);
@@ -301,18 +333,23 @@ async function compare() {
   console.log(
     `\nmedians over ${ROUNDS} rounds (${SECONDS} s each, ${CONNECTIONS} sessions, ${POOL_PER_SESSION * CONNECTIONS} pooled connections each side, ${FRAME_BYTES}-byte ping bodies):\n`,
   );
-  console.log('| run | req/s | p50 ms | p99 ms | in-flight/session | gen CPU µs/req | gen CPU | target CPU | other CPU |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| run | req/s | p50 ms | p99 ms | in-flight/session | gen CPU µs/req | steady µs/req | gen CPU | target CPU | other CPU |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const kind of results.keys()) {
     console.log(
       `| ${kind} | ${fmtInt(med(kind, 'rps'))} | ${fmtMs(med(kind, 'p50us'))} | ${fmtMs(med(kind, 'p99us'))} | ${med(kind, 'inFlight').toFixed(1)} | ` +
-        `${med(kind, 'cpuUsPerReq').toFixed(1)} | ${pct(med(kind, 'genCpuShare'))} | ${pct(med(kind, 'targetCpuShare'))} | ${pct(med(kind, 'otherCpuShare'))} |`,
+        `${med(kind, 'cpuUsPerReq').toFixed(1)} | ${med(kind, 'steadyUsPerReq')?.toFixed(1) ?? ''} | ${pct(med(kind, 'genCpuShare'))} | ${pct(med(kind, 'targetCpuShare'))} | ${pct(med(kind, 'otherCpuShare'))} |`,
     );
   }
   const has = (kind) => results.has(kind);
-  const cpu = (a, b) => median(results.get(a).map((r, i) => r.cpuUsPerReq / results.get(b)[i].cpuUsPerReq));
+  const cpu = (a, b, key = 'cpuUsPerReq') => median(results.get(a).map((r, i) => r[key] / results.get(b)[i][key]));
   const line = (a, b, what) => {
-    if (has(a) && has(b)) console.log(`${a} / ${b}${what}: ${(ratio(a, b) * 100).toFixed(0)}% of its req/s, ${cpu(a, b).toFixed(2)}x its CPU per request`);
+    if (has(a) && has(b)) {
+      console.log(
+        `${a} / ${b}${what}: ${(ratio(a, b) * 100).toFixed(0)}% of its req/s, ${cpu(a, b).toFixed(2)}x its CPU per request ` +
+          `(steady part: ${cpu(a, b, 'steadyUsPerReq')?.toFixed(2)}x)`,
+      );
+    }
   };
   console.log('\nratios (medians of per-round ratios):');
   line('mcpload-d1', 'raw-d1', ' (equal depth: 1 in flight per session)');
@@ -320,7 +357,8 @@ async function compare() {
   line('mcpload-sat', 'raw-d1', '');
   line('mcpload-d1', 'autocannon', ` (${CONNECTIONS} connections' worth of requests in flight each)`);
   line('mcpload-sat', 'autocannon', '');
-  if (fairDepth !== undefined) console.log(`fair depth N' = ${fairDepth} (mcpload-sat's in-flight per session in round 1, Little's law: ok/s x mean raw latency / sessions)`);
+  if (fairDepth !== undefined)
+    console.log(`fair depth N' = ${fairDepth} (mcpload-sat's in-flight per session in round 1, Little's law: ok/s x mean raw latency / sessions)`);
   console.log('\ncommands (last round):');
   for (const [kind, cmd] of commands) console.log(`  ${kind}: ${cmd}`);
 }

@@ -23,7 +23,7 @@ export interface PostOwner {
   /** Response bytes the engine's POSTs hold, against its limit. */
   readonly budget: BodyBudget;
   /** POSTs whose answers are still coming (pause()/resume() reach them). */
-  readonly active: Set<PostHandler>;
+  readonly active: ActiveList;
   /** The POST left the pool's queue. */
   dequeued(bytes: number): void;
   /** Response headers arrived, with the session id if the server assigned one (Mcp-Session-Id, once). */
@@ -95,8 +95,57 @@ const enum Mode {
   Done,
 }
 
+/**
+ * A transport's POSTs whose answers are still coming, as a list threaded through the handlers
+ * themselves: adding and removing one allocates nothing (a Set's table grows and shrinks with them,
+ * once per request at one in flight). Iterating is for the rare paths (a timeout, pause, the close).
+ */
+export class ActiveList {
+  private head: PostHandler | undefined;
+
+  add(h: PostHandler): void {
+    if (h.listed) return;
+    h.listed = true;
+    h.prev = undefined;
+    h.next = this.head;
+    if (this.head !== undefined) this.head.prev = h;
+    this.head = h;
+  }
+
+  delete(h: PostHandler): void {
+    if (!h.listed) return;
+    h.listed = false;
+    if (h.prev !== undefined) h.prev.next = h.next;
+    else this.head = h.next;
+    if (h.next !== undefined) h.next.prev = h.prev;
+    h.prev = h.next = undefined;
+  }
+
+  has(h: PostHandler): boolean {
+    return h.listed;
+  }
+
+  clear(): void {
+    while (this.head !== undefined) this.delete(this.head);
+  }
+
+  /** Safe against the current one leaving the list meanwhile. */
+  *[Symbol.iterator](): IterableIterator<PostHandler> {
+    let h = this.head;
+    while (h !== undefined) {
+      const next = h.next;
+      yield h;
+      h = next;
+    }
+  }
+}
+
 /** One POST and its response. */
 export class PostHandler implements Dispatcher.DispatchHandler {
+  /** Its place in the transport's ActiveList. */
+  listed = false;
+  prev: PostHandler | undefined;
+  next: PostHandler | undefined;
   /** undici's abort for this request, once it is on a connection (onConnect). */
   private abortRequest: ((err: Error) => void) | undefined;
   /** undici's resume for this response (onHeaders): reading starts again after a pause. */

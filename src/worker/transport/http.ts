@@ -16,7 +16,7 @@
 import type { Dispatcher } from 'undici';
 import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
 import type { BodyBudget, Endpoint, HttpSettings } from './http-endpoint.js';
-import { Kind, PostHandler, type PostOwner } from './http-post.js';
+import { ActiveList, Kind, PostHandler, type PostOwner } from './http-post.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
   const out: string[] = [];
@@ -49,7 +49,7 @@ export class HttpTransport implements Transport, PostOwner {
   /** Some response arrived on this transport (so a later network failure is a lost connection). */
   answered = false;
   paused = false;
-  readonly active = new Set<PostHandler>();
+  readonly active = new ActiveList();
 
   constructor(
     private readonly endpoint: Endpoint,
