@@ -105,8 +105,11 @@ export class HttpTransport implements Transport, PostOwner {
     this.active.add(handler);
     this.queued++;
     this.queuedBytes += body.length;
-    const pool = id === undefined ? this.endpoint.control : this.endpoint.pool;
-    pool.dispatch({ path: this.endpoint.path, method: 'POST', headers, body }, handler);
+    const e = this.endpoint;
+    if (id === undefined) e.control.dispatch({ path: e.path, method: 'POST', headers, body }, handler);
+    // The request pool has no undici timers: a request the session does not time (a subscription's) brings its own.
+    else if (this.events.waiting?.(id) === true) e.pool.dispatch({ path: e.path, method: 'POST', headers, body }, handler);
+    else e.pool.dispatch({ path: e.path, method: 'POST', headers, body, headersTimeout: e.waitMs, bodyTimeout: e.waitMs }, handler);
     return true;
   }
 
