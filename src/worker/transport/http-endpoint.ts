@@ -45,6 +45,8 @@ export interface Endpoint {
   /** GET streams (--http-get-stream): a connection per session, apart from its requests'. */
   streams: Pool | undefined;
   path: string;
+  /** How long undici waits for the answer to a request the session does not time itself (the profile's timeout and a second). */
+  waitMs: number;
   /** The engine's, shared by all its endpoints. */
   budget: BodyBudget;
 }

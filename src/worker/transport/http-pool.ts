@@ -44,11 +44,15 @@ export class HttpClients {
         },
       });
       endpoint = {
-        pool: new Pool(url.origin, options(Math.max(1, this.opts.connections))),
+        // The session times every request on this pool and aborts it at its deadline (abandon()):
+        // undici keeps no timer per request of its own here, except for those the session does not
+        // time (HttpTransport.send gives them waitMs).
+        pool: new Pool(url.origin, { ...options(Math.max(1, this.opts.connections)), headersTimeout: 0, bodyTimeout: 0 }),
         control: new Pool(url.origin, options(Math.ceil(Math.max(1, this.opts.sessions) / 10))),
         // A GET stream has no answer to wait for: no body timeout on it.
         streams: this.opts.getStream ? new Pool(url.origin, { ...options(Math.max(1, this.opts.sessions)), bodyTimeout: 0 }) : undefined,
         path: url.pathname + url.search,
+        waitMs,
         budget: this.budget,
       };
       this.endpoints.set(key, endpoint);

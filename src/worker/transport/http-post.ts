@@ -1,6 +1,11 @@
 /**
  * One Streamable HTTP POST and its answer, as an undici dispatch handler: a JSON body or SSE events
  * become messages for the session; HTTP failures become what the session counts (see failed()).
+ *
+ * The handler speaks undici's own (raw) handler interface, onConnect/onHeaders/onData/onComplete/
+ * onError, which undici calls directly: the controller interface (onRequestStart, ...) costs a
+ * wrapper, a controller and a parsed header object per request (undici's UnwrapHandler), where this
+ * reads the two headers it needs (Content-Type, Mcp-Session-Id) from the raw ones.
  */
 import type { Dispatcher } from 'undici';
 import { SseReader } from './http-sse.js';
@@ -18,11 +23,11 @@ export interface PostOwner {
   /** Response bytes the engine's POSTs hold, against its limit. */
   readonly budget: BodyBudget;
   /** POSTs whose answers are still coming (pause()/resume() reach them). */
-  readonly active: Set<PostHandler>;
+  readonly active: ActiveList;
   /** The POST left the pool's queue. */
   dequeued(bytes: number): void;
-  /** Response headers arrived (the session id, if the server assigns one). */
-  noteHeaders(headers: Record<string, string | string[] | undefined>): void;
+  /** Response headers arrived, with the session id if the server assigned one (Mcp-Session-Id, once). */
+  noteHeaders(sessionId: string | undefined): void;
   /** One JSON-RPC message (or batch) for the session. */
   deliver(message: Buffer): void;
   /** The server forgot the session: a 404 on the session id (or a 400 that says so: `why`). */
@@ -52,6 +57,26 @@ export const enum Kind {
 }
 
 const NOT_JSON_RPC = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+const CONTENT_TYPE = Buffer.from('content-type');
+const SESSION_ID = Buffer.from('mcp-session-id');
+const JSON_TYPE = Buffer.from('application/json');
+const SSE_TYPE = Buffer.from('text/event-stream');
+
+/** A header name of the same length as `lower` (lowercase ASCII) is it, in any case. */
+function isName(name: Buffer, lower: Buffer): boolean {
+  return startsWithLower(name, lower);
+}
+
+/** `value` starts with `lower` (lowercase ASCII), its letters in any case. */
+function startsWithLower(value: Buffer, lower: Buffer): boolean {
+  if (value.length < lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = value[i];
+    if (c !== lower[i] && (c < 0x41 || c > 0x5a || (c | 0x20) !== lower[i])) return false;
+  }
+  return true;
+}
 /** Errors of requests the session has already given up on (its own timeout fired first). */
 const QUIET_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED']);
 const ABANDONED = new Error('request abandoned: the session timed it out, or closed');
@@ -70,15 +95,73 @@ const enum Mode {
   Done,
 }
 
+/**
+ * A transport's POSTs whose answers are still coming, as a list threaded through the handlers
+ * themselves: adding and removing one allocates nothing (a Set's table grows and shrinks with them,
+ * once per request at one in flight). Iterating is for the rare paths (a timeout, pause, the close).
+ */
+export class ActiveList {
+  private head: PostHandler | undefined;
+
+  add(h: PostHandler): void {
+    if (h.listed) return;
+    h.listed = true;
+    h.prev = undefined;
+    h.next = this.head;
+    if (this.head !== undefined) this.head.prev = h;
+    this.head = h;
+  }
+
+  delete(h: PostHandler): void {
+    if (!h.listed) return;
+    h.listed = false;
+    if (h.prev !== undefined) h.prev.next = h.next;
+    else this.head = h.next;
+    if (h.next !== undefined) h.next.prev = h.prev;
+    h.prev = h.next = undefined;
+  }
+
+  has(h: PostHandler): boolean {
+    return h.listed;
+  }
+
+  clear(): void {
+    while (this.head !== undefined) this.delete(this.head);
+  }
+
+  /** Safe against the current one leaving the list meanwhile. */
+  *[Symbol.iterator](): IterableIterator<PostHandler> {
+    let h = this.head;
+    while (h !== undefined) {
+      const next = h.next;
+      yield h;
+      h = next;
+    }
+  }
+}
+
 /** One POST and its response. */
 export class PostHandler implements Dispatcher.DispatchHandler {
-  controller: Dispatcher.DispatchController | undefined;
+  /** Its place in the transport's ActiveList. */
+  listed = false;
+  prev: PostHandler | undefined;
+  next: PostHandler | undefined;
+  /** undici's abort for this request, once it is on a connection (onConnect). */
+  private abortRequest: ((err: Error) => void) | undefined;
+  /** undici's resume for this response (onHeaders): reading starts again after a pause. */
+  private resumeRead: (() => void) | undefined;
+  /** pause(): the next onHeaders/onData tells undici to stop reading (as its controller's pause does). */
+  private pausedRead = false;
+  /** The request was aborted (abandon(), a body too large): undici is told once. */
+  private aborted = false;
   private started = false;
   /** undici wrote it to a connected socket (a failure after that is the connection's, not the target's address). */
   private written = false;
   private mode = Mode.Pending;
   private status = 0;
-  private chunks: Buffer[] = [];
+  /** The body's first chunk, and the rest when there are more (a JSON answer is one chunk, mostly). */
+  private first: Buffer | undefined;
+  private more: Buffer[] | undefined;
   private size = 0;
   private sse: SseReader | undefined;
   private delivered = false;
@@ -103,11 +186,11 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   /**
    * undici hands the POST a connected socket and writes its bytes right after this returns, in the
    * same call: the moment the request is sent. An abandoned POST throws instead, which undici takes
-   * as the request failing before it was written (the socket stays in the pool; controller.abort()
-   * here would destroy it) and answers with onResponseError.
+   * as the request failing before it was written (the socket stays in the pool; aborting here would
+   * destroy it) and answers with onError.
    */
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
     if (!this.started) {
       this.started = true;
       this.t.dequeued(this.body.length);
@@ -129,10 +212,39 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    this.controller?.abort(ABANDONED);
+    this.abort(ABANDONED);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  /** Stop undici reading this response (backpressure on the server): from the next chunk on. */
+  pause(): void {
+    this.pausedRead = true;
+  }
+
+  /** Read again after pause(). */
+  resume(): void {
+    if (!this.pausedRead) return;
+    this.pausedRead = false;
+    this.resumeRead?.();
+  }
+
+  get paused(): boolean {
+    return this.pausedRead;
+  }
+
+  private abort(err: Error): void {
+    if (this.aborted || this.abortRequest === undefined) return;
+    this.aborted = true;
+    this.abortRequest(err);
+  }
+
+  /** False: undici stops reading until resume(). */
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    this.resumeRead = resume;
+    this.start(statusCode, rawHeaders);
+    return !this.pausedRead;
+  }
+
+  private start(statusCode: number, rawHeaders: Buffer[]): void {
     if (statusCode < 200) return; // 1xx: the real answer follows
     const t = this.t;
     if (t.isClosed) {
@@ -150,52 +262,77 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       t.expire();
       return;
     }
-    t.noteHeaders(headers);
-    if (t.paused) controller.pause();
+    // The two headers read, from the raw name/value pairs (no header object per response).
+    let type: Buffer | undefined;
+    let sessionId: string | undefined;
+    let sessionIds = 0;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i];
+      if (name.length === 12 && type === undefined && isName(name, CONTENT_TYPE)) type = rawHeaders[i + 1];
+      else if (name.length === 14 && isName(name, SESSION_ID) && sessionIds++ === 0) sessionId = rawHeaders[i + 1].toString('latin1');
+    }
+    // A repeated Mcp-Session-Id is no session id.
+    t.noteHeaders(sessionIds === 1 ? sessionId : undefined);
+    if (t.paused) this.pausedRead = true;
     if (statusCode >= 300) {
       this.mode = Mode.Failed;
       return;
     }
-    const type = String(headers['content-type'] ?? '').toLowerCase();
-    if (type.startsWith('application/json')) this.mode = Mode.Json;
-    else if (type.startsWith('text/event-stream')) {
+    if (type !== undefined && startsWithLower(type, JSON_TYPE)) this.mode = Mode.Json;
+    else if (type !== undefined && startsWithLower(type, SSE_TYPE)) {
       this.mode = Mode.Sse;
       this.sse = new SseReader((data) => this.message(Buffer.from(data)), t.maxPayload);
     } else if (statusCode === 202 || statusCode === 204 || this.id === undefined) this.mode = Mode.None;
     else this.mode = Mode.NotJsonRpc;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  /** False: undici stops reading until resume(). */
+  onData(chunk: Buffer): boolean {
+    this.data(chunk);
+    return !this.pausedRead;
+  }
+
+  private data(chunk: Buffer): void {
     if (this.t.isClosed) return;
     switch (this.mode) {
       case Mode.Sse: {
         const sse = this.sse!;
-        if (!sse.push(chunk)) return this.tooLarge(controller, 'SSE event larger than the payload bound');
-        if (this.mode === Mode.Sse && !this.hold(sse.held)) this.tooLarge(controller, BUDGET_SPENT);
+        if (!sse.push(chunk)) return this.tooLarge('SSE event larger than the payload bound');
+        if (this.mode === Mode.Sse && !this.hold(sse.held)) this.tooLarge(BUDGET_SPENT);
         return;
       }
       case Mode.Json:
       case Mode.Failed:
         this.size += chunk.length;
         // A body beyond the payload bound is the server's protocol error; stop reading it.
-        if (this.size > this.t.maxPayload) return this.tooLarge(controller, 'response body larger than the payload bound');
-        if (!this.hold(this.size)) return this.tooLarge(controller, BUDGET_SPENT);
-        this.chunks.push(chunk);
+        if (this.size > this.t.maxPayload) return this.tooLarge('response body larger than the payload bound');
+        if (!this.hold(this.size)) return this.tooLarge(BUDGET_SPENT);
+        if (this.first === undefined) this.first = chunk;
+        else (this.more ??= []).push(chunk);
         return;
       default:
         return;
     }
   }
 
-  onResponseEnd(): void {
+  /** The body so far, one buffer (the first chunk itself when it is the only one); forgotten here. */
+  private takeBody(): Buffer {
+    const first = this.first;
+    const more = this.more;
+    this.first = undefined;
+    this.more = undefined;
+    if (first === undefined) return EMPTY;
+    return more === undefined ? first : Buffer.concat([first, ...more]);
+  }
+
+  onComplete(): void {
     const t = this.t;
     const mode = this.mode;
     this.finish();
     if (t.isClosed) return;
     switch (mode) {
       case Mode.Json: {
-        const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-        this.chunks = [];
+        const body = this.takeBody();
         if (body.length > 0) this.message(flattenLines(body));
         return;
       }
@@ -231,7 +368,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
     return true;
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     const mode = this.mode;
     this.finish();
     const t = this.t;
@@ -254,11 +391,11 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   }
 
   /** The answer is larger than mcpload holds: the server's protocol error (counted), and reading stops. */
-  private tooLarge(controller: Dispatcher.DispatchController, why: string): void {
+  private tooLarge(why: string): void {
     this.mode = Mode.NotJsonRpc;
-    this.chunks = [];
-    this.onResponseEnd();
-    controller.abort(new Error(why));
+    this.takeBody();
+    this.onComplete();
+    this.abort(new Error(why));
   }
 
   /** This POST now holds `bytes` of response: false when the engine's budget does not have them. */
@@ -294,8 +431,7 @@ export class PostHandler implements Dispatcher.DispatchHandler {
   private failed(): void {
     const t = this.t;
     // Well beyond what a log line shows: the engine redacts secrets before it cuts the line (a cut here could split one).
-    const text = Buffer.concat(this.chunks).toString('utf8', 0, 8192);
-    this.chunks = [];
+    const text = this.takeBody().toString('utf8', 0, 8192);
     let detail = text.trim();
     let code = -32000;
     try {

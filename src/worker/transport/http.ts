@@ -16,7 +16,7 @@
 import type { Dispatcher } from 'undici';
 import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
 import type { BodyBudget, Endpoint, HttpSettings } from './http-endpoint.js';
-import { Kind, PostHandler, type PostOwner } from './http-post.js';
+import { ActiveList, Kind, PostHandler, type PostOwner } from './http-post.js';
 import { LISTEN_ROUTE } from './http-headers.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
@@ -50,7 +50,7 @@ export class HttpTransport implements Transport, PostOwner {
   /** Some response arrived on this transport (so a later network failure is a lost connection). */
   answered = false;
   paused = false;
-  readonly active = new Set<PostHandler>();
+  readonly active = new ActiveList();
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -106,21 +106,20 @@ export class HttpTransport implements Transport, PostOwner {
     this.active.add(handler);
     this.queued++;
     this.queuedBytes += body.length;
-    const pool = id === undefined ? this.endpoint.control : this.endpoint.pool;
-    // A listen stream (2026-07-28) may be quiet for longer than any request's timeout: no body timeout on it.
-    const options =
-      route === LISTEN_ROUTE
-        ? { path: this.endpoint.path, method: 'POST' as const, headers, body, bodyTimeout: 0 }
-        : { path: this.endpoint.path, method: 'POST' as const, headers, body };
-    pool.dispatch(options, handler);
+    const e = this.endpoint;
+    if (id === undefined) e.control.dispatch({ path: e.path, method: 'POST', headers, body }, handler);
+    // The request pool has no undici timers: a request the session does not time brings its own; a listen
+    // stream (2026-07-28) may be quiet for longer than any request's timeout, so it has no body timeout.
+    else if (this.events.waiting?.(id) === true) e.pool.dispatch({ path: e.path, method: 'POST', headers, body }, handler);
+    else if (route === LISTEN_ROUTE) e.pool.dispatch({ path: e.path, method: 'POST', headers, body, headersTimeout: e.waitMs, bodyTimeout: 0 }, handler);
+    else e.pool.dispatch({ path: e.path, method: 'POST', headers, body, headersTimeout: e.waitMs, bodyTimeout: e.waitMs }, handler);
     return true;
   }
 
   /** Response headers of any POST: learn the session id the server assigned. */
-  noteHeaders(headers: Record<string, string | string[] | undefined>): void {
+  noteHeaders(sid: string | undefined): void {
     this.answered = true;
-    const sid = headers['mcp-session-id'];
-    if (typeof sid === 'string' && sid !== '' && this.sessionId === undefined) {
+    if (sid !== undefined && sid !== '' && this.sessionId === undefined) {
       this.sessionId = sid;
       this.rebuildHeaders();
     }
@@ -243,12 +242,12 @@ export class HttpTransport implements Transport, PostOwner {
 
   pause(): void {
     this.paused = true;
-    for (const h of this.active) h.controller?.pause();
+    for (const h of this.active) h.pause();
   }
 
   resume(): void {
     this.paused = false;
-    for (const h of this.active) if (h.controller?.paused) h.controller.resume();
+    for (const h of this.active) h.resume();
   }
 }
 
