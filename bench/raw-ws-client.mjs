@@ -47,7 +47,7 @@ const POLL_AHEAD_MS = 2 / 16;
  * or, when that wrapper does not fit, with spaces before the closing brace; a frame that does not fit
  * even bare is sent bare (larger than `size`).
  */
-function requestTails(method, params, size) {
+export function requestTails(method, params, size) {
   const tailText = (pad) => {
     let p = params;
     if (pad !== undefined) p = { ...(p ?? {}), _meta: { ...(p?._meta ?? {}), [PAD_KEY]: '' } };

@@ -8,6 +8,16 @@
  *   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix bench/peers    # Artillery (optional)
  *   apt-get install -y tsung                                          # Tsung (optional)
  *   flock /tmp/mcpload-bench.lock node bench/peers/run.mjs [--rounds 3] [--seconds 15] [--workers 1,2] [--tools raw,mcpload,artillery,tsung]
+ *     [--size 64|2048] [--pin]
+ *
+ * --size: the ping frame's bytes, the same frame for every tool (mcpload's messageSize, the bare
+ * client's --size, Artillery's and Tsung's fixed frame padded the way mcpload pads: spaces before the
+ * closing brace while `params._meta["mcpload/pad"]` does not fit, that field once it does).
+ * --pin: the target on CPU 0 (`taskset -c 0`), the tool under test on CPU 1 (`taskset -c 1`; its
+ * threads and children inherit it), so round trips/s compare clients, not two processes sharing a
+ * core; Tsung's Erlang VM then runs with the busy-wait of its schedulers off (ERL_AFLAGS `+sbwt none
+ * +sbwtdcpu none +sbwtdio none`), so idle schedulers do not spin on the tool's core.
+ * Without --pin nothing is pinned and Tsung keeps Erlang's defaults (the earlier behaviour).
  *
  * One target (the code of `mcpload serve`, via bench/peers/target.mjs so its counters can be read)
  * is started once; each round runs every tool once, for the same ping time, alternating the order
@@ -41,6 +51,7 @@ import {
   pct,
   printTable,
 } from '../lib.mjs';
+import { requestTails } from '../raw-ws-client.mjs';
 
 const PEERS = join(ROOT, 'bench', 'peers');
 const { values: args } = parseArgs({
@@ -49,24 +60,52 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '15' },
     workers: { type: 'string', default: '1,2' },
     tools: { type: 'string', default: 'raw,mcpload,artillery,tsung' },
+    size: { type: 'string', default: '64' },
+    pin: { type: 'boolean', default: false },
   },
 });
+const FRAME_BYTES = Number(args.size);
+if (!Number.isInteger(FRAME_BYTES) || FRAME_BYTES < 41 || FRAME_BYTES > 1 << 20) {
+  console.error(`peers: --size must be a whole number of bytes from 41 to 1048576, got ${args.size}`);
+  process.exit(2);
+}
+const PIN = args.pin;
+if (PIN && !taskset()) {
+  console.error('peers: --pin needs taskset (apt-get install -y util-linux)');
+  process.exit(2);
+}
+/** [cmd, argv] run on `cpu` when --pin, unchanged otherwise. */
+const onCpu = (cpu, cmd, argv) => (PIN ? [taskset(), ['-c', String(cpu), cmd, ...argv]] : [cmd, argv]);
+const pinText = (cpu) => (PIN ? `taskset -c ${cpu} ` : '');
+/** Erlang flags for Tsung's VM under --pin: schedulers sleep when idle instead of spinning. */
+const ERL_NO_SPIN = '+sbwt none +sbwtdcpu none +sbwtdio none';
+function taskset() {
+  for (const dir of ['/usr/bin', '/bin', ...(process.env.PATH ?? '').split(':')]) if (dir && existsSync(join(dir, 'taskset'))) return join(dir, 'taskset');
+  return undefined;
+}
 const ROUNDS = Number(args.rounds);
 const SECONDS = Number(args.seconds);
 const WORKERS = args.workers.split(',').map(Number);
 const TOOLS = args.tools.split(',');
 const CONNECTIONS = 100; // fixed by ping-64.yaml, artillery.yaml and tsung.xml
-const FRAME_BYTES = 64;
+/** The ping frame Artillery and Tsung repeat (id 1), padded to FRAME_BYTES like mcpload's and the bare client's. */
+const PING_FRAME = '{"jsonrpc":"2.0","id":1' + requestTails('ping', undefined, FRAME_BYTES)[1];
+/** The 64-byte ping frame written in artillery.yaml and tsung.xml, replaced by PING_FRAME in their run copies. */
+const PING_64 = '{"jsonrpc":"2.0","id":1,"method":"ping"                       }\n';
 const SAMPLE_MS = 250;
 const TRIM_S = 1;
 const tmp = tmpDir('mcpload-peers-');
+if (Buffer.byteLength(PING_64) !== 64 || requestTails('ping', undefined, 64)[1] !== PING_64.slice('{"jsonrpc":"2.0","id":1'.length))
+  throw new Error('PING_64 is not the 64-byte frame');
+if (Buffer.byteLength(PING_FRAME) !== FRAME_BYTES) throw new Error(`the ping frame is ${Buffer.byteLength(PING_FRAME)} bytes, not ${FRAME_BYTES}`);
 
 // ---- the target -----------------------------------------------------------------------------------
 
 let target;
 function startTarget() {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, [join(PEERS, 'target.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }), 'SIGTERM');
+    const [cmd, argv] = onCpu(0, process.execPath, [join(PEERS, 'target.mjs')]);
+    const child = track(spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }), 'SIGTERM');
     let err = '';
     const timer = setTimeout(() => reject(new Error('target did not start in 10 s:\n' + err)), 10_000);
     child.stderr.on('data', (d) => {
@@ -96,7 +135,8 @@ function targetStats() {
  * Start `cmd args`, sample the target's ping count, the tool tree's CPU, the target's CPU and the
  * machine's busy time every SAMPLE_MS until the tool exits (killed after its time limit).
  */
-async function runTool(cmd, argv, { env, timeoutMs, onTimeout } = {}) {
+async function runTool(cmd0, argv0, { env, timeoutMs, onTimeout } = {}) {
+  const [cmd, argv] = onCpu(1, cmd0, argv0);
   const samples = [];
   const sample = async (pid) => {
     const s = await targetStats();
@@ -168,7 +208,16 @@ function steadyWindow(samples) {
 
 // ---- the tools ------------------------------------------------------------------------------------
 
-const ARTILLERY_BIN = join(PEERS, 'node_modules', 'artillery', 'bin', 'run');
+// PEERS_ARTILLERY (env): another Artillery install's package directory, to compare versions.
+const ARTILLERY_DIR = process.env.PEERS_ARTILLERY ?? join(PEERS, 'node_modules', 'artillery');
+const ARTILLERY_BIN = join(ARTILLERY_DIR, 'bin', 'run');
+function artilleryVersion() {
+  try {
+    return JSON.parse(readFileSync(join(ARTILLERY_DIR, 'package.json'), 'utf8')).version;
+  } catch {
+    return undefined;
+  }
+}
 function tsungBin() {
   for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, 'tsung'))) return join(dir, 'tsung');
   return undefined;
@@ -178,7 +227,7 @@ const kinds = [];
 if (TOOLS.includes('raw')) {
   kinds.push({
     kind: 'bare ws',
-    cmd: () => `node bench/raw-ws-client.mjs --url URL --connections ${CONNECTIONS} --depth 1 --size ${FRAME_BYTES} --duration ${SECONDS}`,
+    cmd: () => `${pinText(1)}node bench/raw-ws-client.mjs --url URL --connections ${CONNECTIONS} --depth 1 --size ${FRAME_BYTES} --duration ${SECONDS}`,
     run: async (url) => {
       const argv = [
         'bench/raw-ws-client.mjs',
@@ -205,7 +254,7 @@ if (TOOLS.includes('mcpload')) {
     kinds.push({
       kind: `mcpload w${w}`,
       cmd: () =>
-        `node dist/bin.js --url URL --profile bench/peers/ping-64.yaml --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
+        `${pinText(1)}node dist/bin.js --url URL --profile ${FRAME_BYTES === 64 ? 'bench/peers/ping-64.yaml' : `PROFILE(ping-64.yaml, messageSize ${FRAME_BYTES})`} --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
       run: async (url) => {
         const report = join(tmp, `mcpload-w${w}.json`);
         const argv = [
@@ -213,7 +262,7 @@ if (TOOLS.includes('mcpload')) {
           '--url',
           url,
           '--profile',
-          join(PEERS, 'ping-64.yaml'),
+          mcploadProfile(),
           '--duration',
           `${SECONDS}s`,
           '--workers',
@@ -249,10 +298,10 @@ if (TOOLS.includes('artillery')) {
     kind: 'Artillery',
     missing: () => (existsSync(ARTILLERY_BIN) ? undefined : 'not installed (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix bench/peers)'),
     cmd: () =>
-      `ARTILLERY_DISABLE_TELEMETRY=true PEERS_SECONDS=${SECONDS} node bench/peers/node_modules/artillery/bin/run run --target URL --output OUT.json bench/peers/artillery.yaml`,
+      `ARTILLERY_DISABLE_TELEMETRY=true PEERS_SECONDS=${SECONDS} ${pinText(1)}node bench/peers/node_modules/artillery/bin/run run --target URL --output OUT.json ${FRAME_BYTES === 64 ? 'bench/peers/artillery.yaml' : `COPY(artillery.yaml, ${FRAME_BYTES}-byte ping)`}`,
     run: async (url) => {
       const report = join(tmp, 'artillery.json');
-      const argv = [ARTILLERY_BIN, 'run', '--target', url, '--output', report, join(PEERS, 'artillery.yaml')];
+      const argv = [ARTILLERY_BIN, 'run', '--target', url, '--output', report, artilleryScript()];
       const r = await runTool(process.execPath, argv, {
         env: { ARTILLERY_DISABLE_TELEMETRY: 'true', PEERS_SECONDS: String(SECONDS) },
         timeoutMs: (SECONDS + 60) * 1000,
@@ -271,7 +320,8 @@ if (TOOLS.includes('tsung')) {
   kinds.push({
     kind: 'Tsung',
     missing: () => (tsungBin() ? undefined : 'not installed (apt-get install -y tsung)'),
-    cmd: () => `tsung -n -l LOGDIR -f bench/peers/tsung.xml(port, duration ${SECONDS + 3} s) start`,
+    cmd: () =>
+      `${PIN ? `ERL_AFLAGS='${ERL_NO_SPIN}' ` : ''}${pinText(1)}tsung -n -l LOGDIR -f bench/peers/tsung.xml(port, duration ${SECONDS + 3} s${FRAME_BYTES === 64 ? '' : `, ${FRAME_BYTES}-byte ping`}) start`,
     run: async (url) => {
       const port = new URL(url).port;
       const dir = join(tmp, `tsung-${Date.now()}`);
@@ -281,11 +331,12 @@ if (TOOLS.includes('tsung')) {
         xml,
         readFileSync(join(PEERS, 'tsung.xml'), 'utf8')
           .replace('port="PORT"', `port="${port}"`)
-          .replace('duration="SECONDS"', `duration="${SECONDS + 3}"`),
+          .replace('duration="SECONDS"', `duration="${SECONDS + 3}"`)
+          .replace(PING_64, PING_FRAME),
       );
       const r = await runTool(tsungBin(), ['-n', '-l', join(dir, 'log'), '-f', xml, 'start'], {
         // HOME: tsung creates ~/.tsung even with -l; keep it in the tmp dir.
-        env: { HOME: join(dir, 'home') },
+        env: { HOME: join(dir, 'home'), ...(PIN ? { ERL_AFLAGS: [process.env.ERL_AFLAGS, ERL_NO_SPIN].filter(Boolean).join(' ') } : {}) },
         timeoutMs: (SECONDS + 40) * 1000,
         // Overran: end the Erlang VM (and anything else under the script) by PID, then the script.
         onTimeout: (child) => {
@@ -321,6 +372,30 @@ if (TOOLS.includes('tsung')) {
       };
     },
   });
+}
+
+/** ping-64.yaml, or a copy of it with messageSize FRAME_BYTES. */
+function mcploadProfile() {
+  const src = join(PEERS, 'ping-64.yaml');
+  if (FRAME_BYTES === 64) return src;
+  const file = join(tmp, `ping-${FRAME_BYTES}.yaml`);
+  const text = readFileSync(src, 'utf8');
+  if (!/^messageSize: 64 /m.test(text)) throw new Error('ping-64.yaml has no "messageSize: 64" line');
+  writeFileSync(file, text.replace(/^messageSize: 64 /m, `messageSize: ${FRAME_BYTES} `));
+  return file;
+}
+
+/** artillery.yaml, or a copy of it (next to a copy of its processor) whose ping is PING_FRAME. */
+function artilleryScript() {
+  const src = join(PEERS, 'artillery.yaml');
+  if (FRAME_BYTES === 64) return src;
+  const file = join(tmp, `artillery-${FRAME_BYTES}.yaml`);
+  const text = readFileSync(src, 'utf8');
+  const ping64 = JSON.stringify(PING_64).slice(1, -1); // as written in the YAML's double-quoted payload
+  if (!text.includes(ping64)) throw new Error('artillery.yaml has no 64-byte ping payload');
+  writeFileSync(file, text.replace(ping64, JSON.stringify(PING_FRAME).slice(1, -1)));
+  writeFileSync(join(tmp, 'artillery-processor.cjs'), readFileSync(join(PEERS, 'artillery-processor.cjs')));
+  return file;
 }
 
 function descendantsOf(pid) {
@@ -383,7 +458,9 @@ function epmdPids() {
 async function main() {
   console.log(`# mcpload vs peers  ${new Date().toISOString()}`);
   console.log(machineLine());
-  console.log(`command: node bench/peers/run.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --workers ${WORKERS.join(',')} --tools ${TOOLS.join(',')}`);
+  console.log(
+    `command: node bench/peers/run.mjs --rounds ${ROUNDS} --seconds ${SECONDS} --workers ${WORKERS.join(',')} --tools ${TOOLS.join(',')} --size ${FRAME_BYTES}${PIN ? ' --pin' : ''}`,
+  );
   console.log(
     `load average before: ${loadavg()
       .map((x) => x.toFixed(2))
@@ -391,10 +468,16 @@ async function main() {
   );
   const built = distBuilt();
   console.log(`mcpload: dist/ built ${built} (git ${gitHead()})`);
+  if (TOOLS.includes('artillery') && artilleryVersion()) console.log(`Artillery ${artilleryVersion()} (${ARTILLERY_DIR}), Node ${process.version}`);
   const epmdBefore = epmdPids();
   await startTarget();
   target.child.on('message', (m) => pendingStats?.(m));
-  console.log(`target: node bench/peers/target.mjs  (mcpload serve's code, 1 process; pid ${target.pid}, ${target.url})`);
+  console.log(`target: ${pinText(0)}node bench/peers/target.mjs  (mcpload serve's code, 1 process; pid ${target.pid}, ${target.url})`);
+  console.log(
+    PIN
+      ? `pinned: the target on CPU 0, each tool under test on CPU 1 (taskset; Tsung with ERL_AFLAGS='${ERL_NO_SPIN}'); this script unpinned`
+      : 'not pinned: the target and the tool share both cores with everything else',
+  );
   console.log(
     `workload: ${CONNECTIONS} connections, MCP handshake, then ping with 1 in flight per connection, ${FRAME_BYTES}-byte frames, ${SECONDS} s of pinging per run\n`,
   );
