@@ -101,6 +101,7 @@ describe('coordinator with fixture engines', () => {
       dropped: 0,
       queued: 0,
       cancelled: 0,
+      invalid: 0,
     });
     expect(agg.methods.get('ping')?.sent).toBe(n * P.sent);
     expect(agg.latency.totalCount).toBe(n * P.ok);
