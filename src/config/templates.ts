@@ -95,15 +95,19 @@ function integer(text: string, body: string): number {
   return n;
 }
 
+/** parseTemplate, with a TemplateError naming where the string is (`path` under params). */
+function parseTemplateAt(value: string, path: string): TemplatePart[] | undefined {
+  try {
+    return parseTemplate(value);
+  } catch (err) {
+    throw err instanceof TemplateError ? new TemplateError(`${path}: ${err.message}`) : err;
+  }
+}
+
 /** Every templated string in `value` (params, at any depth), with its path under params. */
 export function templatedStrings(value: unknown, path = ''): { path: string; parts: TemplatePart[] }[] {
   if (typeof value === 'string') {
-    let parts: TemplatePart[] | undefined;
-    try {
-      parts = parseTemplate(value);
-    } catch (err) {
-      throw err instanceof TemplateError ? new TemplateError(`${path}: ${err.message}`) : err;
-    }
+    const parts = parseTemplateAt(value, path);
     return parts ? [{ path, parts }] : [];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => templatedStrings(v, `${path}[${i}]`));
@@ -132,12 +136,7 @@ class Templated {
  */
 export function compileTemplates(value: unknown, path = ''): unknown {
   if (typeof value === 'string') {
-    let parts: TemplatePart[] | undefined;
-    try {
-      parts = parseTemplate(value);
-    } catch (err) {
-      throw err instanceof TemplateError ? new TemplateError(`${path}: ${err.message}`) : err;
-    }
+    const parts = parseTemplateAt(value, path);
     if (parts?.some((p) => typeof p === 'object' && p.fn === 'row'))
       throw new TemplateError(`${path}: {{row.FIELD}} needs a data file; use seq, session, randInt, randString or pick here`);
     return parts ? new Templated(parts) : value;

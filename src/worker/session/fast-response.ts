@@ -77,9 +77,13 @@ export function resultId(buf: Buffer): number {
 /** The `isError` key as every JSON serializer writes it (they escape only control and non-ASCII characters). */
 const IS_ERROR = Buffer.from('"isError"');
 const KEY_LENGTH = IS_ERROR.length;
-/** Horspool's shift per byte under the window's last position: how far the key may move before it could match. */
-const SHIFT = new Uint8Array(256).fill(KEY_LENGTH);
-for (let k = 0; k < KEY_LENGTH - 1; k++) SHIFT[IS_ERROR[k]] = KEY_LENGTH - 1 - k;
+/** Horspool's shift per byte under the window's last position: how far `key` may move before it could match. */
+function horspoolShifts(key: Buffer): Uint8Array {
+  const shifts = new Uint8Array(256).fill(key.length);
+  for (let k = 0; k < key.length - 1; k++) shifts[key[k]] = key.length - 1 - k;
+  return shifts;
+}
+const SHIFT = horspoolShifts(IS_ERROR);
 const QUOTE = 0x22;
 const CAPITAL_E = 0x45;
 /** Up to this size a JavaScript scan beats Buffer.indexOf, whose call costs more than the search of a short frame. */
@@ -97,22 +101,16 @@ export function mayBeToolError(buf: Buffer): boolean {
   if (end > NATIVE_FROM_BYTES) return buf.indexOf(IS_ERROR) !== -1;
   for (let i = 0; i + KEY_LENGTH <= end;) {
     const last = buf[i + KEY_LENGTH - 1];
-    if (last === QUOTE && buf[i + 3] === CAPITAL_E && matchesAt(buf, i)) return true;
+    if (last === QUOTE && buf[i + 3] === CAPITAL_E && startsWith(buf, IS_ERROR, i)) return true;
     i += SHIFT[last];
   }
   return false;
 }
 
-function matchesAt(buf: Buffer, at: number): boolean {
-  for (let k = 0; k < KEY_LENGTH; k++) if (buf[at + k] !== IS_ERROR[k]) return false;
-  return true;
-}
-
 /** 2026-07-28's ordinary result, as every JSON serializer writes it (no whitespace: JSON.stringify, the SDKs). */
 const COMPLETE = Buffer.from('"resultType":"complete"');
 const COMPLETE_LENGTH = COMPLETE.length;
-const COMPLETE_SHIFT = new Uint8Array(256).fill(COMPLETE_LENGTH);
-for (let k = 0; k < COMPLETE_LENGTH - 1; k++) COMPLETE_SHIFT[COMPLETE[k]] = COMPLETE_LENGTH - 1 - k;
+const COMPLETE_SHIFT = horspoolShifts(COMPLETE);
 const LOWER_C = 0x63;
 const OPEN = 0x7b; // {
 
@@ -127,17 +125,12 @@ const OPEN = 0x7b; // {
 export function saysComplete(buf: Buffer): boolean {
   const end = buf.length;
   const at = resultAt;
-  if (at > 0 && buf[at] === OPEN && at + 1 + COMPLETE_LENGTH <= end && completeAt(buf, at + 1)) return true;
+  if (at > 0 && buf[at] === OPEN && at + 1 + COMPLETE_LENGTH <= end && startsWith(buf, COMPLETE, at + 1)) return true;
   if (end > NATIVE_FROM_BYTES) return buf.indexOf(COMPLETE) !== -1;
   for (let i = 0; i + COMPLETE_LENGTH <= end;) {
     const last = buf[i + COMPLETE_LENGTH - 1];
-    if (last === QUOTE && buf[i + 14] === LOWER_C && completeAt(buf, i)) return true;
+    if (last === QUOTE && buf[i + 14] === LOWER_C && startsWith(buf, COMPLETE, i)) return true;
     i += COMPLETE_SHIFT[last];
   }
   return false;
-}
-
-function completeAt(buf: Buffer, at: number): boolean {
-  for (let k = 0; k < COMPLETE_LENGTH; k++) if (buf[at + k] !== COMPLETE[k]) return false;
-  return true;
 }
