@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { ROOT, startServe, machineLine, loadAvg1, median, sleep } from './lib.mjs';
+import { ROOT, startServe, machineLine, loadAvg1, median, sleep, localEngineConfig } from './lib.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -79,26 +79,15 @@ const profile = {
 const { loadProfile } = await import(join(ROOT, 'dist/config/profile.js'));
 const base = loadProfile('normal');
 const engine = new Engine(
-  {
-    engineId: 0,
-    engineCount: 1,
+  localEngineConfig({
     profile: { ...base, ...profile },
-    urls: [a.url],
-    localAddresses: [],
-    localPorts: { from: 10000, to: 65535 },
-    headers: {},
-    protocolVersion: '2025-11-25',
-    frameTerminator: 'newline',
-    connectRate: 0,
-    maxConnecting: 1000,
-    sessionsPerEngine: CLIENTS,
-    openFilesSoft: Infinity,
+    url: a.url,
+    sessions: CLIENTS,
     durationMs: 600_000,
-    startAtMs: Date.now(),
     snapshotIntervalMs: 600_000,
     drainMs: 200,
     spin: false,
-  },
+  }),
   { snapshot() {}, note() {} },
 );
 engine.start();

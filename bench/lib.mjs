@@ -317,3 +317,27 @@ export function roundResults(inFlightPer) {
   const med = (kind, key) => median(results.get(kind).map((r) => r[key]));
   return { results, commands, record, med };
 }
+
+/**
+ * An in-process Engine's config (dist/worker/engine.js) for one engine on one URL with no local addresses,
+ * newline frames and no connect limit; `fields` sets the rest (durationMs, snapshotIntervalMs, drainMs, spin, …).
+ */
+export function localEngineConfig({ profile, url, sessions, ...fields }) {
+  return {
+    engineId: 0,
+    engineCount: 1,
+    profile,
+    urls: [url],
+    localAddresses: [],
+    localPorts: { from: 10000, to: 65535 },
+    headers: {},
+    protocolVersion: '2025-11-25',
+    frameTerminator: 'newline',
+    connectRate: 0,
+    maxConnecting: 1000,
+    sessionsPerEngine: sessions,
+    openFilesSoft: Infinity,
+    startAtMs: Date.now(),
+    ...fields,
+  };
+}

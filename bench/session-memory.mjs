@@ -18,6 +18,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { localEngineConfig } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({
@@ -112,25 +113,7 @@ if (a.kind === 'mcpload') {
   await measure('mcpload session', async (n) => {
     if (!engine) {
       engine = new Engine(
-        {
-          engineId: 0,
-          engineCount: 1,
-          profile: { ...profile, clients: n },
-          urls: [url],
-          localAddresses: [],
-          localPorts: { from: 10000, to: 65535 },
-          headers: {},
-          protocolVersion: '2025-11-25',
-          frameTerminator: 'newline',
-          connectRate: 0,
-          maxConnecting: 1000,
-          sessionsPerEngine: n,
-          openFilesSoft: Infinity,
-          durationMs: Infinity,
-          startAtMs: Date.now(),
-          snapshotIntervalMs: 1000,
-          drainMs: 100,
-        },
+        localEngineConfig({ profile: { ...profile, clients: n }, url, sessions: n, durationMs: Infinity, snapshotIntervalMs: 1000, drainMs: 100 }),
         { snapshot() {}, note() {} },
       );
       engine.start();
