@@ -162,16 +162,60 @@ async function runTool(cmd0, argv0, { env, timeoutMs, onTimeout } = {}) {
   // The tree's CPU is read while it runs (its reaped children are in the root's cutime/cstime);
   // after the root exits, what it used is in this process's cutime/cstime, read below.
   const selfChildren0 = childrenCpu();
+  let affinity;
   while (!exited) {
     await Promise.race([sleep(SAMPLE_MS), done]);
     if (!exited) await sample(child.pid);
+    // Once, well into the run (the VM, workers and engine threads are up): where every thread may run.
+    if (!exited && !affinity && performance.now() - t0 > 4000)
+      affinity = { tool: affinityOf([child.pid, ...descendantsOf(child.pid)]), target: affinityOf([target.pid]) };
   }
   const { code, signal } = await done;
   clearTimeout(killer);
   await sample();
   const wall = (performance.now() - t0) / 1000;
   const wholeCpu = childrenCpu() - selfChildren0;
-  return { code, signal, out, err, wall, wholeCpu, window: steadyWindow(samples) };
+  return { code, signal, out, err, wall, wholeCpu, affinity, window: steadyWindow(samples) };
+}
+
+/**
+ * The CPUs each thread of `pids` may run on (/proc/PID/task/TID/status Cpus_allowed_list), as
+ * "N processes, M threads: CPUS (count)[, ...]", plus the Erlang VM's scheduler wait flags when one is there.
+ */
+function affinityOf(pids) {
+  const byList = new Map();
+  let threads = 0;
+  let procs = 0;
+  let erl = '';
+  for (const pid of pids) {
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    procs++;
+    for (const tid of tids) {
+      try {
+        const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+        if (!m) continue;
+        threads++;
+        byList.set(m[1], (byList.get(m[1]) ?? 0) + 1);
+      } catch {}
+    }
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (/beam/.test(argv[0])) {
+        const flags = [];
+        for (let i = 0; i < argv.length; i++) if (/^\+sbwt/.test(argv[i])) flags.push(`${argv[i]} ${argv[i + 1]}`);
+        // ERL_AFLAGS reaches the VM through its environment, not its argv.
+        const env = /(?:^|\0)ERL_AFLAGS=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'));
+        if (env) flags.push(`ERL_AFLAGS='${env[1]}'`);
+        erl = `; beam ${flags.length ? flags.join(' ') : 'with default scheduler busy-wait'}`;
+      }
+    } catch {}
+  }
+  return `${procs} proc, ${threads} threads: ${[...byList].map(([l, n]) => `CPU ${l} (${n})`).join(', ')}${erl}`;
 }
 
 function childrenCpu() {
@@ -511,6 +555,7 @@ async function main() {
           `whole run ${r.wholeCpu.toFixed(1)} s CPU in ${r.wall.toFixed(1)} s  target ${pct(w.targetCpuShare)}  other ${pct(w.otherCpuShare)}` +
           `${r.p50us !== undefined ? `  p50 ${fmtMs(r.p50us)} p99 ${fmtMs(r.p99us)} ms` : ''}${r.meanUs !== undefined ? `  mean ${fmtMs(r.meanUs)} ms` : ''}${r.notes ? `  [${r.notes}]` : ''}`,
       );
+      if (r.affinity && round === 1) console.log(`    affinity: tool ${r.affinity.tool}; target ${r.affinity.target}`);
     }
   }
 
