@@ -7,7 +7,9 @@
  * must then show the lost engine, and nothing it had measured before its last snapshot may be missing.
  *
  *   npm run build && node bench/soak.mjs [--minutes 10] [--warmup 60] [--every 10] [--profile normal]
- *     [--processes 2 --kill-engine-at 180] [--trace-gc]
+ *     [--processes 2 --kill-engine-at 180] [--trace-gc] [--node-flag F ...]
+ *
+ * --node-flag passes a node/V8 flag to mcpload (engine hosts inherit it), for A/B runs of V8 sizing.
  *
  * --trace-gc runs mcpload (and so its engine hosts and engine threads) with node --trace-gc and reports, per
  * V8 isolate, the live heap after its first mark-compact past warm-up and after its last one: that tells a heap
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '1' },
     'kill-engine-at': { type: 'string' },
     'trace-gc': { type: 'boolean', default: false },
+    'node-flag': { type: 'string', multiple: true, default: [] },
   },
 });
 const SECONDS = Number(args.minutes) * 60;
@@ -85,7 +88,9 @@ const argv = [
 const t0 = performance.now();
 const busy0 = machineBusySeconds();
 // node refuses --trace-gc in NODE_OPTIONS; as an exec argument it reaches the engine hosts too (fork inherits execArgv).
-const load = track(spawn(process.execPath, [...(args['trace-gc'] ? ['--trace-gc'] : []), ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+const load = track(
+  spawn(process.execPath, [...(args['trace-gc'] ? ['--trace-gc'] : []), ...args['node-flag'], ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }),
+);
 let stdout = '';
 let stderr = '';
 load.stdout.on('data', (d) => (stdout += d));
@@ -166,7 +171,7 @@ if (code !== 0 && !(killed && code === 4)) process.stderr.write(`mcpload exited 
  */
 function liveHeaps(text) {
   const byIsolate = new Map();
-  for (const m of text.matchAll(/^\[(\d+):(0x[0-9a-f]+)\]\s+(\d+) ms: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/gm)) {
+  for (const m of text.matchAll(/^\[(\d+):(0x[0-9a-f]+)\]\s+(\d+) ms: Mark-Compact (?:\(reduce\) )?[\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/gm)) {
     const key = `${m[1]}:${m[2]}`;
     const list = byIsolate.get(key) ?? [];
     list.push({ atS: Math.round(Number(m[3]) / 1000), liveMb: Number(m[4]), committedMb: Number(m[5]) });

@@ -38,15 +38,18 @@ const hostFile = () => built('./engine-host.js');
  * over 6 minutes, A/B in one run); capped at 6 MB it was flat, but depth-1 throughput dropped ~10%
  * (more scavenges). 16 MB kept both: same req/s as the default at depth 1 and a flat soak.
  * Figures in bench/RESULTS.md ("soak"). BENCH_ENGINE_YOUNG_MB overrides it for measurements
- * (0 = V8's default; not MCPLOAD_*: yargs reads those as options).
+ * (0 = V8's default; not MCPLOAD_*: yargs reads those as options). BENCH_ENGINE_OLD_MB caps the old
+ * generation the same way (unset: V8's default), for soak A/B runs of V8's heap growing factor.
  */
 const ENGINE_YOUNG_GENERATION_MB = Number(process.env.BENCH_ENGINE_YOUNG_MB ?? 16);
+const ENGINE_OLD_GENERATION_MB = Number(process.env.BENCH_ENGINE_OLD_MB ?? 0);
 
 export function newEngineWorker(engineId: number): Worker {
   const young = ENGINE_YOUNG_GENERATION_MB;
+  const old = ENGINE_OLD_GENERATION_MB;
   return new Worker(workerFile(), {
     name: `mcpload-engine-${engineId}`,
-    ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
+    resourceLimits: { ...(young > 0 ? { maxYoungGenerationSizeMb: young } : {}), ...(old > 0 ? { maxOldGenerationSizeMb: old } : {}) },
   });
 }
 
