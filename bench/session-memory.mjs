@@ -116,7 +116,14 @@ async function measure(label, openTo) {
     const mu = process.memoryUsage();
     const file = join(tmp, `${label}-${n}.heapsnapshot`);
     if (!a['rss-only']) writeHeapSnapshot(file);
-    points.push({ n, heap: mu.heapUsed, external: mu.external + mu.arrayBuffers, rss: mu.rss, sizes: a['rss-only'] ? new Map() : bySize(file) });
+    points.push({
+      n,
+      heap: mu.heapUsed,
+      heapTotal: mu.heapTotal,
+      external: mu.external + mu.arrayBuffers,
+      rss: mu.rss,
+      sizes: a['rss-only'] ? new Map() : bySize(file),
+    });
   }
   const [p, q] = points;
   const per = (k) => (q[k] - p[k]) / (q.n - p.n);
@@ -126,7 +133,7 @@ async function measure(label, openTo) {
     .sort((x, y) => y[1] - x[1]);
   if (a['rss-only']) {
     console.log(
-      `${label} (no snapshots): RSS per added session ${per('rss').toFixed(0)} B (${(p.rss / 2 ** 20).toFixed(1)} → ${(q.rss / 2 ** 20).toFixed(1)} MiB)`,
+      `${label} (no snapshots): RSS per added session ${per('rss').toFixed(0)} B (${(p.rss / 2 ** 20).toFixed(1)} → ${(q.rss / 2 ** 20).toFixed(1)} MiB), heapTotal ${per('heapTotal').toFixed(0)} B, heapUsed ${per('heap').toFixed(0)} B`,
     );
     return;
   }
