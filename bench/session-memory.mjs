@@ -9,6 +9,10 @@
  * RSS read after the first snapshot measured the snapshot, not the sessions).
  *
  *   npm run build && node --expose-gc bench/session-memory.mjs [--from 2000] [--to 6000] [--keep]
+ *
+ * --rss-rounds N: RSS only, no snapshots: N rounds of one mcpload child and one bare child against
+ * the same target, the order alternating per round (mcpload first in odd rounds), then the median
+ * RSS slope per added session of each and their ratio (e.g. --from 5000 --to 15000 --rss-rounds 3).
  */
 import { spawn } from 'node:child_process';
 import { writeHeapSnapshot } from 'node:v8';
@@ -30,6 +34,7 @@ const { values: a } = parseArgs({
     url: { type: 'string' },
     dir: { type: 'string' },
     'rss-only': { type: 'boolean', default: false },
+    'rss-rounds': { type: 'string' },
   },
 });
 const FROM = Number(a.from);
@@ -45,6 +50,29 @@ if (a.kind === undefined) {
   target.stderr.on('data', (d) => (err += d));
   while (!/listening on (\S+)/.test(err)) await sleep(50);
   const url = /listening on (\S+)/.exec(err)[1];
+  if (a['rss-rounds'] !== undefined) {
+    const slopes = { mcpload: [], bare: [] };
+    for (let round = 1; round <= Number(a['rss-rounds']); round++)
+      for (const kind of round % 2 === 1 ? ['mcpload', 'bare'] : ['bare', 'mcpload']) {
+        const args = ['--expose-gc', fileURLToPath(import.meta.url), '--kind', kind, '--url', url, '--dir', tmp, '--from', a.from, '--to', a.to, '--rss-only'];
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        const code = await new Promise((r) => child.once('exit', r));
+        process.stdout.write(`round ${round}: ${out}`);
+        if (code !== 0) process.exitCode = 1;
+        const m = /RSS per added session (-?\d+) B/.exec(out);
+        if (m) slopes[kind].push(Number(m[1]));
+      }
+    const median = (v) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+    const [m, b] = [median(slopes.mcpload), median(slopes.bare)];
+    console.log(
+      `\nRSS per added idle session ${FROM} → ${TO}, median of ${slopes.mcpload.length}: mcpload ${m} B [${slopes.mcpload.join(', ')}], bare ws ${b} B [${slopes.bare.join(', ')}], ratio ${(m / b).toFixed(2)}`,
+    );
+    target.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit();
+  }
   for (const kind of ['mcpload', 'bare'])
     for (const rssOnly of [false, true]) {
       const args = ['--expose-gc', fileURLToPath(import.meta.url), '--kind', kind, '--url', url, '--dir', tmp, '--from', a.from, '--to', a.to];
@@ -88,7 +116,14 @@ async function measure(label, openTo) {
     const mu = process.memoryUsage();
     const file = join(tmp, `${label}-${n}.heapsnapshot`);
     if (!a['rss-only']) writeHeapSnapshot(file);
-    points.push({ n, heap: mu.heapUsed, external: mu.external + mu.arrayBuffers, rss: mu.rss, sizes: a['rss-only'] ? new Map() : bySize(file) });
+    points.push({
+      n,
+      heap: mu.heapUsed,
+      heapTotal: mu.heapTotal,
+      external: mu.external + mu.arrayBuffers,
+      rss: mu.rss,
+      sizes: a['rss-only'] ? new Map() : bySize(file),
+    });
   }
   const [p, q] = points;
   const per = (k) => (q[k] - p[k]) / (q.n - p.n);
@@ -98,7 +133,7 @@ async function measure(label, openTo) {
     .sort((x, y) => y[1] - x[1]);
   if (a['rss-only']) {
     console.log(
-      `${label} (no snapshots): RSS per added session ${per('rss').toFixed(0)} B (${(p.rss / 2 ** 20).toFixed(1)} → ${(q.rss / 2 ** 20).toFixed(1)} MiB)`,
+      `${label} (no snapshots): RSS per added session ${per('rss').toFixed(0)} B (${(p.rss / 2 ** 20).toFixed(1)} → ${(q.rss / 2 ** 20).toFixed(1)} MiB), heapTotal ${per('heapTotal').toFixed(0)} B, heapUsed ${per('heap').toFixed(0)} B`,
     );
     return;
   }

@@ -24,14 +24,20 @@ export interface Pending {
 
 /**
  * Most sessions have at most one request in flight (idle ones, depth 1): that one lives in `first`,
- * one object per session reused for every request, and a Map is made only when a second is in
+ * the Correlator itself (below), reused for every request, and a Map is made only when a second is in
  * flight at once (then kept). An idle session then holds no Map (~180 B of heap) and a depth-1
  * session allocates no Pending per request. A Pending handed out is read before the next track().
  */
-export class Correlator {
+export class Correlator implements Pending {
   /** The in-flight request held in `first` (0: none; ids start at 1). */
   private firstId = 0;
-  private readonly first: Pending = { entry: 0, intended: 0, sentAt: 0, wired: false, rounds: 0 };
+  // `first`'s fields, on the Correlator itself (it is the Pending handed out for `firstId`): one
+  // object per session instead of two (~30 B of heap per session, heap snapshots).
+  entry = 0;
+  intended = 0;
+  sentAt = 0;
+  wired = false;
+  rounds = 0;
   /** The others in flight, made on the first overlap. */
   private more: Map<number, Pending> | undefined;
   private count = 0;
@@ -60,12 +66,11 @@ export class Correlator {
     this.count++;
     if (this.firstId === 0) {
       this.firstId = id;
-      const p = this.first;
-      p.entry = entry;
-      p.intended = intended;
-      p.sentAt = sentAt;
-      p.wired = wired;
-      p.rounds = 0;
+      this.entry = entry;
+      this.intended = intended;
+      this.sentAt = sentAt;
+      this.wired = wired;
+      this.rounds = 0;
     } else (this.more ??= new Map()).set(id, { entry, intended, sentAt, wired, rounds: 0 });
   }
 
@@ -95,7 +100,7 @@ export class Correlator {
   }
 
   /** Request `id`'s bytes reached the socket at `now`: its actual send time (undefined: no longer pending). */
-  wired(id: number, now: number): Pending | undefined {
+  wire(id: number, now: number): Pending | undefined {
     const p = this.get(id);
     if (p === undefined || p.wired) return undefined;
     p.wired = true;
@@ -104,7 +109,7 @@ export class Correlator {
   }
 
   get(id: number): Pending | undefined {
-    if (id === this.firstId) return this.first;
+    if (id === this.firstId) return this;
     return this.more?.get(id);
   }
 
@@ -164,7 +169,7 @@ export class Correlator {
 
   /** The connection ended: every request still pending failed as `closed` (or `queued`, never sent). */
   failAll(): void {
-    if (this.firstId !== 0) this.failed(this.first);
+    if (this.firstId !== 0) this.failed(this);
     if (this.more !== undefined) {
       for (const p of this.more.values()) this.failed(p);
       this.more.clear();

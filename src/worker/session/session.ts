@@ -34,6 +34,36 @@ const NO_SUBSCRIPTIONS: SubscriptionIds = { from: 0, to: 0 };
 /** UnsupportedProtocolVersion (-32022) answers in a row (no ok answer between) after which the session gives up. */
 const MAX_REFUSALS = 5;
 
+/** Session's yes/no state, one bit each of `flags` (one field instead of seven per session). */
+const SEND_AFTER_READ = 1;
+const EVER_CONNECTED = 2;
+const RECONNECT_AFTER_RETIRE = 4;
+const SETTLING = 8;
+const ANSWERED_HERE = 16;
+const EXPIRING = 32;
+const REDISCOVERING = 64;
+
+/**
+ * What a session needs only in some profiles (closed model, flows, progress, list caching, slow
+ * reads, subscriptions, a TTL) or after some events (a failure, a backoff, a refusal, an arrival):
+ * made on first use. An idle open-model session never makes it, and its 12 fields are heap that
+ * 100K sessions would each hold (heap snapshots).
+ */
+class Rare {
+  subscriptionIds: SubscriptionIds = NO_SUBSCRIPTIONS;
+  attempts = 0;
+  reconnectAt = 0;
+  failure: Error | undefined = undefined;
+  arrivalAt = 0;
+  refusals = 0;
+  rediscoverAt = 0;
+  loop: ClosedLoop | undefined = undefined;
+  flow: FlowRun | undefined = undefined;
+  watches: ProgressWatches | undefined = undefined;
+  cachedUntil: Float64Array | undefined = undefined;
+  slow: SlowReader | undefined = undefined;
+}
+
 export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   state: State = State.Idle;
   /** Bumped per connection; events of older connections are ignored. */
@@ -43,47 +73,171 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
   transport: Transport | undefined;
   /** Requests in flight, matched to answers. */
   readonly calls: Correlator;
-  /** Answers freed in-flight slots during this socket read; readEnd() sends then. */
-  private sendAfterRead = false;
   /** The request schedule (made at the first open; the open model). */
   bucket: TokenBucket | undefined;
-  /** The closed model's free slots (made at the first open); undefined in the open model. */
-  private loop: ClosedLoop | undefined;
   /** Where in the engine's mix sequence the next request comes from. */
   mixCursor: number;
   /** Mix requests sent, across connections: `{{seq}}` (request-loop.ts). */
   seq = 0;
-  /** This connection's subscription requests (subscriptions.ts). */
-  subscriptionIds: SubscriptionIds = NO_SUBSCRIPTIONS;
   private connectStartedAt = 0;
-  private ttlAt = Infinity;
-  private attempts = 0;
-  private everConnected = false;
-  private reconnectAfterRetire = false;
-  private slow: SlowReader | undefined;
-  private reconnectAt = 0;
-  /** What failed this connection (onerror comes before onclose): told in the close's one log line. */
-  private failure: Error | undefined;
+  /** ttlAt, below. */
+  private ttlMs = 0;
+  /** The bits above (SEND_AFTER_READ, ...). */
+  private flags = 0;
+  /** Made on first use (Rare). */
+  private rare: Rare | undefined;
+
+  private more(): Rare {
+    return (this.rare ??= new Rare());
+  }
+  private flag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
+  /** Answers freed in-flight slots during this socket read; readEnd() sends then. */
+  private get sendAfterRead(): boolean {
+    return this.flag(SEND_AFTER_READ);
+  }
+  private set sendAfterRead(on: boolean) {
+    this.setFlag(SEND_AFTER_READ, on);
+  }
+  private get everConnected(): boolean {
+    return this.flag(EVER_CONNECTED);
+  }
+  private set everConnected(on: boolean) {
+    this.setFlag(EVER_CONNECTED, on);
+  }
+  private get reconnectAfterRetire(): boolean {
+    return this.flag(RECONNECT_AFTER_RETIRE);
+  }
+  private set reconnectAfterRetire(on: boolean) {
+    this.setFlag(RECONNECT_AFTER_RETIRE, on);
+  }
   /** Between connect() and the end of the attempt (open or failed): counted against the engine's bound. */
-  private settling = false;
+  private get settling(): boolean {
+    return this.flag(SETTLING);
+  }
+  private set settling(on: boolean) {
+    this.setFlag(SETTLING, on);
+  }
   /** Some request of this connection was answered (an expiry after that is a free re-initialize). */
-  private answeredHere = false;
+  private get answeredHere(): boolean {
+    return this.flag(ANSWERED_HERE);
+  }
+  private set answeredHere(on: boolean) {
+    this.setFlag(ANSWERED_HERE, on);
+  }
   /** The last connections expired before any answer: the backoff keeps growing across their handshakes. */
-  private expiring = false;
-  /** The run through the profile's flow (made at the first open; undefined without a flow). */
-  private flow: FlowRun | undefined;
-  /** Session arrivals: when this session was due to arrive (performance clock): its flow's plan starts there. */
-  private arrivalAt = 0;
-  /** Requests that asked for progress, in flight (made at the first such request). */
-  private watches: ProgressWatches | undefined;
-  /** Per mix entry: until when its last list result is fresh (list-cache.ts); made on the first such result. */
-  cachedUntil: Float64Array | undefined;
-  /** UnsupportedProtocolVersion answers since the last ok one: the re-discovery's backoff grows with them. */
-  private refusals = 0;
-  /** When a refused session sends server/discover again (0: it is not waiting to). */
-  private rediscoverAt = 0;
+  private get expiring(): boolean {
+    return this.flag(EXPIRING);
+  }
+  private set expiring(on: boolean) {
+    this.setFlag(EXPIRING, on);
+  }
   /** The handshake under way is a re-discovery of an open session (not a new connection's). */
-  private rediscovering = false;
+  private get rediscovering(): boolean {
+    return this.flag(REDISCOVERING);
+  }
+  private set rediscovering(on: boolean) {
+    this.setFlag(REDISCOVERING, on);
+  }
+
+  // The Rare fields; a write of the default value makes nothing.
+  /** This connection's subscription requests (subscriptions.ts). */
+  get subscriptionIds(): SubscriptionIds {
+    return this.rare?.subscriptionIds ?? NO_SUBSCRIPTIONS;
+  }
+  set subscriptionIds(ids: SubscriptionIds) {
+    if (this.rare !== undefined || ids !== NO_SUBSCRIPTIONS) this.more().subscriptionIds = ids;
+  }
+  /**
+   * When the session TTL retires it (performance clock; Infinity: no TTL). Kept in whole ms, 0 for
+   * none, so the field holds a small integer: a fractional time or Infinity would be a heap number
+   * of its own (16 B per session), and the seed profiles all have a TTL.
+   */
+  private get ttlAt(): number {
+    return this.ttlMs === 0 ? Infinity : this.ttlMs;
+  }
+  private set ttlAt(at: number) {
+    this.ttlMs = at === Infinity ? 0 : Math.ceil(at);
+  }
+  private get attempts(): number {
+    return this.rare?.attempts ?? 0;
+  }
+  private set attempts(n: number) {
+    if (this.rare !== undefined || n !== 0) this.more().attempts = n;
+  }
+  private get reconnectAt(): number {
+    return this.rare?.reconnectAt ?? 0;
+  }
+  private set reconnectAt(at: number) {
+    if (this.rare !== undefined || at !== 0) this.more().reconnectAt = at;
+  }
+  /** What failed this connection (onerror comes before onclose): told in the close's one log line. */
+  private get failure(): Error | undefined {
+    return this.rare?.failure;
+  }
+  private set failure(err: Error | undefined) {
+    if (this.rare !== undefined || err !== undefined) this.more().failure = err;
+  }
+  /** Session arrivals: when this session was due to arrive (performance clock): its flow's plan starts there. */
+  private get arrivalAt(): number {
+    return this.rare?.arrivalAt ?? 0;
+  }
+  private set arrivalAt(at: number) {
+    if (this.rare !== undefined || at !== 0) this.more().arrivalAt = at;
+  }
+  /** UnsupportedProtocolVersion answers since the last ok one: the re-discovery's backoff grows with them. */
+  private get refusals(): number {
+    return this.rare?.refusals ?? 0;
+  }
+  private set refusals(n: number) {
+    if (this.rare !== undefined || n !== 0) this.more().refusals = n;
+  }
+  /** When a refused session sends server/discover again (0: it is not waiting to). */
+  private get rediscoverAt(): number {
+    return this.rare?.rediscoverAt ?? 0;
+  }
+  private set rediscoverAt(at: number) {
+    if (this.rare !== undefined || at !== 0) this.more().rediscoverAt = at;
+  }
+  /** The closed model's free slots (made at the first open); undefined in the open model. */
+  private get loop(): ClosedLoop | undefined {
+    return this.rare?.loop;
+  }
+  private set loop(loop: ClosedLoop | undefined) {
+    if (this.rare !== undefined || loop !== undefined) this.more().loop = loop;
+  }
+  /** The run through the profile's flow (made at the first open; undefined without a flow). */
+  private get flow(): FlowRun | undefined {
+    return this.rare?.flow;
+  }
+  private set flow(flow: FlowRun | undefined) {
+    if (this.rare !== undefined || flow !== undefined) this.more().flow = flow;
+  }
+  /** Requests that asked for progress, in flight (made at the first such request). */
+  private get watches(): ProgressWatches | undefined {
+    return this.rare?.watches;
+  }
+  private set watches(watches: ProgressWatches | undefined) {
+    if (this.rare !== undefined || watches !== undefined) this.more().watches = watches;
+  }
+  /** Per mix entry: until when its last list result is fresh (list-cache.ts); made on the first such result. */
+  get cachedUntil(): Float64Array | undefined {
+    return this.rare?.cachedUntil;
+  }
+  set cachedUntil(until: Float64Array | undefined) {
+    if (this.rare !== undefined || until !== undefined) this.more().cachedUntil = until;
+  }
+  private get slow(): SlowReader | undefined {
+    return this.rare?.slow;
+  }
+  private set slow(slow: SlowReader | undefined) {
+    if (this.rare !== undefined || slow !== undefined) this.more().slow = slow;
+  }
 
   constructor(
     readonly host: SessionHost<Session>,
@@ -375,7 +529,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
 
   /** Request `id`, held by a transport that queues, reached its socket: now it is sent. */
   wired(id: number, bytes: number): void {
-    const p = this.calls.wired(id, performance.now());
+    const p = this.calls.wire(id, performance.now());
     if (p === undefined) return;
     const rec = this.host.recorder;
     rec.sent.request++;

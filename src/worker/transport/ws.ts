@@ -20,15 +20,47 @@ type TaggedNetSocket = Socket & { [EVENTS]: TransportEvents };
 // connection costs no closures of its own: at 100K sessions that is memory that counts.
 function onOpen(this: WebSocket): void {
   const events = (this as TaggedSocket)[EVENTS];
-  // ws reads the socket with its own 'data' listener, added before 'open'; one added now runs after
-  // it, when every message of that read has been delivered.
+  // ws reads the socket with its own 'data' listener, added before 'open'; the read end is told after
+  // it (readEndsAfterData), when every message of that read has been delivered.
   (this as TaggedSocket)[ENDING] = CloseKind.Lost;
-  const socket = (this as unknown as WithSocket)._socket as TaggedNetSocket | null;
-  if (socket) {
-    socket[EVENTS] = events;
+  const socket = (this as unknown as WithSocket)._socket;
+  if (socket) readEndsAfterData(socket, this);
+  events.onopen();
+}
+/** ws's own socket 'data' listener (one function for every socket), learnt at the first open. */
+type OnData = (this: Socket, chunk: Buffer) => void;
+let wsOnData: OnData | undefined;
+/** ws's 'data' listener, then the read end: one function in the socket's listener slot instead of an array of two. */
+function onDataThenReadEnd(this: Socket, chunk: Buffer): void {
+  wsOnData!.call(this, chunk);
+  (this as unknown as Record<symbol, TaggedSocket>)[wsOfSocket!][EVENTS].onreadend?.();
+}
+/**
+ * The key under which ws keeps a socket's WebSocket on the socket (its kWebSocket, not exported),
+ * learnt at the first open: the read end finds its connection there instead of in a property of
+ * our own on every socket.
+ */
+let wsOfSocket: symbol | undefined;
+/**
+ * Read ends told after ws's 'data' listener. A second listener makes the socket's 'data' slot an
+ * array (64 B per idle connection, heap snapshots); ws's one listener is replaced by a function that
+ * calls it and then tells the read end. It carries ws's as `listener` (as a once() wrapper does), so
+ * ws's removeListener('data', socketOnData) after a close frame or a receiver error still removes it.
+ */
+function readEndsAfterData(socket: Socket, ws: WebSocket): void {
+  const listeners = (socket as unknown as { _events: { data?: unknown } })._events;
+  const data = listeners.data;
+  if (typeof data === 'function' && wsOnData === undefined) {
+    wsOnData = data as OnData;
+    (onDataThenReadEnd as { listener?: unknown }).listener = data;
+    wsOfSocket = Object.getOwnPropertySymbols(socket).find((key) => (socket as unknown as Record<symbol, unknown>)[key] === ws);
+  }
+  if (data === wsOnData && wsOfSocket !== undefined && (socket as unknown as Record<symbol, unknown>)[wsOfSocket] === ws) listeners.data = onDataThenReadEnd;
+  else {
+    // Not ws's one listener, or not where it was (another ws version): a second listener.
+    (socket as TaggedNetSocket)[EVENTS] = (ws as TaggedSocket)[EVENTS];
     socket.on('data', onReadEnd);
   }
-  events.onopen();
 }
 /**
  * The 101 answer, before ws checks it. ws refuses one that selects none of the subprotocols offered
@@ -126,7 +158,9 @@ class WebSocketTransport implements Transport {
 
   constructor(readonly ws: TaggedSocket) {}
 
-  readonly readEnds = true;
+  get readEnds(): boolean {
+    return true;
+  }
 
   get subprotocol(): string {
     return this.ws[SUBPROTOCOL];
@@ -223,6 +257,27 @@ class WebSocketTransport implements Transport {
 }
 
 /**
+ * The listeners of every connection in one frozen object, set as the WebSocket's `_events`, instead
+ * of four on() calls per connection: EventEmitter keeps listeners in a null-prototype object, a
+ * dictionary that grew to 256 B per connection (heap snapshots). emit() reads it as it reads its own.
+ * Nothing else listens on these WebSockets; an on() would throw (the object is frozen), not leak to
+ * every connection. A null prototype, as EventEmitter's: no event name finds an Object method.
+ */
+class Listeners {
+  readonly open = onOpen;
+  readonly message = onMessage;
+  readonly error = onError;
+  readonly close = onClose;
+  readonly upgrade: typeof onUpgrade | undefined;
+  constructor(upgrade: boolean) {
+    this.upgrade = upgrade ? onUpgrade : undefined;
+  }
+}
+Object.setPrototypeOf(Listeners.prototype, null);
+const LISTENERS = Object.freeze(new Listeners(false));
+const LISTENERS_UPGRADE = Object.freeze(new Listeners(true));
+
+/**
  * The WebSocket transport: the subprotocol asked for offered (a server may select none, see
  * onUpgrade), no compression, custom headers, optional source
  * address and port. The connect deadline is the session's (the engine's timeout queue), not a
@@ -245,10 +300,8 @@ export const connectWebSocket: Connect = (opts, events) => {
   ws[EVENTS] = events;
   ws[ENDING] = CloseKind.Unreachable; // until it opens
   ws[SUBPROTOCOL] = offered;
-  if (offered !== '') ws.on('upgrade', onUpgrade);
-  ws.on('open', onOpen);
-  ws.on('message', onMessage);
-  ws.on('error', onError);
-  ws.on('close', onClose);
+  const emitter = ws as unknown as { _events: object; _eventsCount: number };
+  emitter._events = offered === '' ? LISTENERS : LISTENERS_UPGRADE;
+  emitter._eventsCount = offered === '' ? 4 : 5;
   return new WebSocketTransport(ws);
 };
