@@ -262,17 +262,19 @@ export class PostHandler implements Dispatcher.DispatchHandler {
       t.expire();
       return;
     }
-    // The two headers read, from the raw name/value pairs (no header object per response).
+    // The two headers read, from the raw name/value pairs (no header object per response). The
+    // session id is only read (a string per response) while the transport has none: it keeps the first.
     let type: Buffer | undefined;
-    let sessionId: string | undefined;
+    let sessionId: Buffer | undefined;
     let sessionIds = 0;
+    const learning = !t.hasSession;
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       const name = rawHeaders[i];
       if (name.length === 12 && type === undefined && isName(name, CONTENT_TYPE)) type = rawHeaders[i + 1];
-      else if (name.length === 14 && isName(name, SESSION_ID) && sessionIds++ === 0) sessionId = rawHeaders[i + 1].toString('latin1');
+      else if (learning && name.length === 14 && isName(name, SESSION_ID) && sessionIds++ === 0) sessionId = rawHeaders[i + 1];
     }
     // A repeated Mcp-Session-Id is no session id.
-    t.noteHeaders(sessionIds === 1 ? sessionId : undefined);
+    t.noteHeaders(sessionIds === 1 ? sessionId!.toString('latin1') : undefined);
     if (t.paused) this.pausedRead = true;
     if (statusCode >= 300) {
       this.mode = Mode.Failed;
