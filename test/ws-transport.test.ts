@@ -76,6 +76,49 @@ describe('WebSocket transport', () => {
     t.close(1000);
   });
 
+  it('reuses no wire buffer the socket still holds: frames sent faster than the peer reads arrive whole', async () => {
+    // Same-size frames (a template's) share pooled wire buffers; with the server not reading, the
+    // kernel's buffers fill (the 64-bit-length frames first, ~21 MB, too big to be pooled) and later
+    // writes queue in the socket, so a buffer reused too early would show up as a corrupted or
+    // repeated message. Sizes cover the 64-, 7- and 16-bit length headers.
+    const sizes = [70_000, 64, 2048];
+    const perSize = 300;
+    const body = (n: number, size: number) => {
+      const head = `{"n":${n},"pad":"`;
+      return head + String.fromCharCode(97 + (n % 26)).repeat(size - head.length - 2) + '"}';
+    };
+    const want: string[] = [];
+    const got: string[] = [];
+    let all!: (v: unknown) => void;
+    const arrived = new Promise((r) => (all = r));
+    let peer: WebSocket | undefined;
+    const url = await server((ws) => {
+      peer = ws;
+      ws.pause();
+      ws.on('message', (d: Buffer) => {
+        if (got.push(d.toString()) === want.length) all(undefined);
+      });
+    });
+    const t = await connect(url, []);
+    let n = 0;
+    for (const size of sizes)
+      for (let i = 0; i < perSize; i++) {
+        // Alternately held for a turn (written on the next tick) and written at once.
+        if (i % 20 === 0) t.holdTurn!();
+        const text = body(n++, size);
+        want.push(text);
+        expect(t.send(Buffer.from(text))).toBe(true);
+        if (i % 10 === 9) await new Promise((r) => setImmediate(r));
+      }
+    await new Promise((r) => setTimeout(r, 50));
+    peer!.resume();
+    await arrived;
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) expect(got[i].slice(0, 40)).toBe(want[i].slice(0, 40));
+    expect(got).toEqual(want);
+    t.close(1000);
+  });
+
   it('tells one read end after the messages of one socket read', async () => {
     const log: string[] = [];
     const url = await server((ws) =>

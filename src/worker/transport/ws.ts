@@ -5,7 +5,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomFillSync } from 'node:crypto';
-import WebSocket, * as wsModule from 'ws';
+import { createRequire } from 'node:module';
+import WebSocket from 'ws';
 import { CloseKind, type Connect, type Transport, type TransportEvents } from './transport.js';
 
 const EVENTS = Symbol('mcpload.events');
@@ -101,34 +102,86 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   ws[EVENTS].onclose({ kind, code, text: reason.toString() });
 }
 
-/** ws's frame builder (ws exports its Sender; the typings leave out its static frame()). */
-type FrameBuilder = { frame(data: Buffer, options: typeof FRAME): Buffer[] };
-const Sender = (wsModule as unknown as { Sender: FrameBuilder }).Sender;
+/** bufferutil's native mask (a dependency; ws uses it too), or none if it did not build: the loop below. */
+type MaskFn = (source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number) => void;
+const nativeMask = ((): MaskFn | undefined => {
+  try {
+    return (createRequire(import.meta.url)('bufferutil') as { mask?: MaskFn }).mask;
+  } catch {
+    return undefined;
+  }
+})();
 
 /** Random bytes for frame masks, refilled a pool at a time (as ws does). */
 const MASK_POOL = Buffer.alloc(8192);
 let maskAt = MASK_POOL.length;
-/**
- * A fresh random mask per frame (RFC 6455 5.3), never all zero: with a zero mask ws skips masking and
- * hands back the caller's buffer to be written as it is, so a frame buffer reused after send() would be
- * overwritten while still queued. A non-zero one always masks into a new buffer.
- */
-function nonZeroMask(mask: Buffer): void {
+const MASK = Buffer.alloc(4);
+
+/** A fresh random mask per frame (RFC 6455 5.3) into MASK. */
+function nextMask(): void {
   if (maskAt === MASK_POOL.length) {
     randomFillSync(MASK_POOL);
     maskAt = 0;
   }
-  MASK_POOL.copy(mask, 0, maskAt, maskAt + 4);
+  MASK_POOL.copy(MASK, 0, maskAt, maskAt + 4);
   maskAt += 4;
-  if ((mask[0] | mask[1] | mask[2] | mask[3]) === 0) mask[0] = 1;
 }
 
 /**
- * One text frame, final, masked, uncompressed: the options ws's send() would build (twice) per message,
- * made once. readOnly: ws masks into a new buffer with the header (one buffer per frame, the caller's
- * left as it was) instead of masking the caller's buffer in place.
+ * Wire buffers (header and masked payload) by length, free for the next frame of that length. ws's
+ * Sender.frame made a new one per message (plus an array around it): with a template's frames all
+ * one size, one buffer per frame in flight is enough. A buffer comes back only once the socket has
+ * given it to the kernel (see written()); one still queued in the socket is left to the GC.
  */
-const FRAME = { fin: true, opcode: 1, mask: true, maskBuffer: Buffer.alloc(4), generateMask: nonZeroMask, readOnly: true, rsv1: false };
+const freeWires = new Map<number, Buffer[]>();
+/** Bounds: a run's frame sizes are a handful; frames held at once, one per session at most per turn. */
+const MAX_WIRE_SIZES = 64;
+const MAX_FREE_PER_SIZE = 1024;
+const MAX_POOLED_WIRE = 64 * 1024;
+
+/** One text frame, final, masked (client to server), uncompressed: what ws's send() would write. */
+function wireFrame(data: Buffer): Buffer {
+  const length = data.length;
+  const offset = length > 65535 ? 14 : length > 125 ? 8 : 6;
+  const size = offset + length;
+  const free = freeWires.get(size);
+  const wire = free !== undefined && free.length > 0 ? free.pop()! : Buffer.allocUnsafeSlow(size);
+  wire[0] = 0x81; // FIN, text
+  if (offset === 6) wire[1] = 0x80 | length;
+  else if (offset === 8) {
+    wire[1] = 0x80 | 126;
+    wire.writeUInt16BE(length, 2);
+  } else {
+    wire[1] = 0x80 | 127;
+    wire.writeUInt32BE(0, 2);
+    wire.writeUInt32BE(length, 6); // frames are far below 4 GiB (maxPayload)
+  }
+  nextMask();
+  wire[offset - 4] = MASK[0];
+  wire[offset - 3] = MASK[1];
+  wire[offset - 2] = MASK[2];
+  wire[offset - 1] = MASK[3];
+  // ws's own threshold: below it the native call costs more than the loop.
+  if (nativeMask !== undefined && length >= 48) nativeMask(data, MASK, wire, offset, length);
+  else for (let i = 0; i < length; i++) wire[offset + i] = data[i] ^ MASK[i & 3];
+  return wire;
+}
+
+/**
+ * The socket is done with `wire` if nothing is left in its Writable: a write the kernel took at once
+ * completes within write() (libuv's try-write), one it did not stays counted in writableLength until
+ * its callback. Only then may the buffer be overwritten by a later frame.
+ */
+function written(socket: Socket, wire: Buffer): void {
+  if (socket.writableLength !== 0 || wire.length > MAX_POOLED_WIRE) return;
+  let free = freeWires.get(wire.length);
+  if (free === undefined) {
+    if (freeWires.size >= MAX_WIRE_SIZES) return;
+    free = [];
+    freeWires.set(wire.length, free);
+  }
+  if (free.length < MAX_FREE_PER_SIZE) free.push(wire);
+}
 
 /** ws's frame reader (`_receiver`) and its list of chunks read but not yet parsed; not part of its typings. */
 type WithReceiver = { _receiver?: { _buffers: Buffer[] } };
@@ -172,14 +225,16 @@ class WebSocketTransport implements Transport {
     if (ws.readyState !== WebSocket.OPEN) return false;
     const socket = (ws as unknown as WithSocket)._socket;
     if (!socket) return false;
-    // ws.send() without its per-message option objects and the array its sender writes from: the
-    // frame ws builds (header and masked payload in one buffer) goes to the socket as ws would write
-    // it. No compression is negotiated and nothing is queued ahead in ws's sender (it queues only to
-    // compress or to read a Blob), so its frames and these keep their order.
-    const wire = Sender.frame(typeof frame === 'string' ? Buffer.from(frame) : frame, FRAME)[0];
+    // ws.send() without its per-message option objects, its frame buffer and the array its sender
+    // writes from: the frame ws would build (header and masked payload in one buffer) goes to the
+    // socket as ws would write it. No compression is negotiated and nothing is queued ahead in ws's
+    // sender (it queues only to compress or to read a Blob), so its frames and these keep their order.
+    const wire = wireFrame(typeof frame === 'string' ? Buffer.from(frame) : frame);
     const held = this.held;
-    if (held === undefined) socket.write(wire);
-    else if (held === null) this.held = wire;
+    if (held === undefined) {
+      socket.write(wire);
+      written(socket, wire);
+    } else if (held === null) this.held = wire;
     else if (Array.isArray(held)) held.push(wire);
     else this.held = [held, wire];
     return true;
@@ -196,11 +251,13 @@ class WebSocketTransport implements Transport {
     if (!socket || this.ws.readyState !== WebSocket.OPEN) return;
     if (!Array.isArray(held)) {
       socket.write(held);
+      written(socket, held);
       return;
     }
     socket.cork();
     for (let i = 0; i < held.length; i++) socket.write(held[i]);
     socket.uncork();
+    if (socket.writableLength === 0) for (let i = 0; i < held.length; i++) written(socket, held[i]);
   }
 
   // One write syscall per frame was half of an engine's CPU at high rates (--cpu-prof): the frames
