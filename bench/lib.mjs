@@ -9,6 +9,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +105,43 @@ export function startServe(args = [], { timeoutMs = 10_000 } = {}) {
     };
     child.stderr.on('data', onData);
     child.once('exit', onExit);
+  });
+}
+
+/**
+ * Spawn `node ...argv` (cwd ROOT), tracked for cleanup, with its stdout and stderr gathered as they come
+ * in `child.out` and `child.err` (for waitFor and error messages).
+ */
+export function spawnCaptured(argv, opts = {}) {
+  const child = track(spawn(process.execPath, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...opts }));
+  child.out = '';
+  child.err = '';
+  child.stdout.on('data', (d) => (child.out += d));
+  child.stderr.on('data', (d) => (child.err += d));
+  return child;
+}
+
+/** The first match of `re` in a spawnCaptured child's output, polled every `everyMs` for up to `ms`. */
+export async function waitFor(child, re, ms, everyMs = 50) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const m = re.exec(child.err + child.out);
+    if (m) return m;
+    if (child.exitCode !== null) throw new Error(`exited early: ${child.err.slice(-500)}`);
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${re}`);
+}
+
+/** A TCP port free on 127.0.0.1 just now (for a child's metrics listener). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
   });
 }
 

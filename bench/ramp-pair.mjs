@@ -15,14 +15,10 @@
  *   npm run build && flock /tmp/mcpload-bench.lock node bench/ramp-pair.mjs [--count 20000] [--processes 2]
  *     [--addresses 2] [--target-processes 2] [--rounds 3]
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { loadavg, cpus } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sleep, spawnCaptured as run, waitFor, freePort, cleanup } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({
   options: {
     count: { type: 'string', default: '20000' },
@@ -38,48 +34,13 @@ const P = Number(a.processes);
 const A = Number(a.addresses);
 const TIMEOUT_MS = Number(a.timeout) * 1000;
 const ADDRESSES = Array.from({ length: A }, (_, i) => `127.0.0.${i + 2}`);
-const started = new Set();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function run(argv) {
-  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  started.add(child);
-  child.out = '';
-  child.err = '';
-  child.stdout.on('data', (d) => (child.out += d));
-  child.stderr.on('data', (d) => (child.err += d));
-  child.once('exit', () => started.delete(child));
-  return child;
-}
 async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await Promise.race([gone, sleep(10_000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-function killAll() {
-  for (const child of started) child.kill('SIGKILL');
-}
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (killAll(), process.exit(130)));
-
-async function waitFor(child, re, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const m = re.exec(child.err + child.out);
-    if (m) return m;
-    if (child.exitCode !== null) throw new Error(`exited early: ${child.err.slice(-500)}`);
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${re}`);
-}
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -221,6 +182,6 @@ main()
   .then(() => process.exit(0))
   .catch((err) => {
     console.error(`ramp-pair: ${err.stack ?? err}`);
-    killAll();
+    cleanup();
     process.exit(1);
   });

@@ -14,11 +14,11 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { waitFor, freePort, onCleanup } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({
@@ -44,7 +44,8 @@ function cleanup() {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 }
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (cleanup(), process.exit(sig === 'SIGINT' ? 130 : 143)));
+// lib.mjs ends the script on SIGINT/SIGTERM (130/143) and at exit; this script's own children go with it.
+onCleanup(cleanup);
 // The whole run is bounded: whatever happens, nothing outlives this.
 const guard = setTimeout(
   () => {
@@ -89,26 +90,6 @@ function rssKb(pids) {
     } catch {}
   }
   return sum;
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(child, re, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const m = re.exec(child.err + child.out);
-    if (m) return m;
-    if (child.exitCode !== null) throw new Error(`exited early: ${child.err}`);
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${re}`);
 }
 
 async function scrape(port) {
