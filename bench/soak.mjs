@@ -10,6 +10,11 @@
  *     [--processes 2 --kill-engine-at 180] [--trace-gc] [--node-flag F ...]
  *
  * --node-flag passes a node/V8 flag to mcpload (engine hosts inherit it), for A/B runs of V8 sizing.
+ * Environment variables reach mcpload and its engine hosts as they are (e.g. glibc's MALLOC_* tunables).
+ *
+ * --smaps adds, per process and sample, its resident memory by kind of mapping (/proc/PID/smaps): glibc's main
+ * arena (`[heap]`), anonymous mappings (V8's pages, the threads' malloc arenas), and file-backed mappings; the
+ * result then holds each process's first and last breakdown past warm-up.
  *
  * --trace-gc runs mcpload (and so its engine hosts and engine threads) with node --trace-gc and reports, per
  * V8 isolate, the live heap after its first mark-compact past warm-up and after its last one: that tells a heap
@@ -33,6 +38,7 @@ const { values: args } = parseArgs({
     'kill-engine-at': { type: 'string' },
     'trace-gc': { type: 'boolean', default: false },
     'node-flag': { type: 'string', multiple: true, default: [] },
+    smaps: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(args.minutes) * 60;
@@ -55,6 +61,29 @@ function treeRssMb(pid) {
   const own = rssMb(pid);
   if (own === undefined) return undefined;
   return own + childrenOf(pid).reduce((sum, c) => sum + (rssMb(c) ?? 0), 0);
+}
+
+/** Resident MB of `pid` by kind of mapping: glibc's main arena, anonymous (V8 pages, thread arenas), file-backed. */
+function smapsMb(pid) {
+  const mb = { heap: 0, anon: 0, file: 0 };
+  let kind = 'anon';
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      const path = header[1];
+      kind = path === '[heap]' ? 'heap' : path.startsWith('/') ? 'file' : 'anon';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) mb[kind] += Number(rss[1]) / 1024;
+  }
+  return mb;
 }
 
 /** VmRSS of `pid` in MB, or undefined once the process is gone. */
@@ -117,8 +146,18 @@ const sampler = setInterval(() => {
   if (mb === undefined) return;
   const at = Math.round((performance.now() - t0) / 1000);
   const parts = [load.pid, ...childrenOf(load.pid)].map((p) => `${p}:${(rssMb(p) ?? 0).toFixed(0)}`).join(' ');
-  samples.push({ at, mb, cpu: cpuSeconds(load.pid) + cpuSeconds(target.pid) });
-  process.stderr.write(`[${String(at).padStart(4)}s] mcpload RSS ${mb.toFixed(1)} MB (pid:MB ${parts})\n`);
+  const sample = { at, mb, cpu: cpuSeconds(load.pid) + cpuSeconds(target.pid) };
+  let kinds = '';
+  if (args.smaps) {
+    sample.smaps = {};
+    for (const p of [load.pid, ...childrenOf(load.pid)]) {
+      const k = smapsMb(p);
+      if (k) sample.smaps[p] = k;
+    }
+    kinds = ' [heap/anon/file MB ' + Object.entries(sample.smaps).map(([p, k]) => `${p}:${k.heap.toFixed(0)}/${k.anon.toFixed(0)}/${k.file.toFixed(0)}`).join(' ') + ']';
+  }
+  samples.push(sample);
+  process.stderr.write(`[${String(at).padStart(4)}s] mcpload RSS ${mb.toFixed(1)} MB (pid:MB ${parts})${kinds}\n`);
 }, EVERY_S * 1000);
 
 const code = await new Promise((resolve) => load.once('close', resolve));
@@ -160,9 +199,23 @@ const result = {
   p99us: report.latency.corrected.p99,
 };
 if (args['trace-gc']) result.liveHeapAfterMarkCompact = liveHeaps(stdout);
+if (args.smaps) result.smapsMb = smapsSpan();
 rmSync(tmp, { recursive: true, force: true });
 process.stdout.write(JSON.stringify(result) + '\n');
 if (code !== 0 && !(killed && code === 4)) process.stderr.write(`mcpload exited ${code}:\n${stderr.slice(-2000)}\n`);
+
+/** Per process: its mapping kinds at its first sample past warm-up and at its last one while sending (rounded MB). */
+function smapsSpan() {
+  const byPid = {};
+  for (const s of samples.filter((x) => x.smaps && x.at >= WARMUP_S && x.at < SECONDS)) {
+    for (const [pid, k] of Object.entries(s.smaps)) {
+      const round = { at: s.at, heap: Math.round(k.heap), anon: Math.round(k.anon), file: Math.round(k.file) };
+      byPid[pid] ??= { first: round };
+      byPid[pid].last = round;
+    }
+  }
+  return byPid;
+}
 
 /**
  * From node --trace-gc lines (`[pid:0xisolate]  123456 ms: Mark-Compact 7.1 (10.2) -> 6.9 (10.5) MB, …`): per
