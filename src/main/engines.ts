@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { EngineToMain, MainToEngine } from '../shared/messages.js';
 import { deathReason } from '../shared/errors.js';
@@ -44,9 +45,27 @@ const hostFile = () => built('./engine-host.js');
 const ENGINE_YOUNG_GENERATION_MB = Number(process.env.BENCH_ENGINE_YOUNG_MB ?? 16);
 const ENGINE_OLD_GENERATION_MB = Number(process.env.BENCH_ENGINE_OLD_MB ?? 0);
 
+/**
+ * Engine threads start with their young generation at its cap, and it stays there. Left to V8, it
+ * starts at 1 MB a semi-space, grows under load, is shrunk again by V8's memory reducer (which takes
+ * an engine's steady allocation for idleness) and regrows, over and over: a soak's RSS then swings
+ * by the engine's whole new space (4 -> 16 MB committed, --trace-gc-verbose) every two or three
+ * minutes. V8 reads --min-semi-space-size when it makes an isolate, so setting it here touches only
+ * the engine threads made after it (this process's own heap is made already), and V8 clamps it to
+ * each thread's cap (resourceLimits below). Figures in bench/RESULTS.md ("soak"). BENCH_ENGINE_YOUNG_FIXED=0
+ * leaves V8's default, for A/B runs.
+ */
+let youngFixed = false;
+function fixYoungGeneration(mb: number): void {
+  if (youngFixed || mb <= 0 || process.env.BENCH_ENGINE_YOUNG_FIXED === '0') return;
+  youngFixed = true;
+  setFlagsFromString(`--min-semi-space-size=${mb}`);
+}
+
 export function newEngineWorker(engineId: number): Worker {
   const young = ENGINE_YOUNG_GENERATION_MB;
   const old = ENGINE_OLD_GENERATION_MB;
+  fixYoungGeneration(young);
   return new Worker(workerFile(), {
     name: `mcpload-engine-${engineId}`,
     resourceLimits: { ...(young > 0 ? { maxYoungGenerationSizeMb: young } : {}), ...(old > 0 ? { maxOldGenerationSizeMb: old } : {}) },
