@@ -28,7 +28,7 @@ function engineHosts(pid: number): number[] {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   return children.filter((c) => {
     try {
-      return readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('engine-host.js');
+      return readFileSync(`/proc/${c}/cmdline`, 'utf8').match(/engine-(host|process)\.js/) !== null;
     } catch {
       return false;
     }

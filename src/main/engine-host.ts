@@ -1,14 +1,15 @@
 /**
- * A child process that hosts engine threads for a coordinator in another process (`--processes`):
- * it only relays messages. Signals are the coordinator's to handle: a Ctrl-C, a `kill -- -PGID`,
+ * A child process that hosts engine threads for a coordinator in another process (`--processes`),
+ * when it has more than one engine (one runs on a host's own main thread: worker/engine-process.ts): it only
+ * relays messages. Signals are the coordinator's to handle: a Ctrl-C, a `kill -- -PGID`,
  * systemd or a container runtime signal the whole process group, and the coordinator stops the
  * engines through their messages, drains them and reports. The host ends when the coordinator
  * disconnects (at the end of the run, or when the coordinator itself is gone).
  */
 import type { Worker } from 'node:worker_threads';
-import type { EngineToMain } from '../shared/messages.js';
+import type { EngineToMain, HostMessage, HostReply } from '../shared/messages.js';
 import { deathReason } from '../shared/errors.js';
-import { newEngineWorker, type HostMessage, type HostReply } from './engines.js';
+import { newEngineWorker } from './engines.js';
 
 const workers = new Map<number, Worker>();
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import type { EngineToMain, MainToEngine } from '../shared/messages.js';
+import type { EngineToMain, HostMessage, HostReply, MainToEngine } from '../shared/messages.js';
 import { deathReason } from '../shared/errors.js';
 
 export interface EngineHandle {
@@ -32,6 +32,7 @@ function built(relative: string): URL {
 
 export const workerFile = () => built('../worker/worker.js');
 const hostFile = () => built('./engine-host.js');
+const inlineHostFile = () => built('../worker/engine-process.js');
 
 /**
  * Engine threads get a capped young generation (V8's default lets the semi-spaces grow to 16 MB
@@ -74,10 +75,6 @@ export function newEngineWorker(engineId: number): Worker {
 
 /** How long an engine host process may take to exit after its channel closed before it is killed. */
 const HOST_EXIT_GRACE_MS = 5000;
-
-/** Messages between the coordinator and an engine host process, tagged with the engine. */
-export type HostMessage = { engineId: number; msg: MainToEngine };
-export type HostReply = { engineId: number; msg: EngineToMain };
 
 class ThreadEngine implements EngineHandle {
   private readonly worker: Worker;
@@ -170,7 +167,7 @@ class HostedEngine implements EngineHandle {
 
 /**
  * `count` engines over `processes` processes: 1 means threads of this process; more means child
- * processes, each hosting an even share of the engines as its own threads.
+ * processes, each hosting an even share of the engines (one on its own main thread, several as threads).
  */
 export function startEngines(count: number, processes: number): EngineHandle[] {
   if (processes <= 1) return Array.from({ length: count }, (_, i) => new ThreadEngine(i));
@@ -179,7 +176,30 @@ export function startEngines(count: number, processes: number): EngineHandle[] {
   return Array.from({ length: count }, (_, i) => new HostedEngine(children[i % processes], i));
 }
 
+/**
+ * A host of one engine runs it on its own main thread (worker/engine-process.ts); BENCH_ENGINE_THREADED_HOST=1
+ * keeps it on a thread relayed by engine-host.ts, for A/B runs.
+ */
+function hostsInline(engineIds: readonly number[]): boolean {
+  return engineIds.length === 1 && process.env.BENCH_ENGINE_THREADED_HOST !== '1';
+}
+
+/** The V8 flags that give a process's own heap what newEngineWorker's resourceLimits give a thread. */
+function engineHeapFlags(): string[] {
+  const young = ENGINE_YOUNG_GENERATION_MB;
+  const old = ENGINE_OLD_GENERATION_MB;
+  const flags: string[] = [];
+  // V8 splits a young generation into two semi-spaces; fixed at the cap, as fixYoungGeneration does for threads.
+  if (young > 0) flags.push(`--max-semi-space-size=${Math.max(1, Math.floor(young / 2))}`);
+  if (young > 0 && process.env.BENCH_ENGINE_YOUNG_FIXED !== '0') flags.push(`--min-semi-space-size=${Math.max(1, Math.floor(young / 2))}`);
+  if (old > 0) flags.push(`--max-old-space-size=${old}`);
+  return flags;
+}
+
 function forkHost(engineIds: number[]): ChildProcess {
+  const inline = hostsInline(engineIds);
+  const file = fileURLToPath(inline ? inlineHostFile() : hostFile());
+  const execArgv = inline ? [...process.execArgv, ...engineHeapFlags()] : process.execArgv;
   // 'advanced' serialization is structured clone, like postMessage (Infinity survives, unlike JSON).
-  return fork(fileURLToPath(hostFile()), [engineIds.join(',')], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(file, [engineIds.join(',')], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }

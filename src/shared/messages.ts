@@ -150,3 +150,7 @@ export type EngineToMain =
   /** A connection problem worth a log line (engines rate-limit these). */
   | { type: 'note'; engineId: number; message: string }
   | { type: 'fatal'; engineId: number; message: string };
+
+/** Messages between the coordinator and an engine host process (`--processes`), tagged with the engine. */
+export type HostMessage = { engineId: number; msg: MainToEngine };
+export type HostReply = { engineId: number; msg: EngineToMain };
