@@ -10,7 +10,8 @@
  *   c  generator-added latency: the bare client's max rate (closed loop, depth 64), then mcpload (open
  *      model, generated profile) and the bare client paced on mcpload's own schedule (raw-ws-client
  *      --rate --paced: 1 ms ticker sending 0.5 ms ahead, socket events 1/8 ms ahead, so its latency is
- *      the target's, not its own bursts'), at 25/50/75% of the max with the same connections; the ratios
+ *      the target's, not its own bursts'; --burst: mcpload's drop rule, a request more than `burst` of its
+ *      connection's intervals late is dropped, not sent and timed), at 25/50/75% of the max with the same connections; the ratios
  *      of mcpload's corrected p50 and p99 to the paced client's (target: each <= 1.25×, 0 dropped at
  *      50%). --spin adds mcpload --spin rounds, --burst-bare the bare client on its bursty 1 ms timer.
  *
@@ -285,7 +286,7 @@ async function latencyAt(t, max, fraction) {
   };
   // The bare client open loop: paced on mcpload's schedule (the yardstick), or in its 1 ms timer's bursts.
   const b = async (paced) => {
-    const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate), ...(paced ? ['--paced'] : [])]);
+    const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate), ...(paced ? ['--paced', '--burst', String(profile.burst)] : [])]);
     const run = await runChild(argv, { timeoutMs: (LAT_SECONDS + 30) * 1000, watch: [t.pid] });
     if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
     bCmd[paced ? 'paced' : 'burst'] = 'node ' + argv.join(' ').replace(t.url, 'ws://127.0.0.1:PORT/mcp/ws');
