@@ -30,7 +30,8 @@
  *   p50us, p99us, meanUs  latency from send to response, µs (hdr-histogram-js)
  *   open loop only: rate, dropped (due while the connection had `depth` in flight, or with --burst more
  *   than N intervals late: lateDropped of them),
- *   intendedP50us, intendedP99us (latency from the intended send time, like mcpload's corrected)
+ *   intendedP50us, intendedP99us (latency from the intended send time, like mcpload's corrected),
+ *   secondsP50us, secondsP99us (the same per second of the window, by response time, like mcpload's timeline)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -145,6 +146,8 @@ export async function runRawClient(opts) {
   const hist = newHist();
   /** Open loop only: latency from the intended send time (start + k / rate), like mcpload's corrected. */
   const histIntended = newHist();
+  /** Open loop: the same per second of the window (by response time), like mcpload's timeline p50/p99. */
+  const perSecond = [];
   const openLoop = rate > 0;
 
   const sockets = await Promise.all(Array.from({ length: connections }, () => openSession(url, 10_000)));
@@ -207,8 +210,14 @@ export async function runRawClient(opts) {
       if (measuring) {
         roundTrips++;
         hist.recordValue(Math.round((now - sentAt[msg.id & mask]) * 1000));
-        if (openLoop) histIntended.recordValue(Math.round((now - intendedAt[msg.id & mask]) * 1000));
-        else send();
+        if (openLoop) {
+          const us = Math.round((now - intendedAt[msg.id & mask]) * 1000);
+          histIntended.recordValue(us);
+          const second = Math.floor((now - start) / 1000);
+          while (perSecond.length <= second)
+            perSecond.push(hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 }));
+          perSecond[second].recordValue(Math.min(us, 60_000_000));
+        } else send();
       } else {
         drained++;
         if (outstanding === 0) resolveDrained();
@@ -300,7 +309,14 @@ export async function runRawClient(opts) {
     p50us: hist.getValueAtPercentile(50),
     p99us: hist.getValueAtPercentile(99),
     meanUs: round(hist.mean, 0),
-    ...(openLoop ? { intendedP50us: histIntended.getValueAtPercentile(50), intendedP99us: histIntended.getValueAtPercentile(99) } : {}),
+    ...(openLoop
+      ? {
+          intendedP50us: histIntended.getValueAtPercentile(50),
+          intendedP99us: histIntended.getValueAtPercentile(99),
+          secondsP50us: perSecond.map((h) => h.getValueAtPercentile(50)),
+          secondsP99us: perSecond.map((h) => h.getValueAtPercentile(99)),
+        }
+      : {}),
   };
 }
 
