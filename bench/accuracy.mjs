@@ -10,7 +10,8 @@
  *   c  generator-added latency: the bare client's max rate (closed loop, depth 64), then mcpload (open
  *      model, generated profile) and the bare client paced on mcpload's own schedule (raw-ws-client
  *      --rate --paced: 1 ms ticker sending 0.5 ms ahead, socket events 1/8 ms ahead, so its latency is
- *      the target's, not its own bursts'), at 25/50/75% of the max with the same connections; the ratios
+ *      the target's, not its own bursts'; --burst: mcpload's drop rule, a request more than `burst` of its
+ *      connection's intervals late is dropped, not sent and timed), at 25/50/75% of the max with the same connections; the ratios
  *      of mcpload's corrected p50 and p99 to the paced client's (target: each <= 1.25×, 0 dropped at
  *      50%). --spin adds mcpload --spin rounds, --burst-bare the bare client on its bursty 1 ms timer.
  *
@@ -242,6 +243,16 @@ async function partC() {
   t.stop();
 }
 
+/**
+ * The median of the per-second p99s (µs) of seconds 1 to LAT_SECONDS - 2: the steady state, without the
+ * start-up second (mcpload's sessions connect in it) and the last ones, alike for both clients (mcpload's
+ * timeline, the paced client's secondsP99us).
+ */
+function steadyP99(perSecond) {
+  const xs = perSecond.slice(1, Math.max(2, LAT_SECONDS - 1));
+  return xs.length ? median(xs) : undefined;
+}
+
 async function latencyAt(t, max, fraction) {
   const rate = Math.round(max * fraction);
   const perClient = rate / CONNECTIONS;
@@ -275,6 +286,8 @@ async function latencyAt(t, max, fraction) {
       correctedP99: r.latency.corrected.p99,
       rawP99: r.latency.raw.p99,
       dropped: r.requests.dropped,
+      first: r.timeline[0]?.p99,
+      steady: steadyP99(r.timeline.map((p) => p.p99)),
       gc: r.generator?.maxGcMsPerSecond,
       lag: r.generator?.maxLoopLagMs,
       other: run.otherCpuShare,
@@ -285,7 +298,7 @@ async function latencyAt(t, max, fraction) {
   };
   // The bare client open loop: paced on mcpload's schedule (the yardstick), or in its 1 ms timer's bursts.
   const b = async (paced) => {
-    const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate), ...(paced ? ['--paced'] : [])]);
+    const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate), ...(paced ? ['--paced', '--burst', String(profile.burst)] : [])]);
     const run = await runChild(argv, { timeoutMs: (LAT_SECONDS + 30) * 1000, watch: [t.pid] });
     if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
     bCmd[paced ? 'paced' : 'burst'] = 'node ' + argv.join(' ').replace(t.url, 'ws://127.0.0.1:PORT/mcp/ws');
@@ -300,6 +313,8 @@ async function latencyAt(t, max, fraction) {
       genCpu: run.cpu / run.wall,
       load: loadAvg1(),
       dropped: j.dropped,
+      first: j.secondsP99us[0],
+      steady: steadyP99(j.secondsP99us),
     };
   };
   for (let round = 1; round <= ROUNDS; round++) {
@@ -349,6 +364,11 @@ async function latencyAt(t, max, fraction) {
             ['burst bare p50 / p99 from intended', `${med((x) => x.b.intended)} / ${med((x) => x.b.intendedP99)}`],
           ]
         : []),
+      ['second 0 p99: mcpload / paced bare (start-up: connects, cold code)', `${med((x) => x.m.first)} / ${med((x) => x.p.first)}`],
+      [
+        `steady seconds 1-${LAT_SECONDS - 2}: median per-second p99, mcpload / paced bare`,
+        `${med((x) => x.m.steady)} / ${med((x) => x.p.steady)} (**${ratio((x) => x.m.steady / x.p.steady)}×**)`,
+      ],
       ['dropped per round: mcpload / paced bare', `${rows.map((x) => x.m.dropped).join(' ')} / ${rows.map((x) => x.p.dropped).join(' ')}`],
       ['mcpload GC ≤ ms/s, loop lag ≤ ms (median of rounds)', `${med((x) => x.m.gc ?? 0).toFixed(1)} / ${med((x) => x.m.lag ?? 0).toFixed(2)}`],
       ['achieved req/s mcpload / paced bare', `${fmtInt(med((x) => x.m.rps))} / ${fmtInt(med((x) => x.p.rps))}`],

@@ -8,12 +8,15 @@
  * connections, at most `depth` in flight per connection (the yardstick for mcpload at a fixed rate).
  *
  * Script:  node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws --connections 100 --depth 1 --duration 10 [--size 128]
- *            [--method tools/call --params '{"name":"echo","arguments":{"text":""}}'] [--rate 40000 [--paced]] [--cork]
+ *            [--method tools/call --params '{"name":"echo","arguments":{"text":""}}'] [--rate 40000 [--paced [--burst 10]]] [--cork]
  * --paced (with --rate): mcpload's schedule instead of the 1 ms timer's bursts: the 1 ms timer sends what
  * is due up to 0.5 ms ahead, and every received message sends what is due up to 1/8 ms ahead (mcpload's
  * ticker look-ahead and its 1/16 ms wheel polled two slots ahead on socket events, src/worker/engine.ts);
  * a request sent early is timed from its send, as mcpload's recorder does. Its p50/p99 then measure the
  * target, not the client's own bursts: the yardstick for mcpload's corrected latency.
+ * --burst N (with --paced): mcpload's drop rule too: a request more than N of its connection's intervals
+ * (connections / rate) late is dropped and left out of the histograms, as mcpload drops the tokens that
+ * overflow a session's bucket of `burst`; without it a late request is sent and timed from its intended time.
  * --cork: frames sent in one event-loop turn on a connection go out in one TCP write (socket cork until
  * the next tick), as mcpload and mcpload serve do.
  * Module:  import { runRawClient } from './raw-ws-client.mjs'; const r = await runRawClient({ url, ... });
@@ -25,8 +28,10 @@
  *   rps         roundTrips / seconds
  *   rpsWithDrain (roundTrips + drained) / seconds: mcpload's definition (its `ok` includes the drain)
  *   p50us, p99us, meanUs  latency from send to response, µs (hdr-histogram-js)
- *   open loop only: rate, dropped (due while the connection had `depth` in flight),
- *   intendedP50us, intendedP99us (latency from the intended send time, like mcpload's corrected)
+ *   open loop only: rate, dropped (due while the connection had `depth` in flight, or with --burst more
+ *   than N intervals late: lateDropped of them),
+ *   intendedP50us, intendedP99us (latency from the intended send time, like mcpload's corrected),
+ *   secondsP50us, secondsP99us (the same per second of the window, by response time, like mcpload's timeline)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -113,7 +118,19 @@ function openSession(url, handshakeTimeoutMs) {
  *   the connections (each at most `depth` in flight; a request due on a full connection is dropped).
  */
 export async function runRawClient(opts) {
-  const { url, connections = 100, depth = 1, durationSeconds = 10, size = 64, method = 'ping', params, rate = 0, cork = false, paced = false } = opts;
+  const {
+    url,
+    connections = 100,
+    depth = 1,
+    durationSeconds = 10,
+    size = 64,
+    method = 'ping',
+    params,
+    rate = 0,
+    cork = false,
+    paced = false,
+    burst = 0,
+  } = opts;
   let head = HEAD;
   let tails = requestTails(method, params, size);
   if (opts.frame) {
@@ -129,6 +146,8 @@ export async function runRawClient(opts) {
   const hist = newHist();
   /** Open loop only: latency from the intended send time (start + k / rate), like mcpload's corrected. */
   const histIntended = newHist();
+  /** Open loop: the same per second of the window (by response time), like mcpload's timeline p50/p99. */
+  const perSecond = [];
   const openLoop = rate > 0;
 
   const sockets = await Promise.all(Array.from({ length: connections }, () => openSession(url, 10_000)));
@@ -139,6 +158,8 @@ export async function runRawClient(opts) {
   let outstanding = 0;
   let errors = 0;
   let dropped = 0;
+  /** --burst: of `dropped`, those dropped for being late rather than for a full connection. */
+  let late = 0;
   let resolveDrained;
   const allDrained = new Promise((r) => (resolveDrained = r));
   // Power-of-two ring of send times per connection: ids in flight are always the last `depth` ones
@@ -189,8 +210,14 @@ export async function runRawClient(opts) {
       if (measuring) {
         roundTrips++;
         hist.recordValue(Math.round((now - sentAt[msg.id & mask]) * 1000));
-        if (openLoop) histIntended.recordValue(Math.round((now - intendedAt[msg.id & mask]) * 1000));
-        else send();
+        if (openLoop) {
+          const us = Math.round((now - intendedAt[msg.id & mask]) * 1000);
+          histIntended.recordValue(us);
+          const second = Math.floor((now - start) / 1000);
+          while (perSecond.length <= second)
+            perSecond.push(hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 }));
+          perSecond[second].recordValue(Math.min(us, 60_000_000));
+        } else send();
       } else {
         drained++;
         if (outstanding === 0) resolveDrained();
@@ -230,11 +257,18 @@ export async function runRawClient(opts) {
       }
     };
     if (paced) {
+      // --burst: mcpload's token-bucket rule: a request more than `burst` of its connection's intervals late
+      // is dropped (counted, in no histogram) instead of sent late.
+      const keepMs = burst > 0 ? burst * senders.length * intervalMs : Infinity;
       const due = (until) => {
+        const oldest = performance.now() - keepMs;
         while (measuring && start + k * intervalMs <= until) {
           const s = senders[next];
           next = next + 1 === senders.length ? 0 : next + 1;
-          if (s.full()) dropped++;
+          if (start + k * intervalMs < oldest) {
+            dropped++;
+            late++;
+          } else if (s.full()) dropped++;
           else s.send(start + k * intervalMs);
           k++;
         }
@@ -262,7 +296,7 @@ export async function runRawClient(opts) {
   return {
     connections,
     depth,
-    ...(openLoop ? { rate, dropped, paced } : {}),
+    ...(openLoop ? { rate, dropped, paced, ...(paced && burst > 0 ? { burst, lateDropped: late } : {}) } : {}),
     cork,
     method: opts.frame ? 'frame' : method,
     frameBytes,
@@ -275,7 +309,14 @@ export async function runRawClient(opts) {
     p50us: hist.getValueAtPercentile(50),
     p99us: hist.getValueAtPercentile(99),
     meanUs: round(hist.mean, 0),
-    ...(openLoop ? { intendedP50us: histIntended.getValueAtPercentile(50), intendedP99us: histIntended.getValueAtPercentile(99) } : {}),
+    ...(openLoop
+      ? {
+          intendedP50us: histIntended.getValueAtPercentile(50),
+          intendedP99us: histIntended.getValueAtPercentile(99),
+          secondsP50us: perSecond.map((h) => h.getValueAtPercentile(50)),
+          secondsP99us: perSecond.map((h) => h.getValueAtPercentile(99)),
+        }
+      : {}),
   };
 }
 
@@ -298,11 +339,12 @@ async function main() {
       rate: { type: 'string', default: '0' },
       cork: { type: 'boolean', default: false },
       paced: { type: 'boolean', default: false },
+      burst: { type: 'string', default: '0' },
     },
   });
   if (!values.url) {
     process.stderr.write(
-      'usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R [--paced]] [--cork]\n',
+      'usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R [--paced [--burst N]]] [--cork]\n',
     );
     process.exit(2);
   }
@@ -318,6 +360,7 @@ async function main() {
     rate: Number(values.rate),
     cork: values.cork,
     paced: values.paced,
+    burst: Number(values.burst),
   });
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -22,7 +22,7 @@ import {
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { DetailTally, MAX_KEPT_DETAILS } from '../shared/error-details.js';
 import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
-import { addDelta, newHistogram, summarize, type Histogram } from '../shared/stats.js';
+import { addDelta, newHistogram, type Histogram } from '../shared/stats.js';
 import { FlowTotals } from './flow-totals.js';
 
 /** One method's outcomes over the run (counters.ts) and its latency histograms. */
@@ -351,9 +351,11 @@ export class Aggregate {
   private finishSecond(second: number): void {
     const open = this.openSeconds.get(second)!;
     const point = this.timeline[second];
-    const sum = summarize(open.latency);
-    point.p50 = sum.p50;
-    point.p99 = sum.p99;
+    // Only the two percentiles a timeline point shows: summarize() also walks the histogram for its mean and
+    // five more percentiles, 15-30 ms of this thread each second at 25K req/s (bench/RESULTS.md, issue 20).
+    const h = open.latency;
+    point.p50 = h.totalCount === 0 ? 0 : h.getValueAtPercentile(50);
+    point.p99 = h.totalCount === 0 ? 0 : h.getValueAtPercentile(99);
     // Sums of floating-point deltas: kept to the µs, so a report or --out line reads 0.26, not 0.25999999999999995.
     point.cpuSeconds = Math.round(point.cpuSeconds! * 1e6) / 1e6;
     point.loopUtilization = Math.round(point.loopUtilization! * 1e4) / 1e4;
