@@ -154,7 +154,12 @@ const sampler = setInterval(() => {
       const k = smapsMb(p);
       if (k) sample.smaps[p] = k;
     }
-    kinds = ' [heap/anon/file MB ' + Object.entries(sample.smaps).map(([p, k]) => `${p}:${k.heap.toFixed(0)}/${k.anon.toFixed(0)}/${k.file.toFixed(0)}`).join(' ') + ']';
+    kinds =
+      ' [heap/anon/file MB ' +
+      Object.entries(sample.smaps)
+        .map(([p, k]) => `${p}:${k.heap.toFixed(0)}/${k.anon.toFixed(0)}/${k.file.toFixed(0)}`)
+        .join(' ') +
+      ']';
   }
   samples.push(sample);
   process.stderr.write(`[${String(at).padStart(4)}s] mcpload RSS ${mb.toFixed(1)} MB (pid:MB ${parts})${kinds}\n`);
