@@ -11,6 +11,8 @@
  * --local-ports FROM-TO: name the source port, round-robin in that range, as mcpload does (src/config/ports.ts:
  * bind(address, 0) makes the kernel search the port space on every connect, hundreds per second);
  * a port still busy (EADDRINUSE, e.g. TIME_WAIT from an earlier run) is skipped for the next.
+ * --pause-at K: stop connecting when K have settled (opened or failed), print {"paused":K} and go on
+ * at the next line on stdin (bench/scale.mjs reads memory there, idle, then at COUNT).
  *
  *   node bench/bare-ramp.mjs --url ws://127.0.0.1:8080/mcp/ws --count 15000 --concurrency 1000 [--handshake] [--local-address 127.0.0.2]
  */
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     handshake: { type: 'boolean', default: false },
     'local-address': { type: 'string' },
     'local-ports': { type: 'string' },
+    'pause-at': { type: 'string' },
   },
 });
 const [PORT_FROM, PORT_TO] = values['local-ports'] ? values['local-ports'].split('-').map(Number) : [];
@@ -47,6 +50,8 @@ const INITIALIZED = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/init
 const wsOptions = { perMessageDeflate: false, ...(values['local-address'] ? { localAddress: values['local-address'] } : {}) };
 const COUNT = Number(values.count);
 const CONCURRENCY = Number(values.concurrency);
+const PAUSE_AT = values['pause-at'] === undefined ? Infinity : Number(values['pause-at']);
+let paused = false;
 const sockets = [];
 const rssAt = {};
 let started = 0;
@@ -87,13 +92,25 @@ await new Promise((resolve) => {
     });
   };
   const pump = () => {
-    while (inFlight < CONCURRENCY && started < COUNT) {
+    while (inFlight < CONCURRENCY && started < COUNT && (paused === 'resumed' || started < PAUSE_AT)) {
       started++;
       inFlight++;
       connect();
     }
   };
-  const done = () => (opened + failed === COUNT ? resolve() : pump());
+  const done = () => {
+    if (opened + failed === COUNT) return resolve();
+    if (opened + failed === PAUSE_AT && paused === false) {
+      paused = true;
+      process.stdout.write(JSON.stringify({ paused: PAUSE_AT, opened, failed }) + '\n');
+      process.stdin.once('data', () => {
+        paused = 'resumed';
+        pump();
+      });
+      return;
+    }
+    pump();
+  };
   pump();
 });
 const seconds = (performance.now() - t0) / 1000;

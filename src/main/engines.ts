@@ -38,12 +38,16 @@ const inlineHostFile = () => built('../worker/engine-process.js');
  * Engine threads get a capped young generation (V8's default lets the semi-spaces grow to 16 MB
  * each). With the default, a long run's RSS kept stepping up for minutes (bench/soak.mjs: +15.8%
  * over 6 minutes, A/B in one run); capped at 6 MB it was flat, but depth-1 throughput dropped ~10%
- * (more scavenges). 16 MB kept both: same req/s as the default at depth 1 and a flat soak.
- * Figures in bench/RESULTS.md ("soak"). BENCH_ENGINE_YOUNG_MB overrides it for measurements
+ * (more scavenges). 16 MB kept both: same req/s as the default at depth 1 and a flat soak; 32 MB was
+ * as flat (-9.8 % over 10 minutes). 32 MB now: at 16 MB a ramp's in-flight connects (upgrade request,
+ * parser, handshake) outlived the semi-spaces and were promoted, ~4 KB of old-space garbage per session
+ * that an idle engine never collects: RSS per idle session 8.7-9.2 KiB vs 4.3 KiB at 32 MB (bare ws
+ * 5.5-5.7; bench/scale.mjs, 50K). Figures in bench/RESULTS.md ("soak", 2026-12-03 "what an idle
+ * session's RSS is made of"). BENCH_ENGINE_YOUNG_MB overrides it for measurements
  * (0 = V8's default; not MCPLOAD_*: yargs reads those as options). BENCH_ENGINE_OLD_MB caps the old
  * generation the same way (unset: V8's default), for soak A/B runs of V8's heap growing factor.
  */
-const ENGINE_YOUNG_GENERATION_MB = Number(process.env.BENCH_ENGINE_YOUNG_MB ?? 16);
+const ENGINE_YOUNG_GENERATION_MB = Number(process.env.BENCH_ENGINE_YOUNG_MB ?? 32);
 const ENGINE_OLD_GENERATION_MB = Number(process.env.BENCH_ENGINE_OLD_MB ?? 0);
 
 /**
