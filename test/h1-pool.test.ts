@@ -319,7 +319,7 @@ describe('the HTTP/1.1 pool against real sockets', () => {
     await send(pool);
     await send(pool);
     expect(s.connections()).toBe(2);
-    await waitFor(() => s.closed() >= 1);
+    await waitFor(() => s.closed() >= 1, 1000); // well before the idle timeout (4 s) would close it
   });
 
   it('reads a body without length to the close', async () => {
@@ -334,7 +334,7 @@ describe('the HTTP/1.1 pool against real sockets', () => {
     const pool = h1(s.origin);
     const r = await send(pool);
     expect(r.error?.code).toBe('UND_ERR_HEADERS_OVERFLOW');
-    await waitFor(() => s.closed() === 1);
+    await waitFor(() => s.closed() === 1, 1000);
     expect((await send(pool)).body()).toBe('fine');
   });
 
@@ -383,7 +383,7 @@ describe('the HTTP/1.1 pool against real sockets', () => {
     r.abort!(why);
     await r.done;
     expect(r.error).toBe(why);
-    await waitFor(() => s.closed() === 1);
+    await waitFor(() => s.closed() === 1, 1000);
     const aborted = await send(pool, POST(), record({ abortOnConnect: new Error('at once') }));
     expect(aborted.error?.message).toBe('at once');
     expect((await send(pool)).body()).toBe('late');

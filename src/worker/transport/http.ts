@@ -91,6 +91,7 @@ export class HttpTransport implements Transport, PostOwner {
     return this.closed;
   }
 
+  /** A new array each time, never changed in place: the http: request pool builds a request head once per array (h1-pool.ts). */
   private rebuildHeaders(): void {
     const h = ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...this.userHeaders];
     if (this.version) h.push('mcp-protocol-version', this.version);
