@@ -101,12 +101,6 @@ class Pending {
     const conn = this.conn;
     if (conn !== undefined && conn.req === this) conn.fail(err ?? requestAborted());
   };
-
-  /** The handler's resume after a false from onHeaders/onData. */
-  readonly resume = (): void => {
-    const conn = this.conn;
-    if (conn !== undefined && conn.req === this) conn.resumeRead();
-  };
 }
 
 const enum Wait {
@@ -134,6 +128,11 @@ class Conn implements ResponseSink {
   private rest: Buffer | undefined;
   /** The server ended its side while reading was paused. */
   private ended = false;
+  /**
+   * The handler's resume after a false from onHeaders/onData: one per connection, not per request
+   * (only the request on it can have paused it; a stale call finds it not paused and does nothing).
+   */
+  readonly resume = (): void => this.resumeRead();
   /** A socket error that came before its close. */
   private error: Error | undefined;
 
@@ -240,7 +239,7 @@ class Conn implements ResponseSink {
       this.wait = Wait.None;
       this.deadline = 0;
     }
-    return req.handler.onHeaders(status, rawHeaders, req.resume, '') !== false && this.req === req;
+    return req.handler.onHeaders(status, rawHeaders, this.resume, '') !== false && this.req === req;
   }
 
   onBody(chunk: Buffer): boolean {
