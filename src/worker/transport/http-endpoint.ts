@@ -3,6 +3,7 @@
  * module of their own so the pool, the transport and the POST handler import downward only.
  */
 import type { Pool } from 'undici';
+import type { RequestPool } from './h1-pool.js';
 
 /** What every HTTP session of an engine speaks. */
 export interface HttpSettings {
@@ -35,8 +36,8 @@ export interface BodyBudget {
 }
 
 export interface Endpoint {
-  /** Requests: as many connections as the engine has sessions. */
-  pool: Pool;
+  /** Requests: as many connections as the engine has sessions (the hand-written h1-pool.ts on http:, undici's Pool on https:). */
+  pool: RequestPool;
   /**
    * Notifications, answers to server requests and DELETEs: quick 202s on connections of their own,
    * so an answer the server waits for never queues behind the streams that wait for it.

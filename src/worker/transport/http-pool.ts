@@ -1,9 +1,11 @@
 /**
- * The undici pools behind an engine's Streamable HTTP sessions: one request Pool per target origin
- * (and source address) shared by all of them, and a small one for notifications, answers to server
- * requests and DELETEs.
+ * The pools behind an engine's Streamable HTTP sessions: one request pool per target origin (and
+ * source address) shared by all of them, and a small one for notifications, answers to server
+ * requests and DELETEs. The request pool of an `http:` origin is the hand-written one (h1-pool.ts:
+ * the hot path); https, the small pool and the GET streams are undici's.
  */
 import { Pool } from 'undici';
+import { H1Pool, type RequestPool } from './h1-pool.js';
 import type { Connect, ConnectOptions } from './transport.js';
 import type { BodyBudget, Endpoint, HttpClientOptions } from './http-endpoint.js';
 import { HttpTransport } from './http.js';
@@ -43,11 +45,16 @@ export class HttpClients {
           ...(opts.ca ? { ca: opts.ca } : {}),
         },
       });
+      // The session times every request on this pool and aborts it at its deadline (abandon()): the
+      // pool keeps no timer per request of its own here, except for those the session does not time
+      // (HttpTransport.send gives them waitMs).
+      const connections = Math.max(1, this.opts.connections);
+      const pool: RequestPool =
+        url.protocol === 'http:'
+          ? new H1Pool(url.origin, { connections, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) })
+          : new Pool(url.origin, { ...options(connections), headersTimeout: 0, bodyTimeout: 0 });
       endpoint = {
-        // The session times every request on this pool and aborts it at its deadline (abandon()):
-        // undici keeps no timer per request of its own here, except for those the session does not
-        // time (HttpTransport.send gives them waitMs).
-        pool: new Pool(url.origin, { ...options(Math.max(1, this.opts.connections)), headersTimeout: 0, bodyTimeout: 0 }),
+        pool,
         control: new Pool(url.origin, options(Math.ceil(Math.max(1, this.opts.sessions) / 10))),
         // A GET stream has no answer to wait for: no body timeout on it.
         streams: this.opts.getStream ? new Pool(url.origin, { ...options(Math.max(1, this.opts.sessions)), bodyTimeout: 0 }) : undefined,
@@ -63,7 +70,7 @@ export class HttpClients {
   /** Let queued requests (DELETEs of closing sessions) finish for up to graceMs, then drop the rest. Idempotent. */
   close(graceMs = 1000): Promise<void> {
     return (this.closing ??= (async () => {
-      const pools = [...this.endpoints.values()].flatMap((e) => (e.streams ? [e.pool, e.control, e.streams] : [e.pool, e.control]));
+      const pools: RequestPool[] = [...this.endpoints.values()].flatMap((e) => (e.streams ? [e.pool, e.control, e.streams] : [e.pool, e.control]));
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([Promise.allSettled(pools.map((p) => p.close())), grace]);

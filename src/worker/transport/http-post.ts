@@ -5,7 +5,8 @@
  * The handler speaks undici's own (raw) handler interface, onConnect/onHeaders/onData/onComplete/
  * onError, which undici calls directly: the controller interface (onRequestStart, ...) costs a
  * wrapper, a controller and a parsed header object per request (undici's UnwrapHandler), where this
- * reads the two headers it needs (Content-Type, Mcp-Session-Id) from the raw ones.
+ * reads the two headers it needs (Content-Type, Mcp-Session-Id) from the raw ones. The hand-written
+ * pool of http: origins (h1-pool.ts) calls the same interface, with undici's semantics and error codes.
  */
 import type { Dispatcher } from 'undici';
 import { SseReader } from './http-sse.js';

@@ -10,14 +10,15 @@
  * known session id, which closes the transport as CloseKind.SessionExpired so the session
  * initializes a new one. A connection reset after the session was answered costs only the request
  * that was on it (onrequestlost): the session keeps its id and goes on over new connections. Streams
- * that end before their answer are resumed (GET + Last-Event-ID). Connections come from one undici Pool per engine and origin
- * (see HttpClients): sessions share keep-alive connections instead of owning a socket each.
+ * that end before their answer are resumed (GET + Last-Event-ID). Connections come from one request pool per engine and origin
+ * (see HttpClients; on http: the hand-written h1-pool.ts): sessions share keep-alive connections instead of owning a socket each.
  */
 import type { Dispatcher } from 'undici';
 import { CloseKind, type CloseReason, type ConnectOptions, type Route, type Transport, type TransportEvents } from './transport.js';
 import type { BodyBudget, Endpoint, HttpSettings } from './http-endpoint.js';
 import { ActiveList, Kind, PostHandler, type PostOwner } from './http-post.js';
 import { LISTEN_ROUTE } from './http-headers.js';
+import type { RequestPool } from './h1-pool.js';
 
 function flatHeaders(headers: Record<string, string>): string[] {
   const out: string[] = [];
@@ -90,6 +91,7 @@ export class HttpTransport implements Transport, PostOwner {
     return this.closed;
   }
 
+  /** A new array each time, never changed in place: the http: request pool builds a request head once per array (h1-pool.ts). */
   private rebuildHeaders(): void {
     const h = ['content-type', 'application/json', 'accept', 'application/json, text/event-stream', ...this.userHeaders];
     if (this.version) h.push('mcp-protocol-version', this.version);
@@ -187,7 +189,7 @@ export class HttpTransport implements Transport, PostOwner {
   }
 
   /** A GET for an SSE stream after `delayMs`, held in `active` meanwhile (a timeout or the close cancels it). */
-  private get(handler: PostHandler, pool: Dispatcher, lastEventId: string | undefined, delayMs: number): void {
+  private get(handler: PostHandler, pool: RequestPool, lastEventId: string | undefined, delayMs: number): void {
     if (this.closed) return;
     this.active.add(handler);
     const dispatch = () => {
