@@ -70,6 +70,39 @@ describe('--warmup', () => {
     expect(r.stdout).toMatch(/warm-up 1s before measuring: [\d,]+ sent/);
   });
 
+  it('closed model: the warm-up is counted apart too, and nothing goes uncounted', async () => {
+    const before = await targetRequests();
+    const reportPath = join(dir, 'closed.json');
+    const r = await runCli(
+      [
+        '--url',
+        serve.wsUrl,
+        '--profile',
+        'low-load',
+        '--clients',
+        '2',
+        '--model',
+        'closed',
+        '--concurrency',
+        '2',
+        '--duration',
+        '1s',
+        '--warmup',
+        '1s',
+        '--report',
+        reportPath,
+        '--quiet',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport;
+    expect(report.warmup!.sent).toBeGreaterThan(0);
+    expect(report.requests.sent).toBeGreaterThan(0);
+    const seen = (await targetRequests()) - before;
+    expect(Math.abs(seen - (report.warmup!.sent + report.requests.sent))).toBeLessThanOrEqual(4);
+  });
+
   it('is absent without --warmup (MCPLOAD_WARMUP=0 is none)', async () => {
     const reportPath = join(dir, 'cold.json');
     const r = await runCli(['--url', serve.wsUrl, '--profile', 'low-load', '--clients', '2', '--duration', '1s', '--report', reportPath, '--quiet'], {
