@@ -14,10 +14,12 @@
  *      connection's intervals late is dropped, not sent and timed), at 25/50/75% of the max with the same connections; the ratios
  *      of mcpload's corrected p50 and p99 to the paced client's (target: each <= 1.25×, 0 dropped at
  *      50%). --spin adds mcpload --spin rounds, --burst-bare the bare client on its bursty 1 ms timer.
+ *      --warmup S: both clients alike run their schedule S seconds before measuring (mcpload --warmup,
+ *      raw-ws-client --warmup): start-up is then left out on both sides; --latency-seconds is measured after it.
  *
  *   npm run build && node bench/accuracy.mjs [--parts a,b,c] [--seconds 20] [--slow-seconds 100]
  *        [--stall-seconds 35] [--latency-seconds 10] [--rounds 3] [--connections 100] [--size 64] [--workers 1]
- *        [--fractions 0.25,0.5,0.75] [--spin] [--burst-bare]
+ *        [--fractions 0.25,0.5,0.75] [--spin] [--burst-bare] [--warmup S]
  */
 import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     fractions: { type: 'string', default: '0.25,0.5,0.75' },
     spin: { type: 'boolean', default: false },
     'burst-bare': { type: 'boolean', default: false },
+    warmup: { type: 'string', default: '0' },
   },
 });
 const PARTS = new Set(args.parts.split(','));
@@ -54,6 +57,8 @@ const WORKERS = Number(args.workers);
 const FRACTIONS = args.fractions.split(',').map(Number);
 const SPIN = args.spin;
 const BURST = args['burst-bare'];
+/** Part c: seconds both clients send before measuring starts (0: none). */
+const WARMUP = Number(args.warmup);
 const tmp = tmpDir();
 
 /** Run mcpload to completion and return its JSON report with the child's CPU figures. */
@@ -277,7 +282,8 @@ async function latencyAt(t, max, fraction) {
   let mCmd;
   const bCmd = {};
   const m = async (spin = false) => {
-    const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS), ...(spin ? ['--spin'] : [])], [t.pid]);
+    const warmup = WARMUP > 0 ? ['--warmup', `${WARMUP}s`] : [];
+    const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS), ...warmup, ...(spin ? ['--spin'] : [])], [t.pid]);
     if (!spin) mCmd = cmd.replace(file, 'LATENCY_PROFILE.json');
     return {
       rps: r.requests.ok / r.durationSeconds,
@@ -290,6 +296,7 @@ async function latencyAt(t, max, fraction) {
       steady: steadyP99(r.timeline.map((p) => p.p99)),
       gc: r.generator?.maxGcMsPerSecond,
       lag: r.generator?.maxLoopLagMs,
+      warm: r.warmup,
       other: run.otherCpuShare,
       genCpu: run.cpu / run.wall,
       load,
@@ -298,8 +305,15 @@ async function latencyAt(t, max, fraction) {
   };
   // The bare client open loop: paced on mcpload's schedule (the yardstick), or in its 1 ms timer's bursts.
   const b = async (paced) => {
-    const argv = bareArgv(t.url, LAT_SECONDS, ['--depth', '64', '--rate', String(rate), ...(paced ? ['--paced', '--burst', String(profile.burst)] : [])]);
-    const run = await runChild(argv, { timeoutMs: (LAT_SECONDS + 30) * 1000, watch: [t.pid] });
+    const argv = bareArgv(t.url, LAT_SECONDS, [
+      '--depth',
+      '64',
+      '--rate',
+      String(rate),
+      ...(paced ? ['--paced', '--burst', String(profile.burst)] : []),
+      ...(WARMUP > 0 ? ['--warmup', String(WARMUP)] : []),
+    ]);
+    const run = await runChild(argv, { timeoutMs: (WARMUP + LAT_SECONDS + 30) * 1000, watch: [t.pid] });
     if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
     bCmd[paced ? 'paced' : 'burst'] = 'node ' + argv.join(' ').replace(t.url, 'ws://127.0.0.1:PORT/mcp/ws');
     const j = run.json;
@@ -313,6 +327,7 @@ async function latencyAt(t, max, fraction) {
       genCpu: run.cpu / run.wall,
       load: loadAvg1(),
       dropped: j.dropped,
+      warm: j.warmup,
       first: j.secondsP99us[0],
       steady: steadyP99(j.secondsP99us),
     };
@@ -333,8 +348,10 @@ async function latencyAt(t, max, fraction) {
       `${name} ${fmtInt(x.rps)} req/s corrected p50 ${x.corrected} p99 ${x.correctedP99} µs, raw p50 ${x.raw} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)}, GC ≤ ${x.gc?.toFixed(1)} ms/s)${x.notes ? ' [' + x.notes + ']' : ''}`;
     const bare = (name, x) =>
       `${name} ${fmtInt(x.rps)} req/s p50 ${x.p50} µs, from intended p50 ${x.intended} p99 ${x.intendedP99} µs (CPU ${pct(x.genCpu)}, other ${pct(x.other)})${x.dropped ? ' [dropped ' + x.dropped + ']' : ''}`;
+    const warmText = (x) =>
+      x.warm ? ` [warm-up ${x.warm.seconds}s: sent ${x.warm.sent}, ok ${x.warm.ok}, failed ${x.warm.failed}, dropped ${x.warm.dropped}]` : '';
     console.log(
-      `  round ${round}: ${line('mcpload', row.m)}; ${bare('paced bare', row.p)}` +
+      `  round ${round}: ${line('mcpload', row.m)}${warmText(row.m)}; ${bare('paced bare', row.p)}${warmText(row.p)}` +
         (row.s ? `; ${line('--spin', row.s)}` : '') +
         (row.b ? `; ${bare('burst bare', row.b)}` : ''),
     );
@@ -364,7 +381,20 @@ async function latencyAt(t, max, fraction) {
             ['burst bare p50 / p99 from intended', `${med((x) => x.b.intended)} / ${med((x) => x.b.intendedP99)}`],
           ]
         : []),
-      ['second 0 p99: mcpload / paced bare (start-up: connects, cold code)', `${med((x) => x.m.first)} / ${med((x) => x.p.first)}`],
+      [
+        WARMUP > 0
+          ? `second 0 p99 (the first measured, after a ${WARMUP} s warm-up): mcpload / paced bare`
+          : 'second 0 p99: mcpload / paced bare (start-up: connects, cold code)',
+        `${med((x) => x.m.first)} / ${med((x) => x.p.first)}`,
+      ],
+      ...(WARMUP > 0
+        ? [
+            [
+              'warm-up dropped per round: mcpload / paced bare',
+              `${rows.map((x) => x.m.warm?.dropped ?? '-').join(' ')} / ${rows.map((x) => x.p.warm?.dropped ?? '-').join(' ')}`,
+            ],
+          ]
+        : []),
       [
         `steady seconds 1-${LAT_SECONDS - 2}: median per-second p99, mcpload / paced bare`,
         `${med((x) => x.m.steady)} / ${med((x) => x.p.steady)} (**${ratio((x) => x.m.steady / x.p.steady)}×**)`,
@@ -394,7 +424,7 @@ async function main() {
   console.log(`# mcpload accuracy  ${new Date().toISOString()}`);
   console.log(machineLine());
   console.log(
-    `command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}${SPIN ? ' --spin' : ''}${BURST ? ' --burst-bare' : ''}`,
+    `command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}${SPIN ? ' --spin' : ''}${BURST ? ' --burst-bare' : ''}${WARMUP > 0 ? ` --warmup ${WARMUP}` : ''}`,
   );
   console.log(`load avg ${loadAvg1()}`);
   if (PARTS.has('a')) await partA();

@@ -8,7 +8,7 @@
  * connections, at most `depth` in flight per connection (the yardstick for mcpload at a fixed rate).
  *
  * Script:  node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws --connections 100 --depth 1 --duration 10 [--size 128]
- *            [--method tools/call --params '{"name":"echo","arguments":{"text":""}}'] [--rate 40000 [--paced [--burst 10]]] [--cork]
+ *            [--method tools/call --params '{"name":"echo","arguments":{"text":""}}'] [--rate 40000 [--paced [--burst 10]] [--warmup 2]] [--cork]
  * --paced (with --rate): mcpload's schedule instead of the 1 ms timer's bursts: the 1 ms timer sends what
  * is due up to 0.5 ms ahead, and every received message sends what is due up to 1/8 ms ahead (mcpload's
  * ticker look-ahead and its 1/16 ms wheel polled two slots ahead on socket events, src/worker/engine.ts);
@@ -17,6 +17,9 @@
  * --burst N (with --paced): mcpload's drop rule too: a request more than N of its connection's intervals
  * (connections / rate) late is dropped and left out of the histograms, as mcpload drops the tokens that
  * overflow a session's bucket of `burst`; without it a late request is sent and timed from its intended time.
+ * --warmup S (open loop): the schedule runs S seconds before measuring starts, as mcpload's --warmup: a
+ * request due before then is the warm-up's whenever it is answered (counted in `warmup`, in no histogram);
+ * the window, its seconds and --duration start after it.
  * --cork: frames sent in one event-loop turn on a connection go out in one TCP write (socket cork until
  * the next tick), as mcpload and mcpload serve do.
  * Module:  import { runRawClient } from './raw-ws-client.mjs'; const r = await runRawClient({ url, ... });
@@ -31,7 +34,8 @@
  *   open loop only: rate, dropped (due while the connection had `depth` in flight, or with --burst more
  *   than N intervals late: lateDropped of them),
  *   intendedP50us, intendedP99us (latency from the intended send time, like mcpload's corrected),
- *   secondsP50us, secondsP99us (the same per second of the window, by response time, like mcpload's timeline)
+ *   secondsP50us, secondsP99us (the same per second of the window, by response time, like mcpload's timeline),
+ *   with --warmup: warmup { seconds, sent, ok, failed, dropped } (the warm-up's requests, in none of the above)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -130,6 +134,7 @@ export async function runRawClient(opts) {
     cork = false,
     paced = false,
     burst = 0,
+    warmupSeconds = 0,
   } = opts;
   let head = HEAD;
   let tails = requestTails(method, params, size);
@@ -149,6 +154,10 @@ export async function runRawClient(opts) {
   /** Open loop: the same per second of the window (by response time), like mcpload's timeline p50/p99. */
   const perSecond = [];
   const openLoop = rate > 0;
+  const warmMs = openLoop ? warmupSeconds * 1000 : 0;
+  /** --warmup: requests due before this instant are the warm-up's (set when the schedule starts). */
+  let measureFrom = -Infinity;
+  const warm = { seconds: warmupSeconds, sent: 0, ok: 0, failed: 0, dropped: 0 };
 
   const sockets = await Promise.all(Array.from({ length: connections }, () => openSession(url, 10_000)));
 
@@ -174,6 +183,8 @@ export async function runRawClient(opts) {
   for (const ws of sockets) {
     const sentAt = new Float64Array(ring);
     const intendedAt = new Float64Array(ring);
+    /** 1: the request was due in the warm-up. */
+    const warmAt = new Uint8Array(ring);
     let nextId = 1;
     let inFlight = 0;
     // --cork: the frames one event-loop turn sends on this connection leave in one TCP write (as mcpload
@@ -195,6 +206,9 @@ export async function runRawClient(opts) {
       sentAt[id & mask] = now;
       // Sent ahead of its time (paced look-ahead): timed from the send, like mcpload's recorder.
       intendedAt[id & mask] = intended === undefined || intended > now ? now : intended;
+      const isWarm = (intended ?? now) < measureFrom;
+      warmAt[id & mask] = isWarm ? 1 : 0;
+      if (isWarm) warm.sent++;
       outstanding++;
       inFlight++;
       const idText = '' + id;
@@ -207,13 +221,19 @@ export async function runRawClient(opts) {
       outstanding--;
       inFlight--;
       if (msg.error !== undefined) errors++;
+      if (warmAt[msg.id & mask] === 1) {
+        if (msg.error !== undefined) warm.failed++;
+        else warm.ok++;
+        if (!measuring && outstanding === 0) resolveDrained();
+        return;
+      }
       if (measuring) {
         roundTrips++;
         hist.recordValue(Math.round((now - sentAt[msg.id & mask]) * 1000));
         if (openLoop) {
           const us = Math.round((now - intendedAt[msg.id & mask]) * 1000);
           histIntended.recordValue(us);
-          const second = Math.floor((now - start) / 1000);
+          const second = Math.max(0, Math.floor((now - measureFrom) / 1000));
           while (perSecond.length <= second)
             perSecond.push(hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 }));
           perSecond[second].recordValue(Math.min(us, 60_000_000));
@@ -238,6 +258,7 @@ export async function runRawClient(opts) {
 
   // Every socket has its handler before the first request goes out.
   const start = performance.now();
+  measureFrom = start + warmMs;
   let ticker;
   if (!openLoop) {
     for (const { send } of senders) for (let i = 0; i < depth; i++) send();
@@ -251,8 +272,10 @@ export async function runRawClient(opts) {
       while (start + k * intervalMs <= now) {
         const s = senders[next];
         next = next + 1 === senders.length ? 0 : next + 1;
-        if (s.full()) dropped++;
-        else s.send(start + k * intervalMs);
+        if (s.full()) {
+          if (start + k * intervalMs < measureFrom) warm.dropped++;
+          else dropped++;
+        } else s.send(start + k * intervalMs);
         k++;
       }
     };
@@ -265,11 +288,14 @@ export async function runRawClient(opts) {
         while (measuring && start + k * intervalMs <= until) {
           const s = senders[next];
           next = next + 1 === senders.length ? 0 : next + 1;
-          if (start + k * intervalMs < oldest) {
-            dropped++;
-            late++;
-          } else if (s.full()) dropped++;
-          else s.send(start + k * intervalMs);
+          const dueAt = start + k * intervalMs;
+          if (dueAt < oldest || s.full()) {
+            if (dueAt < measureFrom) warm.dropped++;
+            else {
+              dropped++;
+              if (dueAt < oldest) late++;
+            }
+          } else s.send(dueAt);
           k++;
         }
       };
@@ -282,10 +308,10 @@ export async function runRawClient(opts) {
       ticker = setInterval(tick, 1);
     }
   }
-  await new Promise((r) => setTimeout(r, durationSeconds * 1000));
+  await new Promise((r) => setTimeout(r, warmMs + durationSeconds * 1000));
   measuring = false;
   clearInterval(ticker);
-  const seconds = (performance.now() - start) / 1000;
+  const seconds = (performance.now() - (warmMs > 0 ? measureFrom : start)) / 1000;
   if (outstanding > 0) {
     let timer;
     await Promise.race([allDrained, new Promise((r) => (timer = setTimeout(r, 5000)))]);
@@ -297,6 +323,7 @@ export async function runRawClient(opts) {
     connections,
     depth,
     ...(openLoop ? { rate, dropped, paced, ...(paced && burst > 0 ? { burst, lateDropped: late } : {}) } : {}),
+    ...(warmMs > 0 ? { warmup: warm } : {}),
     cork,
     method: opts.frame ? 'frame' : method,
     frameBytes,
@@ -340,11 +367,12 @@ async function main() {
       cork: { type: 'boolean', default: false },
       paced: { type: 'boolean', default: false },
       burst: { type: 'string', default: '0' },
+      warmup: { type: 'string', default: '0' },
     },
   });
   if (!values.url) {
     process.stderr.write(
-      'usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R [--paced [--burst N]]] [--cork]\n',
+      'usage: node bench/raw-ws-client.mjs --url ws://127.0.0.1:PORT/mcp/ws [--connections 100] [--depth 1] [--duration 10] [--size 64] [--method ping] [--params JSON] [--frame JSON] [--rate R [--paced [--burst N]] [--warmup S]] [--cork]\n',
     );
     process.exit(2);
   }
@@ -361,6 +389,7 @@ async function main() {
     cork: values.cork,
     paced: values.paced,
     burst: Number(values.burst),
+    warmupSeconds: Number(values.warmup),
   });
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -46,7 +46,7 @@ export interface RunEvents {
   metrics: [url: string, busyPort?: number];
   /** What is about to run: the options (after discovery), the URLs, the engines. Before any session starts. */
   plan: [plan: RunPlan];
-  /** The engines were told to start sending at `startAtMs` (ms since epoch). */
+  /** The engines were told to start measuring at `startAtMs` (ms since epoch): they send from then, or from `--warmup` before it. */
   started: [startAtMs: number, engines: number];
   snapshot: [snapshot: EngineSnapshot, aggregate: Aggregate];
   /** Interval `interval` (a second) is in from every engine: the live view's tick (Coordinator's `interval`). */

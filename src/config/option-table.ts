@@ -62,6 +62,12 @@ export const RUN_OPTIONS = {
     group: LOAD,
     legacyEnv: [{ name: 'DURATION_SECONDS' }],
   },
+  warmup: {
+    type: 'string',
+    describe:
+      "connect and send at the profile's rate this long before measuring starts, e.g. 5s (counted apart in the report, not in latency, rates or thresholds); --duration follows it",
+    group: LOAD,
+  },
   url: {
     alias: 'u',
     type: 'string',

@@ -196,6 +196,9 @@ export function resolveRunOptions(raw: RawRunOptions, base?: Profile): RunOption
   const transport = resolveTransport(raw.transport, urls);
   const stageMs = stagesDurationMs(profile);
   const durationMs: number = duration('duration', raw.duration, true) ?? (stageMs > 0 ? stageMs : (parseDuration(DEFAULT_DURATION) as number));
+  const warmupMs = duration('warmup', raw.warmup, true) ?? 0;
+  if (warmupMs > 0 && profile.arrivalRate !== undefined)
+    throw new UsageError('--warmup: a profile with arrivalRate starts its sessions on its schedule; warm-up is for a fixed set of clients (drop --warmup)');
   const wholeConnectRate = raw.connectRate ?? 0;
   if (!(wholeConnectRate >= 0) || !Number.isFinite(wholeConnectRate))
     throw new UsageError(`--connect-rate: new sessions per second must be 0 (no limit) or more (got ${raw.connectRate})`);
@@ -243,6 +246,7 @@ export function resolveRunOptions(raw: RawRunOptions, base?: Profile): RunOption
     transport,
     localAddresses,
     durationMs: durationMs === 0 ? Infinity : durationMs,
+    ...(warmupMs > 0 ? { warmupMs } : {}),
     connectRate,
     headers: parseHeaders(raw.header ?? []),
     protocolVersion,

@@ -18,6 +18,11 @@ export interface RunOptions {
   localAddresses: string[];
   /** How long the run lasts (after the stages, if the profile has any, this is their sum). */
   durationMs: number;
+  /**
+   * --warmup: sessions connect and send this long before measuring starts; requests due before then are
+   * counted apart (report.warmup), never in the histograms, timeline, rates or thresholds. 0 or absent: none.
+   */
+  warmupMs?: number;
   /** New sessions per second across all engines; 0 = as fast as possible. */
   connectRate: number;
   headers: Record<string, string>;

@@ -21,7 +21,7 @@ import {
 } from '../shared/counters.js';
 import { SNAPSHOT_INTERVAL_MS } from '../config/defaults.js';
 import { DetailTally, MAX_KEPT_DETAILS } from '../shared/error-details.js';
-import type { EngineSnapshot, MethodDelta } from '../shared/messages.js';
+import type { EngineSnapshot, MethodDelta, WarmupCounts } from '../shared/messages.js';
 import { addDelta, newHistogram, type Histogram } from '../shared/stats.js';
 import { FlowTotals } from './flow-totals.js';
 
@@ -171,6 +171,8 @@ export class Aggregate {
   firstEstablishedAtMs = 0;
   sendingStoppedAtMs = 0;
   readonly timeline: TimelinePoint[] = [];
+  /** --warmup: its requests, added up (counted in nothing else); undefined: the run had no warm-up. */
+  warmup: WarmupCounts | undefined;
   readonly generator: GeneratorTotals = {
     engineCpuSeconds: [],
     limitedIntervals: 0,
@@ -240,6 +242,13 @@ export class Aggregate {
       addOutcomes(t, d);
       addDelta(t.latency, d.latency);
       addDelta(t.latencyRaw, d.latencyRaw);
+    }
+    if (s.warmup) {
+      const w = (this.warmup ??= { sent: 0, ok: 0, failed: 0, dropped: 0 });
+      w.sent += s.warmup.sent;
+      w.ok += s.warmup.ok;
+      w.failed += s.warmup.failed;
+      w.dropped += s.warmup.dropped;
     }
     this.flow.add(s);
     this.errorDetails.addAll(s.errorDetails);

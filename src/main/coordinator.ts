@@ -38,7 +38,7 @@ export interface CoordinatorEvents {
    * after the start. Once per interval, in order; what the live view and the run's logs read.
    */
   interval: [interval: number, aggregate: Aggregate];
-  /** The engines are told to start (their shared start, ms since epoch). */
+  /** The engines are told to start (their shared start of measuring, ms since epoch; a warm-up runs before it). */
   started: [startAtMs: number, engines: number];
   note: [message: string];
   /** An engine died before its final snapshot; `respawned`: a new one took its sessions over. */
@@ -113,7 +113,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     await Promise.all(ready);
     // --start-at: every shard's engines are up by then; they are told START_LEAD_MS ahead and all begin at the instant.
     if (this.opts.startAtMs !== undefined) await this.waitUntil(this.opts.startAtMs - START_LEAD_MS);
-    const startAtMs = Math.max(Date.now() + 10, this.stopping ? 0 : (this.opts.startAtMs ?? 0));
+    const sendAtMs = Math.max(Date.now() + 10, this.stopping ? 0 : (this.opts.startAtMs ?? 0));
+    // --warmup: the engines connect and send from sendAtMs, and measure (and count the run's duration) from here.
+    const startAtMs = sendAtMs + (this.opts.warmupMs ?? 0);
     this.startAtMs = startAtMs;
     this.aggregate.startedAtMs = startAtMs;
     this.engines.forEach((e, engineId) => e.post({ type: 'start', config: this.engineConfig(engineId, count, startAtMs) }));
@@ -132,7 +134,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** --start-at: how late the engines started after the instant asked (ms; 0 on time), once they did. */
   get startSkewMs(): number | undefined {
-    return this.opts.startAtMs === undefined || !this.started ? undefined : this.startAtMs - this.opts.startAtMs;
+    return this.opts.startAtMs === undefined || !this.started ? undefined : this.startAtMs - (this.opts.warmupMs ?? 0) - this.opts.startAtMs;
   }
 
   /** Sleep until `atMs` (ms since the epoch), or until a stop. */
@@ -177,6 +179,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       maxConnecting: Math.ceil(MAX_CONNECTING / engineCount),
       durationMs: o.durationMs,
       startAtMs,
+      ...(o.warmupMs ? { warmupMs: o.warmupMs } : {}),
       snapshotIntervalMs: SNAPSHOT_INTERVAL_MS,
       drainMs: this.opts.drainMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
       tls: this.opts.tls,

@@ -63,7 +63,8 @@ export class RunLog {
 
   started(startAtMs: number, engines: number): void {
     this.startAtMs = startAtMs;
-    this.log.info(`${engines} engine${engines === 1 ? '' : 's'} started; sessions connect now`);
+    const warmup = this.opts.warmupMs ? `; warm-up for ${this.opts.warmupMs / 1000}s, then measuring` : '';
+    this.log.info(`${engines} engine${engines === 1 ? '' : 's'} started; sessions connect now${warmup}`);
     if (this.opts.profile.stages.length) this.logStage(0);
   }
 

@@ -316,7 +316,8 @@ export function planLines(plan: { opts: RunOptions; urls: string[]; builtinTarge
   const length = Number.isFinite(opts.durationMs) ? `for ${formatSeconds(opts.durationMs / 1000)}` : 'until stopped (SIGINT/SIGTERM)';
   const drain = `${formatSeconds((opts.drainMs ?? 0) / 1000)} drain`;
   const connect = opts.connectRate > 0 ? `, ${int(opts.connectRate)} new sessions/s` : '';
-  lines.push(`  ${length}, then up to ${drain}${connect}`);
+  const warmup = opts.warmupMs ? `after a ${formatSeconds(opts.warmupMs / 1000)} warm-up (not measured), ` : '';
+  lines.push(`  ${warmup}${length}, then up to ${drain}${connect}`);
   const transport = (opts.transport ?? 'ws') === 'http' ? 'Streamable HTTP' : 'WebSocket';
   const shown = urls.slice(0, 3).join(', ') + (urls.length > 3 ? ` and ${urls.length - 3} more` : '');
   lines.push(`  target: ${shown} (${transport}${plan.builtinTarget ? ', the built-in target' : ''})`);

@@ -66,8 +66,9 @@ function generatorReport(agg: Aggregate, sent: number, seconds: number): Generat
 }
 
 /** Seconds from the first established session to the end of sending (or `endedAtMs`): the window rates are measured over. */
-function windowSeconds(agg: Aggregate, endedAtMs: number): number {
-  const windowStart = agg.firstEstablishedAtMs || agg.startedAtMs;
+function windowSeconds(agg: Aggregate, opts: RunOptions, endedAtMs: number): number {
+  // After a warm-up the sessions were established before measuring started: the window starts with it.
+  const windowStart = opts.warmupMs ? Math.max(agg.firstEstablishedAtMs, agg.startedAtMs) : agg.firstEstablishedAtMs || agg.startedAtMs;
   const windowEnd = agg.sendingStoppedAtMs || endedAtMs;
   return Math.max(0.001, (windowEnd - windowStart) / 1000);
 }
@@ -126,7 +127,7 @@ function targetReports(agg: Aggregate, opts: RunOptions): { targets: Record<stri
  */
 export function liveFigures(agg: Aggregate, opts: RunOptions, nowMs: number): ThresholdSource {
   return {
-    ...runFigures(agg, opts, windowSeconds(agg, nowMs)),
+    ...runFigures(agg, opts, windowSeconds(agg, opts, nowMs)),
     histogramOf: (series) => (series === 'handshake' ? agg.handshake : series === 'raw' ? agg.latencyRaw : agg.latency),
   };
 }
@@ -153,7 +154,7 @@ export function buildReport(
   meta: { endedAtMs: number; workers: number; interrupted?: string; startSkewMs?: number },
 ): RunReport {
   const shard = shardReport(opts, meta.startSkewMs);
-  const seconds = windowSeconds(agg, meta.endedAtMs);
+  const seconds = windowSeconds(agg, opts, meta.endedAtMs);
   const figures = runFigures(agg, opts, seconds);
   const methods: Record<string, MethodReport> = {};
   const methodHists: RunReport['histograms']['methods'] = {};
@@ -177,6 +178,7 @@ export function buildReport(
     sendingSeconds: Math.max(0, ((agg.sendingStoppedAtMs || meta.endedAtMs) - agg.startedAtMs) / 1000),
     ...(meta.interrupted ? { interrupted: meta.interrupted } : {}),
     ...(shard ? { shard } : {}),
+    ...(opts.warmupMs ? { warmup: { seconds: opts.warmupMs / 1000, ...(agg.warmup ?? { sent: 0, ok: 0, failed: 0, dropped: 0 }) } } : {}),
     config: {
       clients: opts.profile.clients,
       ratePerClient: opts.profile.rate,

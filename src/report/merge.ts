@@ -400,6 +400,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
     durationSeconds: Math.max(...rs.map((r) => r.durationSeconds)),
     ...mergeSendingSeconds(rs, startMs),
     ...(interrupted.length ? { interrupted: interrupted.join('+') } : {}),
+    ...mergeWarmup(rs),
     merged: {
       replicas: rs.reduce((n, r) => n + (r.merged?.replicas ?? 1), 0),
       ...(seen.size ? { runIds: [...seen.keys()] } : {}),
@@ -482,6 +483,22 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       ...(targets.hists ? { targets: targets.hists } : {}),
       ...flows.hists,
       ...(streams.histograms && Object.keys(streams.histograms).length ? { streams: streams.histograms } : {}),
+    },
+  };
+}
+
+/** --warmup: the replicas' warm-up counts added up, the longest warm-up's seconds; absent when none had one. */
+function mergeWarmup(rs: RunReport[]): Pick<RunReport, 'warmup'> {
+  const ws = rs.flatMap((r) => (r.warmup ? [r.warmup] : []));
+  if (ws.length === 0) return {};
+  const sum = (pick: (w: NonNullable<RunReport['warmup']>) => number) => ws.reduce((n, w) => n + pick(w), 0);
+  return {
+    warmup: {
+      seconds: Math.max(...ws.map((w) => w.seconds)),
+      sent: sum((w) => w.sent),
+      ok: sum((w) => w.ok),
+      failed: sum((w) => w.failed),
+      dropped: sum((w) => w.dropped),
     },
   };
 }

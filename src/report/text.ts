@@ -87,6 +87,13 @@ export function renderReport(r: RunReport): string {
   const closed = r.model === 'closed';
   const head = `mcpload report: profile ${r.profile}, ${loadLine(r)}, ${r.durationSeconds.toFixed(1)}s`;
   out.push('', head + (r.interrupted ? ` (interrupted by ${r.interrupted})` : ''), '='.repeat(head.length));
+  if (r.warmup) {
+    const w = r.warmup;
+    out.push(
+      '',
+      `warm-up ${figure(w.seconds)}s before measuring: ${int(w.sent)} sent, ${int(w.ok)} ok, ${int(w.failed)} failed, ${int(w.dropped)} dropped (in none of the figures below)`,
+    );
+  }
   out.push('', 'REQUEST METRICS');
   out.push(`  sent        ${int(r.requests.sent)}`);
   out.push(`  ok          ${int(r.requests.ok)}`);

@@ -79,6 +79,11 @@ export interface RunReport {
   };
   /** --shard i/n: which share of the profile this run was, and with --start-at how late it started. */
   shard?: ShardReport;
+  /**
+   * --warmup: the sessions connected and sent this long before startedAt; the requests due then are
+   * counted here only (in no latency, rate, timeline or threshold). Absent: no warm-up.
+   */
+  warmup?: { seconds: number; sent: number; ok: number; failed: number; dropped: number };
   /** Present on a live `GET /snapshot` answer only, never in a report file. */
   snapshot?: { finished: boolean };
   /** Random per run; `mcpload merge` refuses the same run twice (absent in reports of earlier builds). */

@@ -33,8 +33,13 @@ export interface EngineConfig {
   maxConnecting: number;
   /** Run length; the engine stops sending at startAtMs + durationMs. */
   durationMs: number;
-  /** Wall-clock start shared by all engines (ms since epoch), so stages line up. */
+  /** Wall-clock start shared by all engines (ms since epoch), so stages line up: with a warm-up, the start of measuring. */
   startAtMs: number;
+  /**
+   * --warmup: the engine starts warming this long before startAtMs. Requests due before startAtMs are
+   * counted in EngineSnapshot.warmup only. 0 or absent: none (whatever is sent before startAtMs is measured).
+   */
+  warmupMs?: number;
   /** How often to post a snapshot. */
   snapshotIntervalMs: number;
   /** How long to wait for in-flight responses after sending stops. */
@@ -66,6 +71,15 @@ export interface ProgressDelta {
   first: HistogramDelta;
   gap: HistogramDelta;
   total: HistogramDelta;
+}
+
+/** Requests due in the warm-up (counted apart, in no histogram): deltas since the previous snapshot. */
+export interface WarmupCounts {
+  sent: number;
+  ok: number;
+  /** The failed outcomes (counters.ts FAILED_OUTCOMES): rpc and tool errors, timeouts, closed. */
+  failed: number;
+  dropped: number;
 }
 
 export interface EngineSnapshot {
@@ -136,6 +150,8 @@ export interface EngineSnapshot {
    * zero when the engine keeps up; grows when it (or the in-flight bound) holds requests back.
    */
   sendLagMs: number;
+  /** --warmup: the warm-up's requests counted since the previous snapshot (absent without a warm-up). */
+  warmup?: WarmupCounts;
 }
 
 export type MainToEngine =

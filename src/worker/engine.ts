@@ -68,6 +68,13 @@ export class Engine implements SessionHost<Session> {
   readonly multiRound: Uint8Array;
   readonly clientCapabilities: Record<string, unknown>;
   readonly methodOf: MethodRecorder[];
+  /** --warmup: requests due before this instant (performance clock: the shared start) are the warm-up's; -Infinity: no warm-up. */
+  readonly measureFrom: number;
+  /** The warm-up's counts (the measured recorder and methodOf themselves without a warm-up: never picked then). */
+  readonly warmRecorder: Recorder;
+  readonly warmOf: MethodRecorder[];
+  /** Between the start and measureFrom: the first tick past it starts measuring (startMeasuring()). */
+  private warming: boolean;
   readonly mix: Uint16Array;
   readonly mixCounts: Uint32Array;
   readonly terminator;
@@ -184,7 +191,15 @@ export class Engine implements SessionHost<Session> {
       for (let k = 0; k <= (st.also?.length ?? 0); k++) stepOf.push(j);
       return { key: st.key, method: st.method, target: st.also?.length ? undefined : targets[at] };
     });
-    this.recorder = new Recorder(methods, distinctTargets(requests), this.secrets, steps);
+    const recorder = () => new Recorder(methods, distinctTargets(requests), this.secrets, steps);
+    const methodsOf = (rec: Recorder) => {
+      const of = requests.map((e, i) => (i < mixLength ? rec.recorderOf(e.method, targets[i]) : rec.steps[stepOf[i - mixLength]].rec));
+      requests.forEach((e, i) => {
+        if (e.progress) of[i].progress ??= new ProgressRecorder();
+      });
+      return of;
+    };
+    this.recorder = recorder();
     const meta = this.stateless ? this.requestMeta : undefined;
     const { messageSize } = this.profile;
     this.templates = requests.map((request) => {
@@ -205,10 +220,10 @@ export class Engine implements SessionHost<Session> {
     const byDuration = new Map<number, TimeoutQueue>([[timeoutMs, this.timeouts]]);
     this.entryQueues = Array.from(this.deadlineOf, (d) => byDuration.get(d) ?? byDuration.set(d, new TimeoutQueue()).get(d)!);
     this.queues = [...byDuration.values()];
-    this.methodOf = requests.map((e, i) => (i < mixLength ? this.recorder.recorderOf(e.method, targets[i]) : this.recorder.steps[stepOf[i - mixLength]].rec));
-    requests.forEach((e, i) => {
-      if (e.progress) this.methodOf[i].progress ??= new ProgressRecorder();
-    });
+    this.methodOf = methodsOf(this.recorder);
+    const warm = (config.warmupMs ?? 0) > 0;
+    this.warmRecorder = warm ? recorder() : this.recorder;
+    this.warmOf = warm ? methodsOf(this.warmRecorder) : this.methodOf;
     this.mix = mixLength > 0 ? mixSequence(this.profile.mix.map((e) => e.weight)) : new Uint16Array(0);
     this.flow = this.profile.flow ? compileFlow(this.profile.flow, mixLength) : undefined;
     this.arrivals = this.profile.arrivalRate !== undefined;
@@ -216,6 +231,8 @@ export class Engine implements SessionHost<Session> {
     for (const entry of this.mix) this.mixCounts[entry]++;
     const now = performance.now();
     this.t0 = now + (config.startAtMs - Date.now());
+    this.measureFrom = warm ? this.t0 : -Infinity;
+    this.warming = warm && now < this.t0;
     this.lastTick = now;
     this.wheel = new Wheel(now, WHEEL_SLOTS_PER_MS);
     this.currentRate = this.profile.rate;
@@ -308,9 +325,11 @@ export class Engine implements SessionHost<Session> {
     const late = now - this.lastTick - TICK_MS;
     if (late > this.loopLagMs) this.loopLagMs = late;
     const elapsed = now - this.t0;
+    if (this.warming && elapsed >= 0) this.startMeasuring();
     if (this.sending) {
       if (elapsed >= this.config.durationMs) void this.stop(this.config.drainMs);
-      else this.plan(elapsed);
+      // The warm-up holds what the stages ask at their start.
+      else this.plan(this.warming ? 0 : elapsed);
     }
     if (this.sending) this.startConnections(now);
     this.wakeNow = this.wakeUntil = now;
@@ -325,6 +344,21 @@ export class Engine implements SessionHost<Session> {
       this.events.snapshot(this.snapshot(false, this.snapshots.close(now)));
     }
     this.lastTick = now;
+  }
+
+  /**
+   * --warmup is over: the loop's and the traffic's figures start again, so second 0 holds no warm-up
+   * (its requests are counted apart by their intended time: SessionHost.measureFrom). Sessions, handshakes
+   * and connection errors of the warm-up stay: they are the sessions the run measures.
+   */
+  private startMeasuring(): void {
+    this.warming = false;
+    this.recorder.startMeasuring();
+    this.loopLagMs = 0;
+    this.gcPauseMs = 0;
+    this.gcObserver?.takeRecords();
+    this.elu = performance.eventLoopUtilization();
+    this.cpuAt = threadCpuSeconds();
   }
 
   /** Session arrivals: the requests/s this engine's share of the arrivals asks for now. */
@@ -511,7 +545,7 @@ export class Engine implements SessionHost<Session> {
     const cpu = threadCpuSeconds();
     const cpuSeconds = cpu < 0 || this.cpuAt < 0 ? -1 : cpu - this.cpuAt;
     this.cpuAt = cpu;
-    return this.recorder.take({
+    const snapshot = this.recorder.take({
       loopLagMs,
       gcPauseMs,
       engineId: this.config.engineId,
@@ -528,5 +562,7 @@ export class Engine implements SessionHost<Session> {
       cpuSeconds,
       sendingStoppedAtMs: this.sendingStoppedAtMs,
     });
+    if (this.warmRecorder !== this.recorder) snapshot.warmup = this.warmRecorder.takeWarmup();
+    return snapshot;
   }
 }

@@ -6,6 +6,7 @@
 import {
   ERROR_TYPES,
   ErrorIndex,
+  failedOf,
   MESSAGES_RECEIVED,
   MESSAGES_SENT,
   OUTCOME_NAMES,
@@ -18,7 +19,7 @@ import {
   type StreamLatency,
 } from '../shared/counters.js';
 import { DetailTally, MAX_SNAPSHOT_DETAILS, detailMessage, type ErrorDetail } from '../shared/error-details.js';
-import type { EngineSnapshot, MethodDelta, ProgressDelta } from '../shared/messages.js';
+import type { EngineSnapshot, MethodDelta, ProgressDelta, WarmupCounts } from '../shared/messages.js';
 import type { Target } from '../shared/targets.js';
 import { addDelta, takeDelta, newHistogram, recordMicros, type Histogram } from '../shared/stats.js';
 
@@ -211,6 +212,36 @@ export class Recorder {
     }
     if (this.firstEstablishedAtMs === 0) this.firstEstablishedAtMs = Date.now();
     recordMicros(this.handshake, (now - startedAt) * 1000);
+  }
+
+  /** --warmup is over: the traffic counted so far (bytes, messages, send lateness) was the warm-up's. */
+  startMeasuring(): void {
+    this.sendLagSumMs = 0;
+    this.bytesSent = this.bytesReceived = 0;
+    this.sent = zeroCounts(MESSAGES_SENT);
+    this.received = zeroCounts(MESSAGES_RECEIVED);
+  }
+
+  /** The warm-up's recorder: its requests' counts since the last call, and a fresh start (its histograms are never reported). */
+  takeWarmup(): WarmupCounts {
+    const counts: WarmupCounts = { sent: 0, ok: 0, failed: 0, dropped: 0 };
+    const each = (m: MethodRecorder) => {
+      counts.sent += m.sent;
+      counts.ok += m.ok;
+      counts.failed += failedOf(m);
+      counts.dropped += m.dropped;
+      for (const n of OUTCOME_NAMES) m[n] = 0;
+      m.latency.reset();
+      m.latencyRaw.reset();
+      m.progress?.take();
+    };
+    // Each request is counted in one of these only (its step's, its target's, or its method's).
+    this.methods.forEach(each);
+    this.targets.forEach(each);
+    for (const s of this.steps) each(s.rec);
+    this.errors.fill(0);
+    this.details.take();
+    return counts;
   }
 
   take(

@@ -85,7 +85,7 @@ export function sendClosed(s: Sender, loop: ClosedLoop, now: number, until: numb
       loop.giveBack(now); // the connection is closing: its close event follows
       break;
     }
-    if (!queues) host.methodOf[entry].sent++;
+    if (!queues) (now < host.measureFrom ? host.warmOf : host.methodOf)[entry].sent++;
     host.trackEntry(s, id, entry, now);
   }
 }

@@ -45,7 +45,26 @@ export class Correlator implements Pending {
   /** Ids of this connection that timed out recently (made on its first timeout). */
   private lateIds: LateIds | undefined;
 
-  constructor(private readonly counts: { readonly recorder: Recorder; readonly methodOf: MethodRecorder[] }) {}
+  constructor(
+    private readonly counts: {
+      readonly recorder: Recorder;
+      readonly methodOf: MethodRecorder[];
+      /** --warmup (SessionHost.measureFrom): requests due before it count in warmRecorder by warmOf. */
+      readonly measureFrom: number;
+      readonly warmRecorder: Recorder;
+      readonly warmOf: MethodRecorder[];
+    },
+  ) {}
+
+  /** The recorder that counts `p`: the warm-up's when it was due before measuring started. */
+  private recorderOf(p: Pending): Recorder {
+    return p.intended < this.counts.measureFrom ? this.counts.warmRecorder : this.counts.recorder;
+  }
+
+  /** The method recorder that counts `p` (as recorderOf). */
+  private methodOf(p: Pending): MethodRecorder {
+    return (p.intended < this.counts.measureFrom ? this.counts.warmOf : this.counts.methodOf)[p.entry];
+  }
 
   get size(): number {
     return this.count;
@@ -117,7 +136,9 @@ export class Correlator implements Pending {
   answered(id: number, p: Pending, answer: Answer, now: number): void {
     this.delete(id);
     this.lateIds?.mark(id, false);
-    this.counts.recorder.response(this.counts.methodOf[p.entry], answer, p.intended, p.sentAt, now);
+    const c = this.counts;
+    if (p.intended < c.measureFrom) c.warmRecorder.response(c.warmOf[p.entry], answer, p.intended, p.sentAt, now);
+    else c.recorder.response(c.methodOf[p.entry], answer, p.intended, p.sentAt, now);
   }
 
   /** The handshake request `id` was answered: the session checks the answer (handshake.ts). */
@@ -146,13 +167,13 @@ export class Correlator implements Pending {
     this.delete(id);
     if (p.entry === HANDSHAKE) return HANDSHAKE;
     if (!p.wired) {
-      this.counts.methodOf[p.entry].queued++;
+      this.methodOf(p).queued++;
       return p.entry;
     }
-    if (cancelled) this.counts.methodOf[p.entry].cancelled++;
+    if (cancelled) this.methodOf(p).cancelled++;
     else {
-      this.counts.recorder.error('timeout');
-      this.counts.methodOf[p.entry].timeout++;
+      this.recorderOf(p).error('timeout');
+      this.methodOf(p).timeout++;
     }
     (this.lateIds ??= new LateIds()).mark(id, true, now);
     return p.entry;
@@ -163,7 +184,7 @@ export class Correlator implements Pending {
     const p = this.get(id);
     if (p === undefined) return false;
     this.delete(id);
-    if (p.entry !== HANDSHAKE) this.counts.methodOf[p.entry].closed++;
+    if (p.entry !== HANDSHAKE) this.methodOf(p).closed++;
     return true;
   }
 
@@ -180,7 +201,7 @@ export class Correlator implements Pending {
 
   private failed(p: Pending): void {
     if (p.entry === HANDSHAKE) return;
-    if (p.wired) this.counts.methodOf[p.entry].closed++;
-    else this.counts.methodOf[p.entry].queued++;
+    if (p.wired) this.methodOf(p).closed++;
+    else this.methodOf(p).queued++;
   }
 }

@@ -54,6 +54,9 @@ export interface FlowSender extends FrameContext {
   readonly host: {
     readonly templates: RequestFrames[];
     readonly methodOf: MethodRecorder[];
+    /** --warmup (SessionHost.measureFrom, warmOf). */
+    readonly measureFrom: number;
+    readonly warmOf: MethodRecorder[];
     readonly profile: { readonly timeoutMs: number };
     /** Lateness of the requests sent (the report's generator-limited check reads it). */
     readonly recorder: { sendLagSumMs: number };
@@ -207,12 +210,13 @@ export class FlowRun {
     const id = calls.nextId();
     s.seq++;
     calls.track(id, entry, c.due, now, !queues);
+    const methodOf = c.due < host.measureFrom ? host.warmOf : host.methodOf;
     if (!s.write(template.frame(id, s), 'request', id, template.route)) {
       calls.forget(id);
-      host.methodOf[entry].dropped++;
+      methodOf[entry].dropped++;
       return false;
     }
-    if (!queues) host.methodOf[entry].sent++;
+    if (!queues) methodOf[entry].sent++;
     // Late past its plan (a think that woke late, a busy engine) counts towards generator-limited, as a mix request's does.
     const from = c.due > this.startedAt ? c.due : this.startedAt;
     if (now > from) host.recorder.sendLagSumMs += now - from;

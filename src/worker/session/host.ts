@@ -40,6 +40,13 @@ export interface SessionHost<S> extends HandshakeSettings {
   readonly cacheable: Uint8Array;
   /** The method recorder of each mix entry. */
   readonly methodOf: MethodRecorder[];
+  /**
+   * --warmup: a request due before this instant (performance clock) is the warm-up's and is counted in
+   * warmRecorder (by warmOf) instead; -Infinity without a warm-up. One compare per request, nothing more.
+   */
+  readonly measureFrom: number;
+  readonly warmRecorder: Recorder;
+  readonly warmOf: MethodRecorder[];
   readonly mix: Uint16Array;
   /** How often each mix entry occurs in one pass of `mix` (drops of whole passes are counted at once). */
   readonly mixCounts: Uint32Array;

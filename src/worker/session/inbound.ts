@@ -29,6 +29,9 @@ export interface Inbound extends Answering, Subscriber {
     readonly recorder: Recorder;
     readonly terminator: FrameTerminator;
     readonly methodOf: readonly MethodRecorder[];
+    readonly measureFrom: number;
+    readonly warmRecorder: Recorder;
+    readonly warmOf: readonly MethodRecorder[];
     /** Per mix entry: 1 when its answer may be input_required that the profile answers (2026-07-28). */
     readonly multiRound: Uint8Array;
     /** Per mix entry: 1 when its results may be cached for their ttlMs (profile cacheLists, 2026-07-28 list methods). */
@@ -162,7 +165,8 @@ function dispatch(s: Inbound, msg: unknown): void {
     }
     if (s.host.cacheable[p.entry] === 1) s.cacheFor(p.entry, result.ttlMs);
   }
-  s.answered(id as number, p, answerOf(rec, s.host.methodOf[p.entry], m));
+  const warm = p.intended < s.host.measureFrom;
+  s.answered(id as number, p, answerOf(warm ? s.host.warmRecorder : rec, (warm ? s.host.warmOf : s.host.methodOf)[p.entry], m));
   // The server does not take this revision (now): the session asks server/discover again (session.ts).
   if (s.host.stateless && (m.error as { code?: unknown } | null | undefined)?.code === UNSUPPORTED_VERSION) s.versionRefused();
 }

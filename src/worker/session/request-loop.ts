@@ -7,6 +7,7 @@ import type { Route, Transport } from '../transport/transport.js';
 import type { TokenBucket } from './rate-limiter.js';
 import type { Correlator } from './correlator.js';
 import type { SessionHost } from './host.js';
+import type { MethodRecorder } from '../recorder.js';
 
 /** Above this many queued bytes a session stops sending: the server is not reading. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -42,7 +43,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
   const host = s.host;
   const calls = s.calls;
   const lost = bucket.overflow(now);
-  if (lost > 0) dropped(s, lost);
+  if (lost > 0) dropped(s, lost, now < host.measureFrom ? host.warmOf : host.methodOf);
   const maxInFlight = host.profile.maxInFlight;
   const transport = s.transport!;
   const queues = transport.queues === true;
@@ -57,7 +58,8 @@ export function sendDue(s: Sender, now: number, until = now): void {
       host.recorder.streams.cached++;
       continue;
     }
-    const method = host.methodOf[entry];
+    // --warmup: one compare against a fixed instant (-Infinity without a warm-up).
+    const method = (intended < host.measureFrom ? host.warmOf : host.methodOf)[entry];
     const template = host.templates[entry];
     const id = calls.nextId();
     s.seq++;
@@ -78,12 +80,13 @@ export function sendDue(s: Sender, now: number, until = now): void {
 }
 
 /**
- * `lost` overflowed slots walk the mix like sent requests, each counted as dropped by its method. Whole
+ * `lost` overflowed slots walk the mix like sent requests, each counted as dropped by its method (of
+ * `methodOf`: the warm-up's while it lasts). Whole
  * passes of the mix are counted at once, so the cost does not grow with the rate (a stalled engine at
  * a high rate can overflow millions of slots in one wake-up).
  */
-function dropped(s: Sender, lost: number): void {
-  const { mix, mixCounts, methodOf } = s.host;
+function dropped(s: Sender, lost: number, methodOf: readonly MethodRecorder[]): void {
+  const { mix, mixCounts } = s.host;
   const passes = Math.floor(lost / mix.length);
   if (passes > 0) for (let e = 0; e < mixCounts.length; e++) methodOf[e].dropped += passes * mixCounts[e];
   for (let i = passes * mix.length; i < lost; i++) methodOf[mix[nextEntry(s)]].dropped++;

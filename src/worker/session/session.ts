@@ -534,7 +534,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     const rec = this.host.recorder;
     rec.sent.request++;
     rec.bytesSent += bytes;
-    if (p.entry !== HANDSHAKE) this.host.methodOf[p.entry].sent++;
+    if (p.entry !== HANDSHAKE) (p.intended < this.host.measureFrom ? this.host.warmOf : this.host.methodOf)[p.entry].sent++;
   }
 
   /**
