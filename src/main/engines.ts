@@ -60,11 +60,17 @@ const ENGINE_OLD_GENERATION_MB = Number(process.env.BENCH_ENGINE_OLD_MB ?? 0);
  * each thread's cap (resourceLimits below). Figures in bench/RESULTS.md ("soak"). BENCH_ENGINE_YOUNG_FIXED=0
  * leaves V8's default, for A/B runs.
  */
+/** Gives engines `gc` for their one collection after a ramp (collectRampGarbage). */
+const ENGINE_GC_FLAG = '--expose-gc';
+
 let youngFixed = false;
 function fixYoungGeneration(mb: number): void {
-  if (youngFixed || mb <= 0 || process.env.BENCH_ENGINE_YOUNG_FIXED === '0') return;
+  if (youngFixed) return;
   youngFixed = true;
-  setFlagsFromString(`--min-semi-space-size=${mb}`);
+  // Engines run one full GC when a ramp ends (src/worker/engine.ts, collectRampGarbage); like the flag
+  // below, this reaches the isolates made after it, not this process's own.
+  setFlagsFromString(ENGINE_GC_FLAG);
+  if (mb > 0 && process.env.BENCH_ENGINE_YOUNG_FIXED !== '0') setFlagsFromString(`--min-semi-space-size=${mb}`);
 }
 
 export function newEngineWorker(engineId: number): Worker {
@@ -203,7 +209,7 @@ function engineHeapFlags(): string[] {
 function forkHost(engineIds: number[]): ChildProcess {
   const inline = hostsInline(engineIds);
   const file = fileURLToPath(inline ? inlineHostFile() : hostFile());
-  const execArgv = inline ? [...process.execArgv, ...engineHeapFlags()] : process.execArgv;
+  const execArgv = [...process.execArgv, ENGINE_GC_FLAG, ...(inline ? engineHeapFlags() : [])];
   // 'advanced' serialization is structured clone, like postMessage (Infinity survives, unlike JSON).
   return fork(file, [engineIds.join(',')], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }

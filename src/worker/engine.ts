@@ -52,6 +52,23 @@ const POLL_AHEAD_MS = Number(process.env.BENCH_POLL_AHEAD_MS ?? 2 / WHEEL_SLOTS_
 /** At most this many connection problems are logged per engine per snapshot interval. */
 const NOTES_PER_INTERVAL = 5;
 
+/**
+ * A ramp's garbage outlives it. The objects of a connect in flight (upgrade request, HTTP parser,
+ * handshake) live long enough to be promoted, then die in old space; an engine that then holds idle
+ * sessions allocates too little for V8 to start a major GC or its memory reducer (not within 60 s at
+ * 100K sessions), so RSS kept ~3.7 KB per idle session more than the live heap: 7.2-7.4 KiB per added
+ * session against 5.3 KiB for a bare ws client doing the same work; with a full GC after the ramp
+ * 3.6 KiB (bench/scale.mjs, bench/RESULTS.md 2026-12-03 "a ramp's garbage"). So once an engine's
+ * connects are done (none queued or in flight) after at least this many, it runs one full GC: one
+ * pause, counted in the engine's GC figures like any other. Engine hosts and threads get `gc` from
+ * --expose-gc (src/main/engines.ts); without it, or with BENCH_ENGINE_RAMP_GC=0 (A/B runs), nothing happens.
+ */
+const RAMP_GC_MIN_CONNECTS = process.env.BENCH_ENGINE_RAMP_GC === '0' ? Infinity : 1000;
+
+function collectRampGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 export interface EngineEvents {
   snapshot(snapshot: EngineSnapshot): void;
   note(message: string): void;
@@ -126,6 +143,8 @@ export class Engine implements SessionHost<Session> {
   private reconnectHead = 0;
   private connectTokens = 0;
   private connecting = 0;
+  /** Connects started since the last ramp's end (see collectRampGarbage). */
+  private rampConnects = 0;
   private lastTick: number;
   /** performance.now() at the shared start time. */
   private readonly t0: number;
@@ -332,6 +351,10 @@ export class Engine implements SessionHost<Session> {
       else this.plan(this.warming ? 0 : elapsed);
     }
     if (this.sending) this.startConnections(now);
+    if (this.rampConnects >= RAMP_GC_MIN_CONNECTS && this.connecting === 0 && this.connectsQueued() === 0) {
+      this.rampConnects = 0;
+      collectRampGarbage();
+    }
     this.wakeNow = this.wakeUntil = now;
     this.wheel.advance(now, this.wakeDue);
     if (LOOK_AHEAD_MS > 0) {
@@ -431,8 +454,12 @@ export class Engine implements SessionHost<Session> {
     while (this.wanted > mine) this.sessions[--this.wanted].retire(false);
   }
 
+  private connectsQueued(): number {
+    return this.connectQueue.length - this.connectHead + this.reconnectQueue.length - this.reconnectHead;
+  }
+
   private startConnections(now: number): void {
-    if (this.connectHead >= this.connectQueue.length && this.reconnectHead >= this.reconnectQueue.length) {
+    if (this.connectsQueued() === 0) {
       this.connectTokens = Math.min(this.connectTokens, 1);
       return;
     }
@@ -463,6 +490,7 @@ export class Engine implements SessionHost<Session> {
         continue;
       }
       this.connecting++;
+      this.rampConnects++;
       s.connect(now);
       n++;
       if (this.config.connectRate > 0) this.connectTokens--;
