@@ -57,8 +57,8 @@ const NOTES_PER_INTERVAL = 5;
  * handshake) live long enough to be promoted, then die in old space; an engine that then holds idle
  * sessions allocates too little for V8 to start a major GC or its memory reducer (not within 60 s at
  * 100K sessions), so RSS kept ~3.7 KB per idle session more than the live heap: 7.2-7.4 KiB per added
- * session against 5.3 KiB for a bare ws client doing the same work; with a full GC after the ramp
- * 3.6 KiB (bench/scale.mjs, bench/RESULTS.md 2026-12-03 "a ramp's garbage"). So once an engine's
+ * session against 5.3 KiB for a bare ws client doing the same work; with the GCs below 3.7-4.4 KiB
+ * against 5.0-5.5 (bench/scale.mjs, bench/RESULTS.md 2026-12-03 "a ramp's garbage"). So once an engine's
  * connects are done (none queued or in flight) after at least this many, it runs full GCs: three
  * pauses, counted in the engine's GC figures like any other. Engine hosts and threads get `gc` from
  * --expose-gc (src/main/engines.ts); without it, or with BENCH_ENGINE_RAMP_GC=0 (A/B runs), nothing happens.
