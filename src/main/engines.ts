@@ -64,7 +64,7 @@ const ENGINE_OLD_GENERATION_MB = Number(process.env.BENCH_ENGINE_OLD_MB ?? 0);
 const ENGINE_GC_FLAG = '--expose-gc';
 
 let youngFixed = false;
-function fixYoungGeneration(mb: number): void {
+function setEngineV8Flags(mb: number): void {
   if (youngFixed) return;
   youngFixed = true;
   // Engines run one full GC when a ramp ends (src/worker/engine.ts, collectRampGarbage); like the flag
@@ -76,7 +76,7 @@ function fixYoungGeneration(mb: number): void {
 export function newEngineWorker(engineId: number): Worker {
   const young = ENGINE_YOUNG_GENERATION_MB;
   const old = ENGINE_OLD_GENERATION_MB;
-  fixYoungGeneration(young);
+  setEngineV8Flags(young);
   return new Worker(workerFile(), {
     name: `mcpload-engine-${engineId}`,
     resourceLimits: { ...(young > 0 ? { maxYoungGenerationSizeMb: young } : {}), ...(old > 0 ? { maxOldGenerationSizeMb: old } : {}) },
@@ -199,7 +199,7 @@ function engineHeapFlags(): string[] {
   const young = ENGINE_YOUNG_GENERATION_MB;
   const old = ENGINE_OLD_GENERATION_MB;
   const flags: string[] = [];
-  // V8 splits a young generation into two semi-spaces; fixed at the cap, as fixYoungGeneration does for threads.
+  // V8 splits a young generation into two semi-spaces; fixed at the cap, as setEngineV8Flags does for threads.
   if (young > 0) flags.push(`--max-semi-space-size=${Math.max(1, Math.floor(young / 2))}`);
   if (young > 0 && process.env.BENCH_ENGINE_YOUNG_FIXED !== '0') flags.push(`--min-semi-space-size=${Math.max(1, Math.floor(young / 2))}`);
   if (old > 0) flags.push(`--max-old-space-size=${old}`);

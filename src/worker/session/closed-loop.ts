@@ -7,6 +7,7 @@
  */
 import type { ClosedModel } from '../../shared/types.js';
 import type { Sender } from './request-loop.js';
+import { methodsAt } from './measuring.js';
 
 /** Above this many queued bytes a session stops sending: the server is not reading (as sendDue). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -85,7 +86,7 @@ export function sendClosed(s: Sender, loop: ClosedLoop, now: number, until: numb
       loop.giveBack(now); // the connection is closing: its close event follows
       break;
     }
-    if (!queues) (now < host.measureFrom ? host.warmOf : host.methodOf)[entry].sent++;
+    if (!queues) methodsAt(host, now)[entry].sent++;
     host.trackEntry(s, id, entry, now);
   }
 }

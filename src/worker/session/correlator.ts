@@ -7,6 +7,7 @@
  */
 import type { Answer, MethodRecorder, Recorder } from '../recorder.js';
 import { LateIds } from './late-ids.js';
+import { methodsAt, recorderAt } from './measuring.js';
 
 /** The entry of the handshake request (initialize or server/discover): not one of the mix's. */
 export const HANDSHAKE = -1;
@@ -58,12 +59,12 @@ export class Correlator implements Pending {
 
   /** The recorder that counts `p`: the warm-up's when it was due before measuring started. */
   private recorderOf(p: Pending): Recorder {
-    return p.intended < this.counts.measureFrom ? this.counts.warmRecorder : this.counts.recorder;
+    return recorderAt(this.counts, p.intended);
   }
 
   /** The method recorder that counts `p` (as recorderOf). */
   private methodOf(p: Pending): MethodRecorder {
-    return (p.intended < this.counts.measureFrom ? this.counts.warmOf : this.counts.methodOf)[p.entry];
+    return methodsAt(this.counts, p.intended)[p.entry];
   }
 
   get size(): number {
@@ -136,9 +137,7 @@ export class Correlator implements Pending {
   answered(id: number, p: Pending, answer: Answer, now: number): void {
     this.delete(id);
     this.lateIds?.mark(id, false);
-    const c = this.counts;
-    if (p.intended < c.measureFrom) c.warmRecorder.response(c.warmOf[p.entry], answer, p.intended, p.sentAt, now);
-    else c.recorder.response(c.methodOf[p.entry], answer, p.intended, p.sentAt, now);
+    this.recorderOf(p).response(this.methodOf(p), answer, p.intended, p.sentAt, now);
   }
 
   /** The handshake request `id` was answered: the session checks the answer (handshake.ts). */

@@ -15,6 +15,7 @@ import type { Route, Transport } from '../transport/transport.js';
 import type { RequestFrames, FrameContext } from '../frames.js';
 import type { MethodRecorder } from '../recorder.js';
 import type { Correlator } from './correlator.js';
+import { methodsAt } from './measuring.js';
 
 /** A flow step with its request steps' engine entries resolved (Engine: mix entries first, then these). */
 export type FlowNode =
@@ -210,7 +211,7 @@ export class FlowRun {
     const id = calls.nextId();
     s.seq++;
     calls.track(id, entry, c.due, now, !queues);
-    const methodOf = c.due < host.measureFrom ? host.warmOf : host.methodOf;
+    const methodOf = methodsAt(host, c.due);
     if (!s.write(template.frame(id, s), 'request', id, template.route)) {
       calls.forget(id);
       methodOf[entry].dropped++;

@@ -14,6 +14,7 @@ import { HANDSHAKE, type Correlator, type Pending } from './correlator.js';
 import { mayBeToolError, resultId, saysComplete } from './fast-response.js';
 import { answerServerRequest as answerFromProfile, retryInputRequired, type Answering } from './server-requests.js';
 import { subscriptionAnswered, subscriptionNotice, type Subscriber } from './subscriptions.js';
+import { methodsAt, recorderAt } from './measuring.js';
 
 /**
  * Answers to server requests stop at this many queued bytes: they are tiny frames, and each queued
@@ -165,8 +166,7 @@ function dispatch(s: Inbound, msg: unknown): void {
     }
     if (s.host.cacheable[p.entry] === 1) s.cacheFor(p.entry, result.ttlMs);
   }
-  const warm = p.intended < s.host.measureFrom;
-  s.answered(id as number, p, answerOf(warm ? s.host.warmRecorder : rec, (warm ? s.host.warmOf : s.host.methodOf)[p.entry], m));
+  s.answered(id as number, p, answerOf(recorderAt(s.host, p.intended), methodsAt(s.host, p.intended)[p.entry], m));
   // The server does not take this revision (now): the session asks server/discover again (session.ts).
   if (s.host.stateless && (m.error as { code?: unknown } | null | undefined)?.code === UNSUPPORTED_VERSION) s.versionRefused();
 }

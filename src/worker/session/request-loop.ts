@@ -7,6 +7,7 @@ import type { Route, Transport } from '../transport/transport.js';
 import type { TokenBucket } from './rate-limiter.js';
 import type { Correlator } from './correlator.js';
 import type { SessionHost } from './host.js';
+import { methodsAt } from './measuring.js';
 import type { MethodRecorder } from '../recorder.js';
 
 /** Above this many queued bytes a session stops sending: the server is not reading. */
@@ -43,7 +44,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
   const host = s.host;
   const calls = s.calls;
   const lost = bucket.overflow(now);
-  if (lost > 0) dropped(s, lost, now < host.measureFrom ? host.warmOf : host.methodOf);
+  if (lost > 0) dropped(s, lost, methodsAt(host, now));
   const maxInFlight = host.profile.maxInFlight;
   const transport = s.transport!;
   const queues = transport.queues === true;
@@ -58,8 +59,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
       host.recorder.streams.cached++;
       continue;
     }
-    // --warmup: one compare against a fixed instant (-Infinity without a warm-up).
-    const method = (intended < host.measureFrom ? host.warmOf : host.methodOf)[entry];
+    const method = methodsAt(host, intended)[entry];
     const template = host.templates[entry];
     const id = calls.nextId();
     s.seq++;

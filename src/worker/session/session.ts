@@ -18,6 +18,7 @@ import { sendDue, type Sender } from './request-loop.js';
 import { ClosedLoop, sendClosed } from './closed-loop.js';
 import { arrivalAttempts, backoffDelay, ending, Next } from './ending.js';
 import { State, type SessionHost } from './host.js';
+import { methodsAt } from './measuring.js';
 import { FlowRun, type FlowSender } from './flow.js';
 import { ProgressWatches } from './progress-watch.js';
 import { subscribe, type SubscriptionIds } from './subscriptions.js';
@@ -534,7 +535,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     const rec = this.host.recorder;
     rec.sent.request++;
     rec.bytesSent += bytes;
-    if (p.entry !== HANDSHAKE) (p.intended < this.host.measureFrom ? this.host.warmOf : this.host.methodOf)[p.entry].sent++;
+    if (p.entry !== HANDSHAKE) methodsAt(this.host, p.intended)[p.entry].sent++;
   }
 
   /**
