@@ -16,16 +16,21 @@
  *      50%). --spin adds mcpload --spin rounds, --burst-bare the bare client on its bursty 1 ms timer.
  *      --warmup S: both clients alike run their schedule S seconds before measuring (mcpload --warmup,
  *      raw-ws-client --warmup): start-up is then left out on both sides; --latency-seconds is measured after it.
+ *      --pin: the target on CPU 0, each client under test (mcpload's whole tree, the bare client) on CPU 1
+ *      (taskset -a), so neither client shares a core with the target. --pin-split (a diagnostic): mcpload's
+ *      process (its main thread, V8's and libuv's helpers) shares CPU 0 with the target and only its engine
+ *      worker thread (the busiest thread but main, picked 1.5 s in) gets CPU 1, to see whether the rest of
+ *      the process competing for the engine's core is what adds to the tail.
  *
  *   npm run build && node bench/accuracy.mjs [--parts a,b,c] [--seconds 20] [--slow-seconds 100]
  *        [--stall-seconds 35] [--latency-seconds 10] [--rounds 3] [--connections 100] [--size 64] [--workers 1]
- *        [--fractions 0.25,0.5,0.75] [--spin] [--burst-bare] [--warmup S]
+ *        [--fractions 0.25,0.5,0.75] [--spin] [--burst-bare] [--warmup S] [--pin | --pin-split]
  */
 import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { ROOT, startServe, runChild, tmpDir, machineLine, loadAvg1, median, fmtInt, fmtMs, pct, printTable } from './lib.mjs';
+import { ROOT, startServe, runChild, pin, pinBusiestThread, tmpDir, machineLine, loadAvg1, median, fmtInt, fmtMs, pct, printTable } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +48,8 @@ const { values: args } = parseArgs({
     spin: { type: 'boolean', default: false },
     'burst-bare': { type: 'boolean', default: false },
     warmup: { type: 'string', default: '0' },
+    pin: { type: 'boolean', default: false },
+    'pin-split': { type: 'boolean', default: false },
   },
 });
 const PARTS = new Set(args.parts.split(','));
@@ -59,13 +66,25 @@ const SPIN = args.spin;
 const BURST = args['burst-bare'];
 /** Part c: seconds both clients send before measuring starts (0: none). */
 const WARMUP = Number(args.warmup);
+/** Part c: 'all' (--pin: target CPU 0, clients CPU 1), 'split' (--pin-split: mcpload's engine thread alone on CPU 1), or none. */
+const PIN = args['pin-split'] ? 'split' : args.pin ? 'all' : undefined;
+/** onSpawn for a bare client under --pin or --pin-split: CPU 1. */
+const pinBare = PIN ? (child) => pin(child.pid, 1) : undefined;
+/** onSpawn for mcpload: its whole tree on CPU 1 (--pin), or its process on CPU 0 and its engine thread on CPU 1 (--pin-split). */
+const pinMcpload = PIN
+  ? (child) => {
+      if (PIN === 'all') return pin(child.pid, 1);
+      pin(child.pid, 0);
+      pinBusiestThread(child.pid, 1).then((tid) => console.log(`  (--pin-split: mcpload pid ${child.pid}, engine thread ${tid ?? 'NOT found'} on CPU 1)`));
+    }
+  : undefined;
 const tmp = tmpDir();
 
 /** Run mcpload to completion and return its JSON report with the child's CPU figures. */
-async function mcpload(url, profile, seconds, extra = [], watch = []) {
+async function mcpload(url, profile, seconds, extra = [], watch = [], onSpawn = undefined) {
   const report = join(tmp, 'report.json');
   const argv = ['dist/bin.js', '--url', url, '--profile', profile, '--duration', `${seconds}s`, '--metrics-port', '0', '--report', report, '--quiet', ...extra];
-  const run = await runChild(argv, { timeoutMs: (seconds + 60) * 1000, watch });
+  const run = await runChild(argv, { timeoutMs: (seconds + 60) * 1000, watch, onSpawn });
   if (run.code !== 0) throw new Error(`mcpload exited ${run.code}: ${run.err.slice(-2000)}`);
   const r = JSON.parse(readFileSync(report, 'utf8'));
   rmSync(report);
@@ -233,12 +252,17 @@ async function partC() {
     `\n## c. generator-added latency at ${FRACTIONS.map((f) => Math.round(f * 100) + '%').join(' and ')} of the bare client's max rate (${CONNECTIONS} connections, ${SIZE}-byte pings)\n`,
   );
   const t = await startServe();
-  console.log(`target: ${t.command} (pid ${t.pid})`);
+  if (PIN) pin(t.pid, 0);
+  const pinText = {
+    all: '; pinned: target on CPU 0, clients on CPU 1',
+    split: "; pinned: target and mcpload's coordinator on CPU 0, mcpload's engine thread and the bare client on CPU 1",
+  };
+  console.log(`target: ${t.command} (pid ${t.pid})${PIN ? pinText[PIN] : ''}`);
   // Warm the target up, then find the ceiling: the bare client closed loop at depth 64, twice.
-  await runChild(bareArgv(t.url, 3, ['--depth', '64']), { timeoutMs: 60_000 });
+  await runChild(bareArgv(t.url, 3, ['--depth', '64']), { timeoutMs: 60_000, onSpawn: pinBare });
   const maxRuns = [];
   for (let i = 0; i < 2; i++) {
-    const run = await runChild(bareArgv(t.url, LAT_SECONDS, ['--depth', '64']), { timeoutMs: (LAT_SECONDS + 30) * 1000, watch: [t.pid] });
+    const run = await runChild(bareArgv(t.url, LAT_SECONDS, ['--depth', '64']), { timeoutMs: (LAT_SECONDS + 30) * 1000, watch: [t.pid], onSpawn: pinBare });
     if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
     maxRuns.push(run.json.rpsWithDrain);
     console.log(`  bare max (closed loop, depth 64): ${fmtInt(run.json.rpsWithDrain)} req/s, other CPU ${pct(run.otherCpuShare)}`);
@@ -283,7 +307,14 @@ async function latencyAt(t, max, fraction) {
   const bCmd = {};
   const m = async (spin = false) => {
     const warmup = WARMUP > 0 ? ['--warmup', `${WARMUP}s`] : [];
-    const { r, run, cmd, load } = await mcpload(t.url, file, LAT_SECONDS, ['--workers', String(WORKERS), ...warmup, ...(spin ? ['--spin'] : [])], [t.pid]);
+    const { r, run, cmd, load } = await mcpload(
+      t.url,
+      file,
+      LAT_SECONDS,
+      ['--workers', String(WORKERS), ...warmup, ...(spin ? ['--spin'] : [])],
+      [t.pid],
+      pinMcpload,
+    );
     if (!spin) mCmd = cmd.replace(file, 'LATENCY_PROFILE.json');
     return {
       rps: r.requests.ok / r.durationSeconds,
@@ -313,7 +344,7 @@ async function latencyAt(t, max, fraction) {
       ...(paced ? ['--paced', '--burst', String(profile.burst)] : []),
       ...(WARMUP > 0 ? ['--warmup', String(WARMUP)] : []),
     ]);
-    const run = await runChild(argv, { timeoutMs: (WARMUP + LAT_SECONDS + 30) * 1000, watch: [t.pid] });
+    const run = await runChild(argv, { timeoutMs: (WARMUP + LAT_SECONDS + 30) * 1000, watch: [t.pid], onSpawn: pinBare });
     if (run.code !== 0 || !run.json) throw new Error(`bare client exited ${run.code}: ${run.err}`);
     bCmd[paced ? 'paced' : 'burst'] = 'node ' + argv.join(' ').replace(t.url, 'ws://127.0.0.1:PORT/mcp/ws');
     const j = run.json;
@@ -424,7 +455,7 @@ async function main() {
   console.log(`# mcpload accuracy  ${new Date().toISOString()}`);
   console.log(machineLine());
   console.log(
-    `command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}${SPIN ? ' --spin' : ''}${BURST ? ' --burst-bare' : ''}${WARMUP > 0 ? ` --warmup ${WARMUP}` : ''}`,
+    `command: node bench/accuracy.mjs --parts ${args.parts} --seconds ${SECONDS} --slow-seconds ${SLOW_SECONDS} --stall-seconds ${STALL_SECONDS} --latency-seconds ${LAT_SECONDS} --rounds ${ROUNDS} --connections ${CONNECTIONS} --size ${SIZE} --workers ${WORKERS} --fractions ${args.fractions}${SPIN ? ' --spin' : ''}${BURST ? ' --burst-bare' : ''}${WARMUP > 0 ? ` --warmup ${WARMUP}` : ''}${PIN === 'all' ? ' --pin' : PIN === 'split' ? ' --pin-split' : ''}`,
   );
   console.log(`load avg ${loadAvg1()}`);
   if (PARTS.has('a')) await partA();

@@ -30,7 +30,6 @@
  * The raw client is this same file run with --client (a module-free, minimal loop: pool.request,
  * read the body, JSON.parse, match the id, record the latency); --autocannon runs autocannon.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -193,6 +192,7 @@ async function compare() {
     pct,
     loadAvg1,
     cpuSeconds,
+    pin,
   } = await import('./lib.mjs');
   const ROUNDS = Number(args.rounds);
   const SAT_RATE = Number(args.rate);
@@ -201,7 +201,6 @@ async function compare() {
   const target = await startServe();
   const url = target.url.replace(/^ws:/, 'http:').replace(/\/mcp\/ws$/, '/mcp');
   // --pin: the target on CPU 0, each client under test on CPU 1 (all threads: -a; later ones inherit it).
-  const pin = (pid, cpu) => execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
   if (args.pin) pin(target.pid, 0);
 
   // Steady CPU: the child's CPU (all threads) between 2 s after its start and SECONDS after it, inside

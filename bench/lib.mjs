@@ -243,6 +243,47 @@ export function descendants(pid) {
 }
 
 /**
+ * Pin process `pid` and all its threads to CPU `cpu` (taskset -a); threads and processes it starts later
+ * inherit it. allThreads false: only the thread whose tid is `pid`. A process that is already gone is left alone.
+ */
+export function pin(pid, cpu, { allThreads = true } = {}) {
+  try {
+    execFileSync('taskset', [...(allThreads ? ['-a'] : []), '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  } catch {}
+}
+
+/** user+sys CPU ticks of each thread of process `pid`: Map tid -> ticks (empty once it is gone). */
+function threadTicks(pid) {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const f = statFields(`${pid}/task/${tid}`);
+      out.set(Number(tid), Number(f[11]) + Number(f[12]));
+    }
+  } catch {}
+  return out;
+}
+
+/**
+ * Pin only the busiest thread of `pid` other than its main thread (over `sampleMs`, from `afterMs` after
+ * the call) to `cpu`: mcpload's engine worker thread, whose threads have no names. Resolves its tid, or
+ * undefined when the process had no busy thread but its main one.
+ */
+export async function pinBusiestThread(pid, cpu, { afterMs = 1000, sampleMs = 500 } = {}) {
+  await sleep(afterMs);
+  const before = threadTicks(pid);
+  await sleep(sampleMs);
+  let best;
+  let most = 0;
+  for (const [tid, ticks] of threadTicks(pid)) {
+    const used = ticks - (before.get(tid) ?? 0);
+    if (tid !== Number(pid) && used > most) [best, most] = [tid, used];
+  }
+  if (best !== undefined) pin(best, cpu, { allThreads: false });
+  return best;
+}
+
+/**
  * CPU seconds of `pid` and its live descendants, plus what its exited children used (cutime+cstime):
  * for a target run with --processes N, whose work happens in child processes.
  */
