@@ -63,6 +63,20 @@ const ENGINE_OLD_GENERATION_MB = Number(process.env.BENCH_ENGINE_OLD_MB ?? 0);
 /** Gives engines `gc` for their one collection after a ramp (collectRampGarbage). */
 const ENGINE_GC_FLAG = '--expose-gc';
 
+/**
+ * No allocation-site pretenuring in engines. V8 watches how many objects of each allocation site
+ * survive a scavenge and, past a threshold, allocates that site's objects in old space from then on.
+ * A stall (a GC, a busy tick) leaves many requests in flight at a scavenge, so V8 pretenured an
+ * engine's per-request objects (the Pending of a second request in flight, its Map's tables, the
+ * socket Writable's entries), which then die young in old space: at 42K req/s the engine's old space
+ * grew 1.2 MB per scavenge, a 5 ms mark-compact came every second, and scavenges took 2.0 ms against
+ * 0.6 ms without it (--trace-gc, bench/RESULTS.md 2026-12-05 "pretenuring"). BENCH_ENGINE_PRETENURE=1
+ * keeps V8's default, for A/B runs.
+ */
+const ENGINE_PRETENURE_FLAG = process.env.BENCH_ENGINE_PRETENURE === '1' ? [] : ['--no-allocation-site-pretenuring'];
+/** BENCH_ENGINE_V8_FLAGS="--a --b": more V8 flags for engines, for A/B measurements only. */
+const ENGINE_V8_FLAGS = [...ENGINE_PRETENURE_FLAG, ...(process.env.BENCH_ENGINE_V8_FLAGS ?? '').split(' ').filter(Boolean)];
+
 let youngFixed = false;
 function setEngineV8Flags(mb: number): void {
   if (youngFixed) return;
@@ -70,6 +84,7 @@ function setEngineV8Flags(mb: number): void {
   // Engines run one full GC when a ramp ends (src/worker/engine.ts, collectRampGarbage); like the flag
   // below, this reaches the isolates made after it, not this process's own.
   setFlagsFromString(ENGINE_GC_FLAG);
+  for (const flag of ENGINE_V8_FLAGS) setFlagsFromString(flag);
   if (mb > 0 && process.env.BENCH_ENGINE_YOUNG_FIXED !== '0') setFlagsFromString(`--min-semi-space-size=${mb}`);
 }
 
@@ -209,7 +224,7 @@ function engineHeapFlags(): string[] {
 function forkHost(engineIds: number[]): ChildProcess {
   const inline = hostsInline(engineIds);
   const file = fileURLToPath(inline ? inlineHostFile() : hostFile());
-  const execArgv = [...process.execArgv, ENGINE_GC_FLAG, ...(inline ? engineHeapFlags() : [])];
+  const execArgv = [...process.execArgv, ENGINE_GC_FLAG, ...ENGINE_V8_FLAGS, ...(inline ? engineHeapFlags() : [])];
   // 'advanced' serialization is structured clone, like postMessage (Infinity survives, unlike JSON).
   return fork(file, [engineIds.join(',')], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
