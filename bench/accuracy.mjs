@@ -21,6 +21,8 @@
  *      process (its main thread, V8's and libuv's helpers) shares CPU 0 with the target and only its engine
  *      worker thread (the busiest thread but main, picked 1.5 s in) gets CPU 1, to see whether the rest of
  *      the process competing for the engine's core is what adds to the tail.
+ *      BENCH_MCPLOAD_NODE_FLAGS="--flag ..." starts mcpload's process with those node/V8 flags (flags V8 takes only at
+ *      start, e.g. --single-threaded-gc), for A/B runs; BENCH_ENGINE_* knobs are in src/main/engines.ts.
  *
  *   npm run build && node bench/accuracy.mjs [--parts a,b,c] [--seconds 20] [--slow-seconds 100]
  *        [--stall-seconds 35] [--latency-seconds 10] [--rounds 3] [--connections 100] [--size 64] [--workers 1]
@@ -83,7 +85,8 @@ const tmp = tmpDir();
 /** Run mcpload to completion and return its JSON report with the child's CPU figures. */
 async function mcpload(url, profile, seconds, extra = [], watch = [], onSpawn = undefined) {
   const report = join(tmp, 'report.json');
-  const argv = ['dist/bin.js', '--url', url, '--profile', profile, '--duration', `${seconds}s`, '--metrics-port', '0', '--report', report, '--quiet', ...extra];
+  const nodeFlags = (process.env.BENCH_MCPLOAD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const argv = [...nodeFlags, 'dist/bin.js', '--url', url, '--profile', profile, '--duration', `${seconds}s`, '--metrics-port', '0', '--report', report, '--quiet', ...extra];
   const run = await runChild(argv, { timeoutMs: (seconds + 60) * 1000, watch, onSpawn });
   if (run.code !== 0) throw new Error(`mcpload exited ${run.code}: ${run.err.slice(-2000)}`);
   const r = JSON.parse(readFileSync(report, 'utf8'));
