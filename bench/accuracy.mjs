@@ -86,27 +86,12 @@ const tmp = tmpDir();
 async function mcpload(url, profile, seconds, extra = [], watch = [], onSpawn = undefined) {
   const report = join(tmp, 'report.json');
   const nodeFlags = (process.env.BENCH_MCPLOAD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const argv = [
-    ...nodeFlags,
-    'dist/bin.js',
-    '--url',
-    url,
-    '--profile',
-    profile,
-    '--duration',
-    `${seconds}s`,
-    '--metrics-port',
-    '0',
-    '--report',
-    report,
-    '--quiet',
-    ...extra,
-  ];
-  const run = await runChild(argv, { timeoutMs: (seconds + 60) * 1000, watch, onSpawn });
+  const argv = ['dist/bin.js', '--url', url, '--profile', profile, '--duration', `${seconds}s`, '--metrics-port', '0', '--report', report, '--quiet', ...extra];
+  const run = await runChild([...nodeFlags, ...argv], { timeoutMs: (seconds + 60) * 1000, watch, onSpawn });
   if (run.code !== 0) throw new Error(`mcpload exited ${run.code}: ${run.err.slice(-2000)}`);
   const r = JSON.parse(readFileSync(report, 'utf8'));
   rmSync(report);
-  const cmd = 'node ' + argv.join(' ').replace(report, 'OUT.json').replace(url, 'ws://127.0.0.1:PORT/mcp/ws');
+  const cmd = 'node ' + [...nodeFlags, ...argv].join(' ').replace(report, 'OUT.json').replace(url, 'ws://127.0.0.1:PORT/mcp/ws');
   return { r, run, cmd, load: loadAvg1() };
 }
 
