@@ -68,9 +68,9 @@ const ENGINE_GC_FLAG = '--expose-gc';
  * survive a scavenge and, past a threshold, allocates that site's objects in old space from then on.
  * A stall (a GC, a busy tick) leaves many requests in flight at a scavenge, so V8 pretenured an
  * engine's per-request objects (the Pending of a second request in flight, its Map's tables, the
- * socket Writable's entries), which then die young in old space: at 42K req/s the engine's old space
- * grew 1.2 MB per scavenge, a 5 ms mark-compact came every second, and scavenges took 2.0 ms against
- * 0.6 ms without it (--trace-gc, bench/RESULTS.md 2026-12-05 "pretenuring"). BENCH_ENGINE_PRETENURE=1
+ * socket Writable's entries), which then die young in old space: at 42K req/s on one engine its old
+ * space grew 1.2 MB per scavenge, 3-7 mark-compacts of 2.5-9 ms came in 10 s, and scavenges took
+ * 2.1 ms against 0.6 ms without it (--trace-gc, bench/RESULTS.md 2026-12-05 "pretenuring"). BENCH_ENGINE_PRETENURE=1
  * keeps V8's default, for A/B runs.
  */
 const ENGINE_PRETENURE_FLAG = process.env.BENCH_ENGINE_PRETENURE === '1' ? [] : ['--no-allocation-site-pretenuring'];
