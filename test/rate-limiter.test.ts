@@ -3,7 +3,7 @@
  * with explicit `now` values: no real time, no sockets.
  */
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../src/worker/session/rate-limiter.js';
+import { phasedStart, TokenBucket } from '../src/worker/session/rate-limiter.js';
 import { FrameTemplate, mixSequence } from '../src/worker/frames.js';
 import type { MixEntry } from '../src/shared/types.js';
 
@@ -13,6 +13,33 @@ function drain(bucket: TokenBucket, now: number): number[] {
   while (bucket.ready(now)) out.push(bucket.take());
   return out;
 }
+
+describe('phasedStart', () => {
+  it('spreads any number of sessions evenly over the interval, on the run clock, whenever each connects', () => {
+    const interval = 10;
+    for (const n of [2, 7, 100, 1000]) {
+      // Sessions connect at scattered times; their phases still come from their run-wide index.
+      const phases = Array.from({ length: n }, (_, i) => {
+        const now = 5000 + ((i * 7919) % 997) / 3;
+        const start = phasedStart(now, 1000, interval, i);
+        expect(start).toBeGreaterThanOrEqual(now);
+        expect(start).toBeLessThan(now + interval);
+        return (start - 1000) % interval;
+      }).sort((a, b) => a - b);
+      const gaps = phases.map((p, i) => (i + 1 < n ? phases[i + 1] : phases[0] + interval) - p);
+      // Three distinct gaps at most, the largest under 2.7 times the even share (random phases: ~ln n times).
+      expect(Math.max(...gaps)).toBeLessThan((2.7 * interval) / n);
+      expect(Math.min(...gaps)).toBeGreaterThan(interval / n / 3);
+    }
+  });
+
+  it('is the same phase after a reconnect, and nothing is due at a rate of 0', () => {
+    const first = phasedStart(1234.5, 0, 20, 3);
+    const later = phasedStart(98765.25, 0, 20, 3);
+    expect((later - first) % 20).toBeCloseTo(0, 6);
+    expect(phasedStart(10, 0, Infinity, 3)).toBe(Infinity);
+  });
+});
 
 describe('TokenBucket', () => {
   it('schedules slots 1000/rate ms apart, starting at the given time', () => {

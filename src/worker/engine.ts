@@ -157,7 +157,7 @@ export class Engine implements SessionHost<Session> {
   private rampConnects = 0;
   private lastTick: number;
   /** performance.now() at the shared start time. */
-  private readonly t0: number;
+  readonly t0: number;
   private currentRate: number;
   private ticker: NodeJS.Timeout | undefined;
   private readonly snapshots: SnapshotClock;

@@ -45,6 +45,8 @@ export interface SessionHost<S> extends HandshakeSettings {
    * warmRecorder (by warmOf) instead; -Infinity without a warm-up. One compare per request, nothing more.
    */
   readonly measureFrom: number;
+  /** The run's shared start (performance clock): every engine's sessions keep their phases on its grid. */
+  readonly t0: number;
   readonly warmRecorder: Recorder;
   readonly warmOf: MethodRecorder[];
   readonly mix: Uint16Array;

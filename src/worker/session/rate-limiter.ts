@@ -9,6 +9,23 @@
  * A few numbers per client, no timers: at 100K clients a Bottleneck instance each would cost far
  * more memory than these three fields.
  */
+/** The golden ratio's fraction: phases i × φ mod 1 split an interval near evenly for any count (three-gap theorem). */
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
+
+/**
+ * When session `index` first sends from `now`: on its own phase of `intervalMs` on the grid that starts at
+ * `originMs` (the run's shared start), so the run's sessions send evenly spread over each interval, as an
+ * open-loop client that sends request k at origin + k × interval/n round robin would, and not in the clumps
+ * that random phases make (their gaps are exponential: several sessions due in one wheel slot, none in the
+ * next, which queues at the target as load the profile did not ask for). Within [now, now + intervalMs).
+ */
+export function phasedStart(now: number, originMs: number, intervalMs: number, index: number): number {
+  if (!(intervalMs < Infinity)) return Infinity; // a rate of 0: nothing is due
+  const phase = ((index * GOLDEN) % 1) * intervalMs;
+  const start = originMs + phase + Math.ceil((now - originMs - phase) / intervalMs) * intervalMs;
+  return start < now ? start + intervalMs : start;
+}
+
 export class TokenBucket {
   /** Intended time (ms, performance.now() clock) of the next request. */
   due: number;

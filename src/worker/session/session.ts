@@ -8,7 +8,7 @@
 import type { SentCounts } from '../../shared/counters.js';
 import type { CloseReason, Route, Transport } from '../transport/transport.js';
 import { Answer } from '../recorder.js';
-import { TokenBucket } from './rate-limiter.js';
+import { phasedStart, TokenBucket } from './rate-limiter.js';
 import { Correlator, HANDSHAKE, type Pending } from './correlator.js';
 import { agreedVersion, handshakeFailure, handshakeFrame, handshakeMethod, handshakeRoute, initializedFrame, INITIALIZED_ROUTE } from './handshake.js';
 import { receive, type Inbound } from './inbound.js';
@@ -485,8 +485,8 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
       }
     }
     const rate = host.rate();
-    // A random phase spreads sessions over the interval instead of all sending in the same tick.
-    const start = now + Math.random() * (1000 / rate);
+    // Each session keeps its own phase of the interval on the run's clock, spread evenly over the run's sessions.
+    const start = phasedStart(now, host.t0, 1000 / rate, host.sessionIndex(this.slot));
     if (this.bucket) {
       this.bucket.setRate(rate);
       this.bucket.restart(start);
