@@ -48,7 +48,7 @@ export function sendDue(s: Sender, now: number, until = now): void {
   const maxInFlight = host.profile.maxInFlight;
   const transport = s.transport!;
   const queues = transport.queues === true;
-  // Two or more frames: one write for all of them (a turn's hold, see Session.pump(), may already do that).
+  // Two or more frames: one write for all of them (a turn's hold, BENCH_WAKE_HOLD=1 in Session.pump(), may already do that).
   const batch = bucket.readyTwo(until) && calls.size + 1 < maxInFlight && transport.cork !== undefined;
   if (batch) transport.cork!();
   while (bucket.ready(until) && calls.size < maxInFlight && transport.bufferedAmount <= MAX_BUFFERED_BYTES) {

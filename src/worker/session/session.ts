@@ -31,6 +31,12 @@ const IDLE_MS = 1000;
 
 /** How often a session held back by its in-flight bound or send buffer looks again (ms). */
 const BLOCKED_RECHECK_MS = 5;
+/**
+ * BENCH_WAKE_HOLD=1 (measurements only): an open-model wake-up's frames wait for the turn's end (holdTurn), as
+ * they did before 2026-12-06. Written at once they cost no more syscalls (sendDue corks a wake-up's frames into
+ * one write) and reach the target a batch earlier: raw p50 at 25 % load 262 vs 390 µs, CPU 50 vs 54 % (bench/RESULTS.md).
+ */
+const HOLD_WAKE = process.env.BENCH_WAKE_HOLD === '1';
 const NO_SUBSCRIPTIONS: SubscriptionIds = { from: 0, to: 0 };
 /** UnsupportedProtocolVersion (-32022) answers in a row (no ok answer between) after which the session gives up. */
 const MAX_REFUSALS = 5;
@@ -576,7 +582,7 @@ export class Session implements LinkedSession, Inbound, Sender, FlowSender {
     // `now` is when the engine began this wake-up's batch of sessions; this session's requests are
     // built and queued only now, after the ones before it, so their send time is read here.
     const sendAt = performance.now();
-    this.transport!.holdTurn?.();
+    if (HOLD_WAKE) this.transport!.holdTurn?.();
     sendDue(this, sendAt, until > sendAt ? until : sendAt);
     // Still due means blocked (in-flight bound, full send buffer): the tokens wait in the bucket, up
     // to its burst, and an answer sends them (answered()). Waking every wheel slot meanwhile would
