@@ -22,7 +22,8 @@
  *      worker thread (the busiest thread but main, picked 1.5 s in) gets CPU 1, to see whether the rest of
  *      the process competing for the engine's core is what adds to the tail.
  *      BENCH_MCPLOAD_NODE_FLAGS="--flag ..." starts mcpload's process with those node/V8 flags (flags V8 takes only at
- *      start, e.g. --single-threaded-gc), for A/B runs; BENCH_ENGINE_* knobs are in src/main/engines.ts.
+ *      start, e.g. --single-threaded-gc), for A/B runs; BENCH_ENGINE_* knobs are in src/main/engines.ts;
+ *      BENCH_WAKE_HOLD=1 holds a wake-up's frames to the turn's end as before 2026-12-06 (src/worker/session/session.ts).
  *
  *   npm run build && node bench/accuracy.mjs [--parts a,b,c] [--seconds 20] [--slow-seconds 100]
  *        [--stall-seconds 35] [--latency-seconds 10] [--rounds 3] [--connections 100] [--size 64] [--workers 1]

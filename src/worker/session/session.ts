@@ -34,7 +34,7 @@ const BLOCKED_RECHECK_MS = 5;
 /**
  * BENCH_WAKE_HOLD=1 (measurements only): an open-model wake-up's frames wait for the turn's end (holdTurn), as
  * they did before 2026-12-06. Written at once they cost no more syscalls (sendDue corks a wake-up's frames into
- * one write) and reach the target a batch earlier: raw p50 at 25 % load 262 vs 390 µs, CPU 50 vs 54 % (bench/RESULTS.md).
+ * one write) and reach the target a batch earlier: raw p50 at 25 % load 326–333 vs 400–546 µs (bench/RESULTS.md).
  */
 const HOLD_WAKE = process.env.BENCH_WAKE_HOLD === '1';
 const NO_SUBSCRIPTIONS: SubscriptionIds = { from: 0, to: 0 };
