@@ -69,6 +69,8 @@ STOPSIGNAL SIGTERM
 # node, not curl: the slim image has no curl. Healthy while /healthz answers 200 (and always when the
 # metrics endpoint is turned off); the open-files limit is raised by the stack (ulimits), not here.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
-ENTRYPOINT ["node", "/app/dist/bin.js"]
+# The bin itself, not `node dist/bin.js`: its first line starts Node with the V8 pool mcpload runs with
+# (src/bin.ts says why); env execs node, so node is still PID 1 and takes the stop signal.
+ENTRYPOINT ["/app/dist/bin.js"]
 # `run` takes every option from the environment; `serve --host 0.0.0.0` makes this the reference target.
 CMD ["run"]

@@ -32,6 +32,7 @@ for tool in podman runc debootstrap prometheus; do
 done
 [ "$(id -u)" = 0 ] || die "run it as root (debootstrap, and podman with runc on this machine's cgroups)"
 [ -f "$ROOT/dist/bin.js" ] || die "dist/ is missing: npm run build first (the host runs the comparison with it)"
+BIN_POOL=$(head -1 "$ROOT/dist/bin.js" | sed -n 's/.*--v8-pool-size=\([0-9]*\).*/\1/p')
 
 # --- the podman store of this rehearsal, and its removal ---------------------------------------------
 WORK=$(mktemp -d /tmp/mcpload-rehearse.XXXXXX)
@@ -199,6 +200,9 @@ for i in 1 2 3; do
   code=$(pod inspect --format '{{.State.ExitCode}}' "$PREFIX-shard$i")
   [ "$code" = 143 ] || die "shard $i exited $code after SIGTERM, not 143"
   [ -s "$REPORTS/shard-$i.json" ] || die "shard $i wrote no report"
+  # The ENTRYPOINT is the bin itself, so its first line's V8 pool applies (src/bin.ts).
+  pool=$(node -p "require('$REPORTS/shard-$i.json').config.v8PoolSize")
+  [ "$pool" = "$BIN_POOL" ] || die "shard $i ran with a V8 pool of $pool, not the bin's $BIN_POOL"
 done
 watch_code=$(timeout 60 "${POD[@]}" wait "$PREFIX-watch") || die "the watch did not end within 60 s of the shards"
 [ "$watch_code" = 0 ] || die "the watch's cluster verdict is $watch_code, not 0"

@@ -11,6 +11,7 @@ import { EXIT, StartError, UsageError, describe } from './shared/errors.js';
 import type { EngineSnapshot } from './shared/messages.js';
 import type { Aggregate } from './main/aggregate.js';
 import { Coordinator } from './main/coordinator.js';
+import { v8PoolSize } from './main/engines.js';
 import { MetricsServer, type SnapshotAnswer } from './main/metrics.js';
 import { ResultsStream } from './main/results-stream.js';
 import { buildReport, liveFigures } from './report/build.js';
@@ -151,6 +152,7 @@ export class Run extends EventEmitter<RunEvents> {
       const report = buildReport(agg, this.opts, urls, {
         endedAtMs: Date.now(),
         workers: coordinator.engineCount,
+        v8PoolSize: v8PoolSize(),
         interrupted: this.interrupted,
         startSkewMs: coordinator.startSkewMs,
       });
@@ -239,7 +241,7 @@ export class Run extends EventEmitter<RunEvents> {
     if (!c?.started) return undefined;
     // In the START_LEAD_MS before the start the run has not begun yet: it ends, so far, where it starts.
     const endedAtMs = Math.max(Date.now(), c.aggregate.startedAtMs);
-    return buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, startSkewMs: c.startSkewMs });
+    return buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, v8PoolSize: v8PoolSize(), startSkewMs: c.startSkewMs });
   }
 
   /** Up before the engines start and until the report is written, so the drain can be scraped. */

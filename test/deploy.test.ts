@@ -68,7 +68,9 @@ describe('Dockerfile', () => {
     const one = (cmd: string) => final.filter((i) => i.cmd === cmd).at(-1)?.args;
     expect(one('USER')).toBeDefined();
     expect(one('USER')).not.toMatch(/^(root|0)(:|$)/);
-    expect(JSON.parse(one('ENTRYPOINT')!)).toEqual(['node', `/app/${pkg.bin.mcpload}`]);
+    // The bin itself, so its first line's node flags apply (src/bin.ts); the build stage's chmod makes it runnable.
+    expect(JSON.parse(one('ENTRYPOINT')!)).toEqual([`/app/${pkg.bin.mcpload}`]);
+    expect(final.some((i) => i.cmd === 'RUN' && i.args.includes(`chmod 0755 /app/${pkg.bin.mcpload}`))).toBe(true);
     expect(one('HEALTHCHECK')).toMatch(/CMD \["node", "\/app\/healthcheck\.mjs"\]$/);
     expect(one('EXPOSE')?.split(/\s+/)).toContain(String(METRICS_PORT));
     expect(one('STOPSIGNAL')).toBe('SIGTERM');

@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -227,4 +228,26 @@ function forkHost(engineIds: number[]): ChildProcess {
   const execArgv = [...process.execArgv, ENGINE_GC_FLAG, ...ENGINE_V8_FLAGS, ...(inline ? engineHeapFlags() : [])];
   // 'advanced' serialization is structured clone, like postMessage (Infinity survives, unlike JSON).
   return fork(file, [engineIds.join(',')], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/**
+ * The size of V8's background thread pool (GC helpers, concurrent compilation) where the engines run: the last
+ * --v8-pool-size of NODE_OPTIONS and then of node's command line (child processes inherit both), Node's default
+ * of 4 when neither sets it, and for 0 what Node then picks (the cores less one, at least 1). The bin's first line
+ * sets it (src/bin.ts says why); a report records it, since it moves the generator's own tail.
+ */
+export function v8PoolSize(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+  cores = availableParallelism(),
+): number {
+  const tokens = [...nodeOptions.split(/\s+/).filter(Boolean), ...execArgv];
+  let size = 4;
+  for (let i = 0; i < tokens.length; i++) {
+    const m = /^--v8[-_]pool[-_]size(?:=(.*))?$/.exec(tokens[i]);
+    if (!m) continue;
+    const value = Number(m[1] ?? tokens[++i]);
+    if (Number.isInteger(value) && value >= 0) size = value;
+  }
+  return size === 0 ? Math.max(1, cores - 1) : size;
 }

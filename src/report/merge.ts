@@ -9,7 +9,7 @@
  * - durationSeconds is the longest replica's window; startedAt the earliest start, endedAt the latest end;
  * - config: clients, workers and connect rates add up; ratePerClient and messageSize are client-weighted means;
  *   URLs are the union; protocolVersion and profile the distinct values joined by '+';
- *   spin only when every replica spun;
+ *   spin only when every replica spun; v8PoolSize only when every replica recorded the same;
  * - sessions: wanted, peak, established and reconnects add up (the peak is then the sum of each replica's peak:
  *   the concurrent peak when replicas held their sessions at the same time, as in steady state);
  * - timeline: points are aligned on the wall clock (second N of the merged timeline is N seconds after the earliest
@@ -413,6 +413,7 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       messageSize: Math.round(weighted((r) => r.config.messageSize)),
       urls: distinct(rs.flatMap((r) => r.config.urls)),
       workers: total((r) => r.config.workers),
+      ...mergePoolSize(rs),
       protocolVersion: distinct(rs.map((r) => r.config.protocolVersion)).join('+'),
       connectRate: total((r) => r.config.connectRate),
       // Spun only if every replica did: a mixed merge's latencies are not all on-time sends.
@@ -539,4 +540,10 @@ function mergeGenerators(rs: RunReport[]): { generator?: GeneratorReport } {
 export function mergeReportFiles(paths: readonly string[]): RunReport {
   if (paths.length === 0) throw new UsageError('merge: give at least one report file (mcpload merge A.json B.json ...)');
   return mergeReports(paths.map(loadReport), paths);
+}
+
+/** config.v8PoolSize: kept when every replica recorded the same one. */
+function mergePoolSize(rs: RunReport[]): Pick<RunReport['config'], 'v8PoolSize'> {
+  const sizes = distinct(rs.map((r) => String(r.config.v8PoolSize)));
+  return sizes.length === 1 && rs[0].config.v8PoolSize !== undefined ? { v8PoolSize: rs[0].config.v8PoolSize } : {};
 }

@@ -94,6 +94,8 @@ export interface RunReport {
     messageSize: number;
     urls: string[];
     workers: number;
+    /** V8's background thread pool where the engines ran (main/engines.ts v8PoolSize); absent in older reports and in a merge of replicas that differ. */
+    v8PoolSize?: number;
     protocolVersion: string;
     connectRate: number;
     /** Present when the engines ran with --spin (sends on time, a busy core each). */
