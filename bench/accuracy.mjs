@@ -21,8 +21,9 @@
  *      process (its main thread, V8's and libuv's helpers) shares CPU 0 with the target and only its engine
  *      worker thread (the busiest thread but main, picked 1.5 s in) gets CPU 1, to see whether the rest of
  *      the process competing for the engine's core is what adds to the tail.
- *      BENCH_MCPLOAD_NODE_FLAGS="--flag ..." starts mcpload's process with those node/V8 flags (flags V8 takes only at
- *      start, e.g. --single-threaded-gc), for A/B runs; BENCH_ENGINE_* knobs are in src/main/engines.ts;
+ *      mcpload runs with the node flags of the bin's first line (src/bin.ts), as `mcpload` and `npx mcpload` do, and
+ *      BENCH_MCPLOAD_NODE_FLAGS="--flag ..." after them (bench/lib.mjs mcploadNodeFlags: flags V8 takes only at
+ *      start, e.g. --single-threaded-gc, or --v8-pool-size=4 for Node's default pool), for A/B runs; BENCH_ENGINE_* knobs are in src/main/engines.ts;
  *      BENCH_WAKE_HOLD=1 holds a wake-up's frames to the turn's end as before 2026-12-06 (src/worker/session/session.ts).
  *
  *   npm run build && node bench/accuracy.mjs [--parts a,b,c] [--seconds 20] [--slow-seconds 100]
@@ -33,7 +34,22 @@ import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { ROOT, startServe, runChild, pin, pinBusiestThread, tmpDir, machineLine, loadAvg1, median, fmtInt, fmtMs, pct, printTable } from './lib.mjs';
+import {
+  ROOT,
+  startServe,
+  runChild,
+  pin,
+  pinBusiestThread,
+  tmpDir,
+  machineLine,
+  loadAvg1,
+  median,
+  fmtInt,
+  fmtMs,
+  pct,
+  printTable,
+  mcploadNodeFlags,
+} from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -86,7 +102,7 @@ const tmp = tmpDir();
 /** Run mcpload to completion and return its JSON report with the child's CPU figures. */
 async function mcpload(url, profile, seconds, extra = [], watch = [], onSpawn = undefined) {
   const report = join(tmp, 'report.json');
-  const nodeFlags = (process.env.BENCH_MCPLOAD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const nodeFlags = mcploadNodeFlags();
   const argv = ['dist/bin.js', '--url', url, '--profile', profile, '--duration', `${seconds}s`, '--metrics-port', '0', '--report', report, '--quiet', ...extra];
   const run = await runChild([...nodeFlags, ...argv], { timeoutMs: (seconds + 60) * 1000, watch, onSpawn });
   if (run.code !== 0) throw new Error(`mcpload exited ${run.code}: ${run.err.slice(-2000)}`);

@@ -12,7 +12,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServe, runChild, tmpDir, machineLine, loadAvg1, fmtInt, fmtMs, printTable } from './lib.mjs';
+import { startServe, runChild, tmpDir, machineLine, loadAvg1, fmtInt, fmtMs, printTable, mcploadNodeFlags } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,6 +38,7 @@ console.log(`load average before: ${loadAvg1()}`);
 const target = await startServe();
 const report = join(dir, 'report.json');
 const argv = [
+  ...mcploadNodeFlags(),
   'dist/bin.js',
   '--profile',
   profileFile,

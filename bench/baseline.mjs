@@ -19,7 +19,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServe, runChild as runNode, mcploadFigures, roundResults, tmpDir, machineLine, median, fmtInt, fmtMs, pct } from './lib.mjs';
+import { startServe, runChild as runNode, mcploadFigures, roundResults, tmpDir, machineLine, median, fmtInt, fmtMs, pct, mcploadNodeFlags } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -84,6 +84,7 @@ async function runRaw(url, depth) {
 async function runMcpload(url, ratePerClient, tag) {
   const report = join(tmp, `${tag}.json`);
   const argv = [
+    ...mcploadNodeFlags(),
     'dist/bin.js',
     '--url',
     url,

@@ -15,6 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mcploadNodeFlags } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({
@@ -30,6 +31,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'mcpload-full-100k-'));
 const reportPath = join(tmp, 'report.json');
 const last = 2 + Number(a.addresses) - 1;
 const args = [
+  ...mcploadNodeFlags(),
   join(ROOT, 'dist/bin.js'),
   'plan',
   join(ROOT, 'plans/full-100k.yaml'),

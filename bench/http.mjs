@@ -193,6 +193,7 @@ async function compare() {
     loadAvg1,
     cpuSeconds,
     pin,
+    mcploadNodeFlags,
   } = await import('./lib.mjs');
   const ROUNDS = Number(args.rounds);
   const SAT_RATE = Number(args.rate);
@@ -277,6 +278,7 @@ async function compare() {
   const runMcpload = async (profile = 'message-bomber') => {
     const report = join(tmp, 'sat.json');
     const argv = [
+      ...mcploadNodeFlags(),
       'dist/bin.js',
       '--url',
       url,

@@ -18,6 +18,18 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The node flags the bin's first line starts mcpload with (src/bin.ts: `#!/usr/bin/env -S node FLAGS`), so a bench
+ * that spawns `node dist/bin.js` for the client under test runs it as `mcpload` and `npx mcpload` run: put them
+ * before 'dist/bin.js'. Then BENCH_MCPLOAD_NODE_FLAGS="--flag ...", for A/B runs (node takes the last of a flag
+ * given twice: --v8-pool-size=4 is Node's default pool). Targets (`serve`) keep node's defaults, as in earlier figures.
+ */
+export function mcploadNodeFlags() {
+  const first = readFileSync(join(ROOT, 'dist/bin.js'), 'utf8').split('\n', 1)[0];
+  const own = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)?.[1] ?? '';
+  return [...own.split(/\s+/), ...(process.env.BENCH_MCPLOAD_NODE_FLAGS ?? '').split(' ')].filter(Boolean);
+}
+
 // ---- cleanup --------------------------------------------------------------------------------------
 
 /** child -> signal to end it with at cleanup. */

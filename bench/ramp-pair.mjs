@@ -17,7 +17,7 @@
  */
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { sleep, spawnCaptured as run, waitFor, freePort, cleanup } from './lib.mjs';
+import { sleep, spawnCaptured as run, waitFor, freePort, cleanup, mcploadNodeFlags } from './lib.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -89,6 +89,7 @@ async function bareRamp(url) {
 async function mcploadRamp(url) {
   const metricsPort = await freePort();
   const argv = [
+    ...mcploadNodeFlags(),
     'dist/bin.js',
     '--url',
     url,

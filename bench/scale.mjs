@@ -33,7 +33,7 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { waitFor, freePort, onCleanup, spawnCaptured, sleep } from './lib.mjs';
+import { waitFor, freePort, onCleanup, spawnCaptured, sleep, mcploadNodeFlags } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOOK = join(dirname(fileURLToPath(import.meta.url)), 'heap-stats.cjs');
@@ -309,6 +309,7 @@ async function main() {
   const metricsPort = await freePort();
   const report = join(tmp, 'scale.json');
   const argv = [
+    ...mcploadNodeFlags(),
     'dist/bin.js',
     '--url',
     url,

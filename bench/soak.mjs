@@ -26,7 +26,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, track, startServe, stopChild, cpuSeconds, machineBusySeconds, tmpDir } from './lib.mjs';
+import { ROOT, track, startServe, stopChild, cpuSeconds, machineBusySeconds, tmpDir, mcploadNodeFlags } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -99,6 +99,7 @@ function rssMb(pid) {
 const target = await startServe();
 const url = target.url;
 const argv = [
+  ...mcploadNodeFlags(),
   'dist/bin.js',
   '--profile',
   args.profile,

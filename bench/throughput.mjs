@@ -29,7 +29,7 @@
 import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServe, runChild, tmpDir, machineLine, loadAvg1, median, fmtInt, fmtMs, pct, printTable } from './lib.mjs';
+import { startServe, runChild, tmpDir, machineLine, loadAvg1, median, fmtInt, fmtMs, pct, printTable, mcploadNodeFlags } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -93,6 +93,7 @@ async function runMcpload(c, depth, templated = false) {
   const { file } = profileFile(c, depth, templated);
   const report = join(tmp, 'report.json');
   const argv = [
+    ...mcploadNodeFlags(),
     'dist/bin.js',
     '--url',
     target.url,

@@ -50,6 +50,7 @@ import {
   fmtMs,
   pct,
   printTable,
+  mcploadNodeFlags,
 } from '../lib.mjs';
 import { requestTails } from '../raw-ws-client.mjs';
 
@@ -298,10 +299,11 @@ if (TOOLS.includes('mcpload')) {
     kinds.push({
       kind: `mcpload w${w}`,
       cmd: () =>
-        `${pinText(1)}node dist/bin.js --url URL --profile ${FRAME_BYTES === 64 ? 'bench/peers/ping-64.yaml' : `PROFILE(ping-64.yaml, messageSize ${FRAME_BYTES})`} --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
+        `${pinText(1)}node ${[...mcploadNodeFlags(), ''].join(' ')}dist/bin.js --url URL --profile ${FRAME_BYTES === 64 ? 'bench/peers/ping-64.yaml' : `PROFILE(ping-64.yaml, messageSize ${FRAME_BYTES})`} --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
       run: async (url) => {
         const report = join(tmp, `mcpload-w${w}.json`);
         const argv = [
+          ...mcploadNodeFlags(),
           'dist/bin.js',
           '--url',
           url,
