@@ -7,7 +7,7 @@
  * The first line starts Node with a V8 background pool of 2 threads instead of Node's default 4. The pool
  * (GC helpers, concurrent compilation) is shared by every engine thread of the process, and 4 of them on a
  * 2-core machine compete with the engines for the cores when a collection runs: at 25 % of the target's max
- * the engines' worst GC second was 6.6 -> 5.0 ms/s (median of 15 rounds) with a pool of 2, throughput the
+ * the engines' worst GC second was 6.6 -> 5.0 ms/s (median of the runs) with a pool of 2, throughput the
  * same; the p99 gain one session saw (17-40 %) did not hold against the paced bare client in the next
  * (bench/RESULTS.md, 2026-12-06). 2, not 1, so machines with more cores and engines keep some GC parallelism.
  * It is a process flag, read before any of this code runs, so it lives here;
