@@ -23,6 +23,9 @@ import { DISCOVERY_TIMEOUT_MS, discoverMix } from './discover/run.js';
 import { withParamHeaders } from './discover/param-headers.js';
 import { distinctTargets } from './shared/targets.js';
 
+/** V8's pool of this process, which its engines share or their child processes inherit: fixed at start, read once. */
+const V8_POOL_SIZE = v8PoolSize();
+
 export type { RunOptions } from './config/types.js';
 export type { RunReport } from './report/types.js';
 export { resolveRunOptions } from './config/options.js';
@@ -152,7 +155,7 @@ export class Run extends EventEmitter<RunEvents> {
       const report = buildReport(agg, this.opts, urls, {
         endedAtMs: Date.now(),
         workers: coordinator.engineCount,
-        v8PoolSize: v8PoolSize(),
+        v8PoolSize: V8_POOL_SIZE,
         interrupted: this.interrupted,
         startSkewMs: coordinator.startSkewMs,
       });
@@ -241,7 +244,7 @@ export class Run extends EventEmitter<RunEvents> {
     if (!c?.started) return undefined;
     // In the START_LEAD_MS before the start the run has not begun yet: it ends, so far, where it starts.
     const endedAtMs = Math.max(Date.now(), c.aggregate.startedAtMs);
-    return buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, v8PoolSize: v8PoolSize(), startSkewMs: c.startSkewMs });
+    return buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, v8PoolSize: V8_POOL_SIZE, startSkewMs: c.startSkewMs });
   }
 
   /** Up before the engines start and until the report is written, so the drain can be scraped. */
