@@ -29,6 +29,8 @@
  * of the tool's whole process tree (threads, children) from /proc over the same window, so a tool's
  * start-up (an Erlang VM, Artillery's module loading) does not count; its CPU over the whole run is
  * shown as well. Each tool's own count and percentiles, where it gives them, are shown beside.
+ * A last line says what bounded each tool's rate: the target's core (>= 95 % busy: with --pin, a round-trips/s
+ * ratio against a slower peer is then the one-core target's ceiling over that peer), the tool's own, or neither.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -89,6 +91,8 @@ const SECONDS = Number(args.seconds);
 const WORKERS = args.workers.split(',').map(Number);
 const TOOLS = args.tools.split(',');
 const CONNECTIONS = 100; // fixed by ping-64.yaml, artillery.yaml and tsung.xml
+/** A core this busy (median over rounds) is what held a tool's rate back: the target's, or the tool's own. */
+const BOUND_SHARE = 0.95;
 /** The ping frame Artillery and Tsung repeat (id 1), padded to FRAME_BYTES like mcpload's and the bare client's. */
 const PING_FRAME = '{"jsonrpc":"2.0","id":1' + requestTails('ping', undefined, FRAME_BYTES)[1];
 /** The 64-byte ping frame written in artillery.yaml and tsung.xml, replaced by PING_FRAME in their run copies. */
@@ -626,6 +630,16 @@ async function main() {
     'peer / mcpload, generator CPU per round trip (median of per-round ratios; above 1: the peer costs more):',
     (m, p) => p.cpuUsPerReq / m.cpuUsPerReq,
   );
+  // Which side held each tool's rate back: with --pin the target has one core, and a tool that fills it gets the
+  // target's ceiling, so a round-trips/s ratio against a slower peer is then bounded by that ceiling, not by mcpload.
+  const bound = [];
+  for (const [kind, rs] of results) {
+    if (!rs.length) continue;
+    const target = med(kind, (r) => r.window.targetCpuShare);
+    const gen = med(kind, (r) => r.window.genCpuShare);
+    bound.push(`${kind} ${target >= BOUND_SHARE ? 'the target' : gen >= BOUND_SHARE ? 'itself' : 'neither'} (target ${pct(target)}, tool ${pct(gen)})`);
+  }
+  console.log(`bound by (median CPU of a core >= ${pct(BOUND_SHARE)}): ${bound.join('; ')}`);
   console.log('\ncolumns: rt/s (target) = ping answers the target sent per second over the steady window (1 s after the first');
   console.log('answered ping to 1 s before the last), the same count for every tool; rt/s (own count) = what the tool itself counts');
   console.log('(mcpload ok/duration; bare ws answers incl. drain/duration; Artillery frames received less the 100 initialize');
