@@ -303,7 +303,7 @@ if (TOOLS.includes('mcpload')) {
     kinds.push({
       kind: `mcpload w${w}`,
       cmd: () =>
-        `${pinText(1)}node ${[...mcploadNodeFlags(), ''].join(' ')}dist/bin.js --url URL --profile ${FRAME_BYTES === 64 ? 'bench/peers/ping-64.yaml' : `PROFILE(ping-64.yaml, messageSize ${FRAME_BYTES})`} --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
+        `${pinText(1)}${['node', ...mcploadNodeFlags(), 'dist/bin.js'].join(' ')} --url URL --profile ${FRAME_BYTES === 64 ? 'bench/peers/ping-64.yaml' : `PROFILE(ping-64.yaml, messageSize ${FRAME_BYTES})`} --duration ${SECONDS}s --workers ${w} --metrics-port 0 --quiet --report OUT.json`,
       run: async (url) => {
         const report = join(tmp, `mcpload-w${w}.json`);
         const argv = [
@@ -572,17 +572,23 @@ async function main() {
       .join(' ')}:\n`,
   );
   const rows = [];
+  // Which side held each tool's rate back: with --pin the target has one core, and a tool that fills it gets the
+  // target's ceiling, so a round-trips/s ratio against a slower peer is then bounded by that ceiling, not by mcpload.
+  const bound = [];
   for (const [kind, rs] of results) {
     if (!rs.length) continue;
     const r0 = rs[0];
+    const target = med(kind, (r) => r.window.targetCpuShare);
+    const gen = med(kind, (r) => r.window.genCpuShare);
+    bound.push(`${kind} ${target >= BOUND_SHARE ? 'the target' : gen >= BOUND_SHARE ? 'itself' : 'neither'} (target ${pct(target)}, tool ${pct(gen)})`);
     rows.push([
       kind,
       fmtInt(med(kind, (r) => r.window.rps)),
       fmtInt(med(kind, (r) => r.ownRps)),
-      pct(med(kind, (r) => r.window.genCpuShare)),
+      pct(gen),
       med(kind, (r) => r.window.cpuUsPerReq).toFixed(1),
       med(kind, (r) => r.wholeCpu).toFixed(1),
-      pct(med(kind, (r) => r.window.targetCpuShare)),
+      pct(target),
       pct(med(kind, (r) => r.window.otherCpuShare)),
       r0.p50us !== undefined ? fmtMs(med(kind, (r) => r.p50us)) : r0.meanUs !== undefined ? `mean ${fmtMs(med(kind, (r) => r.meanUs))}` : '',
       r0.p99us !== undefined ? fmtMs(med(kind, (r) => r.p99us)) : '',
@@ -630,15 +636,6 @@ async function main() {
     'peer / mcpload, generator CPU per round trip (median of per-round ratios; above 1: the peer costs more):',
     (m, p) => p.cpuUsPerReq / m.cpuUsPerReq,
   );
-  // Which side held each tool's rate back: with --pin the target has one core, and a tool that fills it gets the
-  // target's ceiling, so a round-trips/s ratio against a slower peer is then bounded by that ceiling, not by mcpload.
-  const bound = [];
-  for (const [kind, rs] of results) {
-    if (!rs.length) continue;
-    const target = med(kind, (r) => r.window.targetCpuShare);
-    const gen = med(kind, (r) => r.window.genCpuShare);
-    bound.push(`${kind} ${target >= BOUND_SHARE ? 'the target' : gen >= BOUND_SHARE ? 'itself' : 'neither'} (target ${pct(target)}, tool ${pct(gen)})`);
-  }
   console.log(`bound by (median CPU of a core >= ${pct(BOUND_SHARE)}): ${bound.join('; ')}`);
   console.log('\ncolumns: rt/s (target) = ping answers the target sent per second over the steady window (1 s after the first');
   console.log('answered ping to 1 s before the last), the same count for every tool; rt/s (own count) = what the tool itself counts');
