@@ -38,6 +38,8 @@ export async function runCommand(args: Record<string, unknown>): Promise<number>
   if (raw.metricsPort === undefined) Object.assign(opts, { metricsPort: DEFAULT_METRICS_PORT, metricsPortFallback: true });
   // With the built-in target in this process, leave it a core.
   if (raw.workers === undefined && opts.urls.length === 0 && (opts.processes ?? 1) === 1) opts.workers = Math.max(1, availableParallelism() - 1);
+  // This process is mcpload's: its engines get the cores first, unless the built-in target runs on its main thread.
+  if (opts.urls.length > 0) opts.enginesFirst = true;
   const tty = process.stderr.isTTY === true;
   // On a terminal the line is redrawn every second unless an interval was asked for; piped, one line per interval.
   const progress = new Progress(process.stderr, opts, { intervalMs: raw.progressInterval === undefined && tty ? 1000 : opts.progressIntervalMs });

@@ -156,6 +156,7 @@ export class Run extends EventEmitter<RunEvents> {
         endedAtMs: Date.now(),
         workers: coordinator.engineCount,
         v8PoolSize: V8_POOL_SIZE,
+        othersNice: coordinator.othersNice,
         interrupted: this.interrupted,
         startSkewMs: coordinator.startSkewMs,
       });
@@ -244,7 +245,13 @@ export class Run extends EventEmitter<RunEvents> {
     if (!c?.started) return undefined;
     // In the START_LEAD_MS before the start the run has not begun yet: it ends, so far, where it starts.
     const endedAtMs = Math.max(Date.now(), c.aggregate.startedAtMs);
-    return buildReport(c.aggregate, this.opts, this.urls, { endedAtMs, workers: c.engineCount, v8PoolSize: V8_POOL_SIZE, startSkewMs: c.startSkewMs });
+    return buildReport(c.aggregate, this.opts, this.urls, {
+      endedAtMs,
+      workers: c.engineCount,
+      v8PoolSize: V8_POOL_SIZE,
+      othersNice: c.othersNice,
+      startSkewMs: c.startSkewMs,
+    });
   }
 
   /** Up before the engines start and until the report is written, so the drain can be scraped. */

@@ -48,6 +48,12 @@ export interface RunOptions {
   metricsHost?: string;
   /** metricsPort is a default nobody asked for: when it is in use, a free port is taken instead (the `metrics` event says which). */
   metricsPortFallback?: boolean;
+  /**
+   * The process is mcpload's own (the CLI sets it): once the engines are up, its other threads (and
+   * those of the engines' processes) run lower than the engines (main/priority.ts). Not with the
+   * built-in target, which runs on this process's main thread.
+   */
+  enginesFirst?: boolean;
   /** --threshold, parsed; any failure makes the exit code 1. */
   thresholds?: Threshold[];
   /** Stop the run once a threshold has failed for good. */

@@ -12,6 +12,8 @@ import { DEFAULT_LOCAL_PORTS, portSlice } from '../config/ports.js';
 import { openFilesLimit } from '../config/limits.js';
 import { Aggregate, type LostEngine } from './aggregate.js';
 import { startEngines as defaultStartEngines, type EngineHandle } from './engines.js';
+import { EnginesFirst } from './priority.js';
+import type { KernelThread } from '../shared/kernel-thread.js';
 
 /**
  * Connection attempts (connect + upgrade + initialize) in progress across all engines at most.
@@ -60,6 +62,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private readonly reported = new Map<number, number>();
   /** The newest interval told as complete (-1: none yet). */
   private completeInterval = -1;
+  /** --enginesFirst: the other threads' priority below the engines'. */
+  private readonly priority = new EnginesFirst();
 
   constructor(
     private readonly opts: RunOptions,
@@ -101,16 +105,17 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.aggregate.expectEngines(count);
     const ready = this.engines.map(
       (engine) =>
-        new Promise<void>((resolve) =>
+        new Promise<KernelThread | undefined>((resolve) =>
           engine.onMessage((msg) => {
-            if (msg.type === 'ready') resolve();
+            if (msg.type === 'ready') resolve(msg.thread);
             else this.onMessage(msg, count, allFinal);
             // An engine that dies before it is ready must not hold the run up.
-            if (msg.type === 'fatal') resolve();
+            if (msg.type === 'fatal') resolve(undefined);
           }),
         ),
     );
-    await Promise.all(ready);
+    const threads = await Promise.all(ready);
+    if (this.opts.enginesFirst) this.priority.started(threads);
     // --start-at: every shard's engines are up by then; they are told START_LEAD_MS ahead and all begin at the instant.
     if (this.opts.startAtMs !== undefined) await this.waitUntil(this.opts.startAtMs - START_LEAD_MS);
     const sendAtMs = Math.max(Date.now() + 10, this.stopping ? 0 : (this.opts.startAtMs ?? 0));
@@ -130,6 +135,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** Whether the engines were told to start (false while --start-at is ahead). */
   get started(): boolean {
     return this.startAtMs > 0;
+  }
+
+  /** Nice steps the threads other than the engines' ran below them (enginesFirst); undefined when none was lowered. */
+  get othersNice(): number | undefined {
+    return this.priority.count > 0 ? this.priority.by : undefined;
   }
 
   /** --start-at: how late the engines started after the instant asked (ms; 0 on time), once they did. */
@@ -238,6 +248,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.engines[engineId] = fresh;
     fresh.onMessage((msg) => {
       if (msg.type !== 'ready') return this.onMessage(msg, count, allFinal);
+      if (this.opts.enginesFirst) this.priority.respawned(msg.thread);
       fresh.post({ type: 'start', config: this.engineConfig(engineId, count, this.startAtMs) });
       if (this.stopping) fresh.post({ type: 'stop', drainMs: this.drainMs });
     });

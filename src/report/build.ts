@@ -151,7 +151,7 @@ export function buildReport(
   agg: Aggregate,
   opts: RunOptions,
   urls: string[],
-  meta: { endedAtMs: number; workers: number; v8PoolSize?: number; interrupted?: string; startSkewMs?: number },
+  meta: { endedAtMs: number; workers: number; v8PoolSize?: number; othersNice?: number; interrupted?: string; startSkewMs?: number },
 ): RunReport {
   const shard = shardReport(opts, meta.startSkewMs);
   const seconds = windowSeconds(agg, opts, meta.endedAtMs);
@@ -186,6 +186,7 @@ export function buildReport(
       urls: urls.map(redactUrl),
       workers: meta.workers,
       ...(meta.v8PoolSize !== undefined ? { v8PoolSize: meta.v8PoolSize } : {}),
+      ...(meta.othersNice !== undefined ? { othersNice: meta.othersNice } : {}),
       protocolVersion: opts.protocolVersion,
       connectRate: opts.connectRate,
       ...(opts.spin ? { spin: true as const } : {}),

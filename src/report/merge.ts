@@ -9,7 +9,7 @@
  * - durationSeconds is the longest replica's window; startedAt the earliest start, endedAt the latest end;
  * - config: clients, workers and connect rates add up; ratePerClient and messageSize are client-weighted means;
  *   URLs are the union; protocolVersion and profile the distinct values joined by '+';
- *   spin only when every replica spun; v8PoolSize only when every replica recorded the same;
+ *   spin only when every replica spun; v8PoolSize and othersNice only when every replica recorded the same;
  * - sessions: wanted, peak, established and reconnects add up (the peak is then the sum of each replica's peak:
  *   the concurrent peak when replicas held their sessions at the same time, as in steady state);
  * - timeline: points are aligned on the wall clock (second N of the merged timeline is N seconds after the earliest
@@ -413,7 +413,8 @@ export function mergeReports(reports: readonly unknown[], sources?: readonly str
       messageSize: Math.round(weighted((r) => r.config.messageSize)),
       urls: distinct(rs.flatMap((r) => r.config.urls)),
       workers: total((r) => r.config.workers),
-      ...mergePoolSize(rs),
+      ...sameInEvery(rs, 'v8PoolSize'),
+      ...sameInEvery(rs, 'othersNice'),
       protocolVersion: distinct(rs.map((r) => r.config.protocolVersion)).join('+'),
       connectRate: total((r) => r.config.connectRate),
       // Spun only if every replica did: a mixed merge's latencies are not all on-time sends.
@@ -542,8 +543,8 @@ export function mergeReportFiles(paths: readonly string[]): RunReport {
   return mergeReports(paths.map(loadReport), paths);
 }
 
-/** config.v8PoolSize: kept when every replica recorded the same one. */
-function mergePoolSize(rs: RunReport[]): Pick<RunReport['config'], 'v8PoolSize'> {
-  const sizes = distinct(rs.map((r) => String(r.config.v8PoolSize)));
-  return sizes.length === 1 && rs[0].config.v8PoolSize !== undefined ? { v8PoolSize: rs[0].config.v8PoolSize } : {};
+/** A config figure kept when every replica recorded the same one (v8PoolSize, othersNice). */
+function sameInEvery<K extends 'v8PoolSize' | 'othersNice'>(rs: RunReport[], key: K): Pick<RunReport['config'], K> {
+  const values = distinct(rs.map((r) => String(r.config[key])));
+  return (values.length === 1 && rs[0].config[key] !== undefined ? { [key]: rs[0].config[key] } : {}) as Pick<RunReport['config'], K>;
 }

@@ -96,6 +96,8 @@ export interface RunReport {
     workers: number;
     /** V8's background thread pool where the engines ran (main/engines.ts v8PoolSize); absent in older reports and in a merge of replicas that differ. */
     v8PoolSize?: number;
+    /** Nice steps the process's threads other than the engines' ran below them (main/priority.ts); absent when none was lowered, and in a merge of replicas that differ. */
+    othersNice?: number;
     protocolVersion: string;
     connectRate: number;
     /** Present when the engines ran with --spin (sends on time, a busy core each). */

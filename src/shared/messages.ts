@@ -6,6 +6,7 @@ import type { OutcomeCounts, ReceivedCounts, SentCounts, StreamCounts, StreamLat
 import type { ErrorDetail } from './error-details.js';
 import type { HistogramDelta } from './stats.js';
 import type { FrameTerminator, Profile, TlsOptions, TransportKind } from './types.js';
+import type { KernelThread } from './kernel-thread.js';
 
 /** What one engine needs to run its share of the sessions. */
 export interface EngineConfig {
@@ -160,8 +161,8 @@ export type MainToEngine =
   | { type: 'stop'; drainMs: number };
 
 export type EngineToMain =
-  /** The thread has loaded and waits for 'start'. */
-  | { type: 'ready' }
+  /** The thread has loaded and waits for 'start'; `thread`: which kernel thread it is (Linux), so it keeps its priority. */
+  | { type: 'ready'; thread?: KernelThread }
   | { type: 'snapshot'; snapshot: EngineSnapshot }
   /** A connection problem worth a log line (engines rate-limit these). */
   | { type: 'note'; engineId: number; message: string }

@@ -5,6 +5,7 @@
  */
 import type { EngineToMain, MainToEngine } from '../shared/messages.js';
 import { deathReason } from '../shared/errors.js';
+import { kernelThread } from '../shared/kernel-thread.js';
 import { Engine } from './engine.js';
 
 export function serveEngine(post: (msg: EngineToMain) => void, listen: (onMessage: (msg: MainToEngine) => void) => void): void {
@@ -29,5 +30,5 @@ export function serveEngine(post: (msg: EngineToMain) => void, listen: (onMessag
       post({ type: 'fatal', engineId, message: deathReason(err) });
     }
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', thread: kernelThread() });
 }
