@@ -6,7 +6,7 @@
  * Real processes: a killed process is the point.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,12 @@ function engineHosts(pid: number): number[] {
       return false;
     }
   });
+}
+
+/** A thread's nice: field 19 of /proc/PID/task/TID/stat, the 17th after the command's ')'. */
+function niceOf(pid: number, tid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
 describe('a lost engine process', () => {
@@ -75,6 +81,14 @@ describe('a lost engine process', () => {
       process.kill(hosts[0], 'SIGKILL');
       // The respawned engine brings its 2 sessions back: the target sees 4 open again.
       await until(() => target!.stats().sessionsOpen === 4 && target!.stats().sessionsTotal >= 6, 20_000);
+      // Its host began at the coordinator's lowered nice (src/main/priority.ts): its engine is put back to the
+      // engines' nice where the process may (root here, as in CI), its other threads sit 10 below.
+      const fresh = engineHosts(child.pid!).find((h) => !hosts.includes(h))!;
+      const base = niceOf(hosts[1], hosts[1]);
+      expect(niceOf(child.pid!, child.pid!)).toBe(Math.min(19, base + 10));
+      expect(niceOf(fresh, fresh)).toBe(process.getuid?.() === 0 ? base : Math.min(19, base + 10));
+      const others = readdirSync(`/proc/${fresh}/task`).map(Number).filter((t) => t !== fresh);
+      expect(others.map((t) => niceOf(fresh, t))).toEqual(others.map(() => Math.min(19, base + 10)));
       const code = await exited;
       expect(code, stderr).toBe(4);
       const r = JSON.parse(readFileSync(report, 'utf8')) as RunReport;

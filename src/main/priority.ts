@@ -29,7 +29,7 @@ function threadsOf(pid: number): number[] {
 
 /**
  * Lowers the threads of this process and of the engines' processes that are not engines, each once,
- * `by` steps below its own nice: all at once when every engine is up (an engine told alone would see
+ * to `by` steps below the engines' nice: all at once when every engine is up (an engine told alone would see
  * its siblings lowered), then a respawned engine's process when it comes.
  */
 export class EnginesFirst {
@@ -74,11 +74,14 @@ export class EnginesFirst {
     if (thread.pid !== process.pid) this.lowerOthers(thread.pid);
   }
 
+  /** The threads of `pid` that are not engines go to `by` below the engines' nice (one already lower stays). */
   private lowerOthers(pid: number): void {
+    const nice = Math.min(19, this.engineNice! + this.by);
     for (const tid of threadsOf(pid)) {
       if (this.engines.has(tid) || this.lowered.has(tid)) continue;
       try {
-        setPriority(tid, Math.min(19, getPriority(tid) + this.by));
+        // A fresh host's threads began at its creator's lowered nice already.
+        if (getPriority(tid) < nice) setPriority(tid, nice);
         this.lowered.add(tid);
       } catch {
         // The thread ended meanwhile: nothing to lower.
