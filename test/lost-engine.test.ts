@@ -87,7 +87,9 @@ describe('a lost engine process', () => {
       const base = niceOf(hosts[1], hosts[1]);
       expect(niceOf(child.pid!, child.pid!)).toBe(Math.min(19, base + 10));
       expect(niceOf(fresh, fresh)).toBe(process.getuid?.() === 0 ? base : Math.min(19, base + 10));
-      const others = readdirSync(`/proc/${fresh}/task`).map(Number).filter((t) => t !== fresh);
+      const others = readdirSync(`/proc/${fresh}/task`)
+        .map(Number)
+        .filter((t) => t !== fresh);
       expect(others.map((t) => niceOf(fresh, t))).toEqual(others.map(() => Math.min(19, base + 10)));
       const code = await exited;
       expect(code, stderr).toBe(4);
