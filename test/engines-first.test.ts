@@ -4,44 +4,12 @@
  * from /proc while the run sends; with the built-in target on the main thread nothing is lowered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { runCli } from './helpers/cli.js';
 import { startServe, type Serve } from './helpers/serve.js';
-
-interface Thread {
-  pid: number;
-  tid: number;
-  nice: number;
-}
-
-/** Every thread of `pid`, with its nice (field 19 of /proc/PID/task/TID/stat, the 17th after the command's ')'). */
-function threadsOf(pid: number): Thread[] {
-  const out: Thread[] = [];
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'latin1');
-      out.push({ pid, tid: Number(t), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) });
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
-
-/** The direct children of `pid` (engine host processes). */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return []; // pgrep exits 1 when there are none
-  }
-}
+import { childrenOf, threadsOf, type Thread } from './helpers/threads.js';
 
 /**
  * A 3 s run; once the engines have started, the threads of its process and of its children. The

@@ -6,7 +6,7 @@
  * Real processes: a killed process is the point.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { startTarget, type RunningTarget } from '../src/reference-server/server.
 import type { RunReport } from '../src/report/types.js';
 import { BIN } from './helpers/cli.js';
 import { until } from './helpers/engine-run.js';
+import { childrenOf, niceOf, threadsOf } from './helpers/threads.js';
 
 let target: RunningTarget | undefined;
 let dir: string | undefined;
@@ -25,20 +26,13 @@ afterEach(async () => {
 
 /** The engine host processes of the CLI process `pid` (its children running engine-host.js). */
 function engineHosts(pid: number): number[] {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.filter((c) => {
+  return childrenOf(pid).filter((c) => {
     try {
       return readFileSync(`/proc/${c}/cmdline`, 'utf8').match(/engine-(host|process)\.js/) !== null;
     } catch {
       return false;
     }
   });
-}
-
-/** A thread's nice: field 19 of /proc/PID/task/TID/stat, the 17th after the command's ')'. */
-function niceOf(pid: number, tid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
 describe('a lost engine process', () => {
@@ -87,10 +81,8 @@ describe('a lost engine process', () => {
       const base = niceOf(hosts[1], hosts[1]);
       expect(niceOf(child.pid!, child.pid!)).toBe(Math.min(19, base + 10));
       expect(niceOf(fresh, fresh)).toBe(process.getuid?.() === 0 ? base : Math.min(19, base + 10));
-      const others = readdirSync(`/proc/${fresh}/task`)
-        .map(Number)
-        .filter((t) => t !== fresh);
-      expect(others.map((t) => niceOf(fresh, t))).toEqual(others.map(() => Math.min(19, base + 10)));
+      const others = threadsOf(fresh).filter((t) => t.tid !== fresh);
+      expect(others.map((t) => t.nice)).toEqual(others.map(() => Math.min(19, base + 10)));
       const code = await exited;
       expect(code, stderr).toBe(4);
       const r = JSON.parse(readFileSync(report, 'utf8')) as RunReport;

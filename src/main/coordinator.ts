@@ -62,7 +62,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private readonly reported = new Map<number, number>();
   /** The newest interval told as complete (-1: none yet). */
   private completeInterval = -1;
-  /** --enginesFirst: the other threads' priority below the engines'. */
+  /** opts.enginesFirst: the other threads' priority below the engines' (main/priority.ts). */
   private readonly priority = new EnginesFirst();
 
   constructor(

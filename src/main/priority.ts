@@ -2,9 +2,9 @@
  * The engines get the cores first: every other thread of mcpload's processes (the coordinator's main
  * thread, V8's background workers, libuv's pool) runs a few nice steps lower, so one that wakes on an
  * engine's core waits for the engine instead of delaying its sends. At 25 % of the target's ceiling
- * (one engine, 30,000 req/s on 2 cores, 3 interleaved passes) the engine's corrected p99 went from
- * 2.5-3.7 ms to 2.0-2.5 ms with the others at +10 (bench/RESULTS.md 2026-12-06 "nice"): those threads
- * used ~15 ms/s, but their wake-ups were what the engine waited behind.
+ * (one engine, ~30,000 req/s on 2 cores, 3 interleaved passes of `BENCH_OTHERS_NICE=0|10 node
+ * bench/accuracy.mjs --parts c --latency-seconds 10 --rounds 3 --warmup 2 --fractions 0.25`, AMD EPYC) the
+ * engine's corrected p99 went from 3.9-5.2 ms to 2.5-3.5 ms (bench/RESULTS.md 2026-12-06 "nice").
  *
  * Linux keeps a nice value per thread (setpriority(2) on a thread id; os.setPriority passes it
  * through). Raising one's own nice needs no privilege; lowering it again does, which is why this runs
@@ -46,16 +46,16 @@ export class EnginesFirst {
   }
 
   /** Every engine is up: `threads` keep their nice; the others of this process and of theirs go down. Nothing if one is unknown. */
-  started(threads: readonly (KernelThread | undefined)[]): void {
-    if (this.by === 0 || threads.length === 0 || threads.some((t) => t === undefined)) return;
-    for (const t of threads as KernelThread[]) this.engines.add(t.tid);
+  started(told: readonly (KernelThread | undefined)[]): void {
+    const threads = told.filter((t) => t !== undefined);
+    if (this.by === 0 || threads.length === 0 || threads.length < told.length) return;
+    for (const t of threads) this.engines.add(t.tid);
     try {
-      this.engineNice = getPriority(threads[0]!.tid);
+      this.engineNice = getPriority(threads[0].tid);
     } catch {
       return;
     }
-    const pids = new Set([process.pid, ...(threads as KernelThread[]).map((t) => t.pid)]);
-    for (const pid of pids) this.lowerOthers(pid);
+    for (const pid of new Set([process.pid, ...threads.map((t) => t.pid)])) this.lowerOthers(pid);
   }
 
   /**
